@@ -1,0 +1,160 @@
+//! Who may do what. The shell describes the caller relative to the organisation at hand as an
+//! [`Actor`]; [`authorize`] decides. Every endpoint names its [`Action`], so the rules live in one
+//! table that the tests enumerate.
+
+use crate::org::Role;
+use crate::token::Scope;
+
+/// The caller as seen from one organisation (or from the instance, for org-less actions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    /// A signed-in member: their role in the organisation at hand (if any), and whether they
+    /// steward the root commune (which makes them an instance steward).
+    Member { role: Option<Role>, instance_steward: bool },
+    /// An API token: whether it belongs to the organisation at hand, and its scopes.
+    Token { same_org: bool, scopes: Vec<Scope> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Read the member directory, profiles, and the organisation list and pages.
+    ReadDirectory,
+    EditOwnProfile,
+    CreateOrg,
+    ReadOrgMembers,
+    RequestToJoin,
+    LeaveOrg,
+    ReadJoinRequests,
+    DecideJoinRequest,
+    SetRole,
+    ManageTokens,
+    AdministerInstance,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::ReadDirectory,
+        Action::EditOwnProfile,
+        Action::CreateOrg,
+        Action::ReadOrgMembers,
+        Action::RequestToJoin,
+        Action::LeaveOrg,
+        Action::ReadJoinRequests,
+        Action::DecideJoinRequest,
+        Action::SetRole,
+        Action::ManageTokens,
+        Action::AdministerInstance,
+    ];
+}
+
+/// Why an action was refused; the shell maps these to 401 and 403.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("sign in first")]
+    NotAuthenticated,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("this token belongs to another organisation")]
+    WrongOrg,
+    #[error("this token lacks the '{}' scope", .0.as_str())]
+    MissingScope(Scope),
+    #[error("API tokens cannot do this; sign in as a member")]
+    MembersOnly,
+}
+
+/// Decides whether `actor` may perform `action`.
+pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
+    use Action::*;
+    match actor {
+        Actor::Anonymous => Err(Denied::NotAuthenticated),
+        Actor::Token { same_org, scopes } => {
+            let needed = match action {
+                ReadDirectory => return Ok(()),
+                ReadOrgMembers | ReadJoinRequests => Scope::MembersRead,
+                DecideJoinRequest => Scope::MembersWrite,
+                EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens
+                | AdministerInstance => return Err(Denied::MembersOnly),
+            };
+            if !same_org {
+                Err(Denied::WrongOrg)
+            } else if !scopes.contains(&needed) {
+                Err(Denied::MissingScope(needed))
+            } else {
+                Ok(())
+            }
+        }
+        Actor::Member { role, instance_steward } => {
+            let steward = *role == Some(Role::Steward);
+            match action {
+                ReadDirectory | EditOwnProfile | CreateOrg => Ok(()),
+                ReadOrgMembers if role.is_some() || *instance_steward => Ok(()),
+                ReadOrgMembers => Err(Denied::Forbidden("only members of this organisation see its members")),
+                RequestToJoin if role.is_none() => Ok(()),
+                RequestToJoin => Err(Denied::Forbidden("you are already a member of this organisation")),
+                LeaveOrg if role.is_some() => Ok(()),
+                LeaveOrg => Err(Denied::Forbidden("you are not a member of this organisation")),
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens if steward => Ok(()),
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens => {
+                    Err(Denied::Forbidden("only this organisation's stewards may do this"))
+                }
+                AdministerInstance if *instance_steward => Ok(()),
+                AdministerInstance => Err(Denied::Forbidden("only stewards of the commune administer the instance")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(role: Option<Role>) -> Actor {
+        Actor::Member { role, instance_steward: false }
+    }
+
+    fn token(same_org: bool, scopes: &[Scope]) -> Actor {
+        Actor::Token { same_org, scopes: scopes.to_vec() }
+    }
+
+    /// The whole table: each row is an actor and the actions it may perform; every other action
+    /// must be refused.
+    #[test]
+    fn who_may_do_what() {
+        use Action::*;
+        let rows: Vec<(Actor, Vec<Action>)> = vec![
+            (Actor::Anonymous, vec![]),
+            (member(None), vec![ReadDirectory, EditOwnProfile, CreateOrg, RequestToJoin]),
+            (member(Some(Role::Member)), vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, LeaveOrg]),
+            (
+                member(Some(Role::Steward)),
+                vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, LeaveOrg, ReadJoinRequests, DecideJoinRequest, SetRole, ManageTokens],
+            ),
+            (
+                Actor::Member { role: None, instance_steward: true },
+                vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, RequestToJoin, AdministerInstance],
+            ),
+            (token(true, &[]), vec![ReadDirectory]),
+            (token(true, &[Scope::MembersRead]), vec![ReadDirectory, ReadOrgMembers, ReadJoinRequests]),
+            (token(true, &[Scope::MembersWrite]), vec![ReadDirectory, DecideJoinRequest]),
+            (token(false, &Scope::ALL), vec![ReadDirectory]),
+        ];
+        for (actor, allowed) in rows {
+            for action in Action::ALL {
+                let result = authorize(&actor, action);
+                assert_eq!(result.is_ok(), allowed.contains(&action), "{actor:?} {action:?}: {result:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        assert_eq!(authorize(&Actor::Anonymous, Action::CreateOrg), Err(Denied::NotAuthenticated));
+        assert_eq!(authorize(&token(false, &Scope::ALL), Action::ReadOrgMembers), Err(Denied::WrongOrg));
+        assert_eq!(
+            authorize(&token(true, &[Scope::MembersRead]), Action::DecideJoinRequest),
+            Err(Denied::MissingScope(Scope::MembersWrite))
+        );
+        assert_eq!(authorize(&token(true, &Scope::ALL), Action::ManageTokens), Err(Denied::MembersOnly));
+    }
+}

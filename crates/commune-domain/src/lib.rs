@@ -1,0 +1,13 @@
+//! The pure core of Commune: the domain rules, with no IO, no async and no clock.
+//!
+//! Everything here is deterministic: time comes in as `at_ms` arguments, randomness as bytes.
+//! The storage and HTTP shells call into these modules; they never reach back out.
+
+pub mod audit;
+pub mod authz;
+pub mod identity;
+pub mod org;
+pub mod token;
+pub mod validation;
+
+pub use validation::{Invalid, Violations};

@@ -1,0 +1,168 @@
+//! Members and their profiles.
+
+use crate::{Result, Store, StoreError, WriteTx, conflict_as, one_row};
+use commune_domain::identity::{Handle, Profile};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Member {
+    pub id: String,
+    pub handle: String,
+    pub display_name: String,
+    pub bio: String,
+    pub place: String,
+    pub domains: Vec<String>,
+    pub created_at: i64,
+}
+
+/// What logging in needs; kept apart from [`Member`] so the hash never travels further.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub member_id: String,
+    pub password_hash: String,
+}
+
+const MEMBER_COLUMNS: &str = "id, handle, display_name, bio, place, created_at";
+
+fn member_from(row: &AnyRow) -> Result<Member> {
+    Ok(Member {
+        id: row.try_get("id")?,
+        handle: row.try_get("handle")?,
+        display_name: row.try_get("display_name")?,
+        bio: row.try_get("bio")?,
+        place: row.try_get("place")?,
+        domains: Vec::new(),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn member_by_handle(&self, handle: &str) -> Result<Option<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE handle = $1");
+        self.one_member(sqlx::query(&sql).bind(handle)).await
+    }
+
+    pub async fn member_by_id(&self, id: &str) -> Result<Option<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1");
+        self.one_member(sqlx::query(&sql).bind(id)).await
+    }
+
+    async fn one_member<'q>(&self, query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> Result<Option<Member>> {
+        let Some(row) = query.fetch_optional(&self.pool).await? else { return Ok(None) };
+        let mut member = member_from(&row)?;
+        member.domains = self.member_domains(&member.id).await?;
+        Ok(Some(member))
+    }
+
+    async fn member_domains(&self, member_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT domain FROM member_domains WHERE member_id = $1 ORDER BY position")
+            .bind(member_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    pub async fn credentials(&self, handle: &str) -> Result<Option<Credentials>> {
+        let row = sqlx::query("SELECT id, password_hash FROM members WHERE handle = $1")
+            .bind(handle)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(Credentials { member_id: r.try_get(0)?, password_hash: r.try_get(1)? })).transpose()
+    }
+
+    /// Members ordered by handle, `limit` at a time (bounded at 500).
+    pub async fn list_members(&self, limit: i64, offset: i64) -> Result<Vec<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY handle LIMIT $1 OFFSET $2");
+        let rows = sqlx::query(&sql).bind(limit.clamp(1, 500)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+        rows.iter().map(member_from).collect()
+    }
+
+    pub async fn count(&self, table: Counted) -> Result<i64> {
+        let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {}", table.table());
+        Ok(sqlx::query(&sql).fetch_one(&self.pool).await?.try_get(0)?)
+    }
+}
+
+/// Tables whose size the instance page reports.
+#[derive(Debug, Clone, Copy)]
+pub enum Counted {
+    Members,
+    Orgs,
+    Memberships,
+    AuditEntries,
+    ActiveTokens,
+}
+
+impl Counted {
+    fn table(self) -> &'static str {
+        match self {
+            Counted::Members => "members",
+            Counted::Orgs => "orgs",
+            Counted::Memberships => "memberships",
+            Counted::AuditEntries => "audit_log",
+            Counted::ActiveTokens => "api_tokens WHERE revoked_at IS NULL",
+        }
+    }
+}
+
+impl WriteTx {
+    /// Creates a member; `Conflict("handle")` if the handle is taken.
+    pub async fn create_member(&mut self, handle: &Handle, profile: &Profile, password_hash: &str) -> Result<Member> {
+        let id = crate::new_id();
+        let at = self.at_ms();
+        sqlx::query(
+            "INSERT INTO members (id, handle, display_name, password_hash, bio, place, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(handle.as_str())
+        .bind(&profile.display_name)
+        .bind(password_hash)
+        .bind(&profile.bio)
+        .bind(&profile.place)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(conflict_as("a member with this handle"))?;
+        self.replace_domains(&id, &profile.domains).await?;
+        let member = Member {
+            id: id.clone(),
+            handle: handle.as_str().to_owned(),
+            display_name: profile.display_name.clone(),
+            bio: profile.bio.clone(),
+            place: profile.place.clone(),
+            domains: profile.domains.clone(),
+            created_at: at,
+        };
+        self.audit("member.create", &id, json!({ "handle": handle.as_str(), "profile": profile })).await?;
+        Ok(member)
+    }
+
+    pub async fn update_profile(&mut self, member_id: &str, profile: &Profile) -> Result<()> {
+        let result = sqlx::query("UPDATE members SET display_name = $1, bio = $2, place = $3 WHERE id = $4")
+            .bind(&profile.display_name)
+            .bind(&profile.bio)
+            .bind(&profile.place)
+            .bind(member_id)
+            .execute(&mut *self.tx)
+            .await?;
+        one_row(result, "member")?;
+        self.replace_domains(member_id, &profile.domains).await?;
+        self.audit("member.update_profile", member_id, json!({ "profile": profile })).await
+    }
+
+    async fn replace_domains(&mut self, member_id: &str, domains: &[String]) -> Result<()> {
+        sqlx::query("DELETE FROM member_domains WHERE member_id = $1").bind(member_id).execute(&mut *self.tx).await?;
+        for (position, domain) in domains.iter().enumerate() {
+            sqlx::query("INSERT INTO member_domains (member_id, domain, position) VALUES ($1, $2, $3)")
+                .bind(member_id)
+                .bind(domain)
+                .bind(i64::try_from(position).map_err(|_| StoreError::Corrupt("too many domains".into()))?)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Per-backend migrations, embedded in the binary and applied in order, each in its own
+//! transaction, with a checksum so an edited migration is caught instead of silently skipped.
+//!
+//! Written by hand rather than with `sqlx::migrate!`: that macro needs sqlx's compile-time
+//! machinery and one migration folder per database type, while the `Any` pool picks its backend
+//! at run time. The runner is forty lines.
+
+use crate::connect::{Backend, Store};
+use crate::{Result, StoreError};
+use sha2::{Digest, Sha256};
+use sqlx::{Acquire, Row};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The migration set of a backend, in order.
+pub fn migrations(backend: Backend) -> &'static [Migration] {
+    const SQLITE: &[Migration] = &[Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    }];
+    const POSTGRES: &[Migration] = &[Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/postgres/0001_foundation.sql"),
+    }];
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+impl Store {
+    /// Applies every pending migration; returns the versions applied now.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let mut conn = self.pool.acquire().await?;
+        let postgres = self.backend() == Backend::Postgres;
+        if postgres {
+            // Two servers starting together must not both migrate.
+            sqlx::query("SELECT count(*) FROM (SELECT pg_advisory_lock(7060320251128)) AS locked")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let result = self.apply_pending(&mut conn).await;
+        if postgres {
+            sqlx::query("SELECT pg_advisory_unlock(7060320251128)").execute(&mut *conn).await?;
+        }
+        result
+    }
+
+    async fn apply_pending(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Result<Vec<i64>> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS commune_migrations (
+                version BIGINT PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                applied_at BIGINT NOT NULL
+            )",
+        )
+        .execute(&mut **conn)
+        .await?;
+        let applied: Vec<(i64, String)> = sqlx::query("SELECT version, checksum FROM commune_migrations ORDER BY version")
+            .fetch_all(&mut **conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let mut now_applied = Vec::new();
+        for migration in migrations(self.backend()) {
+            let sum = checksum(migration.sql);
+            if let Some((_, stored)) = applied.iter().find(|(v, _)| *v == migration.version) {
+                if *stored != sum {
+                    return Err(StoreError::Migration(format!(
+                        "migration {} ({}) was changed after it was applied; restore it and add a new migration instead",
+                        migration.version, migration.name
+                    )));
+                }
+                continue;
+            }
+            let mut tx = conn.begin().await?;
+            sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(|e| {
+                StoreError::Migration(format!("migration {} ({}) failed: {e}", migration.version, migration.name))
+            })?;
+            sqlx::query("INSERT INTO commune_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                .bind(migration.version)
+                .bind(migration.name)
+                .bind(sum)
+                .bind(crate::write::now_ms())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            now_applied.push(migration.version);
+        }
+        Ok(now_applied)
+    }
+}

@@ -1,0 +1,103 @@
+//! Write transactions. Each one first claims the audit chain's head row: that serialises writers
+//! on both backends (a row lock on PostgreSQL; on SQLite the first statement takes the write lock,
+//! so no transaction ever has to upgrade a read lock and fail with `SQLITE_BUSY`). Entries are
+//! chained as they are appended and the head is moved in the same commit.
+
+use crate::{Result, StoreError};
+use commune_domain::audit::{Draft, Entry};
+use sqlx::{Any, Row, Transaction};
+
+/// Milliseconds since the Unix epoch, the unit of every stored time.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// An open write transaction on behalf of `actor`. Dropping it without [`WriteTx::commit`]
+/// rolls everything back, audit entries included.
+pub struct WriteTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    actor: String,
+    at_ms: i64,
+    head_seq: i64,
+    head_hash: String,
+    appended: usize,
+}
+
+impl crate::Store {
+    /// Begins a write transaction for `actor` (a member id, `token:<id>`, or `system`).
+    pub async fn write(&self, actor: &str) -> Result<WriteTx> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(WriteTx {
+            tx,
+            actor: actor.to_owned(),
+            at_ms: now_ms(),
+            head_seq: row.try_get(0)?,
+            head_hash: row.try_get(1)?,
+            appended: 0,
+        })
+    }
+}
+
+impl WriteTx {
+    /// The time of this transaction: every row it writes carries the same instant.
+    pub fn at_ms(&self) -> i64 {
+        self.at_ms
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// Appends an audit entry: `action` like `org.create`, `subject` the id it concerns, and the
+    /// change itself as JSON (never a secret or a secret's hash).
+    pub async fn audit(&mut self, action: &str, subject: &str, change: serde_json::Value) -> Result<()> {
+        let payload = change.to_string();
+        let entry: Entry = Draft {
+            seq: self.head_seq + 1,
+            at_ms: self.at_ms,
+            actor: &self.actor,
+            action,
+            subject,
+            payload: &payload,
+            prev_hash: &self.head_hash,
+        }
+        .seal();
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(entry.seq)
+        .bind(entry.at_ms)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.subject)
+        .bind(&entry.payload)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *self.tx)
+        .await?;
+        self.head_seq = entry.seq;
+        self.head_hash = entry.hash;
+        self.appended += 1;
+        Ok(())
+    }
+
+    /// Commits the change and its audit entries together. A transaction that changed state must
+    /// have audited it: committing with no entry is refused (and rolled back).
+    pub async fn commit(mut self) -> Result<()> {
+        if self.appended == 0 {
+            return Err(StoreError::Corrupt("a write transaction tried to commit without an audit entry".into()));
+        }
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(self.head_seq)
+            .bind(&self.head_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
