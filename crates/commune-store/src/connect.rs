@@ -40,7 +40,9 @@ pub fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..]),
+                Some((user, _)) => {
+                    format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
+                }
                 None => url.to_owned(),
             }
         }
@@ -110,19 +112,35 @@ impl Store {
 
 /// Normalises a SQLite URL: creates the parent folder and asks sqlx to create the file.
 fn sqlite_url(url: &str) -> Result<String> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() {
-        return Err(StoreError::Migration("the SQLite URL has no path: use sqlite://PATH".into()));
+        return Err(StoreError::Migration(
+            "the SQLite URL has no path: use sqlite://PATH".into(),
+        ));
     }
     if path != ":memory:" {
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Migration(format!("cannot create the folder {}: {e}", parent.display()))
+                StoreError::Migration(format!(
+                    "cannot create the folder {}: {e}",
+                    parent.display()
+                ))
             })?;
         }
     }
-    let query = if query.contains("mode=") { query.to_owned() } else if query.is_empty() { "mode=rwc".to_owned() } else { format!("{query}&mode=rwc") };
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
     Ok(format!("sqlite://{path}?{query}"))
 }
 
@@ -138,8 +156,14 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_the_file() {
-        assert_eq!(sqlite_url("sqlite://x.db").ok().as_deref(), Some("sqlite://x.db?mode=rwc"));
-        assert_eq!(sqlite_url("sqlite:x.db?mode=ro").ok().as_deref(), Some("sqlite://x.db?mode=ro"));
+        assert_eq!(
+            sqlite_url("sqlite://x.db").ok().as_deref(),
+            Some("sqlite://x.db?mode=rwc")
+        );
+        assert_eq!(
+            sqlite_url("sqlite:x.db?mode=ro").ok().as_deref(),
+            Some("sqlite://x.db?mode=ro")
+        );
         assert!(sqlite_url("sqlite://").is_err());
     }
 }

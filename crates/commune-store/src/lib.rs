@@ -19,13 +19,13 @@ mod tokens;
 mod write;
 
 pub use audit::{AuditStats, ChainReport};
-pub use connect::{Backend, Store};
+pub use connect::{Backend, Store, redact};
 pub use members::{Counted, Credentials, Member};
 pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
 pub use sessions::Session;
 pub use tokens::ApiToken;
-pub use write::WriteTx;
+pub use write::{WriteTx, now_ms};
 
 /// What can go wrong in storage, as callers need to tell it apart.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,9 @@ pub(crate) fn one_row(result: sqlx::any::AnyQueryResult, what: &'static str) -> 
     match result.rows_affected() {
         1 => Ok(()),
         0 => Err(StoreError::NotFound(what)),
-        n => Err(StoreError::Corrupt(format!("{n} rows changed where one {what} was meant"))),
+        n => Err(StoreError::Corrupt(format!(
+            "{n} rows changed where one {what} was meant"
+        ))),
     }
 }
 

@@ -52,12 +52,17 @@ impl Store {
         }
         let result = self.apply_pending(&mut conn).await;
         if postgres {
-            sqlx::query("SELECT pg_advisory_unlock(7060320251128)").execute(&mut *conn).await?;
+            sqlx::query("SELECT pg_advisory_unlock(7060320251128)")
+                .execute(&mut *conn)
+                .await?;
         }
         result
     }
 
-    async fn apply_pending(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Result<Vec<i64>> {
+    async fn apply_pending(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+    ) -> Result<Vec<i64>> {
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS commune_migrations (
                 version BIGINT PRIMARY KEY NOT NULL,
@@ -68,12 +73,13 @@ impl Store {
         )
         .execute(&mut **conn)
         .await?;
-        let applied: Vec<(i64, String)> = sqlx::query("SELECT version, checksum FROM commune_migrations ORDER BY version")
-            .fetch_all(&mut **conn)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+        let applied: Vec<(i64, String)> =
+            sqlx::query("SELECT version, checksum FROM commune_migrations ORDER BY version")
+                .fetch_all(&mut **conn)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
         let mut now_applied = Vec::new();
         for migration in migrations(self.backend()) {
             let sum = checksum(migration.sql);
@@ -87,9 +93,15 @@ impl Store {
                 continue;
             }
             let mut tx = conn.begin().await?;
-            sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(|e| {
-                StoreError::Migration(format!("migration {} ({}) failed: {e}", migration.version, migration.name))
-            })?;
+            sqlx::raw_sql(migration.sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    StoreError::Migration(format!(
+                        "migration {} ({}) failed: {e}",
+                        migration.version, migration.name
+                    ))
+                })?;
             sqlx::query("INSERT INTO commune_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
                 .bind(migration.version)
                 .bind(migration.name)

@@ -13,17 +13,31 @@ pub struct Session {
 
 impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT member_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(Session { member_id: r.try_get(0)?, csrf_token: r.try_get(1)?, expires_at: r.try_get(2)? }))
-            .transpose()
+        let row = sqlx::query(
+            "SELECT member_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Session {
+                member_id: r.try_get(0)?,
+                csrf_token: r.try_get(1)?,
+                expires_at: r.try_get(2)?,
+            })
+        })
+        .transpose()
     }
 }
 
 impl WriteTx {
-    pub async fn create_session(&mut self, token_hash: &str, member_id: &str, csrf_token: &str, ttl_ms: i64) -> Result<()> {
+    pub async fn create_session(
+        &mut self,
+        token_hash: &str,
+        member_id: &str,
+        csrf_token: &str,
+        ttl_ms: i64,
+    ) -> Result<()> {
         let at = self.at_ms();
         sqlx::query(
             "INSERT INTO sessions (token_hash, member_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -41,11 +55,19 @@ impl WriteTx {
             .bind(at)
             .execute(&mut *self.tx)
             .await?;
-        self.audit("session.create", member_id, json!({ "expires_at": at.saturating_add(ttl_ms) })).await
+        self.audit(
+            "session.create",
+            member_id,
+            json!({ "expires_at": at.saturating_add(ttl_ms) }),
+        )
+        .await
     }
 
     pub async fn delete_session(&mut self, token_hash: &str, member_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *self.tx)
+            .await?;
         self.audit("session.delete", member_id, json!({})).await
     }
 }

@@ -6,7 +6,10 @@ use sqlx::Row;
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 }
@@ -21,6 +24,7 @@ impl WriteTx {
         .bind(value)
         .execute(&mut *self.tx)
         .await?;
-        self.audit("setting.set", key, json!({ "value": value })).await
+        self.audit("setting.set", key, json!({ "value": value }))
+            .await
     }
 }

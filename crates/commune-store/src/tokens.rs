@@ -18,7 +18,8 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str = "id, org_id, name, display_prefix, scopes, created_by, created_at, revoked_at";
+const TOKEN_COLUMNS: &str =
+    "id, org_id, name, display_prefix, scopes, created_by, created_at, revoked_at";
 
 fn token_from(row: &AnyRow) -> Result<ApiToken> {
     let scopes: String = row.try_get("scopes")?;
@@ -42,13 +43,20 @@ fn token_from(row: &AnyRow) -> Result<ApiToken> {
 impl Store {
     /// The live (unrevoked) token with this secret hash.
     pub async fn live_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
-        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(token_from).transpose()
     }
 
     pub async fn org_tokens(&self, org_id: &str) -> Result<Vec<ApiToken>> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC");
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC"
+        );
         let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
         rows.iter().map(token_from).collect()
     }
@@ -104,6 +112,7 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await?;
         one_row(result, "live token")?;
-        self.audit("token.revoke", token_id, json!({ "org_id": org_id })).await
+        self.audit("token.revoke", token_id, json!({ "org_id": org_id }))
+            .await
     }
 }

@@ -1,1 +1,262 @@
-fn main() {}
+//! `commune`: the one binary. `serve` runs the server, `migrate` prepares a database, `demo`
+//! loads the demo commune, `verify` re-checks every stored proof, `openapi` prints the API
+//! document.
+
+mod config;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use commune_server::{AppState, Config};
+use commune_store::{ChainReport, Store};
+use config::Settings;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "commune",
+    version,
+    about = "The operating system for cooperatively owned businesses.",
+    long_about = "The operating system for cooperatively owned businesses: members learn, earn, decide and pool \
+capital together. One binary: a web UI, a JSON API, and offline tools that share the same core.\n\n\
+Settings come from flags, then COMMUNE_* environment variables, then a TOML file (--config), then defaults."
+)]
+struct Cli {
+    /// TOML file with `listen`, `database_url`, `secure_cookies`, `log_format`.
+    #[arg(long, env = "COMMUNE_CONFIG", global = true)]
+    config: Option<std::path::PathBuf>,
+    /// Where the data lives: sqlite://PATH (default sqlite://./commune-data/commune.db) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(
+        long,
+        env = "COMMUNE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Log format: text (default) or json.
+    #[arg(long, env = "COMMUNE_LOG_FORMAT", global = true)]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: web UI, JSON API under /api/v1, /healthz and /metrics.
+    ///
+    /// Migrates the database on start. On an empty database the first page sets up the commune
+    /// and its first steward, or loads the demo commune with one click.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "COMMUNE_LISTEN")]
+        listen: Option<String>,
+        /// Fill an empty database with the demo commune before serving.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (set this when Commune is served over HTTPS).
+        #[arg(long, env = "COMMUNE_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo commune (about 50 members, 4 co-op businesses, a chapter) into an empty database.
+    Demo,
+    /// Re-check every stored proof: the audit hash chain. Exits non-zero and names the first
+    /// broken link on any mismatch.
+    Verify,
+    /// Print the OpenAPI 3.1 document of the JSON API.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::resolve(
+        cli.config.as_deref(),
+        cli.database_url.clone(),
+        cli.log_format.clone(),
+    ) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    config::init_logging(&settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                commune_store::redact(&settings.database_url)
+            )
+        })?;
+    let applied = store.migrate().await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(store)
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve {
+            listen,
+            demo,
+            secure_cookies,
+        } => {
+            let listen = listen
+                .or(settings.listen.clone())
+                .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+            let store = open(&settings).await?;
+            let config = Config {
+                secure_cookies: secure_cookies || settings.secure_cookies,
+                ..Config::default()
+            };
+            let state = AppState::new(store.clone(), config);
+            if demo {
+                load_demo(&state).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let address = listener.local_addr()?;
+            tracing::info!(%address, backend = store.backend().as_str(), "Commune is serving");
+            println!("Commune is running at http://{address}/");
+            commune_server::serve(listener, state, shutdown_signal()).await?;
+            store.close().await;
+            tracing::info!("shut down cleanly");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let store = Store::connect(&settings.database_url).await?;
+            let applied = store.migrate().await?;
+            println!(
+                "applied {} migration(s) on {}",
+                applied.len(),
+                store.backend().as_str()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let store = open(&settings).await?;
+            let state = AppState::new(store, Config::default());
+            if !commune_server::service::needs_setup(&state).await? {
+                bail!(
+                    "this database already holds a commune; the demo loads only into an empty one"
+                );
+            }
+            load_demo(&state).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify => verify(&settings).await,
+        Command::Openapi => {
+            print!("{}", commune_server::openapi::document());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn load_demo(state: &AppState) -> anyhow::Result<()> {
+    if commune_server::service::needs_setup(state).await? {
+        commune_server::demo::load(state)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the demo failed: {e}"))?;
+        println!(
+            "Loaded the demo commune. Log in as ada / {}.",
+            commune_server::demo::DEMO_PASSWORD
+        );
+    } else {
+        println!("The database already holds a commune; not loading the demo.");
+    }
+    Ok(())
+}
+
+async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let store = Store::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                commune_store::redact(&settings.database_url)
+            )
+        })?;
+    let head = store
+        .audit_head()
+        .await
+        .context("this database has no audit chain; is it a Commune database?")?;
+    let bar = indicatif::ProgressBar::new(u64::try_from(head.entries).unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "verifying audit chain {bar:40.cyan/magenta} {pos}/{len} entries ({eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = store
+        .verify_audit(|done| bar.set_position(u64::try_from(done).unwrap_or(0)))
+        .await?;
+    bar.finish_and_clear();
+    match report {
+        ChainReport::Intact { entries } => {
+            println!(
+                "audit chain: OK ({entries} entries, head {})",
+                &head.head_hash[..16.min(head.head_hash.len())]
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ChainReport::Broken(broken) => {
+            println!(
+                "audit chain: BROKEN at entry {}: {}",
+                broken.seq, broken.reason
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

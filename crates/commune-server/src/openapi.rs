@@ -1,0 +1,71 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations. The committed copy lives
+//! at `openapi.json` in the repository root; a test fails when the two drift.
+
+use crate::api;
+use crate::error::{ErrorBody, ErrorDetail, FieldError};
+use crate::service;
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Commune API",
+        description = "The Business–Economy Interface of Commune: identity, organisations, tokens and administration. \
+Authenticate with an organisation's API token (`Authorization: Bearer cmn_...`) or a session cookie; \
+cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. \
+Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a stable `code`.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+    ),
+    paths(
+        api::identity::setup_status, api::identity::setup, api::identity::signup, api::identity::list_members,
+        api::identity::get_member, api::identity::me, api::identity::update_profile, api::identity::login,
+        api::identity::logout,
+        api::orgs::list_orgs, api::orgs::create_org, api::orgs::get_org, api::orgs::org_members, api::orgs::leave_org,
+        api::orgs::set_role, api::orgs::request_to_join, api::orgs::list_join_requests, api::orgs::admit,
+        api::orgs::reject, api::orgs::list_tokens, api::orgs::create_token, api::orgs::revoke_token,
+        api::admin::overview, api::admin::verify,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
+    modifiers(&Security),
+    tags(
+        (name = "identity", description = "Set-up, sign-up, sessions and profiles"),
+        (name = "organisations", description = "Organisations, memberships and admission"),
+        (name = "tokens", description = "Organisation-scoped API tokens"),
+        (name = "admin", description = "Instance administration"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The document as pretty JSON with a trailing newline: the committed file's exact bytes.
+pub fn document() -> String {
+    let mut json = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    json.push('\n');
+    json
+}
+
+pub async fn serve() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document())
+}

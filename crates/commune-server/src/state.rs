@@ -1,0 +1,66 @@
+//! Application state, built once at start-up and shared by every handler.
+
+use crate::metrics::Metrics;
+use crate::ratelimit::Limiter;
+use commune_store::Store;
+use std::sync::Arc;
+
+/// Settings of the HTTP shell.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark cookies `Secure`: set when Commune is served over TLS (directly or by a proxy).
+    pub secure_cookies: bool,
+    /// How long a browser session lasts.
+    pub session_ttl_ms: i64,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// Login attempts allowed per handle per minute (a burst of this size, then one every
+    /// `60 / n` seconds).
+    pub logins_per_minute: u32,
+    /// Sign-ups and logins allowed per client address per minute.
+    pub requests_per_client_per_minute: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            secure_cookies: false,
+            session_ttl_ms: 14 * 24 * 3600 * 1000,
+            body_limit_bytes: 64 * 1024,
+            logins_per_minute: 5,
+            requests_per_client_per_minute: 30,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub login_limiter: Limiter,
+    pub client_limiter: Limiter,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> AppState {
+        let login_limiter = Limiter::per_minute(config.logins_per_minute);
+        let client_limiter = Limiter::per_minute(config.requests_per_client_per_minute);
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            metrics: Metrics::default(),
+            login_limiter,
+            client_limiter,
+        }))
+    }
+}
