@@ -184,15 +184,14 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
                 .await?;
             joined.push(members[0].id.clone());
         }
-        for _ in 0..2 {
-            let candidate = &members[rng.next(members.len())];
-            if !joined.contains(&candidate.id) {
-                tx.create_join_request(&org.id, &candidate.id, "I would love to help out here.")
-                    .await
-                    .or_else(|e| match e {
-                        commune_store::StoreError::Conflict(_) => Ok(String::new()),
-                        other => Err(other),
-                    })?;
+        // Two pending requests per organisation, from members not yet in it.
+        let outsiders: Vec<_> = members.iter().filter(|m| !joined.contains(&m.id)).collect();
+        let mut requested: Vec<&str> = Vec::new();
+        while requested.len() < 2.min(outsiders.len()) {
+            let candidate = outsiders[rng.next(outsiders.len())];
+            if !requested.contains(&candidate.id.as_str()) {
+                tx.create_join_request(&org.id, &candidate.id, "I would love to help out here.").await?;
+                requested.push(&candidate.id);
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::{Result, StoreError};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::sync::Once;
 use std::time::Duration;
 
@@ -68,6 +68,9 @@ impl Store {
             Backend::Sqlite => sqlite_url(url)?,
             Backend::Postgres => url.to_owned(),
         };
+        // One direct connection first: an unreachable server fails now with its own error,
+        // instead of the pool retrying until its acquire timeout.
+        sqlx::AnyConnection::connect(&url).await?.close().await?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         let pool = match backend {
             Backend::Sqlite => {

@@ -1,1 +1,14 @@
+//! Commune's integration tests: one binary, driving the public surface (API, pages, CLI).
+//! The whole suite runs on SQLite by default and on PostgreSQL when
+//! `COMMUNE_TEST_DATABASE_URL=postgres://...` is set; the browser test runs when
+//! `COMMUNE_WEBDRIVER_URL` points at a running chromedriver.
 
+mod api;
+mod audit;
+mod authz;
+mod browser;
+mod cli;
+mod openapi;
+mod schema;
+mod support;
+mod web;

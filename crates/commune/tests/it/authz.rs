@@ -1,0 +1,173 @@
+//! Who may do what, through the API: every role against every endpoint. A refused request must
+//! say why with a stable code and must write nothing.
+
+use crate::support::{Auth, TestApp};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    Outsider,
+    Member,
+    Steward,
+    InstanceSteward,
+    TokenRead,
+    TokenWrite,
+    TokenOtherOrg,
+}
+
+const ROLES: [Role; 8] = [
+    Role::Anonymous,
+    Role::Outsider,
+    Role::Member,
+    Role::Steward,
+    Role::InstanceSteward,
+    Role::TokenRead,
+    Role::TokenWrite,
+    Role::TokenOtherOrg,
+];
+
+struct World {
+    app: TestApp,
+    auth: Vec<(Role, Auth)>,
+    steward: Auth,
+    applicant_seq: std::cell::Cell<u32>,
+}
+
+impl World {
+    async fn new() -> World {
+        let app = TestApp::set_up().await;
+        let root = app.login("root").await;
+        let steward = app.member("steward").await;
+        let member = app.member("member").await;
+        let outsider = app.member("outsider").await;
+        app.org(&steward, "acme").await;
+        app.org(&outsider, "elsewhere").await;
+        app.admit(&steward, &member, "acme").await;
+        let token_read = app.token(&steward, "acme", &["members:read"]).await;
+        let token_write = app.token(&steward, "acme", &["members:write"]).await;
+        let token_other = app.token(&outsider, "elsewhere", &["members:read", "members:write"]).await;
+        let auth = vec![
+            (Role::Anonymous, Auth::None),
+            (Role::Outsider, outsider),
+            (Role::Member, member),
+            (Role::Steward, steward.clone()),
+            (Role::InstanceSteward, root),
+            (Role::TokenRead, token_read),
+            (Role::TokenWrite, token_write),
+            (Role::TokenOtherOrg, token_other),
+        ];
+        World { app, auth, steward, applicant_seq: std::cell::Cell::new(0) }
+    }
+
+    fn auth(&self, role: Role) -> &Auth {
+        &self.auth.iter().find(|(r, _)| *r == role).expect("every role has auth").1
+    }
+
+    /// A fresh pending join request to `acme`; returns its id.
+    async fn pending_request(&self) -> String {
+        let n = self.applicant_seq.get() + 1;
+        self.applicant_seq.set(n);
+        let applicant = self.app.member(&format!("applicant{n}")).await;
+        let (_, body) = self.app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &applicant, Some(json!({}))).await;
+        body["id"].as_str().expect("request id").to_owned()
+    }
+}
+
+/// One endpoint and, for each role, the status it must get (anything not listed: refused).
+struct Case {
+    method: Method,
+    path: &'static str,
+    body: Option<Value>,
+    allowed: &'static [(Role, u16)],
+    /// Refusals of tokens for member-only actions and of members lacking rights.
+    refused_code: fn(Role) -> &'static str,
+}
+
+fn member_action_refusal(role: Role) -> &'static str {
+    match role {
+        Role::Anonymous => "unauthenticated",
+        Role::TokenRead | Role::TokenWrite | Role::TokenOtherOrg => "members_only",
+        _ => "forbidden",
+    }
+}
+
+fn org_read_refusal(role: Role) -> &'static str {
+    match role {
+        Role::Anonymous => "unauthenticated",
+        Role::TokenOtherOrg => "wrong_org",
+        Role::TokenRead | Role::TokenWrite => "missing_scope",
+        _ => "forbidden",
+    }
+}
+
+fn cases() -> Vec<Case> {
+    use Role::*;
+    vec![
+        Case { method: Method::GET, path: "/api/v1/orgs", body: None, allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200), (TokenWrite, 200), (TokenOtherOrg, 200)], refused_code: member_action_refusal },
+        Case { method: Method::GET, path: "/api/v1/members/member", body: None, allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200), (TokenWrite, 200), (TokenOtherOrg, 200)], refused_code: member_action_refusal },
+        Case { method: Method::GET, path: "/api/v1/orgs/acme/members", body: None, allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200)], refused_code: org_read_refusal },
+        Case { method: Method::GET, path: "/api/v1/orgs/acme/join-requests", body: None, allowed: &[(Steward, 200), (TokenRead, 200)], refused_code: org_read_refusal },
+        Case { method: Method::POST, path: "/api/v1/orgs/acme/join-requests/{pending}/admit", body: None, allowed: &[(Steward, 200), (TokenWrite, 200)], refused_code: |r| match r { Role::TokenRead => "missing_scope", r => org_read_refusal(r) } },
+        Case { method: Method::POST, path: "/api/v1/orgs/acme/join-requests/{pending}/reject", body: None, allowed: &[(Steward, 200), (TokenWrite, 200)], refused_code: |r| match r { Role::TokenRead => "missing_scope", r => org_read_refusal(r) } },
+        Case { method: Method::GET, path: "/api/v1/orgs/acme/tokens", body: None, allowed: &[(Steward, 200)], refused_code: member_action_refusal },
+        Case { method: Method::POST, path: "/api/v1/orgs/acme/tokens", body: Some(json!({ "name": "n", "scopes": ["members:read"] })), allowed: &[(Steward, 201)], refused_code: member_action_refusal },
+        Case { method: Method::PUT, path: "/api/v1/orgs/acme/members/member/role", body: Some(json!({ "role": "member" })), allowed: &[(Steward, 204)], refused_code: member_action_refusal },
+        Case { method: Method::POST, path: "/api/v1/orgs/acme/join-requests", body: Some(json!({})), allowed: &[(Outsider, 201), (InstanceSteward, 201)], refused_code: member_action_refusal },
+        Case { method: Method::POST, path: "/api/v1/orgs", body: Some(json!({ "slug": "new-{role}", "name": "New", "kind": "chapter" })), allowed: &[(Outsider, 201), (Member, 201), (Steward, 201), (InstanceSteward, 201)], refused_code: member_action_refusal },
+        Case { method: Method::PUT, path: "/api/v1/me/profile", body: Some(json!({ "display_name": "Renamed" })), allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)], refused_code: member_action_refusal },
+        Case { method: Method::GET, path: "/api/v1/admin/overview", body: None, allowed: &[(InstanceSteward, 200)], refused_code: member_action_refusal },
+        Case { method: Method::POST, path: "/api/v1/admin/verify", body: None, allowed: &[(InstanceSteward, 200)], refused_code: member_action_refusal },
+        Case { method: Method::DELETE, path: "/api/v1/orgs/acme/members/me", body: None, allowed: &[(Member, 204), (Steward, 409)], refused_code: member_action_refusal },
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_endpoint() {
+    let world = World::new().await;
+    let mut checked = 0;
+    for case in cases() {
+        for role in ROLES {
+            let mut path = case.path.to_owned();
+            if path.contains("{pending}") {
+                path = path.replace("{pending}", &world.pending_request().await);
+            }
+            let body = case.body.as_ref().map(|b| serde_json::from_str(&b.to_string().replace("{role}", &format!("{role:?}").to_lowercase())).expect("json"));
+            let before = world.app.audit_len().await;
+            let (status, response) = world.app.call(case.method.clone(), &path, world.auth(role), body).await;
+            let expected = case.allowed.iter().find(|(r, _)| *r == role).map(|(_, s)| *s);
+            match expected {
+                Some(code) => assert_eq!(status.as_u16(), code, "{role:?} {} {path}: {response}", case.method),
+                None => {
+                    let refused = if role == Role::Anonymous { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+                    assert_eq!(status, refused, "{role:?} {} {path}: {response}", case.method);
+                    assert_eq!(response["error"]["code"], (case.refused_code)(role), "{role:?} {} {path}", case.method);
+                    assert_eq!(world.app.audit_len().await, before, "{role:?} {} {path} was refused but wrote", case.method);
+                }
+            }
+            checked += 1;
+        }
+        // Put back what an allowed call changed, so every role meets the same world.
+        if case.path == "/api/v1/orgs/acme/members/me" {
+            let member = world.auth(Role::Member).clone();
+            world.app.admit(&world.steward, &member, "acme").await;
+        }
+    }
+    assert_eq!(checked, cases().len() * ROLES.len());
+}
+
+#[tokio::test]
+async fn stewards_cannot_act_for_other_organisations() {
+    let world = World::new().await;
+    // The steward of `elsewhere` (the outsider) has no power over `acme`'s requests or tokens.
+    let id = world.pending_request().await;
+    let outsider = world.auth(Role::Outsider);
+    for (method, path) in [
+        (Method::POST, format!("/api/v1/orgs/acme/join-requests/{id}/admit")),
+        (Method::GET, "/api/v1/orgs/acme/tokens".to_owned()),
+    ] {
+        let (status, body) = world.app.call(method, &path, outsider, None).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path}");
+    }
+}

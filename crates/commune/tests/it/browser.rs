@@ -1,0 +1,194 @@
+//! A real headless Chromium, driven over WebDriver, through the whole foundation: first-run
+//! set-up → a second person signs up → founds an organisation → a third person asks to join →
+//! the steward admits them → a token is created in the browser and used against the API.
+//!
+//! Runs when `COMMUNE_WEBDRIVER_URL` points at a chromedriver (`.ci/run` starts one); otherwise
+//! it says so and returns. On failure it saves a screenshot and the page source under
+//! `target/browser-artifacts/`.
+
+use crate::support::{PASSWORD, TempDir, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::time::Duration;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+async fn browser(webdriver: &str, profile: &TempDir) -> Result<Client> {
+    let mut caps = serde_json::Map::new();
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(std::iter::once(format!("--user-data-dir={}", profile.0.display())))
+    .collect::<Vec<_>>();
+    let binary = std::env::var("COMMUNE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    caps.insert("goog:chromeOptions".into(), serde_json::json!({ "args": args, "binary": binary }));
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    Ok(ClientBuilder::new(connector).capabilities(caps).connect(webdriver).await?)
+}
+
+struct Session {
+    c: Client,
+    base: String,
+}
+
+impl Session {
+    async fn open(&self, path: &str) -> Result {
+        Ok(self.c.goto(&format!("{}{path}", self.base)).await?)
+    }
+
+    async fn fill(&self, name: &str, value: &str) -> Result {
+        let field = self.c.find(Locator::Css(&format!("main [name='{name}']"))).await?;
+        field.clear().await?;
+        Ok(field.send_keys(value).await?)
+    }
+
+    async fn click(&self, css: &str) -> Result {
+        Ok(self.c.find(Locator::Css(css)).await?.click().await?)
+    }
+
+    /// Waits until the page shows `text` (htmx swaps pages in place, so we wait for content).
+    async fn see(&self, text: &str) -> Result {
+        let xpath = format!("//*[contains(normalize-space(.), \"{text}\")]");
+        self.c.wait().at_most(Duration::from_secs(15)).for_element(Locator::XPath(&xpath)).await?;
+        Ok(())
+    }
+
+    async fn log_out(&self) -> Result {
+        self.click("header form[action='/logout'] button").await?;
+        self.see("Join the commune").await
+    }
+
+    async fn sign_up(&self, handle: &str, name: &str) -> Result {
+        self.open("/signup").await?;
+        self.fill("handle", handle).await?;
+        self.fill("display_name", name).await?;
+        self.fill("password", PASSWORD).await?;
+        self.click("main form button[type=submit]").await?;
+        self.see("Daily docket").await
+    }
+}
+
+async fn walk_through(s: &Session) -> Result {
+    // 1. First run: the empty instance sends us to set-up.
+    s.open("/").await?;
+    s.see("Found your commune").await?;
+    s.fill("commune_name", "Browser Commune").await?;
+    s.fill("commune_slug", "browser").await?;
+    s.fill("handle", "first").await?;
+    s.fill("display_name", "First Steward").await?;
+    s.fill("password", PASSWORD).await?;
+    s.click("form[action='/setup'] button").await?;
+    s.see("Daily docket").await?;
+    s.see("Browser Commune").await?;
+    s.log_out().await?;
+
+    // 2. A second person signs up and founds an organisation.
+    s.sign_up("second", "Second Person").await?;
+    s.open("/orgs/new").await?;
+    s.fill("name", "Glow Garage").await?;
+    s.fill("slug", "glow-garage").await?;
+    s.fill("description", "Neon signs, repaired.").await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("Organisation founded").await?;
+    s.log_out().await?;
+
+    // 3. A third person asks to join.
+    s.sign_up("third", "Third Person").await?;
+    s.open("/orgs/glow-garage").await?;
+    s.fill("message", "I can solder.").await?;
+    s.click("form[action='/orgs/glow-garage/join'] button").await?;
+    s.see("your request is pending").await?;
+    s.log_out().await?;
+
+    // 4. The steward admits them.
+    s.open("/login").await?;
+    s.fill("handle", "second").await?;
+    s.fill("password", PASSWORD).await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("Waiting for your decision").await?;
+    s.open("/orgs/glow-garage/requests").await?;
+    s.see("I can solder.").await?;
+    s.click("button[aria-label='Admit third']").await?;
+    s.see("Admitted").await?;
+    s.open("/orgs/glow-garage").await?;
+    s.see("@third").await?;
+
+    // 5. A token is created in the browser…
+    s.open("/orgs/glow-garage/tokens").await?;
+    s.fill("name", "garage backend").await?;
+    s.click("input[value='members:read']").await?;
+    s.click("main form button[type=submit]").await?;
+    let secret = s.c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Id("new-token-secret")).await?.text().await?;
+    if !secret.starts_with("cmn_") {
+        return Err(format!("unexpected token text {secret:?}").into());
+    }
+    // …and used against the API.
+    let (status, body) = http_get(&s.base, "/api/v1/orgs/glow-garage/members", &secret).await?;
+    if status != 200 || !body.contains("\"third\"") {
+        return Err(format!("the token did not work: {status} {body}").into());
+    }
+    Ok(())
+}
+
+/// A bare HTTP/1.1 GET with a bearer token (the browser cannot set that header).
+async fn http_get(base: &str, path: &str, token: &str) -> Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((status, response))
+}
+
+async fn save_artifacts(c: &Client) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(dir.join("failure.png"), png);
+    }
+    if let Ok(html) = c.source().await {
+        let _ = std::fs::write(dir.join("failure.html"), html);
+    }
+    eprintln!("browser test failed: screenshot and page source saved in {}", dir.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_sets_up_joins_admits_and_uses_a_token() {
+    let Ok(webdriver) = std::env::var("COMMUNE_WEBDRIVER_URL") else {
+        eprintln!("browser test: skipped (set COMMUNE_WEBDRIVER_URL to a running chromedriver to run it)");
+        return;
+    };
+    let app = TestApp::empty().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(commune_server::serve(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    let profile = TempDir::new();
+    let c = browser(&webdriver, &profile).await.expect("start a WebDriver session");
+    let session = Session { c, base };
+    let outcome = walk_through(&session).await;
+    if outcome.is_err() {
+        save_artifacts(&session.c).await;
+    }
+    let _ = session.c.close().await;
+    let _ = stop.send(());
+    let _ = server.await;
+    if let Err(e) = outcome {
+        panic!("browser walk-through failed: {e}");
+    }
+}

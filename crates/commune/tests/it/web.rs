@@ -1,0 +1,197 @@
+//! The web UI, driven like a browser without JavaScript: cookies, CSRF fields, redirects.
+
+use crate::support::{PASSWORD, TestApp};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use std::collections::BTreeMap;
+
+/// A cookie-keeping client over the in-process router.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    html: String,
+}
+
+impl Page {
+    /// The value of the first `csrf` hidden field.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let Some(start) = self.html.find(marker).map(|i| i + marker.len()) else { panic!("a form with a CSRF field ({} {:?}):\n{}", self.status, self.location, self.html) };
+        self.html[start..].split('"').next().unwrap_or_default().to_owned()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Browser<'a> {
+        Browser { app, cookies: BTreeMap::new() }
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut request = Request::builder().method(method).uri(path).header(header::COOKIE, cookie);
+        let body = match form {
+            Some(fields) => {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let encoded: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+                Body::from(encoded.join("&"))
+            }
+            None => Body::empty(),
+        };
+        let response = self.app.send(request.body(body).expect("request")).await;
+        for set in response.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                if set.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        let status = response.status();
+        let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        Page { status, location, html: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(fields)).await
+    }
+
+    /// Posts a form with the CSRF token of the page at `form_page`.
+    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.get(form_page).await.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn first_run_page_creates_the_commune_and_signs_the_steward_in() {
+    let app = TestApp::empty().await;
+    let mut browser = Browser::new(&app);
+    let home = browser.get("/").await;
+    assert_eq!((home.status, home.location.as_deref()), (StatusCode::SEE_OTHER, Some("/setup")));
+    let setup = browser.get("/setup").await;
+    assert!(setup.html.contains("Load the demo commune"), "the demo is one click away");
+
+    let fields = [("commune_name", "Harbour Commune"), ("commune_slug", "harbour"), ("handle", "hana"), ("display_name", "Hana"), ("password", PASSWORD)];
+    let forged = browser.post("/setup", &[&[("csrf", "forged")][..], &fields[..]].concat()).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "a missing or wrong CSRF token is refused");
+    assert_eq!(app.audit_len().await, 0);
+
+    let short = browser.submit("/setup", "/setup", &[("commune_name", "Harbour Commune"), ("commune_slug", "harbour"), ("handle", "hana"), ("display_name", "Hana"), ("password", "short")]).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.html.contains("password: must be at least 10 characters"), "the problem is shown");
+    assert!(short.html.contains("value=\"Harbour Commune\""), "entered values are kept");
+
+    let done = browser.submit("/setup", "/setup", &fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let home = browser.get(done.location.as_deref().unwrap_or("/")).await;
+    assert!(home.html.contains("Daily docket") && home.html.contains("Hana"), "signed in on the docket");
+    assert!(home.html.contains("Harbour Commune"));
+    let admin = browser.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK, "the first steward administers the instance");
+    assert!(browser.get("/setup").await.location.is_some(), "setup happens once");
+}
+
+#[tokio::test]
+async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
+    let app = TestApp::empty().await;
+    let mut browser = Browser::new(&app);
+    let loaded = browser.submit("/setup", "/setup/demo", &[]).await;
+    assert_eq!(loaded.status, StatusCode::SEE_OTHER);
+    let members = app.store.count(commune_store::Counted::Members).await.expect("count");
+    assert!((45..=60).contains(&members), "about 50 members: {members}");
+    let orgs = app.store.list_orgs().await.expect("orgs");
+    let kinds: Vec<&str> = orgs.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "business").count(), 4, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "chapter").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "commune").count(), 1);
+
+    let wrong = browser.submit("/login", "/login", &[("handle", "ada"), ("password", "not the password")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.html.contains("wrong handle or password"));
+    let login = browser.submit("/login", "/login", &[("handle", "ada"), ("password", commune_server::demo::DEMO_PASSWORD)]).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    let home = browser.get("/").await;
+    assert!(home.html.contains("Your organisations") && home.html.contains("Common Code"), "ada sees her orgs");
+    assert!(home.html.contains("Waiting for your decision"), "ada stewards an org with pending requests");
+    let orgs_page = browser.get("/orgs").await;
+    assert!(orgs_page.html.contains("Solar Forge Co-op") && orgs_page.html.contains("Riverside Chapter"));
+    assert!(orgs_page.html.contains("class=\"bar\""), "members per organisation as a chart");
+    assert_eq!(browser.get("/members").await.status, StatusCode::OK);
+    assert!(browser.get("/m/bayo").await.html.contains("Bayo"));
+    assert_eq!(browser.get("/m/nobody").await.status, StatusCode::NOT_FOUND);
+
+    // Tokens: the secret is on the creation page only.
+    let created = browser.submit("/orgs/common-code/tokens", "/orgs/common-code/tokens", &[("name", "ci"), ("scopes", "members:read"), ("scopes", "members:write")]).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.html);
+    let start = created.html.find("cmn_").expect("the secret is shown");
+    let secret: String = created.html[start..].chars().take(68).collect();
+    let listed = browser.get("/orgs/common-code/tokens").await;
+    assert!(!listed.html.contains(&secret) && listed.html.contains("members:write"));
+
+    // Escaping: a hostile display name is text, never markup.
+    let profile = browser.submit("/settings/profile", "/settings/profile", &[("display_name", "<script>alert(1)</script>"), ("bio", ""), ("place", ""), ("domains", "design")]).await;
+    assert_eq!(profile.status, StatusCode::SEE_OTHER);
+    let page = browser.get("/m/ada").await;
+    assert!(!page.html.contains("<script>alert(1)</script>") && page.html.contains("script&#62;alert(1)"), "escaped");
+
+    let out = browser.submit("/", "/logout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = browser.get("/orgs").await;
+    assert_eq!(after.location.as_deref(), Some("/login"), "signed-out visitors are sent to log in");
+}
+
+#[tokio::test]
+async fn join_and_admit_through_pages() {
+    let app = TestApp::set_up().await;
+    let mut steward = Browser::new(&app);
+    let signup = steward.submit("/signup", "/signup", &[("handle", "sam"), ("display_name", "Sam"), ("password", PASSWORD), ("place", "Harbour"), ("domains", "food, energy")]).await;
+    assert_eq!(signup.status, StatusCode::SEE_OTHER, "{}", signup.html);
+    let dup = Browser::new(&app).submit("/signup", "/signup", &[("handle", "sam"), ("display_name", "Sam 2"), ("password", PASSWORD)]).await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(dup.html.contains("already exists"));
+
+    let founded = steward.submit("/orgs/new", "/orgs/new", &[("name", "Byte Bakery"), ("slug", "byte-bakery"), ("kind", "business"), ("place", ""), ("description", "Bread.")]).await;
+    assert_eq!(founded.location.as_deref(), Some("/orgs/byte-bakery?done=org"));
+
+    let mut joiner = Browser::new(&app);
+    joiner.submit("/signup", "/signup", &[("handle", "joe"), ("display_name", "Joe"), ("password", PASSWORD)]).await;
+    let asked = joiner.submit("/orgs/byte-bakery", "/orgs/byte-bakery/join", &[("message", "I knead this")]).await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    assert!(joiner.get("/orgs/byte-bakery").await.html.contains("your request is pending"));
+    assert_eq!(joiner.get("/orgs/byte-bakery/requests").await.status, StatusCode::FORBIDDEN, "only stewards review");
+
+    let requests = steward.get("/orgs/byte-bakery/requests").await;
+    assert!(requests.html.contains("I knead this"));
+    let marker = "/orgs/byte-bakery/requests/";
+    let start = requests.html.find(marker).expect("an admit form") + marker.len();
+    let id: String = requests.html[start..].chars().take_while(|c| *c != '/').collect();
+    let admitted = steward.post(&format!("/orgs/byte-bakery/requests/{id}/admit"), &[("csrf", &requests.csrf())]).await;
+    assert_eq!(admitted.status, StatusCode::SEE_OTHER);
+    let org = joiner.get("/orgs/byte-bakery").await;
+    assert!(org.html.contains("you are a member") && org.html.contains("@joe"), "the new member sees the member list");
+}
