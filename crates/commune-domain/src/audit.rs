@@ -40,13 +40,7 @@ impl Draft<'_> {
         h.update(b"commune-audit-v1");
         h.update(self.seq.to_be_bytes());
         h.update(self.at_ms.to_be_bytes());
-        for field in [
-            self.actor,
-            self.action,
-            self.subject,
-            self.payload,
-            self.prev_hash,
-        ] {
+        for field in [self.actor, self.action, self.subject, self.payload, self.prev_hash] {
             h.update((field.len() as u64).to_be_bytes());
             h.update(field.as_bytes());
         }
@@ -99,34 +93,21 @@ pub struct Verifier {
 
 impl Default for Verifier {
     fn default() -> Verifier {
-        Verifier {
-            expected_seq: 1,
-            prev_hash: GENESIS_HASH.to_owned(),
-        }
+        Verifier { expected_seq: 1, prev_hash: GENESIS_HASH.to_owned() }
     }
 }
 
 impl Verifier {
     pub fn push(&mut self, entry: &Entry) -> Result<(), Broken> {
-        let broken = |reason: String| Broken {
-            seq: entry.seq,
-            reason,
-        };
+        let broken = |reason: String| Broken { seq: entry.seq, reason };
         if entry.seq != self.expected_seq {
-            return Err(broken(format!(
-                "expected sequence number {}, found {}",
-                self.expected_seq, entry.seq
-            )));
+            return Err(broken(format!("expected sequence number {}, found {}", self.expected_seq, entry.seq)));
         }
         if entry.prev_hash != self.prev_hash {
-            return Err(broken(
-                "its prev_hash does not match the hash of the entry before it".into(),
-            ));
+            return Err(broken("its prev_hash does not match the hash of the entry before it".into()));
         }
         if entry.draft().hash() != entry.hash {
-            return Err(broken(
-                "its stored hash does not match its contents (a field was changed)".into(),
-            ));
+            return Err(broken("its stored hash does not match its contents (a field was changed)".into()));
         }
         self.expected_seq += 1;
         self.prev_hash.clone_from(&entry.hash);
@@ -197,9 +178,7 @@ mod tests {
     fn truncation_is_caught_by_the_head() {
         let entries = chain(5);
         let mut v = Verifier::default();
-        entries[..4]
-            .iter()
-            .for_each(|e| v.push(e).expect("intact prefix"));
+        entries[..4].iter().for_each(|e| v.push(e).expect("intact prefix"));
         assert!(v.finish(5, &entries[4].hash).is_err());
     }
 

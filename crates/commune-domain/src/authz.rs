@@ -79,8 +79,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadDirectory => return Ok(()),
                 ReadOrgMembers | ReadJoinRequests => Scope::MembersRead,
                 DecideJoinRequest => Scope::MembersWrite,
-                EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens
-                | AdministerInstance => return Err(Denied::MembersOnly),
+                EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance => {
+                    return Err(Denied::MembersOnly);
+                }
             };
             if !same_org {
                 Err(Denied::WrongOrg)
@@ -90,33 +91,22 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 Ok(())
             }
         }
-        Actor::Member {
-            role,
-            instance_steward,
-        } => {
+        Actor::Member { role, instance_steward } => {
             let steward = *role == Some(Role::Steward);
             match action {
                 ReadDirectory | EditOwnProfile | CreateOrg => Ok(()),
                 ReadOrgMembers if role.is_some() || *instance_steward => Ok(()),
-                ReadOrgMembers => Err(Denied::Forbidden(
-                    "only members of this organisation see its members",
-                )),
+                ReadOrgMembers => Err(Denied::Forbidden("only members of this organisation see its members")),
                 RequestToJoin if role.is_none() => Ok(()),
-                RequestToJoin => Err(Denied::Forbidden(
-                    "you are already a member of this organisation",
-                )),
+                RequestToJoin => Err(Denied::Forbidden("you are already a member of this organisation")),
                 LeaveOrg if role.is_some() => Ok(()),
-                LeaveOrg => Err(Denied::Forbidden(
-                    "you are not a member of this organisation",
-                )),
+                LeaveOrg => Err(Denied::Forbidden("you are not a member of this organisation")),
                 ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens if steward => Ok(()),
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens => Err(
-                    Denied::Forbidden("only this organisation's stewards may do this"),
-                ),
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens => {
+                    Err(Denied::Forbidden("only this organisation's stewards may do this"))
+                }
                 AdministerInstance if *instance_steward => Ok(()),
-                AdministerInstance => Err(Denied::Forbidden(
-                    "only stewards of the commune administer the instance",
-                )),
+                AdministerInstance => Err(Denied::Forbidden("only stewards of the commune administer the instance")),
             }
         }
     }
@@ -127,17 +117,11 @@ mod tests {
     use super::*;
 
     fn member(role: Option<Role>) -> Actor {
-        Actor::Member {
-            role,
-            instance_steward: false,
-        }
+        Actor::Member { role, instance_steward: false }
     }
 
     fn token(same_org: bool, scopes: &[Scope]) -> Actor {
-        Actor::Token {
-            same_org,
-            scopes: scopes.to_vec(),
-        }
+        Actor::Token { same_org, scopes: scopes.to_vec() }
     }
 
     /// The whole table: each row is an actor and the actions it may perform; every other action
@@ -147,20 +131,8 @@ mod tests {
         use Action::*;
         let rows: Vec<(Actor, Vec<Action>)> = vec![
             (Actor::Anonymous, vec![]),
-            (
-                member(None),
-                vec![ReadDirectory, EditOwnProfile, CreateOrg, RequestToJoin],
-            ),
-            (
-                member(Some(Role::Member)),
-                vec![
-                    ReadDirectory,
-                    EditOwnProfile,
-                    CreateOrg,
-                    ReadOrgMembers,
-                    LeaveOrg,
-                ],
-            ),
+            (member(None), vec![ReadDirectory, EditOwnProfile, CreateOrg, RequestToJoin]),
+            (member(Some(Role::Member)), vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, LeaveOrg]),
             (
                 member(Some(Role::Steward)),
                 vec![
@@ -176,62 +148,30 @@ mod tests {
                 ],
             ),
             (
-                Actor::Member {
-                    role: None,
-                    instance_steward: true,
-                },
-                vec![
-                    ReadDirectory,
-                    EditOwnProfile,
-                    CreateOrg,
-                    ReadOrgMembers,
-                    RequestToJoin,
-                    AdministerInstance,
-                ],
+                Actor::Member { role: None, instance_steward: true },
+                vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, RequestToJoin, AdministerInstance],
             ),
             (token(true, &[]), vec![ReadDirectory]),
-            (
-                token(true, &[Scope::MembersRead]),
-                vec![ReadDirectory, ReadOrgMembers, ReadJoinRequests],
-            ),
-            (
-                token(true, &[Scope::MembersWrite]),
-                vec![ReadDirectory, DecideJoinRequest],
-            ),
+            (token(true, &[Scope::MembersRead]), vec![ReadDirectory, ReadOrgMembers, ReadJoinRequests]),
+            (token(true, &[Scope::MembersWrite]), vec![ReadDirectory, DecideJoinRequest]),
             (token(false, &Scope::ALL), vec![ReadDirectory]),
         ];
         for (actor, allowed) in rows {
             for action in Action::ALL {
                 let result = authorize(&actor, action);
-                assert_eq!(
-                    result.is_ok(),
-                    allowed.contains(&action),
-                    "{actor:?} {action:?}: {result:?}"
-                );
+                assert_eq!(result.is_ok(), allowed.contains(&action), "{actor:?} {action:?}: {result:?}");
             }
         }
     }
 
     #[test]
     fn refusals_say_why() {
+        assert_eq!(authorize(&Actor::Anonymous, Action::CreateOrg), Err(Denied::NotAuthenticated));
+        assert_eq!(authorize(&token(false, &Scope::ALL), Action::ReadOrgMembers), Err(Denied::WrongOrg));
         assert_eq!(
-            authorize(&Actor::Anonymous, Action::CreateOrg),
-            Err(Denied::NotAuthenticated)
-        );
-        assert_eq!(
-            authorize(&token(false, &Scope::ALL), Action::ReadOrgMembers),
-            Err(Denied::WrongOrg)
-        );
-        assert_eq!(
-            authorize(
-                &token(true, &[Scope::MembersRead]),
-                Action::DecideJoinRequest
-            ),
+            authorize(&token(true, &[Scope::MembersRead]), Action::DecideJoinRequest),
             Err(Denied::MissingScope(Scope::MembersWrite))
         );
-        assert_eq!(
-            authorize(&token(true, &Scope::ALL), Action::ManageTokens),
-            Err(Denied::MembersOnly)
-        );
+        assert_eq!(authorize(&token(true, &Scope::ALL), Action::ManageTokens), Err(Denied::MembersOnly));
     }
 }

@@ -31,16 +31,11 @@ pub fn check_new_password(password: &str) -> Result<(), Invalid> {
     if password.chars().count() < PASSWORD_MIN_CHARS {
         return Err(Invalid::new(
             "password",
-            format!(
-                "must be at least {PASSWORD_MIN_CHARS} characters; a short sentence works well"
-            ),
+            format!("must be at least {PASSWORD_MIN_CHARS} characters; a short sentence works well"),
         ));
     }
     if password.len() > PASSWORD_MAX_BYTES {
-        return Err(Invalid::new(
-            "password",
-            format!("must be at most {PASSWORD_MAX_BYTES} bytes"),
-        ));
+        return Err(Invalid::new("password", format!("must be at most {PASSWORD_MAX_BYTES} bytes")));
     }
     Ok(())
 }
@@ -55,10 +50,7 @@ pub fn parse_domain(raw: &str) -> Result<String, Invalid> {
 /// Parses a comma- or whitespace-separated list of domains, deduplicated, in given order.
 pub fn parse_domains(raw: &[String]) -> Result<Vec<String>, Invalid> {
     let mut domains: Vec<String> = Vec::new();
-    for piece in raw
-        .iter()
-        .flat_map(|s| s.split(|c: char| c == ',' || c.is_whitespace()))
-    {
+    for piece in raw.iter().flat_map(|s| s.split(|c: char| c == ',' || c.is_whitespace())) {
         if piece.trim().is_empty() {
             continue;
         }
@@ -68,10 +60,7 @@ pub fn parse_domains(raw: &[String]) -> Result<Vec<String>, Invalid> {
         }
     }
     if domains.len() > MAX_DOMAINS {
-        return Err(Invalid::new(
-            "domains",
-            format!("at most {MAX_DOMAINS} domains"),
-        ));
+        return Err(Invalid::new("domains", format!("at most {MAX_DOMAINS} domains")));
     }
     Ok(domains)
 }
@@ -97,23 +86,14 @@ pub struct ProfileInput<'a> {
 impl Profile {
     pub fn parse(input: &ProfileInput<'_>) -> Result<Profile, Violations> {
         let mut v = Violations::default();
-        let display_name = v.check(validation::text(
-            "display_name",
-            input.display_name,
-            1,
-            64,
-            false,
-        ));
+        let display_name = v.check(validation::text("display_name", input.display_name, 1, 64, false));
         let bio = v.check(validation::text("bio", input.bio, 0, 2000, true));
         let place = v.check(validation::text("place", input.place, 0, 100, false));
         let domains = v.check(parse_domains(input.domains));
         match (display_name, bio, place, domains) {
-            (Some(display_name), Some(bio), Some(place), Some(domains)) => Ok(Profile {
-                display_name,
-                bio,
-                place,
-                domains,
-            }),
+            (Some(display_name), Some(bio), Some(place), Some(domains)) => {
+                Ok(Profile { display_name, bio, place, domains })
+            }
             _ => Err(v),
         }
     }
@@ -127,11 +107,7 @@ pub struct Signup {
 }
 
 impl Signup {
-    pub fn parse(
-        handle: &str,
-        password: &str,
-        profile: &ProfileInput<'_>,
-    ) -> Result<Signup, Violations> {
+    pub fn parse(handle: &str, password: &str, profile: &ProfileInput<'_>) -> Result<Signup, Violations> {
         let mut v = Violations::default();
         let handle = v.check(Handle::parse(handle));
         v.check(check_new_password(password));
@@ -154,11 +130,7 @@ mod tests {
     use super::*;
 
     fn check_handle(raw: &str, expected: Option<&str>) {
-        assert_eq!(
-            Handle::parse(raw).ok().as_ref().map(Handle::as_str),
-            expected,
-            "handle {raw:?}"
-        );
+        assert_eq!(Handle::parse(raw).ok().as_ref().map(Handle::as_str), expected, "handle {raw:?}");
     }
 
     #[test]
@@ -175,15 +147,8 @@ mod tests {
 
     #[test]
     fn signup_collects_every_violation() {
-        let err = Signup::parse(
-            "x",
-            "short",
-            &ProfileInput {
-                display_name: "",
-                ..Default::default()
-            },
-        )
-        .expect_err("all fields are bad");
+        let err = Signup::parse("x", "short", &ProfileInput { display_name: "", ..Default::default() })
+            .expect_err("all fields are bad");
         let fields: Vec<_> = err.0.iter().map(|v| v.field).collect();
         assert_eq!(fields, ["handle", "password", "display_name"]);
     }

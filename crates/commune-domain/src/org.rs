@@ -32,9 +32,7 @@ impl OrgKind {
 }
 
 /// A member's role inside one organisation.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Member,
@@ -75,10 +73,7 @@ impl Admission {
     pub fn parse(raw: &str) -> Result<Admission, Invalid> {
         match raw.trim() {
             "steward" | "" => Ok(Admission::Steward),
-            _ => Err(Invalid::new(
-                "admission",
-                "must be steward (admission by vote comes with governance)",
-            )),
+            _ => Err(Invalid::new("admission", "must be steward (admission by vote comes with governance)")),
         }
     }
 }
@@ -90,10 +85,7 @@ pub fn parse_slug(raw: &str) -> Result<String, Invalid> {
         return Err(Invalid::new("slug", "must not start or end with '-'"));
     }
     if RESERVED_SLUGS.contains(&slug.as_str()) {
-        return Err(Invalid::new(
-            "slug",
-            format!("'{slug}' is reserved; choose another"),
-        ));
+        return Err(Invalid::new("slug", format!("'{slug}' is reserved; choose another")));
     }
     Ok(slug)
 }
@@ -131,39 +123,18 @@ impl NewOrg {
         let name = v.check(validation::text("name", input.name, 1, 80, false));
         let kind = v.check(OrgKind::parse(input.kind).and_then(|k| {
             if k == OrgKind::Commune && !allow_commune {
-                Err(Invalid::new(
-                    "kind",
-                    "there is exactly one commune; create a business or a chapter",
-                ))
+                Err(Invalid::new("kind", "there is exactly one commune; create a business or a chapter"))
             } else {
                 Ok(k)
             }
         }));
-        let description = v.check(validation::text(
-            "description",
-            input.description,
-            0,
-            2000,
-            true,
-        ));
+        let description = v.check(validation::text("description", input.description, 0, 2000, true));
         let place = v.check(validation::text("place", input.place, 0, 100, false));
         let admission = v.check(Admission::parse(input.admission));
         match (slug, name, kind, description, place, admission) {
-            (
-                Some(slug),
-                Some(name),
-                Some(kind),
-                Some(description),
-                Some(place),
-                Some(admission),
-            ) => Ok(NewOrg {
-                slug,
-                name,
-                kind,
-                description,
-                place,
-                admission,
-            }),
+            (Some(slug), Some(name), Some(kind), Some(description), Some(place), Some(admission)) => {
+                Ok(NewOrg { slug, name, kind, description, place, admission })
+            }
             _ => Err(v),
         }
     }
@@ -200,10 +171,7 @@ impl JoinStatus {
 /// Why a member may not leave or be demoted: an organisation never loses its last steward.
 pub fn check_keeps_a_steward(stewards_after: usize) -> Result<(), Invalid> {
     if stewards_after == 0 {
-        Err(Invalid::new(
-            "role",
-            "an organisation must keep at least one steward; appoint another first",
-        ))
+        Err(Invalid::new("role", "an organisation must keep at least one steward; appoint another first"))
     } else {
         Ok(())
     }
@@ -230,16 +198,8 @@ mod tests {
 
     #[test]
     fn the_commune_is_created_only_by_setup() {
-        let input = NewOrgInput {
-            slug: "root",
-            name: "Root",
-            kind: "commune",
-            ..Default::default()
-        };
+        let input = NewOrgInput { slug: "root", name: "Root", kind: "commune", ..Default::default() };
         assert!(NewOrg::parse(&input, false).is_err());
-        assert_eq!(
-            NewOrg::parse(&input, true).map(|o| o.kind),
-            Ok(OrgKind::Commune)
-        );
+        assert_eq!(NewOrg::parse(&input, true).map(|o| o.kind), Ok(OrgKind::Commune));
     }
 }

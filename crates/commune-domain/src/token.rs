@@ -5,9 +5,7 @@ use crate::validation::Invalid;
 use sha2::{Digest, Sha256};
 
 /// What a token may do inside its organisation.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
     /// Read the organisation's members and join requests.
     #[serde(rename = "members:read")]
@@ -35,20 +33,10 @@ impl Scope {
     }
 
     pub fn parse(raw: &str) -> Result<Scope, Invalid> {
-        Scope::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw.trim())
-            .ok_or_else(|| {
-                let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
-                Invalid::new(
-                    "scopes",
-                    format!(
-                        "unknown scope '{}'; known: {}",
-                        raw.trim(),
-                        known.join(", ")
-                    ),
-                )
-            })
+        Scope::ALL.into_iter().find(|s| s.as_str() == raw.trim()).ok_or_else(|| {
+            let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+            Invalid::new("scopes", format!("unknown scope '{}'; known: {}", raw.trim(), known.join(", ")))
+        })
     }
 
     /// Parses, deduplicates and sorts a list of scopes; at least one is required.
@@ -68,11 +56,7 @@ impl Scope {
     }
 
     pub fn join(scopes: &[Scope]) -> String {
-        scopes
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -105,9 +89,7 @@ mod tests {
 
     #[test]
     fn scope_sets_are_sorted_and_deduplicated() {
-        let scopes =
-            Scope::parse_set(&["members:write members:read".into(), "members:read".into()])
-                .expect("valid");
+        let scopes = Scope::parse_set(&["members:write members:read".into(), "members:read".into()]).expect("valid");
         assert_eq!(scopes, [Scope::MembersRead, Scope::MembersWrite]);
         assert!(Scope::parse_set(&[]).is_err());
         assert!(Scope::parse_set(&["root".into()]).is_err());

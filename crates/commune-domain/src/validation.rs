@@ -11,10 +11,7 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(field: &'static str, message: impl Into<String>) -> Invalid {
-        Invalid {
-            field,
-            message: message.into(),
-        }
+        Invalid { field, message: message.into() }
     }
 }
 
@@ -86,14 +83,9 @@ pub fn text(
         });
     }
     if count > max_chars {
-        return Err(Invalid::new(
-            field,
-            format!("must be at most {max_chars} characters (got {count})"),
-        ));
+        return Err(Invalid::new(field, format!("must be at most {max_chars} characters (got {count})")));
     }
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')));
+    let bad = value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')));
     if bad {
         return Err(Invalid::new(field, "must not contain control characters"));
     }
@@ -110,14 +102,9 @@ pub fn identifier(
 ) -> Result<String, Invalid> {
     let value = raw.trim();
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(&c);
-    let shape: String = std::iter::once("a-z0-9".to_owned())
-        .chain(extra.iter().map(|c| c.to_string()))
-        .collect();
+    let shape: String = std::iter::once("a-z0-9".to_owned()).chain(extra.iter().map(|c| c.to_string())).collect();
     if value.len() < min_len || value.len() > max_len || !value.chars().all(allowed) {
-        return Err(Invalid::new(
-            field,
-            format!("must be {min_len} to {max_len} characters of [{shape}]"),
-        ));
+        return Err(Invalid::new(field, format!("must be {min_len} to {max_len} characters of [{shape}]")));
     }
     Ok(value.to_owned())
 }

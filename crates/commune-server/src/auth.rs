@@ -36,8 +36,7 @@ pub fn random_token() -> String {
 /// Hashes a password with Argon2id (OWASP's parameters, the crate default), off the async runtime.
 pub async fn hash_password(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&random_bytes()[..16])
-            .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        let salt = SaltString::encode_b64(&random_bytes()[..16]).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -50,16 +49,15 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 
 /// A valid hash of a random password, verified against when the handle is unknown so that
 /// unknown and known handles take the same time.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q3J4e0qTvIHxCz7iJ4h8I4nlgQ4qRvfKdJ9ZbqS3b2c";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q3J4e0qTvIHxCz7iJ4h8I4nlgQ4qRvfKdJ9ZbqS3b2c";
 
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DECOY_HASH.to_owned());
         let ok = match PasswordHash::new(&stored) {
-            Ok(parsed) => Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
         };
         known && ok
@@ -114,17 +112,8 @@ impl Caller {
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
-                .ok_or_else(|| {
-                    AppError::bad_request(
-                        "bad_authorization",
-                        "use 'Authorization: Bearer cmn_...'",
-                    )
-                })?;
-            let token = state
-                .store
-                .live_token(&secret_hash(secret))
-                .await?
-                .ok_or(AppError::BadToken)?;
+                .ok_or_else(|| AppError::bad_request("bad_authorization", "use 'Authorization: Bearer cmn_...'"))?;
+            let token = state.store.live_token(&secret_hash(secret)).await?.ok_or(AppError::BadToken)?;
             return Ok(Caller::Token(token));
         }
         Caller::from_cookie(state, headers).await
@@ -147,11 +136,7 @@ impl Caller {
             .member_by_id(&session.member_id)
             .await?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("session of a missing member")))?;
-        Ok(Caller::Member(SignedIn {
-            member,
-            session_hash,
-            csrf: session.csrf_token,
-        }))
+        Ok(Caller::Member(SignedIn { member, session_hash, csrf: session.csrf_token }))
     }
 
     pub fn member(&self) -> Option<&SignedIn> {
@@ -174,10 +159,9 @@ impl Caller {
     pub async fn actor(&self, state: &AppState, org: Option<&Org>) -> Result<Actor, AppError> {
         Ok(match self {
             Caller::Anonymous { .. } => Actor::Anonymous,
-            Caller::Token(token) => Actor::Token {
-                same_org: org.is_some_and(|o| o.id == token.org_id),
-                scopes: token.scopes.clone(),
-            },
+            Caller::Token(token) => {
+                Actor::Token { same_org: org.is_some_and(|o| o.id == token.org_id), scopes: token.scopes.clone() }
+            }
             Caller::Member(signed_in) => {
                 let id = &signed_in.member.id;
                 let role = match org {
@@ -185,27 +169,17 @@ impl Caller {
                     None => None,
                 };
                 let instance_steward = match state.store.root_org().await? {
-                    Some(root) if org.is_some_and(|o| o.id == root.id) => {
-                        role == Some(Role::Steward)
-                    }
+                    Some(root) if org.is_some_and(|o| o.id == root.id) => role == Some(Role::Steward),
                     Some(root) => state.store.role_in(&root.id, id).await? == Some(Role::Steward),
                     None => false,
                 };
-                Actor::Member {
-                    role,
-                    instance_steward,
-                }
+                Actor::Member { role, instance_steward }
             }
         })
     }
 
     /// Authorizes `action` on `org`; an expired session is reported as such.
-    pub async fn authorize(
-        &self,
-        state: &AppState,
-        org: Option<&Org>,
-        action: Action,
-    ) -> Result<(), AppError> {
+    pub async fn authorize(&self, state: &AppState, org: Option<&Org>, action: Action) -> Result<(), AppError> {
         let actor = self.actor(state, org).await?;
         authz::authorize(&actor, action).map_err(|denied| match self {
             Caller::Anonymous { expired: true } => AppError::SessionExpired,
@@ -219,9 +193,7 @@ impl Caller {
             Caller::Member(signed_in) => Ok(signed_in),
             Caller::Token(_) => Err(AppError::Denied(authz::Denied::MembersOnly)),
             Caller::Anonymous { expired: true } => Err(AppError::SessionExpired),
-            Caller::Anonymous { expired: false } => {
-                Err(AppError::Denied(authz::Denied::NotAuthenticated))
-            }
+            Caller::Anonymous { expired: false } => Err(AppError::Denied(authz::Denied::NotAuthenticated)),
         }
     }
 }
@@ -233,10 +205,7 @@ pub struct ApiCaller(pub Caller);
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<ApiCaller, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ApiCaller, AppError> {
         let caller = Caller::from_headers(state, &parts.headers).await?;
         if let Caller::Member(signed_in) = &caller {
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -251,16 +220,10 @@ impl FromRequestParts<AppState> for ApiCaller {
 
 /// Compares secrets without an early exit on the first differing byte.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The client's address, when the server knows it (not in in-process tests).
 pub fn client_key(parts_ext: &axum::http::Extensions) -> Option<String> {
-    parts_ext
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+    parts_ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string())
 }

@@ -11,35 +11,15 @@ use commune_domain::org::{Admission, NewOrg, OrgKind, Role};
 pub const DEMO_PASSWORD: &str = "commune-demo";
 
 const FIRST: [&str; 50] = [
-    "Ada", "Bayo", "Chen", "Dalia", "Emeka", "Freya", "Goran", "Hana", "Ines", "Jonas", "Kemal",
-    "Lena", "Mateo", "Nia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tove", "Uma", "Vik",
-    "Wren", "Xiu", "Yara", "Zeno", "Amara", "Bruno", "Cleo", "Dmitri", "Esme", "Felix", "Gaia",
-    "Hugo", "Ilse", "Jae", "Kira", "Luca", "Mina", "Nico", "Olu", "Pia", "Rafa", "Saoirse", "Teo",
-    "Ulla", "Vera", "Wilu", "Yusuf", "Zara",
+    "Ada", "Bayo", "Chen", "Dalia", "Emeka", "Freya", "Goran", "Hana", "Ines", "Jonas", "Kemal", "Lena", "Mateo",
+    "Nia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tove", "Uma", "Vik", "Wren", "Xiu", "Yara", "Zeno", "Amara",
+    "Bruno", "Cleo", "Dmitri", "Esme", "Felix", "Gaia", "Hugo", "Ilse", "Jae", "Kira", "Luca", "Mina", "Nico", "Olu",
+    "Pia", "Rafa", "Saoirse", "Teo", "Ulla", "Vera", "Wilu", "Yusuf", "Zara",
 ];
-const LAST: [&str; 10] = [
-    "Okafor",
-    "Lindqvist",
-    "Moreau",
-    "Tanaka",
-    "Silva",
-    "Novak",
-    "Haddad",
-    "Kowalski",
-    "Reyes",
-    "Berg",
-];
+const LAST: [&str; 10] =
+    ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva", "Novak", "Haddad", "Kowalski", "Reyes", "Berg"];
 const PLACES: [&str; 4] = ["Riverside", "Old Town", "Harbour", "Hillcrest"];
-const DOMAINS: [&str; 8] = [
-    "finance",
-    "engineering",
-    "ecology",
-    "food",
-    "energy",
-    "design",
-    "education",
-    "logistics",
-];
+const DOMAINS: [&str; 8] = ["finance", "engineering", "ecology", "food", "energy", "design", "education", "logistics"];
 const BIOS: [&str; 6] = [
     "Fixes things, then writes down how.",
     "Bakes at dawn, balances the books at dusk.",
@@ -100,10 +80,7 @@ struct Seeded(u64);
 
 impl Seeded {
     fn next(&mut self, below: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 33) % below.max(1) as u64) as usize
     }
 }
@@ -123,10 +100,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     for (i, first) in FIRST.iter().enumerate() {
         let last = LAST[i % LAST.len()];
         let handle = Handle::parse(&first.to_ascii_lowercase())?;
-        let domains = vec![
-            DOMAINS[i % DOMAINS.len()].to_owned(),
-            DOMAINS[(i * 3 + 1) % DOMAINS.len()].to_owned(),
-        ];
+        let domains = vec![DOMAINS[i % DOMAINS.len()].to_owned(), DOMAINS[(i * 3 + 1) % DOMAINS.len()].to_owned()];
         let mut domains_dedup = domains.clone();
         domains_dedup.dedup();
         let profile = Profile {
@@ -141,8 +115,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         slug: "neon-valley".into(),
         name: "Neon Valley Commune".into(),
         kind: OrgKind::Commune,
-        description:
-            "Fifty members, four co-op businesses and a chapter, owning everything together.".into(),
+        description: "Fifty members, four co-op businesses and a chapter, owning everything together.".into(),
         place: "Neon Valley".into(),
         admission: Admission::Steward,
     };
@@ -170,18 +143,13 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             if joined.contains(&candidate.id) {
                 continue;
             }
-            let role = if joined.len() == 1 {
-                Role::Steward
-            } else {
-                Role::Member
-            };
+            let role = if joined.len() == 1 { Role::Steward } else { Role::Member };
             tx.add_member(&org.id, &candidate.id, role).await?;
             joined.push(candidate.id.clone());
         }
         // Ada (the demo's first steward) stewards Common Code too, so she sees requests.
         if spec.slug == "common-code" && !joined.contains(&members[0].id) {
-            tx.add_member(&org.id, &members[0].id, Role::Steward)
-                .await?;
+            tx.add_member(&org.id, &members[0].id, Role::Steward).await?;
             joined.push(members[0].id.clone());
         }
         // Two pending requests per organisation, from members not yet in it.

@@ -87,10 +87,7 @@ impl AppError {
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::BadRequest {
-            code,
-            message: message.into(),
-        }
+        AppError::BadRequest { code, message: message.into() }
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> AppError {
@@ -166,10 +163,7 @@ impl ErrorBody {
                 fields: err
                     .fields()
                     .iter()
-                    .map(|f| FieldError {
-                        field: f.field.to_owned(),
-                        message: f.message.clone(),
-                    })
+                    .map(|f| FieldError { field: f.field.to_owned(), message: f.message.clone() })
                     .collect(),
             },
         }
@@ -181,12 +175,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let mut response = (self.status(), axum::Json(ErrorBody::of(&self))).into_response();
-        if let AppError::RateLimited { retry_after_s } = self {
-            if let Ok(value) = retry_after_s.to_string().parse() {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, value);
-            }
+        if let AppError::RateLimited { retry_after_s } = self
+            && let Ok(value) = retry_after_s.to_string().parse()
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
         response
     }

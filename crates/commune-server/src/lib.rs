@@ -42,16 +42,10 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::serve))
         .route("/assets/{file}", get(asset))
         .fallback(|| async { web::WebError(error::AppError::NotFound("page")) })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes));
     for (name, value) in security_headers {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
     router.layer(TraceLayer::new_for_http()).with_state(state)
 }
@@ -65,19 +59,12 @@ struct Health {
 /// Liveness and database reachability.
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.audit_head().await {
-        Ok(_) => axum::Json(Health {
-            status: "ok",
-            backend: state.store.backend().as_str(),
-        })
-        .into_response(),
+        Ok(_) => axum::Json(Health { status: "ok", backend: state.store.backend().as_str() }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(Health {
-                    status: "database unavailable",
-                    backend: state.store.backend().as_str(),
-                }),
+                axum::Json(Health { status: "database unavailable", backend: state.store.backend().as_str() }),
             )
                 .into_response()
         }
@@ -87,28 +74,12 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// Static assets, embedded in the binary so it runs from anywhere.
 async fn asset(Path(file): Path<String>) -> Response {
     let (body, content_type): (&'static [u8], &str) = match file.as_str() {
-        "commune.css" => (
-            include_bytes!("../assets/commune.css"),
-            "text/css; charset=utf-8",
-        ),
-        "commune.js" => (
-            include_bytes!("../assets/commune.js"),
-            "text/javascript; charset=utf-8",
-        ),
-        "htmx.min.js" => (
-            include_bytes!("../assets/htmx.min.js"),
-            "text/javascript; charset=utf-8",
-        ),
+        "commune.css" => (include_bytes!("../assets/commune.css"), "text/css; charset=utf-8"),
+        "commune.js" => (include_bytes!("../assets/commune.js"), "text/javascript; charset=utf-8"),
+        "htmx.min.js" => (include_bytes!("../assets/htmx.min.js"), "text/javascript; charset=utf-8"),
         _ => return web::WebError(error::AppError::NotFound("asset")).into_response(),
     };
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -118,7 +89,5 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

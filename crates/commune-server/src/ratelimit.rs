@@ -16,10 +16,7 @@ const MAX_KEYS: usize = 100_000;
 impl Limiter {
     pub fn per_minute(n: u32) -> Limiter {
         let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-        Limiter {
-            inner: RateLimiter::keyed(Quota::per_minute(n)),
-            clock: DefaultClock::default(),
-        }
+        Limiter { inner: RateLimiter::keyed(Quota::per_minute(n)), clock: DefaultClock::default() }
     }
 
     /// Counts one attempt for `key`; `RateLimited` once the quota is spent.
@@ -29,9 +26,7 @@ impl Limiter {
         }
         self.inner.check_key(&key.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
-            AppError::RateLimited {
-                retry_after_s: wait.as_secs().max(1),
-            }
+            AppError::RateLimited { retry_after_s: wait.as_secs().max(1) }
         })
     }
 }

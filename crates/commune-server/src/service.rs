@@ -77,9 +77,7 @@ pub async fn setup(state: &AppState, input: &SetupInput) -> Result<(Member, Org)
     }
     let hash = hash_password(input.steward.password.clone()).await?;
     let mut tx = state.store.write("setup").await?;
-    let member = tx
-        .create_member(&signup.handle, &signup.profile, &hash)
-        .await?;
+    let member = tx.create_member(&signup.handle, &signup.profile, &hash).await?;
     // The unique index on the root flag makes a concurrent second setup fail here.
     let org = tx.create_org(&org, &member.id).await?;
     tx.commit().await?;
@@ -98,28 +96,17 @@ fn merge<A, B>(a: Result<A, AppError>, b: Result<B, AppError>) -> Result<(A, B),
     }
 }
 
-pub async fn signup(
-    state: &AppState,
-    input: &SignupInput,
-    client: Option<&str>,
-) -> Result<Member, AppError> {
+pub async fn signup(state: &AppState, input: &SignupInput, client: Option<&str>) -> Result<Member, AppError> {
     if let Some(client) = client {
         state.client_limiter.check(&format!("signup:{client}"))?;
     }
     let signup = input.parse()?;
-    if state
-        .store
-        .member_by_handle(signup.handle.as_str())
-        .await?
-        .is_some()
-    {
+    if state.store.member_by_handle(signup.handle.as_str()).await?.is_some() {
         return Err(AppError::Conflict("a member with this handle"));
     }
     let hash = hash_password(input.password.clone()).await?;
     let mut tx = state.store.write("signup").await?;
-    let member = tx
-        .create_member(&signup.handle, &signup.profile, &hash)
-        .await?;
+    let member = tx.create_member(&signup.handle, &signup.profile, &hash).await?;
     tx.commit().await?;
     Ok(member)
 }
@@ -149,36 +136,19 @@ pub async fn login(
     {
         return Err(AppError::BadCredentials);
     }
-    let member_id = credentials
-        .map(|c| c.member_id)
-        .ok_or(AppError::BadCredentials)?;
-    let member = state
-        .store
-        .member_by_id(&member_id)
-        .await?
-        .ok_or(AppError::BadCredentials)?;
+    let member_id = credentials.map(|c| c.member_id).ok_or(AppError::BadCredentials)?;
+    let member = state.store.member_by_id(&member_id).await?.ok_or(AppError::BadCredentials)?;
     let secret = random_token();
     let csrf = random_token();
     let mut tx = state.store.write(&member.id).await?;
-    tx.create_session(
-        &token::secret_hash(&secret),
-        &member.id,
-        &csrf,
-        state.config.session_ttl_ms,
-    )
-    .await?;
+    tx.create_session(&token::secret_hash(&secret), &member.id, &csrf, state.config.session_ttl_ms).await?;
     tx.commit().await?;
-    Ok(NewSession {
-        member,
-        secret,
-        csrf,
-    })
+    Ok(NewSession { member, secret, csrf })
 }
 
 pub async fn logout(state: &AppState, signed_in: &SignedIn) -> Result<(), AppError> {
     let mut tx = state.store.write(&signed_in.member.id).await?;
-    tx.delete_session(&signed_in.session_hash, &signed_in.member.id)
-        .await?;
+    tx.delete_session(&signed_in.session_hash, &signed_in.member.id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -195,14 +165,8 @@ pub struct ProfileUpdate {
     pub domains: Vec<String>,
 }
 
-pub async fn update_profile(
-    state: &AppState,
-    caller: &Caller,
-    input: &ProfileUpdate,
-) -> Result<Member, AppError> {
-    caller
-        .authorize(state, None, Action::EditOwnProfile)
-        .await?;
+pub async fn update_profile(state: &AppState, caller: &Caller, input: &ProfileUpdate) -> Result<Member, AppError> {
+    caller.authorize(state, None, Action::EditOwnProfile).await?;
     let me = caller.require_member()?;
     let profile = Profile::parse(&ProfileInput {
         display_name: &input.display_name,
@@ -224,29 +188,16 @@ pub async fn update_profile(
 
 pub async fn member(state: &AppState, caller: &Caller, handle: &str) -> Result<Member, AppError> {
     caller.authorize(state, None, Action::ReadDirectory).await?;
-    state
-        .store
-        .member_by_handle(&handle.to_ascii_lowercase())
-        .await?
-        .ok_or(AppError::NotFound("member"))
+    state.store.member_by_handle(&handle.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("member"))
 }
 
 /// Loads an organisation by slug; `NotFound` when there is none.
 pub async fn org(state: &AppState, slug: &str) -> Result<Org, AppError> {
-    state
-        .store
-        .org_by_slug(&slug.to_ascii_lowercase())
-        .await?
-        .ok_or(AppError::NotFound("organisation"))
+    state.store.org_by_slug(&slug.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("organisation"))
 }
 
 /// Loads an organisation and authorizes `action` on it.
-pub async fn org_for(
-    state: &AppState,
-    caller: &Caller,
-    slug: &str,
-    action: Action,
-) -> Result<Org, AppError> {
+pub async fn org_for(state: &AppState, caller: &Caller, slug: &str, action: Action) -> Result<Org, AppError> {
     // Authenticate before revealing whether the organisation exists.
     if let Caller::Anonymous { .. } = caller {
         caller.authorize(state, None, action).await?;
@@ -269,11 +220,7 @@ pub struct CreateOrgInput {
     pub place: String,
 }
 
-pub async fn create_org(
-    state: &AppState,
-    caller: &Caller,
-    input: &CreateOrgInput,
-) -> Result<Org, AppError> {
+pub async fn create_org(state: &AppState, caller: &Caller, input: &CreateOrgInput) -> Result<Org, AppError> {
     caller.authorize(state, None, Action::CreateOrg).await?;
     let me = caller.require_member()?;
     let new = NewOrg::parse(
@@ -303,15 +250,9 @@ pub async fn request_to_join(
     let me = caller.require_member()?;
     let message = validation::text("message", message, 0, 1000, true)?;
     let mut tx = state.store.write(&me.member.id).await?;
-    let id = tx
-        .create_join_request(&org.id, &me.member.id, &message)
-        .await?;
+    let id = tx.create_join_request(&org.id, &me.member.id, &message).await?;
     tx.commit().await?;
-    state
-        .store
-        .join_request(&org.id, &id)
-        .await?
-        .ok_or(AppError::NotFound("join request"))
+    state.store.join_request(&org.id, &id).await?.ok_or(AppError::NotFound("join request"))
 }
 
 pub async fn leave(state: &AppState, caller: &Caller, slug: &str) -> Result<(), AppError> {
@@ -342,41 +283,21 @@ pub async fn decide(
     admit: bool,
 ) -> Result<JoinRequest, AppError> {
     let org = org_for(state, caller, slug, Action::DecideJoinRequest).await?;
-    let request = state
-        .store
-        .join_request(&org.id, request_id)
-        .await?
-        .ok_or(AppError::NotFound("join request"))?;
+    let request = state.store.join_request(&org.id, request_id).await?.ok_or(AppError::NotFound("join request"))?;
     if request.status != JoinStatus::Pending {
-        return Err(AppError::Rule(format!(
-            "this request was already {}",
-            request.status.as_str()
-        )));
+        return Err(AppError::Rule(format!("this request was already {}", request.status.as_str())));
     }
     let mut tx = state.store.write(&caller.audit_actor()).await?;
     tx.decide_join_request(&request, admit).await?;
     tx.commit().await?;
-    state
-        .store
-        .join_request(&org.id, request_id)
-        .await?
-        .ok_or(AppError::NotFound("join request"))
+    state.store.join_request(&org.id, request_id).await?.ok_or(AppError::NotFound("join request"))
 }
 
-pub async fn set_role(
-    state: &AppState,
-    caller: &Caller,
-    slug: &str,
-    handle: &str,
-    role: &str,
-) -> Result<(), AppError> {
+pub async fn set_role(state: &AppState, caller: &Caller, slug: &str, handle: &str, role: &str) -> Result<(), AppError> {
     let org = org_for(state, caller, slug, Action::SetRole).await?;
     let role = Role::parse(role)?;
-    let target = state
-        .store
-        .member_by_handle(&handle.to_ascii_lowercase())
-        .await?
-        .ok_or(AppError::NotFound("member"))?;
+    let target =
+        state.store.member_by_handle(&handle.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("member"))?;
     let mut tx = state.store.write(&caller.audit_actor()).await?;
     tx.set_role(&org.id, &target.id, role).await?;
     tx.commit().await?;
@@ -423,12 +344,7 @@ pub async fn create_token(
     Ok(CreatedToken { token, secret })
 }
 
-pub async fn revoke_token(
-    state: &AppState,
-    caller: &Caller,
-    slug: &str,
-    token_id: &str,
-) -> Result<(), AppError> {
+pub async fn revoke_token(state: &AppState, caller: &Caller, slug: &str, token_id: &str) -> Result<(), AppError> {
     let org = org_for(state, caller, slug, Action::ManageTokens).await?;
     let mut tx = state.store.write(&caller.audit_actor()).await?;
     tx.revoke_token(&org.id, token_id).await?;

@@ -55,12 +55,6 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
         let login_limiter = Limiter::per_minute(config.logins_per_minute);
         let client_limiter = Limiter::per_minute(config.requests_per_client_per_minute);
-        AppState(Arc::new(Inner {
-            store,
-            config,
-            metrics: Metrics::default(),
-            login_limiter,
-            client_limiter,
-        }))
+        AppState(Arc::new(Inner { store, config, metrics: Metrics::default(), login_limiter, client_limiter }))
     }
 }

@@ -115,27 +115,15 @@ impl Store {
 
 /// Normalises a SQLite URL: creates the parent folder and asks sqlx to create the file.
 fn sqlite_url(url: &str) -> Result<String> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() {
-        return Err(StoreError::Migration(
-            "the SQLite URL has no path: use sqlite://PATH".into(),
-        ));
+        return Err(StoreError::Migration("the SQLite URL has no path: use sqlite://PATH".into()));
     }
-    if path != ":memory:" {
-        if let Some(parent) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Migration(format!(
-                    "cannot create the folder {}: {e}",
-                    parent.display()
-                ))
-            })?;
-        }
+    let parent = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty() && path != ":memory:");
+    if let Some(parent) = parent {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Migration(format!("cannot create the folder {}: {e}", parent.display())))?;
     }
     let query = if query.contains("mode=") {
         query.to_owned()
@@ -159,14 +147,8 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_the_file() {
-        assert_eq!(
-            sqlite_url("sqlite://x.db").ok().as_deref(),
-            Some("sqlite://x.db?mode=rwc")
-        );
-        assert_eq!(
-            sqlite_url("sqlite:x.db?mode=ro").ok().as_deref(),
-            Some("sqlite://x.db?mode=ro")
-        );
+        assert_eq!(sqlite_url("sqlite://x.db").ok().as_deref(), Some("sqlite://x.db?mode=rwc"));
+        assert_eq!(sqlite_url("sqlite:x.db?mode=ro").ok().as_deref(), Some("sqlite://x.db?mode=ro"));
         assert!(sqlite_url("sqlite://").is_err());
     }
 }

@@ -63,9 +63,7 @@ pub(crate) fn one_row(result: sqlx::any::AnyQueryResult, what: &'static str) -> 
     match result.rows_affected() {
         1 => Ok(()),
         0 => Err(StoreError::NotFound(what)),
-        n => Err(StoreError::Corrupt(format!(
-            "{n} rows changed where one {what} was meant"
-        ))),
+        n => Err(StoreError::Corrupt(format!("{n} rows changed where one {what} was meant"))),
     }
 }
 

@@ -62,11 +62,10 @@ impl Store {
     }
 
     async fn member_domains(&self, member_id: &str) -> Result<Vec<String>> {
-        let rows =
-            sqlx::query("SELECT domain FROM member_domains WHERE member_id = $1 ORDER BY position")
-                .bind(member_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT domain FROM member_domains WHERE member_id = $1 ORDER BY position")
+            .bind(member_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
@@ -75,24 +74,13 @@ impl Store {
             .bind(handle)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Credentials {
-                member_id: r.try_get(0)?,
-                password_hash: r.try_get(1)?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(Credentials { member_id: r.try_get(0)?, password_hash: r.try_get(1)? })).transpose()
     }
 
     /// Members ordered by handle, `limit` at a time (bounded at 500).
     pub async fn list_members(&self, limit: i64, offset: i64) -> Result<Vec<Member>> {
-        let sql =
-            format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY handle LIMIT $1 OFFSET $2");
-        let rows = sqlx::query(&sql)
-            .bind(limit.clamp(1, 500))
-            .bind(offset.max(0))
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY handle LIMIT $1 OFFSET $2");
+        let rows = sqlx::query(&sql).bind(limit.clamp(1, 500)).bind(offset.max(0)).fetch_all(&self.pool).await?;
         rows.iter().map(member_from).collect()
     }
 
@@ -126,12 +114,7 @@ impl Counted {
 
 impl WriteTx {
     /// Creates a member; `Conflict("handle")` if the handle is taken.
-    pub async fn create_member(
-        &mut self,
-        handle: &Handle,
-        profile: &Profile,
-        password_hash: &str,
-    ) -> Result<Member> {
+    pub async fn create_member(&mut self, handle: &Handle, profile: &Profile, password_hash: &str) -> Result<Member> {
         let id = crate::new_id();
         let at = self.at_ms();
         sqlx::query(
@@ -158,51 +141,32 @@ impl WriteTx {
             domains: profile.domains.clone(),
             created_at: at,
         };
-        self.audit(
-            "member.create",
-            &id,
-            json!({ "handle": handle.as_str(), "profile": profile }),
-        )
-        .await?;
+        self.audit("member.create", &id, json!({ "handle": handle.as_str(), "profile": profile })).await?;
         Ok(member)
     }
 
     pub async fn update_profile(&mut self, member_id: &str, profile: &Profile) -> Result<()> {
-        let result =
-            sqlx::query("UPDATE members SET display_name = $1, bio = $2, place = $3 WHERE id = $4")
-                .bind(&profile.display_name)
-                .bind(&profile.bio)
-                .bind(&profile.place)
-                .bind(member_id)
-                .execute(&mut *self.tx)
-                .await?;
+        let result = sqlx::query("UPDATE members SET display_name = $1, bio = $2, place = $3 WHERE id = $4")
+            .bind(&profile.display_name)
+            .bind(&profile.bio)
+            .bind(&profile.place)
+            .bind(member_id)
+            .execute(&mut *self.tx)
+            .await?;
         one_row(result, "member")?;
         self.replace_domains(member_id, &profile.domains).await?;
-        self.audit(
-            "member.update_profile",
-            member_id,
-            json!({ "profile": profile }),
-        )
-        .await
+        self.audit("member.update_profile", member_id, json!({ "profile": profile })).await
     }
 
     async fn replace_domains(&mut self, member_id: &str, domains: &[String]) -> Result<()> {
-        sqlx::query("DELETE FROM member_domains WHERE member_id = $1")
-            .bind(member_id)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query("DELETE FROM member_domains WHERE member_id = $1").bind(member_id).execute(&mut *self.tx).await?;
         for (position, domain) in domains.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO member_domains (member_id, domain, position) VALUES ($1, $2, $3)",
-            )
-            .bind(member_id)
-            .bind(domain)
-            .bind(
-                i64::try_from(position)
-                    .map_err(|_| StoreError::Corrupt("too many domains".into()))?,
-            )
-            .execute(&mut *self.tx)
-            .await?;
+            sqlx::query("INSERT INTO member_domains (member_id, domain, position) VALUES ($1, $2, $3)")
+                .bind(member_id)
+                .bind(domain)
+                .bind(i64::try_from(position).map_err(|_| StoreError::Corrupt("too many domains".into()))?)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }

@@ -19,11 +19,8 @@ pub struct Migration {
 
 /// The migration set of a backend, in order.
 pub fn migrations(backend: Backend) -> &'static [Migration] {
-    const SQLITE: &[Migration] = &[Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    }];
+    const SQLITE: &[Migration] =
+        &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") }];
     const POSTGRES: &[Migration] = &[Migration {
         version: 1,
         name: "foundation",
@@ -52,17 +49,12 @@ impl Store {
         }
         let result = self.apply_pending(&mut conn).await;
         if postgres {
-            sqlx::query("SELECT pg_advisory_unlock(7060320251128)")
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query("SELECT pg_advisory_unlock(7060320251128)").execute(&mut *conn).await?;
         }
         result
     }
 
-    async fn apply_pending(
-        &self,
-        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
-    ) -> Result<Vec<i64>> {
+    async fn apply_pending(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Result<Vec<i64>> {
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS commune_migrations (
                 version BIGINT PRIMARY KEY NOT NULL,
@@ -93,15 +85,9 @@ impl Store {
                 continue;
             }
             let mut tx = conn.begin().await?;
-            sqlx::raw_sql(migration.sql)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    StoreError::Migration(format!(
-                        "migration {} ({}) failed: {e}",
-                        migration.version, migration.name
-                    ))
-                })?;
+            sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(|e| {
+                StoreError::Migration(format!("migration {} ({}) failed: {e}", migration.version, migration.name))
+            })?;
             sqlx::query("INSERT INTO commune_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
                 .bind(migration.version)
                 .bind(migration.name)

@@ -13,20 +13,12 @@ pub struct Session {
 
 impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT member_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(Session {
-                member_id: r.try_get(0)?,
-                csrf_token: r.try_get(1)?,
-                expires_at: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query("SELECT member_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(Session { member_id: r.try_get(0)?, csrf_token: r.try_get(1)?, expires_at: r.try_get(2)? }))
+            .transpose()
     }
 }
 
@@ -55,19 +47,11 @@ impl WriteTx {
             .bind(at)
             .execute(&mut *self.tx)
             .await?;
-        self.audit(
-            "session.create",
-            member_id,
-            json!({ "expires_at": at.saturating_add(ttl_ms) }),
-        )
-        .await
+        self.audit("session.create", member_id, json!({ "expires_at": at.saturating_add(ttl_ms) })).await
     }
 
     pub async fn delete_session(&mut self, token_hash: &str, member_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *self.tx).await?;
         self.audit("session.delete", member_id, json!({})).await
     }
 }

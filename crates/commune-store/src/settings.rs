@@ -24,7 +24,6 @@ impl WriteTx {
         .bind(value)
         .execute(&mut *self.tx)
         .await?;
-        self.audit("setting.set", key, json!({ "value": value }))
-            .await
+        self.audit("setting.set", key, json!({ "value": value })).await
     }
 }

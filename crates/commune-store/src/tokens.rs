@@ -18,8 +18,7 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str =
-    "id, org_id, name, display_prefix, scopes, created_by, created_at, revoked_at";
+const TOKEN_COLUMNS: &str = "id, org_id, name, display_prefix, scopes, created_by, created_at, revoked_at";
 
 fn token_from(row: &AnyRow) -> Result<ApiToken> {
     let scopes: String = row.try_get("scopes")?;
@@ -43,20 +42,13 @@ fn token_from(row: &AnyRow) -> Result<ApiToken> {
 impl Store {
     /// The live (unrevoked) token with this secret hash.
     pub async fn live_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
-        );
-        let row = sqlx::query(&sql)
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
+        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
         row.as_ref().map(token_from).transpose()
     }
 
     pub async fn org_tokens(&self, org_id: &str) -> Result<Vec<ApiToken>> {
-        let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC"
-        );
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC");
         let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
         rows.iter().map(token_from).collect()
     }
@@ -97,22 +89,26 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await
         .map_err(crate::conflict_as("a token with this secret"))?;
-        self.audit("token.create", &token.id, json!({ "org_id": org_id, "name": name, "scopes": scopes, "display_prefix": display_prefix }))
-            .await?;
+        self.audit(
+            "token.create",
+            &token.id,
+            json!({ "org_id": org_id, "name": name, "scopes": scopes, "display_prefix": display_prefix }),
+        )
+        .await?;
         Ok(token)
     }
 
     /// Revokes a live token of `org_id`; `NotFound` if there is none with that id.
     pub async fn revoke_token(&mut self, org_id: &str, token_id: &str) -> Result<()> {
         let at = self.at_ms();
-        let result = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
-            .bind(at)
-            .bind(token_id)
-            .bind(org_id)
-            .execute(&mut *self.tx)
-            .await?;
+        let result =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(token_id)
+                .bind(org_id)
+                .execute(&mut *self.tx)
+                .await?;
         one_row(result, "live token")?;
-        self.audit("token.revoke", token_id, json!({ "org_id": org_id }))
-            .await
+        self.audit("token.revoke", token_id, json!({ "org_id": org_id })).await
     }
 }

@@ -9,9 +9,7 @@ use sqlx::{Any, Row, Transaction};
 
 /// Milliseconds since the Unix epoch, the unit of every stored time.
 pub fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -30,9 +28,8 @@ impl crate::Store {
     /// Begins a write transaction for `actor` (a member id, `token:<id>`, or `system`).
     pub async fn write(&self, actor: &str) -> Result<WriteTx> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(&mut *tx)
-            .await?;
+        let row =
+            sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
         Ok(WriteTx {
             tx,
             actor: actor.to_owned(),
@@ -56,12 +53,7 @@ impl WriteTx {
 
     /// Appends an audit entry: `action` like `org.create`, `subject` the id it concerns, and the
     /// change itself as JSON (never a secret or a secret's hash).
-    pub async fn audit(
-        &mut self,
-        action: &str,
-        subject: &str,
-        change: serde_json::Value,
-    ) -> Result<()> {
+    pub async fn audit(&mut self, action: &str, subject: &str, change: serde_json::Value) -> Result<()> {
         let payload = change.to_string();
         let entry: Entry = Draft {
             seq: self.head_seq + 1,
@@ -97,9 +89,7 @@ impl WriteTx {
     /// have audited it: committing with no entry is refused (and rolled back).
     pub async fn commit(mut self) -> Result<()> {
         if self.appended == 0 {
-            return Err(StoreError::Corrupt(
-                "a write transaction tried to commit without an audit entry".into(),
-            ));
+            return Err(StoreError::Corrupt("a write transaction tried to commit without an audit entry".into()));
         }
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(self.head_seq)

@@ -25,12 +25,7 @@ struct Cli {
     #[arg(long, env = "COMMUNE_CONFIG", global = true)]
     config: Option<std::path::PathBuf>,
     /// Where the data lives: sqlite://PATH (default sqlite://./commune-data/commune.db) or postgres://USER:PASSWORD@HOST/DB.
-    #[arg(
-        long,
-        env = "COMMUNE_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "COMMUNE_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     /// Log format: text (default) or json.
     #[arg(long, env = "COMMUNE_LOG_FORMAT", global = true)]
@@ -69,11 +64,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::resolve(
-        cli.config.as_deref(),
-        cli.database_url.clone(),
-        cli.log_format.clone(),
-    ) {
+    let settings = match Settings::resolve(cli.config.as_deref(), cli.database_url.clone(), cli.log_format.clone()) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -81,10 +72,7 @@ fn main() -> ExitCode {
         }
     };
     config::init_logging(&settings.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -103,12 +91,7 @@ fn main() -> ExitCode {
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(&settings.database_url)
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                commune_store::redact(&settings.database_url)
-            )
-        })?;
+        .with_context(|| format!("cannot open the database {}", commune_store::redact(&settings.database_url)))?;
     let applied = store.migrate().await?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
@@ -118,26 +101,16 @@ async fn open(settings: &Settings) -> anyhow::Result<Store> {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve {
-            listen,
-            demo,
-            secure_cookies,
-        } => {
-            let listen = listen
-                .or(settings.listen.clone())
-                .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        Command::Serve { listen, demo, secure_cookies } => {
+            let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
             let store = open(&settings).await?;
-            let config = Config {
-                secure_cookies: secure_cookies || settings.secure_cookies,
-                ..Config::default()
-            };
+            let config = Config { secure_cookies: secure_cookies || settings.secure_cookies, ..Config::default() };
             let state = AppState::new(store.clone(), config);
             if demo {
                 load_demo(&state).await?;
             }
-            let listener = tokio::net::TcpListener::bind(&listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let address = listener.local_addr()?;
             tracing::info!(%address, backend = store.backend().as_str(), "Commune is serving");
             println!("Commune is running at http://{address}/");
@@ -149,20 +122,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let store = Store::connect(&settings.database_url).await?;
             let applied = store.migrate().await?;
-            println!(
-                "applied {} migration(s) on {}",
-                applied.len(),
-                store.backend().as_str()
-            );
+            println!("applied {} migration(s) on {}", applied.len(), store.backend().as_str());
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
             let store = open(&settings).await?;
             let state = AppState::new(store, Config::default());
             if !commune_server::service::needs_setup(&state).await? {
-                bail!(
-                    "this database already holds a commune; the demo loads only into an empty one"
-                );
+                bail!("this database already holds a commune; the demo loads only into an empty one");
             }
             load_demo(&state).await?;
             Ok(ExitCode::SUCCESS)
@@ -177,13 +144,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
 
 async fn load_demo(state: &AppState) -> anyhow::Result<()> {
     if commune_server::service::needs_setup(state).await? {
-        commune_server::demo::load(state)
-            .await
-            .map_err(|e| anyhow::anyhow!("loading the demo failed: {e}"))?;
-        println!(
-            "Loaded the demo commune. Log in as ada / {}.",
-            commune_server::demo::DEMO_PASSWORD
-        );
+        commune_server::demo::load(state).await.map_err(|e| anyhow::anyhow!("loading the demo failed: {e}"))?;
+        println!("Loaded the demo commune. Log in as ada / {}.", commune_server::demo::DEMO_PASSWORD);
     } else {
         println!("The database already holds a commune; not loading the demo.");
     }
@@ -193,16 +155,8 @@ async fn load_demo(state: &AppState) -> anyhow::Result<()> {
 async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = Store::connect(&settings.database_url)
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                commune_store::redact(&settings.database_url)
-            )
-        })?;
-    let head = store
-        .audit_head()
-        .await
-        .context("this database has no audit chain; is it a Commune database?")?;
+        .with_context(|| format!("cannot open the database {}", commune_store::redact(&settings.database_url)))?;
+    let head = store.audit_head().await.context("this database has no audit chain; is it a Commune database?")?;
     let bar = indicatif::ProgressBar::new(u64::try_from(head.entries).unwrap_or(0));
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -210,23 +164,15 @@ async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report = store
-        .verify_audit(|done| bar.set_position(u64::try_from(done).unwrap_or(0)))
-        .await?;
+    let report = store.verify_audit(|done| bar.set_position(u64::try_from(done).unwrap_or(0))).await?;
     bar.finish_and_clear();
     match report {
         ChainReport::Intact { entries } => {
-            println!(
-                "audit chain: OK ({entries} entries, head {})",
-                &head.head_hash[..16.min(head.head_hash.len())]
-            );
+            println!("audit chain: OK ({entries} entries, head {})", &head.head_hash[..16.min(head.head_hash.len())]);
             Ok(ExitCode::SUCCESS)
         }
         ChainReport::Broken(broken) => {
-            println!(
-                "audit chain: BROKEN at entry {}: {}",
-                broken.seq, broken.reason
-            );
+            println!("audit chain: BROKEN at entry {}: {}", broken.seq, broken.reason);
             Ok(ExitCode::FAILURE)
         }
     }

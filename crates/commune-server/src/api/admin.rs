@@ -60,12 +60,7 @@ pub async fn overview_of(state: &AppState) -> ApiResult<AdminOverview> {
         active_tokens: store.count(Counted::ActiveTokens).await?,
         audit_entries: head.entries,
         audit_head_hash: head.head_hash,
-        recent_audit: store
-            .audit_tail(50)
-            .await?
-            .into_iter()
-            .map(AuditEntryView::from)
-            .collect(),
+        recent_audit: store.audit_tail(50).await?.into_iter().map(AuditEntryView::from).collect(),
     })
 }
 
@@ -75,13 +70,8 @@ pub async fn overview_of(state: &AppState) -> ApiResult<AdminOverview> {
     responses(
         (status = 200, description = "Instance figures and the newest audit entries", body = AdminOverview),
         (status = 403, description = "Only stewards of the commune", body = ErrorBody)))]
-pub async fn overview(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-) -> ApiResult<Json<AdminOverview>> {
-    caller
-        .authorize(&state, None, Action::AdministerInstance)
-        .await?;
+pub async fn overview(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<AdminOverview>> {
+    caller.authorize(&state, None, Action::AdministerInstance).await?;
     Ok(Json(overview_of(&state).await?))
 }
 
@@ -103,12 +93,9 @@ impl From<ChainReport> for ChainView {
                 broken_at: None,
                 message: format!("all {entries} audit entries verify"),
             },
-            ChainReport::Broken(b) => ChainView {
-                intact: false,
-                entries: b.seq - 1,
-                broken_at: Some(b.seq),
-                message: b.to_string(),
-            },
+            ChainReport::Broken(b) => {
+                ChainView { intact: false, entries: b.seq - 1, broken_at: Some(b.seq), message: b.to_string() }
+            }
         }
     }
 }
@@ -119,12 +106,7 @@ impl From<ChainReport> for ChainView {
     responses(
         (status = 200, description = "The audit chain, recomputed", body = ChainView),
         (status = 403, description = "Only stewards of the commune", body = ErrorBody)))]
-pub async fn verify(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-) -> ApiResult<Json<ChainView>> {
-    caller
-        .authorize(&state, None, Action::AdministerInstance)
-        .await?;
+pub async fn verify(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<ChainView>> {
+    caller.authorize(&state, None, Action::AdministerInstance).await?;
     Ok(Json(state.store.verify_audit(|_| {}).await?.into()))
 }

@@ -20,9 +20,7 @@ pub struct SetupStatus {
 #[utoipa::path(get, path = "/api/v1/setup", tag = "identity",
     responses((status = 200, description = "Whether first-run setup is still needed", body = SetupStatus)))]
 pub async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus>> {
-    Ok(Json(SetupStatus {
-        needed: service::needs_setup(&state).await?,
-    }))
+    Ok(Json(SetupStatus { needed: service::needs_setup(&state).await? }))
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -37,15 +35,9 @@ pub struct SetupDone {
         (status = 201, description = "The commune and its first steward were created", body = SetupDone),
         (status = 409, description = "The instance is already set up", body = ErrorBody),
         (status = 422, description = "Invalid input", body = ErrorBody)))]
-pub async fn setup(
-    State(state): State<AppState>,
-    Json(input): Json<SetupInput>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn setup(State(state): State<AppState>, Json(input): Json<SetupInput>) -> ApiResult<impl IntoResponse> {
     let (steward, commune) = service::setup(&state, &input).await?;
-    Ok(created(SetupDone {
-        steward: steward.into(),
-        commune: commune.into(),
-    }))
+    Ok(created(SetupDone { steward: steward.into(), commune: commune.into() }))
 }
 
 /// Sign up as a new member.
@@ -82,13 +74,8 @@ pub async fn list_members(
     ApiCaller(caller): ApiCaller,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Vec<MemberView>>> {
-    caller
-        .authorize(&state, None, Action::ReadDirectory)
-        .await?;
-    let members = state
-        .store
-        .list_members(page.limit.unwrap_or(100), page.offset.unwrap_or(0))
-        .await?;
+    caller.authorize(&state, None, Action::ReadDirectory).await?;
+    let members = state.store.list_members(page.limit.unwrap_or(100), page.offset.unwrap_or(0)).await?;
     Ok(Json(members.into_iter().map(MemberView::from).collect()))
 }
 
@@ -105,9 +92,7 @@ pub async fn get_member(
     ApiCaller(caller): ApiCaller,
     Path(handle): Path<String>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(
-        service::member(&state, &caller, &handle).await?.into(),
-    ))
+    Ok(Json(service::member(&state, &caller, &handle).await?.into()))
 }
 
 /// Who the caller is: a signed-in member or an organisation's token.
@@ -125,28 +110,13 @@ pub struct MeView {
     responses(
         (status = 200, description = "The caller", body = MeView),
         (status = 401, description = "Not signed in, or the session expired", body = ErrorBody)))]
-pub async fn me(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-) -> ApiResult<Json<MeView>> {
-    caller
-        .authorize(&state, None, Action::ReadDirectory)
-        .await?;
+pub async fn me(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<MeView>> {
+    caller.authorize(&state, None, Action::ReadDirectory).await?;
     Ok(Json(match caller {
-        Caller::Member(s) => MeView {
-            kind: "member".into(),
-            member: Some(s.member.into()),
-            token: None,
-        },
-        Caller::Token(t) => MeView {
-            kind: "token".into(),
-            member: None,
-            token: Some(t.into()),
-        },
+        Caller::Member(s) => MeView { kind: "member".into(), member: Some(s.member.into()), token: None },
+        Caller::Token(t) => MeView { kind: "token".into(), member: None, token: Some(t.into()) },
         Caller::Anonymous { .. } => {
-            return Err(AppError::Denied(
-                commune_domain::authz::Denied::NotAuthenticated,
-            ));
+            return Err(AppError::Denied(commune_domain::authz::Denied::NotAuthenticated));
         }
     }))
 }
@@ -163,11 +133,7 @@ pub async fn update_profile(
     ApiCaller(caller): ApiCaller,
     Json(input): Json<ProfileUpdate>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(
-        service::update_profile(&state, &caller, &input)
-            .await?
-            .into(),
-    ))
+    Ok(Json(service::update_profile(&state, &caller, &input).await?.into()))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -194,29 +160,11 @@ pub async fn login(
     ext: Extensions,
     Json(input): Json<LoginInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let session = service::login(
-        &state,
-        &input.handle,
-        &input.password,
-        client_key(&ext).as_deref(),
-    )
-    .await?;
+    let session = service::login(&state, &input.handle, &input.password, client_key(&ext).as_deref()).await?;
     let max_age_s = state.config.session_ttl_ms / 1000;
-    let cookie = set_cookie(
-        SESSION_COOKIE,
-        &session.secret,
-        max_age_s,
-        state.config.secure_cookies,
-    );
-    let body = SessionCreated {
-        member: session.member.into(),
-        csrf_token: session.csrf,
-    };
-    Ok((
-        StatusCode::CREATED,
-        AppendHeaders([(header::SET_COOKIE, cookie)]),
-        Json(body),
-    ))
+    let cookie = set_cookie(SESSION_COOKIE, &session.secret, max_age_s, state.config.secure_cookies);
+    let body = SessionCreated { member: session.member.into(), csrf_token: session.csrf };
+    Ok((StatusCode::CREATED, AppendHeaders([(header::SET_COOKIE, cookie)]), Json(body)))
 }
 
 /// Log out: end the current session.
@@ -225,17 +173,11 @@ pub async fn login(
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
         (status = 401, description = "Not signed in", body = ErrorBody)))]
-pub async fn logout(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-) -> ApiResult<impl IntoResponse> {
+pub async fn logout(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<impl IntoResponse> {
     service::logout(&state, caller.require_member()?).await?;
     let secure = state.config.secure_cookies;
     let cookies = [
-        (
-            header::SET_COOKIE,
-            set_cookie(SESSION_COOKIE, "", 0, secure),
-        ),
+        (header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, secure)),
         (header::SET_COOKIE, set_cookie(CSRF_COOKIE, "", 0, secure)),
     ];
     Ok((StatusCode::NO_CONTENT, AppendHeaders(cookies)))

@@ -42,14 +42,11 @@ use axum::extract::FromRequestParts;
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> AppError {
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
-                "expected_json",
-                "send a JSON body with 'Content-Type: application/json'",
-            ),
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::bad_request("expected_json", "send a JSON body with 'Content-Type: application/json'")
+            }
             JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::TooLarge {
-                    limit_bytes: crate::state::Config::default().body_limit_bytes,
-                }
+                AppError::TooLarge { limit_bytes: crate::state::Config::default().body_limit_bytes }
             }
             other => AppError::bad_request("invalid_json", other.body_text()),
         }
@@ -213,10 +210,7 @@ impl From<ApiToken> for TokenView {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/setup", get(identity::setup_status).post(identity::setup))
-        .route(
-            "/members",
-            get(identity::list_members).post(identity::signup),
-        )
+        .route("/members", get(identity::list_members).post(identity::signup))
         .route("/members/{handle}", get(identity::get_member))
         .route("/me", get(identity::me))
         .route("/me/profile", put(identity::update_profile))
@@ -227,16 +221,10 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/members", get(orgs::org_members))
         .route("/orgs/{slug}/members/me", delete(orgs::leave_org))
         .route("/orgs/{slug}/members/{handle}/role", put(orgs::set_role))
-        .route(
-            "/orgs/{slug}/join-requests",
-            get(orgs::list_join_requests).post(orgs::request_to_join),
-        )
+        .route("/orgs/{slug}/join-requests", get(orgs::list_join_requests).post(orgs::request_to_join))
         .route("/orgs/{slug}/join-requests/{id}/admit", post(orgs::admit))
         .route("/orgs/{slug}/join-requests/{id}/reject", post(orgs::reject))
-        .route(
-            "/orgs/{slug}/tokens",
-            get(orgs::list_tokens).post(orgs::create_token),
-        )
+        .route("/orgs/{slug}/tokens", get(orgs::list_tokens).post(orgs::create_token))
         .route("/orgs/{slug}/tokens/{id}", delete(orgs::revoke_token))
         .route("/admin/overview", get(admin::overview))
         .route("/admin/verify", post(admin::verify))

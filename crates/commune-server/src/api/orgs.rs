@@ -17,22 +17,9 @@ use commune_domain::org::JoinStatus;
     responses(
         (status = 200, description = "Every organisation, the commune first", body = Vec<OrgView>),
         (status = 401, description = "Not signed in", body = ErrorBody)))]
-pub async fn list_orgs(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-) -> ApiResult<Json<Vec<OrgView>>> {
-    caller
-        .authorize(&state, None, Action::ReadDirectory)
-        .await?;
-    Ok(Json(
-        state
-            .store
-            .list_orgs()
-            .await?
-            .into_iter()
-            .map(OrgView::from)
-            .collect(),
-    ))
+pub async fn list_orgs(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<Vec<OrgView>>> {
+    caller.authorize(&state, None, Action::ReadDirectory).await?;
+    Ok(Json(state.store.list_orgs().await?.into_iter().map(OrgView::from).collect()))
 }
 
 /// Found an organisation (a co-op business or a chapter); the caller becomes its steward.
@@ -47,9 +34,7 @@ pub async fn create_org(
     ApiCaller(caller): ApiCaller,
     Json(input): Json<CreateOrgInput>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(created(OrgView::from(
-        service::create_org(&state, &caller, &input).await?,
-    )))
+    Ok(created(OrgView::from(service::create_org(&state, &caller, &input).await?)))
 }
 
 /// An organisation.
@@ -64,11 +49,7 @@ pub async fn get_org(
     ApiCaller(caller): ApiCaller,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<OrgView>> {
-    Ok(Json(
-        service::org_for(&state, &caller, &slug, Action::ReadDirectory)
-            .await?
-            .into(),
-    ))
+    Ok(Json(service::org_for(&state, &caller, &slug, Action::ReadDirectory).await?.into()))
 }
 
 /// An organisation's members and their roles.
@@ -84,15 +65,7 @@ pub async fn org_members(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Vec<OrgMemberView>>> {
     let org = service::org_for(&state, &caller, &slug, Action::ReadOrgMembers).await?;
-    Ok(Json(
-        state
-            .store
-            .org_members(&org.id)
-            .await?
-            .into_iter()
-            .map(OrgMemberView::from)
-            .collect(),
-    ))
+    Ok(Json(state.store.org_members(&org.id).await?.into_iter().map(OrgMemberView::from).collect()))
 }
 
 /// Leave an organisation.
@@ -156,9 +129,7 @@ pub async fn request_to_join(
     Path(slug): Path<String>,
     Json(input): Json<JoinInput>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(created(JoinRequestView::from(
-        service::request_to_join(&state, &caller, &slug, &input.message).await?,
-    )))
+    Ok(created(JoinRequestView::from(service::request_to_join(&state, &caller, &slug, &input.message).await?)))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -182,17 +153,11 @@ pub async fn list_join_requests(
 ) -> ApiResult<Json<Vec<JoinRequestView>>> {
     let status = match filter.status.as_deref() {
         None => JoinStatus::Pending,
-        Some(raw) => JoinStatus::parse(raw).ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_query",
-                "status must be pending, admitted or rejected",
-            )
-        })?,
+        Some(raw) => JoinStatus::parse(raw)
+            .ok_or_else(|| AppError::bad_request("invalid_query", "status must be pending, admitted or rejected"))?,
     };
     let (_, requests) = service::join_requests(&state, &caller, &slug, status).await?;
-    Ok(Json(
-        requests.into_iter().map(JoinRequestView::from).collect(),
-    ))
+    Ok(Json(requests.into_iter().map(JoinRequestView::from).collect()))
 }
 
 /// Admit a pending join request.
@@ -208,11 +173,7 @@ pub async fn admit(
     ApiCaller(caller): ApiCaller,
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<JoinRequestView>> {
-    Ok(Json(
-        service::decide(&state, &caller, &slug, &id, true)
-            .await?
-            .into(),
-    ))
+    Ok(Json(service::decide(&state, &caller, &slug, &id, true).await?.into()))
 }
 
 /// Reject a pending join request.
@@ -228,11 +189,7 @@ pub async fn reject(
     ApiCaller(caller): ApiCaller,
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<JoinRequestView>> {
-    Ok(Json(
-        service::decide(&state, &caller, &slug, &id, false)
-            .await?
-            .into(),
-    ))
+    Ok(Json(service::decide(&state, &caller, &slug, &id, false).await?.into()))
 }
 
 /// An organisation's API tokens (never their secrets).
@@ -248,15 +205,7 @@ pub async fn list_tokens(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
     let org = service::org_for(&state, &caller, &slug, Action::ManageTokens).await?;
-    Ok(Json(
-        state
-            .store
-            .org_tokens(&org.id)
-            .await?
-            .into_iter()
-            .map(TokenView::from)
-            .collect(),
-    ))
+    Ok(Json(state.store.org_tokens(&org.id).await?.into_iter().map(TokenView::from).collect()))
 }
 
 /// A new token with its secret: shown this once, stored only as a hash.
@@ -282,10 +231,7 @@ pub async fn create_token(
     Json(input): Json<CreateTokenInput>,
 ) -> ApiResult<impl IntoResponse> {
     let made = service::create_token(&state, &caller, &slug, &input).await?;
-    Ok(created(TokenCreated {
-        token: made.token.into(),
-        secret: made.secret,
-    }))
+    Ok(created(TokenCreated { token: made.token.into(), secret: made.secret }))
 }
 
 /// Revoke an API token.

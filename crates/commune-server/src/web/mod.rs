@@ -29,10 +29,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(pages::logout))
         .route("/members", get(pages::members))
         .route("/m/{handle}", get(pages::member))
-        .route(
-            "/settings/profile",
-            get(pages::profile_page).post(pages::profile),
-        )
+        .route("/settings/profile", get(pages::profile_page).post(pages::profile))
         .route("/orgs", get(pages::orgs))
         .route("/orgs/new", get(pages::org_new_page).post(pages::org_new))
         .route("/orgs/{slug}", get(pages::org))
@@ -41,10 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/members/{handle}/role", post(pages::set_role))
         .route("/orgs/{slug}/requests", get(pages::requests))
         .route("/orgs/{slug}/requests/{id}/{decision}", post(pages::decide))
-        .route(
-            "/orgs/{slug}/tokens",
-            get(pages::tokens).post(pages::create_token),
-        )
+        .route("/orgs/{slug}/tokens", get(pages::tokens).post(pages::create_token))
         .route("/orgs/{slug}/tokens/{id}/revoke", post(pages::revoke_token))
         .route("/admin", get(pages::admin))
         .route("/admin/verify", post(pages::admin_verify))
@@ -66,12 +60,7 @@ async fn csrf_cookie(State(state): State<AppState>, mut request: Request, next: 
     request.extensions_mut().insert(AnonCsrf(value.clone()));
     let mut response = next.run(request).await;
     if fresh {
-        let cookie = set_cookie(
-            CSRF_COOKIE,
-            &value,
-            365 * 24 * 3600,
-            state.config.secure_cookies,
-        );
+        let cookie = set_cookie(CSRF_COOKIE, &value, 365 * 24 * 3600, state.config.secure_cookies);
         if let Ok(cookie) = cookie.parse() {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
@@ -117,38 +106,18 @@ impl FromRequestParts<AppState> for Web {
         let caller = Caller::from_cookie(state, &parts.headers).await?;
         let csrf = match &caller {
             Caller::Member(signed_in) => signed_in.csrf.clone(),
-            _ => parts
-                .extensions
-                .get::<AnonCsrf>()
-                .map(|c| c.0.clone())
-                .unwrap_or_default(),
+            _ => parts.extensions.get::<AnonCsrf>().map(|c| c.0.clone()).unwrap_or_default(),
         };
         let is_admin = match caller.actor(state, None).await? {
-            commune_domain::authz::Actor::Member {
-                instance_steward, ..
-            } => instance_steward,
+            commune_domain::authz::Actor::Member { instance_steward, .. } => instance_steward,
             _ => false,
         };
-        let instance = state
-            .store
-            .root_org()
-            .await?
-            .map_or_else(|| "Commune".to_owned(), |o| o.name);
+        let instance = state.store.root_org().await?.map_or_else(|| "Commune".to_owned(), |o| o.name);
         let demo = state.store.setting("demo").await?.is_some();
         let flash = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .find_map(|kv| kv.strip_prefix("done="))
-                .and_then(flash_message)
-                .map(str::to_owned)
+            q.split('&').find_map(|kv| kv.strip_prefix("done=")).and_then(flash_message).map(str::to_owned)
         });
-        Ok(Web {
-            caller,
-            csrf,
-            is_admin,
-            instance,
-            demo,
-            flash,
-        })
+        Ok(Web { caller, csrf, is_admin, instance, demo, flash })
     }
 }
 
@@ -178,10 +147,10 @@ impl Web {
         Page {
             title: title.into(),
             nav,
-            viewer: self.caller.member().map(|s| Viewer {
-                handle: s.member.handle.clone(),
-                display_name: s.member.display_name.clone(),
-            }),
+            viewer: self
+                .caller
+                .member()
+                .map(|s| Viewer { handle: s.member.handle.clone(), display_name: s.member.display_name.clone() }),
             is_admin: self.is_admin,
             csrf: self.csrf.clone(),
             flash: self.flash.clone(),
@@ -265,12 +234,7 @@ impl IntoResponse for WebError {
             instance: "Commune".to_owned(),
             demo: false,
         };
-        let body = ErrorPage {
-            page,
-            status: status.as_u16(),
-            heading,
-            message: err.to_string(),
-        };
+        let body = ErrorPage { page, status: status.as_u16(), heading, message: err.to_string() };
         (status, render(&body)).into_response()
     }
 }
@@ -290,18 +254,12 @@ pub type WebResult = Result<Response, WebError>;
 
 /// `YYYY-MM-DD` (UTC) of a unix-milliseconds time, for templates.
 pub fn date(ms: &i64) -> String {
-    format_ms(
-        *ms,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
+    format_ms(*ms, time::macros::format_description!("[year]-[month]-[day]"))
 }
 
 /// `YYYY-MM-DD HH:MM` (UTC), for templates.
 pub fn datetime(ms: &i64) -> String {
-    format_ms(
-        *ms,
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
-    )
+    format_ms(*ms, time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"))
 }
 
 fn format_ms(ms: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
@@ -313,9 +271,5 @@ fn format_ms(ms: i64, format: &[time::format_description::BorrowedFormatItem<'_>
 
 /// `part / whole` as a whole percentage for bar widths (0 when `whole` is 0).
 pub fn percent(part: &i64, whole: &i64) -> i64 {
-    if *whole <= 0 {
-        0
-    } else {
-        (part * 100 / whole).clamp(0, 100)
-    }
+    if *whole <= 0 { 0 } else { (part * 100 / whole).clamp(0, 100) }
 }

@@ -4,9 +4,7 @@
 use super::{Form, Page, Web, WebError, WebResult, render};
 use crate::auth::{SESSION_COOKIE, client_key, set_cookie};
 use crate::error::AppError;
-use crate::service::{
-    self, CreateOrgInput, CreateTokenInput, ProfileUpdate, SetupInput, SignupInput,
-};
+use crate::service::{self, CreateOrgInput, CreateTokenInput, ProfileUpdate, SetupInput, SignupInput};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -22,10 +20,9 @@ use commune_store::{ApiToken, JoinRequest, Member, Membership, Org, OrgMember};
 fn form_problems(err: AppError) -> Result<Vec<String>, WebError> {
     match err {
         AppError::Invalid(v) => Ok(v.0.iter().map(|i| i.to_string()).collect()),
-        e @ (AppError::Conflict(_)
-        | AppError::Rule(_)
-        | AppError::BadCredentials
-        | AppError::RateLimited { .. }) => Ok(vec![e.to_string()]),
+        e @ (AppError::Conflict(_) | AppError::Rule(_) | AppError::BadCredentials | AppError::RateLimited { .. }) => {
+            Ok(vec![e.to_string()])
+        }
         other => Err(other.into()),
     }
 }
@@ -35,25 +32,11 @@ fn with_status(status: StatusCode, response: Response) -> Response {
 }
 
 /// Signs in and redirects to `to`, setting the session cookie.
-async fn sign_in_and_go(
-    state: &AppState,
-    handle: &str,
-    password: &str,
-    client: Option<&str>,
-    to: &str,
-) -> WebResult {
+async fn sign_in_and_go(state: &AppState, handle: &str, password: &str, client: Option<&str>, to: &str) -> WebResult {
     let session = service::login(state, handle, password, client).await?;
-    let cookie = set_cookie(
-        SESSION_COOKIE,
-        &session.secret,
-        state.config.session_ttl_ms / 1000,
-        state.config.secure_cookies,
-    );
-    Ok((
-        AppendHeaders([(header::SET_COOKIE, cookie)]),
-        Redirect::to(to),
-    )
-        .into_response())
+    let cookie =
+        set_cookie(SESSION_COOKIE, &session.secret, state.config.session_ttl_ms / 1000, state.config.secure_cookies);
+    Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(to)).into_response())
 }
 
 #[derive(Template)]
@@ -71,18 +54,11 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let (memberships, requests) = match web.caller.member() {
         Some(me) => (
             state.store.memberships_of(&me.member.id).await?,
-            state
-                .store
-                .pending_requests_for_steward(&me.member.id)
-                .await?,
+            state.store.pending_requests_for_steward(&me.member.id).await?,
         ),
         None => (Vec::new(), Vec::new()),
     };
-    Ok(render(&HomePage {
-        page: web.page("Docket", "home"),
-        memberships,
-        requests,
-    }))
+    Ok(render(&HomePage { page: web.page("Docket", "home"), memberships, requests }))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -115,19 +91,10 @@ pub async fn setup_page(State(state): State<AppState>, web: Web) -> WebResult {
     if !service::needs_setup(&state).await? {
         return Ok(Redirect::to("/").into_response());
     }
-    Ok(render(&SetupPage {
-        page: web.page("First run", "home"),
-        form: SetupForm::default(),
-        errors: Vec::new(),
-    }))
+    Ok(render(&SetupPage { page: web.page("First run", "home"), form: SetupForm::default(), errors: Vec::new() }))
 }
 
-pub async fn setup(
-    State(state): State<AppState>,
-    ext: Extensions,
-    web: Web,
-    Form(form): Form<SetupForm>,
-) -> WebResult {
+pub async fn setup(State(state): State<AppState>, ext: Extensions, web: Web, Form(form): Form<SetupForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let input = SetupInput {
         commune_name: form.commune_name.clone(),
@@ -142,28 +109,14 @@ pub async fn setup(
     };
     match service::setup(&state, &input).await {
         Ok((member, _)) => {
-            sign_in_and_go(
-                &state,
-                &member.handle,
-                &form.password,
-                client_key(&ext).as_deref(),
-                "/?done=setup",
-            )
-            .await
+            sign_in_and_go(&state, &member.handle, &form.password, client_key(&ext).as_deref(), "/?done=setup").await
         }
         Err(e) => {
             let errors = form_problems(e)?;
-            let form = SetupForm {
-                password: String::new(),
-                ..form
-            };
+            let form = SetupForm { password: String::new(), ..form };
             Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&SetupPage {
-                    page: web.page("First run", "home"),
-                    form,
-                    errors,
-                }),
+                render(&SetupPage { page: web.page("First run", "home"), form, errors }),
             ))
         }
     }
@@ -175,11 +128,7 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-pub async fn setup_demo(
-    State(state): State<AppState>,
-    web: Web,
-    Form(form): Form<CsrfOnly>,
-) -> WebResult {
+pub async fn setup_demo(State(state): State<AppState>, web: Web, Form(form): Form<CsrfOnly>) -> WebResult {
     web.check_csrf(&form.csrf)?;
     crate::demo::load(&state).await?;
     Ok(Redirect::to("/login?done=demo").into_response())
@@ -210,11 +159,7 @@ struct SignupPage {
 }
 
 pub async fn signup_page(web: Web) -> WebResult {
-    Ok(render(&SignupPage {
-        page: web.page("Join", "home"),
-        form: SignupForm::default(),
-        errors: Vec::new(),
-    }))
+    Ok(render(&SignupPage { page: web.page("Join", "home"), form: SignupForm::default(), errors: Vec::new() }))
 }
 
 pub async fn signup(
@@ -234,29 +179,13 @@ pub async fn signup(
         domains: vec![form.domains.clone()],
     };
     match service::signup(&state, &input, client.as_deref()).await {
-        Ok(member) => {
-            sign_in_and_go(
-                &state,
-                &member.handle,
-                &form.password,
-                client.as_deref(),
-                "/?done=welcome",
-            )
-            .await
-        }
+        Ok(member) => sign_in_and_go(&state, &member.handle, &form.password, client.as_deref(), "/?done=welcome").await,
         Err(e) => {
             let errors = form_problems(e)?;
-            let form = SignupForm {
-                password: String::new(),
-                ..form
-            };
+            let form = SignupForm { password: String::new(), ..form };
             Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&SignupPage {
-                    page: web.page("Join", "home"),
-                    form,
-                    errors,
-                }),
+                render(&SignupPage { page: web.page("Join", "home"), form, errors }),
             ))
         }
     }
@@ -303,28 +232,12 @@ pub struct LoginForm {
 
 /// Only same-site paths are followed after logging in, never another host.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/?done=login"
-    }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/?done=login" }
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    ext: Extensions,
-    web: Web,
-    Form(form): Form<LoginForm>,
-) -> WebResult {
+pub async fn login(State(state): State<AppState>, ext: Extensions, web: Web, Form(form): Form<LoginForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    match sign_in_and_go(
-        &state,
-        &form.handle,
-        &form.password,
-        client_key(&ext).as_deref(),
-        safe_next(&form.next),
-    )
-    .await
+    match sign_in_and_go(&state, &form.handle, &form.password, client_key(&ext).as_deref(), safe_next(&form.next)).await
     {
         Ok(response) => Ok(response),
         Err(WebError(e)) => {
@@ -342,21 +255,13 @@ pub async fn login(
     }
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    web: Web,
-    Form(form): Form<CsrfOnly>,
-) -> WebResult {
+pub async fn logout(State(state): State<AppState>, web: Web, Form(form): Form<CsrfOnly>) -> WebResult {
     web.check_csrf(&form.csrf)?;
     if let Some(me) = web.caller.member() {
         service::logout(&state, me).await?;
     }
     let cookie = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies);
-    Ok((
-        AppendHeaders([(header::SET_COOKIE, cookie)]),
-        Redirect::to("/?done=logout"),
-    )
-        .into_response())
+    Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/?done=logout")).into_response())
 }
 
 #[derive(Template)]
@@ -376,26 +281,14 @@ pub struct Offset {
 
 const MEMBERS_PER_PAGE: i64 = 60;
 
-pub async fn members(
-    State(state): State<AppState>,
-    web: Web,
-    Query(q): Query<Offset>,
-) -> WebResult {
-    web.caller
-        .authorize(&state, None, Action::ReadDirectory)
-        .await?;
+pub async fn members(State(state): State<AppState>, web: Web, Query(q): Query<Offset>) -> WebResult {
+    web.caller.authorize(&state, None, Action::ReadDirectory).await?;
     let offset = q.offset.unwrap_or(0).max(0);
     let members = state.store.list_members(MEMBERS_PER_PAGE, offset).await?;
     let total = state.store.count(commune_store::Counted::Members).await?;
     let prev_offset = (offset > 0).then(|| (offset - MEMBERS_PER_PAGE).max(0));
     let next_offset = (offset + MEMBERS_PER_PAGE < total).then_some(offset + MEMBERS_PER_PAGE);
-    Ok(render(&MembersPage {
-        page: web.page("Members", "members"),
-        members,
-        total,
-        prev_offset,
-        next_offset,
-    }))
+    Ok(render(&MembersPage { page: web.page("Members", "members"), members, total, prev_offset, next_offset }))
 }
 
 #[derive(Template)]
@@ -407,23 +300,11 @@ struct MemberPage {
     is_self: bool,
 }
 
-pub async fn member(
-    State(state): State<AppState>,
-    web: Web,
-    Path(handle): Path<String>,
-) -> WebResult {
+pub async fn member(State(state): State<AppState>, web: Web, Path(handle): Path<String>) -> WebResult {
     let member = service::member(&state, &web.caller, &handle).await?;
     let memberships = state.store.memberships_of(&member.id).await?;
-    let is_self = web
-        .caller
-        .member()
-        .is_some_and(|me| me.member.id == member.id);
-    Ok(render(&MemberPage {
-        page: web.page(member.display_name.clone(), "members"),
-        member,
-        memberships,
-        is_self,
-    }))
+    let is_self = web.caller.member().is_some_and(|me| me.member.id == member.id);
+    Ok(render(&MemberPage { page: web.page(member.display_name.clone(), "members"), member, memberships, is_self }))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -457,18 +338,10 @@ pub async fn profile_page(web: Web) -> WebResult {
         place: me.member.place.clone(),
         domains: me.member.domains.join(", "),
     };
-    Ok(render(&ProfilePage {
-        page: web.page("Your profile", "members"),
-        form,
-        errors: Vec::new(),
-    }))
+    Ok(render(&ProfilePage { page: web.page("Your profile", "members"), form, errors: Vec::new() }))
 }
 
-pub async fn profile(
-    State(state): State<AppState>,
-    web: Web,
-    Form(form): Form<ProfileForm>,
-) -> WebResult {
+pub async fn profile(State(state): State<AppState>, web: Web, Form(form): Form<ProfileForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let update = ProfileUpdate {
         display_name: form.display_name.clone(),
@@ -477,18 +350,12 @@ pub async fn profile(
         domains: vec![form.domains.clone()],
     };
     match service::update_profile(&state, &web.caller, &update).await {
-        Ok(member) => {
-            Ok(Redirect::to(&format!("/m/{}?done=profile", member.handle)).into_response())
-        }
+        Ok(member) => Ok(Redirect::to(&format!("/m/{}?done=profile", member.handle)).into_response()),
         Err(e) => {
             let errors = form_problems(e)?;
             Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&ProfilePage {
-                    page: web.page("Your profile", "members"),
-                    form,
-                    errors,
-                }),
+                render(&ProfilePage { page: web.page("Your profile", "members"), form, errors }),
             ))
         }
     }
@@ -503,16 +370,10 @@ struct OrgsPage {
 }
 
 pub async fn orgs(State(state): State<AppState>, web: Web) -> WebResult {
-    web.caller
-        .authorize(&state, None, Action::ReadDirectory)
-        .await?;
+    web.caller.authorize(&state, None, Action::ReadDirectory).await?;
     let orgs = state.store.list_orgs().await?;
     let max_members = orgs.iter().map(|o| o.member_count).max().unwrap_or(0);
-    Ok(render(&OrgsPage {
-        page: web.page("Organisations", "orgs"),
-        orgs,
-        max_members,
-    }))
+    Ok(render(&OrgsPage { page: web.page("Organisations", "orgs"), orgs, max_members }))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -540,9 +401,7 @@ struct OrgNewPage {
 }
 
 pub async fn org_new_page(State(state): State<AppState>, web: Web) -> WebResult {
-    web.caller
-        .authorize(&state, None, Action::CreateOrg)
-        .await?;
+    web.caller.authorize(&state, None, Action::CreateOrg).await?;
     Ok(render(&OrgNewPage {
         page: web.page("Found an organisation", "orgs"),
         form: OrgForm::default(),
@@ -550,11 +409,7 @@ pub async fn org_new_page(State(state): State<AppState>, web: Web) -> WebResult 
     }))
 }
 
-pub async fn org_new(
-    State(state): State<AppState>,
-    web: Web,
-    Form(form): Form<OrgForm>,
-) -> WebResult {
+pub async fn org_new(State(state): State<AppState>, web: Web, Form(form): Form<OrgForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let input = CreateOrgInput {
         slug: form.slug.clone(),
@@ -569,11 +424,7 @@ pub async fn org_new(
             let errors = form_problems(e)?;
             Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&OrgNewPage {
-                    page: web.page("Found an organisation", "orgs"),
-                    form,
-                    errors,
-                }),
+                render(&OrgNewPage { page: web.page("Found an organisation", "orgs"), form, errors }),
             ))
         }
     }
@@ -593,41 +444,20 @@ struct OrgPage {
     errors: Vec<String>,
 }
 
-async fn org_page(
-    state: &AppState,
-    web: &Web,
-    slug: &str,
-    errors: Vec<String>,
-) -> Result<OrgPage, WebError> {
+async fn org_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) -> Result<OrgPage, WebError> {
     let org = service::org_for(state, &web.caller, slug, Action::ReadDirectory).await?;
     let me = web.caller.member();
     let role = match me {
         Some(me) => state.store.role_in(&org.id, &me.member.id).await?,
         None => None,
     };
-    let can_see_members = web
-        .caller
-        .authorize(state, Some(&org), Action::ReadOrgMembers)
-        .await
-        .is_ok();
+    let can_see_members = web.caller.authorize(state, Some(&org), Action::ReadOrgMembers).await.is_ok();
     let all = state.store.org_members(&org.id).await?;
     let stewards = all.iter().filter(|m| m.role == Role::Steward).count();
     let is_steward = role == Some(Role::Steward);
-    let pending = if is_steward {
-        state
-            .store
-            .join_requests(&org.id, JoinStatus::Pending)
-            .await?
-            .len()
-    } else {
-        0
-    };
+    let pending = if is_steward { state.store.join_requests(&org.id, JoinStatus::Pending).await?.len() } else { 0 };
     let has_pending = match me {
-        Some(me) if role.is_none() => state
-            .store
-            .pending_request_of(&org.id, &me.member.id)
-            .await?
-            .is_some(),
+        Some(me) if role.is_none() => state.store.pending_request_of(&org.id, &me.member.id).await?.is_some(),
         _ => false,
     };
     Ok(OrgPage {
@@ -648,22 +478,13 @@ pub async fn org(State(state): State<AppState>, web: Web, Path(slug): Path<Strin
 }
 
 /// Runs an organisation action; a problem the user can fix re-renders the organisation page.
-async fn org_action(
-    state: &AppState,
-    web: &Web,
-    slug: &str,
-    result: Result<(), AppError>,
-    done: &str,
-) -> WebResult {
+async fn org_action(state: &AppState, web: &Web, slug: &str, result: Result<(), AppError>, done: &str) -> WebResult {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/orgs/{slug}?done={done}")).into_response()),
         Err(e) => {
             let status = e.status();
             let errors = form_problems(e)?;
-            Ok(with_status(
-                status,
-                render(&org_page(state, web, slug, errors).await?),
-            ))
+            Ok(with_status(status, render(&org_page(state, web, slug, errors).await?)))
         }
     }
 }
@@ -683,9 +504,7 @@ pub async fn join(
     Form(form): Form<JoinForm>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    let result = service::request_to_join(&state, &web.caller, &slug, &form.message)
-        .await
-        .map(|_| ());
+    let result = service::request_to_join(&state, &web.caller, &slug, &form.message).await.map(|_| ());
     org_action(&state, &web, &slug, result, "requested").await
 }
 
@@ -727,18 +546,9 @@ struct RequestsPage {
     requests: Vec<JoinRequest>,
 }
 
-pub async fn requests(
-    State(state): State<AppState>,
-    web: Web,
-    Path(slug): Path<String>,
-) -> WebResult {
-    let (org, requests) =
-        service::join_requests(&state, &web.caller, &slug, JoinStatus::Pending).await?;
-    Ok(render(&RequestsPage {
-        page: web.page("Join requests", "orgs"),
-        org,
-        requests,
-    }))
+pub async fn requests(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    let (org, requests) = service::join_requests(&state, &web.caller, &slug, JoinStatus::Pending).await?;
+    Ok(render(&RequestsPage { page: web.page("Join requests", "orgs"), org, requests }))
 }
 
 pub async fn decide(
@@ -777,21 +587,14 @@ async fn tokens_page(state: &AppState, web: &Web, slug: &str) -> Result<TokensPa
         page: web.page("API tokens", "orgs"),
         org,
         tokens,
-        scopes: Scope::ALL
-            .iter()
-            .map(|s| (s.as_str(), s.describe()))
-            .collect(),
+        scopes: Scope::ALL.iter().map(|s| (s.as_str(), s.describe())).collect(),
         new_secret: None,
         form_name: String::new(),
         errors: Vec::new(),
     })
 }
 
-pub async fn tokens(
-    State(state): State<AppState>,
-    web: Web,
-    Path(slug): Path<String>,
-) -> WebResult {
+pub async fn tokens(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
     Ok(render(&tokens_page(&state, &web, &slug).await?))
 }
 
@@ -802,21 +605,11 @@ pub async fn create_token(
     Path(slug): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     web.check_csrf(&field("csrf"))?;
     let input = CreateTokenInput {
         name: field("name"),
-        scopes: pairs
-            .iter()
-            .filter(|(k, _)| k == "scopes")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        scopes: pairs.iter().filter(|(k, _)| k == "scopes").map(|(_, v)| v.clone()).collect(),
     };
     let result = service::create_token(&state, &web.caller, &slug, &input).await;
     let mut page = tokens_page(&state, &web, &slug).await?;
@@ -854,31 +647,15 @@ struct AdminPage {
 }
 
 pub async fn admin(State(state): State<AppState>, web: Web) -> WebResult {
-    web.caller
-        .authorize(&state, None, Action::AdministerInstance)
-        .await?;
+    web.caller.authorize(&state, None, Action::AdministerInstance).await?;
     let overview = crate::api::admin_overview(&state).await?;
-    Ok(render(&AdminPage {
-        page: web.page("Admin", "admin"),
-        overview,
-        chain: None,
-    }))
+    Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: None }))
 }
 
-pub async fn admin_verify(
-    State(state): State<AppState>,
-    web: Web,
-    Form(form): Form<CsrfOnly>,
-) -> WebResult {
+pub async fn admin_verify(State(state): State<AppState>, web: Web, Form(form): Form<CsrfOnly>) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    web.caller
-        .authorize(&state, None, Action::AdministerInstance)
-        .await?;
+    web.caller.authorize(&state, None, Action::AdministerInstance).await?;
     let chain = state.store.verify_audit(|_| {}).await?.into();
     let overview = crate::api::admin_overview(&state).await?;
-    Ok(render(&AdminPage {
-        page: web.page("Admin", "admin"),
-        overview,
-        chain: Some(chain),
-    }))
+    Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: Some(chain) }))
 }

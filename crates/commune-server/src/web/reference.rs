@@ -34,27 +34,16 @@ struct ReferencePage {
 
 /// The last path segment of a `$ref`, e.g. `MemberView`.
 fn ref_name(value: &Value) -> Option<String> {
-    let reference = value
-        .get("$ref")
-        .or_else(|| value.get("items").and_then(|i| i.get("$ref")))?
-        .as_str()?;
+    let reference = value.get("$ref").or_else(|| value.get("items").and_then(|i| i.get("$ref")))?.as_str()?;
     let name = reference.rsplit('/').next()?.to_owned();
-    Some(if value.get("items").is_some() {
-        format!("[{name}]")
-    } else {
-        name
-    })
+    Some(if value.get("items").is_some() { format!("[{name}]") } else { name })
 }
 
 fn operation(method: &str, path: &str, op: &Value) -> Operation {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
     let summary = {
         let s = text(op.get("summary"));
-        if s.is_empty() {
-            text(op.get("description"))
-        } else {
-            s
-        }
+        if s.is_empty() { text(op.get("description")) } else { s }
     };
     let auth = op
         .get("security")
@@ -64,35 +53,23 @@ fn operation(method: &str, path: &str, op: &Value) -> Operation {
                 .filter_map(Value::as_object)
                 .flat_map(|o| {
                     o.iter().map(|(scheme, scopes)| {
-                        let scopes: Vec<&str> = scopes
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(Value::as_str)
-                            .collect();
-                        if scopes.is_empty() {
-                            scheme.clone()
-                        } else {
-                            format!("{scheme} ({})", scopes.join(", "))
-                        }
+                        let scopes: Vec<&str> =
+                            scopes.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                        if scopes.is_empty() { scheme.clone() } else { format!("{scheme} ({})", scopes.join(", ")) }
                     })
                 })
                 .collect::<Vec<_>>()
                 .join(" or ")
         })
         .unwrap_or_default();
-    let request = op
-        .pointer("/requestBody/content/application~1json/schema")
-        .and_then(ref_name);
+    let request = op.pointer("/requestBody/content/application~1json/schema").and_then(ref_name);
     let responses = op
         .get("responses")
         .and_then(Value::as_object)
         .map(|rs| {
             rs.iter()
                 .map(|(code, r)| {
-                    let body = r
-                        .pointer("/content/application~1json/schema")
-                        .and_then(ref_name);
+                    let body = r.pointer("/content/application~1json/schema").and_then(ref_name);
                     let description = text(r.get("description"));
                     match body {
                         Some(body) => format!("{code} {body} — {description}"),
@@ -121,25 +98,12 @@ pub async fn page(web: Web) -> WebResult {
         .into_iter()
         .flatten()
         .map(|t| Tag {
-            name: t
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-            description: t
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
+            name: t.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+            description: t.get("description").and_then(Value::as_str).unwrap_or("").to_owned(),
             operations: Vec::new(),
         })
         .collect();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
         for method in ["get", "post", "put", "patch", "delete"] {
             let Some(op) = item.get(method) else { continue };
             let tag = op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("");
@@ -153,25 +117,12 @@ pub async fn page(web: Web) -> WebResult {
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .map(|(name, schema)| {
-            (
-                name.clone(),
-                serde_json::to_string_pretty(schema).unwrap_or_default(),
-            )
-        })
+        .map(|(name, schema)| (name.clone(), serde_json::to_string_pretty(schema).unwrap_or_default()))
         .collect();
     let page = ReferencePage {
         page: web.page("API reference", "api"),
-        description: doc
-            .pointer("/info/description")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
-        version: doc
-            .get("openapi")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
+        description: doc.pointer("/info/description").and_then(Value::as_str).unwrap_or("").to_owned(),
+        version: doc.get("openapi").and_then(Value::as_str).unwrap_or("").to_owned(),
         tags,
         schemas,
     };

@@ -11,9 +11,11 @@ async fn first_run_setup_happens_once() {
     let (status, body) = app.call(Method::GET, "/api/v1/setup", &Auth::None, None).await;
     assert_eq!((status, body["needed"].as_bool()), (StatusCode::OK, Some(true)));
 
-    let bad = json!({ "commune_name": "", "commune_slug": "-x", "handle": "r", "display_name": "", "password": "short" });
+    let bad =
+        json!({ "commune_name": "", "commune_slug": "-x", "handle": "r", "display_name": "", "password": "short" });
     let result = app.call(Method::POST, "/api/v1/setup", &Auth::None, Some(bad)).await;
-    let fields: Vec<&str> = result.1["error"]["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+    let fields: Vec<&str> =
+        result.1["error"]["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
     assert_eq!(fields, ["handle", "password", "display_name", "slug", "name"], "every problem at once");
     check_error(result, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     assert_eq!(app.audit_len().await, 0, "refused input writes nothing");
@@ -26,7 +28,11 @@ async fn first_run_setup_happens_once() {
     let written = app.audit_len().await;
 
     let again = json!({ "commune_name": "Second", "commune_slug": "second", "handle": "other", "display_name": "O", "password": PASSWORD });
-    check_error(app.call(Method::POST, "/api/v1/setup", &Auth::None, Some(again)).await, StatusCode::CONFLICT, "conflict");
+    check_error(
+        app.call(Method::POST, "/api/v1/setup", &Auth::None, Some(again)).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
     assert_eq!(app.audit_len().await, written);
     let (_, body) = app.call(Method::GET, "/api/v1/setup", &Auth::None, None).await;
     assert_eq!(body["needed"], false);
@@ -55,9 +61,16 @@ async fn sign_up_validates_and_refuses_duplicates() {
 
     let alice = app.member("alice").await;
     let dup = json!({ "handle": "ALICE", "display_name": "Other", "password": PASSWORD });
-    check_error(app.call(Method::POST, "/api/v1/members", &Auth::None, Some(dup)).await, StatusCode::CONFLICT, "conflict");
+    check_error(
+        app.call(Method::POST, "/api/v1/members", &Auth::None, Some(dup)).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
     let (status, me) = app.call(Method::GET, "/api/v1/me", &alice, None).await;
-    assert_eq!((status, me["kind"].as_str(), me["member"]["handle"].as_str()), (StatusCode::OK, Some("member"), Some("alice")));
+    assert_eq!(
+        (status, me["kind"].as_str(), me["member"]["handle"].as_str()),
+        (StatusCode::OK, Some("member"), Some("alice"))
+    );
 }
 
 #[tokio::test]
@@ -75,7 +88,11 @@ async fn malformed_and_oversized_bodies_are_clear_4xx() {
         (raw("{not json", Some("application/json")), StatusCode::BAD_REQUEST, "invalid_json"),
         (raw(r#"{"handle": 5}"#, Some("application/json")), StatusCode::BAD_REQUEST, "invalid_json"),
         (raw(r#"{"handle":"a"}"#, None), StatusCode::BAD_REQUEST, "expected_json"),
-        (raw(&format!(r#"{{"handle":"{}"}}"#, "a".repeat(70_000)), Some("application/json")), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (
+            raw(&format!(r#"{{"handle":"{}"}}"#, "a".repeat(70_000)), Some("application/json")),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
     ];
     for (request, status, code) in cases {
         let response = app.send(request).await;
@@ -94,11 +111,23 @@ async fn login_refuses_wrong_passwords_and_limits_attempts() {
     app.member("bob").await;
     let before = app.audit_len().await;
     let attempt = |handle: &str, password: &str| json!({ "handle": handle, "password": password });
-    check_error(app.call(Method::POST, "/api/v1/sessions", &Auth::None, Some(attempt("bob", "wrong password"))).await, StatusCode::UNAUTHORIZED, "bad_credentials");
-    check_error(app.call(Method::POST, "/api/v1/sessions", &Auth::None, Some(attempt("nobody", PASSWORD))).await, StatusCode::UNAUTHORIZED, "bad_credentials");
+    check_error(
+        app.call(Method::POST, "/api/v1/sessions", &Auth::None, Some(attempt("bob", "wrong password"))).await,
+        StatusCode::UNAUTHORIZED,
+        "bad_credentials",
+    );
+    check_error(
+        app.call(Method::POST, "/api/v1/sessions", &Auth::None, Some(attempt("nobody", PASSWORD))).await,
+        StatusCode::UNAUTHORIZED,
+        "bad_credentials",
+    );
     // Five attempts per handle per minute: bob used two (one above, one in `member`), three more fail…
     for _ in 0..3 {
-        check_error(app.call(Method::POST, "/api/v1/sessions", &Auth::None, Some(attempt("bob", "wrong again!"))).await, StatusCode::UNAUTHORIZED, "bad_credentials");
+        check_error(
+            app.call(Method::POST, "/api/v1/sessions", &Auth::None, Some(attempt("bob", "wrong again!"))).await,
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+        );
     }
     // …and then even the right password is refused until the window passes.
     let request = app.request(Method::POST, "/api/v1/sessions", &Auth::None, Some(attempt("bob", PASSWORD)));
@@ -112,13 +141,22 @@ async fn login_refuses_wrong_passwords_and_limits_attempts() {
 async fn sessions_end_on_logout_and_expiry_and_need_csrf_for_writes() {
     let app = TestApp::set_up().await;
     let carol = app.member("carol").await;
-    let update = json!({ "display_name": "Carol C", "bio": "Bakes.", "place": "Harbour", "domains": ["food", "Finance"] });
+    let update =
+        json!({ "display_name": "Carol C", "bio": "Bakes.", "place": "Harbour", "domains": ["food", "Finance"] });
 
     let before = app.audit_len().await;
     let cookie_only = Auth::CookieOnly(carol.cookie().to_owned());
-    check_error(app.call(Method::PUT, "/api/v1/me/profile", &cookie_only, Some(update.clone())).await, StatusCode::FORBIDDEN, "csrf_failed");
+    check_error(
+        app.call(Method::PUT, "/api/v1/me/profile", &cookie_only, Some(update.clone())).await,
+        StatusCode::FORBIDDEN,
+        "csrf_failed",
+    );
     let forged = Auth::Session { cookie: carol.cookie().to_owned(), csrf: "0".repeat(64) };
-    check_error(app.call(Method::PUT, "/api/v1/me/profile", &forged, Some(update.clone())).await, StatusCode::FORBIDDEN, "csrf_failed");
+    check_error(
+        app.call(Method::PUT, "/api/v1/me/profile", &forged, Some(update.clone())).await,
+        StatusCode::FORBIDDEN,
+        "csrf_failed",
+    );
     assert_eq!(app.audit_len().await, before, "a write without CSRF proof changes nothing");
 
     let (status, body) = app.call(Method::PUT, "/api/v1/me/profile", &carol, Some(update)).await;
@@ -134,7 +172,11 @@ async fn sessions_end_on_logout_and_expiry_and_need_csrf_for_writes() {
     let carol = app.login("carol").await;
     sqlx::query("UPDATE sessions SET expires_at = 1").execute(app.store.pool()).await.expect("expire sessions");
     check_error(app.call(Method::GET, "/api/v1/me", &carol, None).await, StatusCode::UNAUTHORIZED, "session_expired");
-    check_error(app.call(Method::GET, "/api/v1/me", &Auth::None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    check_error(
+        app.call(Method::GET, "/api/v1/me", &Auth::None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
 }
 
 #[tokio::test]
@@ -149,30 +191,63 @@ async fn organisations_admit_members_through_stewards() {
     let dup = json!({ "slug": "ACME", "name": "Other", "kind": "business" });
     check_error(app.call(Method::POST, "/api/v1/orgs", &dora, Some(dup)).await, StatusCode::CONFLICT, "conflict");
     let second_root = json!({ "slug": "root2", "name": "Root 2", "kind": "commune" });
-    check_error(app.call(Method::POST, "/api/v1/orgs", &dora, Some(second_root)).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(
+        app.call(Method::POST, "/api/v1/orgs", &dora, Some(second_root)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
     check_error(app.call(Method::GET, "/api/v1/orgs/nope", &dora, None).await, StatusCode::NOT_FOUND, "not_found");
     assert_eq!(app.audit_len().await, before);
 
-    let (status, request) = app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &dora, Some(json!({ "message": "Hi!" }))).await;
+    let (status, request) =
+        app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &dora, Some(json!({ "message": "Hi!" }))).await;
     assert_eq!((status, request["status"].as_str()), (StatusCode::CREATED, Some("pending")));
-    check_error(app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &dora, Some(json!({}))).await, StatusCode::CONFLICT, "conflict");
+    check_error(
+        app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &dora, Some(json!({}))).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
     let (_, pending) = app.call(Method::GET, "/api/v1/orgs/acme/join-requests", &steward, None).await;
     assert_eq!(pending.as_array().map(Vec::len), Some(1));
 
     let id = request["id"].as_str().expect("id");
-    let (status, decided) = app.call(Method::POST, &format!("/api/v1/orgs/acme/join-requests/{id}/admit"), &steward, None).await;
+    let (status, decided) =
+        app.call(Method::POST, &format!("/api/v1/orgs/acme/join-requests/{id}/admit"), &steward, None).await;
     assert_eq!((status, decided["status"].as_str()), (StatusCode::OK, Some("admitted")));
-    check_error(app.call(Method::POST, &format!("/api/v1/orgs/acme/join-requests/{id}/reject"), &steward, None).await, StatusCode::CONFLICT, "rule_violation");
+    check_error(
+        app.call(Method::POST, &format!("/api/v1/orgs/acme/join-requests/{id}/reject"), &steward, None).await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
     let (_, members) = app.call(Method::GET, "/api/v1/orgs/acme/members", &dora, None).await;
     let handles: Vec<&str> = members.as_array().expect("list").iter().filter_map(|m| m["handle"].as_str()).collect();
     assert_eq!(handles, ["stella", "dora"], "stewards first");
-    check_error(app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &dora, Some(json!({}))).await, StatusCode::FORBIDDEN, "forbidden");
+    check_error(
+        app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &dora, Some(json!({}))).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
 
     // The last steward cannot leave or step down; after appointing another, they can.
-    check_error(app.call(Method::DELETE, "/api/v1/orgs/acme/members/me", &steward, None).await, StatusCode::CONFLICT, "rule_violation");
-    check_error(app.call(Method::PUT, "/api/v1/orgs/acme/members/stella/role", &steward, Some(json!({ "role": "member" }))).await, StatusCode::CONFLICT, "rule_violation");
-    check_error(app.call(Method::PUT, "/api/v1/orgs/acme/members/dora/role", &steward, Some(json!({ "role": "king" }))).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
-    let (status, _) = app.call(Method::PUT, "/api/v1/orgs/acme/members/dora/role", &steward, Some(json!({ "role": "steward" }))).await;
+    check_error(
+        app.call(Method::DELETE, "/api/v1/orgs/acme/members/me", &steward, None).await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
+    check_error(
+        app.call(Method::PUT, "/api/v1/orgs/acme/members/stella/role", &steward, Some(json!({ "role": "member" })))
+            .await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
+    check_error(
+        app.call(Method::PUT, "/api/v1/orgs/acme/members/dora/role", &steward, Some(json!({ "role": "king" }))).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let (status, _) = app
+        .call(Method::PUT, "/api/v1/orgs/acme/members/dora/role", &steward, Some(json!({ "role": "steward" })))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app.call(Method::DELETE, "/api/v1/orgs/acme/members/me", &steward, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -183,9 +258,14 @@ async fn organisations_admit_members_through_stewards() {
     let eve = app.member("eve").await;
     let (_, request) = app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &eve, Some(json!({}))).await;
     let id = request["id"].as_str().expect("id");
-    let (_, decided) = app.call(Method::POST, &format!("/api/v1/orgs/acme/join-requests/{id}/reject"), &dora, None).await;
+    let (_, decided) =
+        app.call(Method::POST, &format!("/api/v1/orgs/acme/join-requests/{id}/reject"), &dora, None).await;
     assert_eq!(decided["status"], "rejected");
-    check_error(app.call(Method::GET, "/api/v1/orgs/acme/members", &eve, None).await, StatusCode::FORBIDDEN, "forbidden");
+    check_error(
+        app.call(Method::GET, "/api/v1/orgs/acme/members", &eve, None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
 }
 
 #[tokio::test]
@@ -208,7 +288,12 @@ async fn tokens_are_shown_once_hashed_at_rest_scoped_and_revocable() {
     assert_eq!(app.audit_len().await, before);
 
     let (status, created) = app
-        .call(Method::POST, "/api/v1/orgs/acme/tokens", &steward, Some(json!({ "name": "shop", "scopes": ["members:read"] })))
+        .call(
+            Method::POST,
+            "/api/v1/orgs/acme/tokens",
+            &steward,
+            Some(json!({ "name": "shop", "scopes": ["members:read"] })),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let secret = created["secret"].as_str().expect("secret").to_owned();
@@ -219,29 +304,72 @@ async fn tokens_are_shown_once_hashed_at_rest_scoped_and_revocable() {
     assert!(!listed.to_string().contains(&secret), "the secret is never listed");
     for table in ["api_tokens", "audit_log", "sessions"] {
         let rows = sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(app.store.pool()).await.expect("read");
-        let dump = format!("{:?}", rows.iter().map(|r| (0..sqlx::Row::len(r)).map(|i| sqlx::Row::try_get::<Option<String>, _>(r, i).ok().flatten()).collect::<Vec<_>>()).collect::<Vec<_>>());
+        let dump = format!(
+            "{:?}",
+            rows.iter()
+                .map(|r| (0..sqlx::Row::len(r))
+                    .map(|i| sqlx::Row::try_get::<Option<String>, _>(r, i).ok().flatten())
+                    .collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        );
         assert!(!dump.contains(&secret[4..]), "no clear secret in {table}");
         assert!(!dump.contains(PASSWORD), "no clear password in {table}");
     }
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM members WHERE handle = 'tess'").fetch_one(app.store.pool()).await.expect("hash");
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM members WHERE handle = 'tess'")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("hash");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 
     let (status, me) = app.call(Method::GET, "/api/v1/me", &token, None).await;
-    assert_eq!((status, me["kind"].as_str(), me["token"]["name"].as_str()), (StatusCode::OK, Some("token"), Some("shop")));
+    assert_eq!(
+        (status, me["kind"].as_str(), me["token"]["name"].as_str()),
+        (StatusCode::OK, Some("token"), Some("shop"))
+    );
     let (status, _) = app.call(Method::GET, "/api/v1/orgs/acme/members", &token, None).await;
     assert_eq!(status, StatusCode::OK);
-    check_error(app.call(Method::GET, "/api/v1/orgs/other/members", &token, None).await, StatusCode::FORBIDDEN, "wrong_org");
-    check_error(app.call(Method::POST, "/api/v1/orgs/acme/join-requests/x/admit", &token, None).await, StatusCode::FORBIDDEN, "missing_scope");
-    check_error(app.call(Method::POST, "/api/v1/orgs/acme/tokens", &token, Some(json!({ "name": "n", "scopes": ["members:read"] }))).await, StatusCode::FORBIDDEN, "members_only");
-    check_error(app.call(Method::GET, "/api/v1/me", &Auth::Bearer("cmn_nonsense".into()), None).await, StatusCode::UNAUTHORIZED, "invalid_token");
+    check_error(
+        app.call(Method::GET, "/api/v1/orgs/other/members", &token, None).await,
+        StatusCode::FORBIDDEN,
+        "wrong_org",
+    );
+    check_error(
+        app.call(Method::POST, "/api/v1/orgs/acme/join-requests/x/admit", &token, None).await,
+        StatusCode::FORBIDDEN,
+        "missing_scope",
+    );
+    check_error(
+        app.call(
+            Method::POST,
+            "/api/v1/orgs/acme/tokens",
+            &token,
+            Some(json!({ "name": "n", "scopes": ["members:read"] })),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "members_only",
+    );
+    check_error(
+        app.call(Method::GET, "/api/v1/me", &Auth::Bearer("cmn_nonsense".into()), None).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    );
 
     let id = created["token"]["id"].as_str().expect("id");
     let (status, _) = app.call(Method::DELETE, &format!("/api/v1/orgs/acme/tokens/{id}"), &steward, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     check_error(app.call(Method::GET, "/api/v1/me", &token, None).await, StatusCode::UNAUTHORIZED, "invalid_token");
-    check_error(app.call(Method::DELETE, &format!("/api/v1/orgs/acme/tokens/{id}"), &steward, None).await, StatusCode::NOT_FOUND, "not_found");
+    check_error(
+        app.call(Method::DELETE, &format!("/api/v1/orgs/acme/tokens/{id}"), &steward, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
     // Another organisation's steward cannot revoke it either (it is not theirs to find).
-    check_error(app.call(Method::DELETE, &format!("/api/v1/orgs/other/tokens/{id}"), &steward, None).await, StatusCode::NOT_FOUND, "not_found");
+    check_error(
+        app.call(Method::DELETE, &format!("/api/v1/orgs/other/tokens/{id}"), &steward, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
 }
 
 #[tokio::test]
@@ -258,7 +386,11 @@ async fn health_metrics_and_directory() {
     let member = app.member("finn").await;
     let (status, list) = app.call(Method::GET, "/api/v1/members?limit=1", &member, None).await;
     assert_eq!((status, list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
-    check_error(app.call(Method::GET, "/api/v1/members?limit=abc", &member, None).await, StatusCode::BAD_REQUEST, "invalid_query");
+    check_error(
+        app.call(Method::GET, "/api/v1/members?limit=abc", &member, None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    );
     let (_, orgs) = app.call(Method::GET, "/api/v1/orgs", &member, None).await;
     assert_eq!(orgs[0]["slug"], "root", "the commune comes first");
 }

@@ -70,7 +70,8 @@ impl World {
         let n = self.applicant_seq.get() + 1;
         self.applicant_seq.set(n);
         let applicant = self.app.member(&format!("applicant{n}")).await;
-        let (_, body) = self.app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &applicant, Some(json!({}))).await;
+        let (_, body) =
+            self.app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &applicant, Some(json!({}))).await;
         body["id"].as_str().expect("request id").to_owned()
     }
 }
@@ -105,21 +106,133 @@ fn org_read_refusal(role: Role) -> &'static str {
 fn cases() -> Vec<Case> {
     use Role::*;
     vec![
-        Case { method: Method::GET, path: "/api/v1/orgs", body: None, allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200), (TokenWrite, 200), (TokenOtherOrg, 200)], refused_code: member_action_refusal },
-        Case { method: Method::GET, path: "/api/v1/members/member", body: None, allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200), (TokenWrite, 200), (TokenOtherOrg, 200)], refused_code: member_action_refusal },
-        Case { method: Method::GET, path: "/api/v1/orgs/acme/members", body: None, allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200)], refused_code: org_read_refusal },
-        Case { method: Method::GET, path: "/api/v1/orgs/acme/join-requests", body: None, allowed: &[(Steward, 200), (TokenRead, 200)], refused_code: org_read_refusal },
-        Case { method: Method::POST, path: "/api/v1/orgs/acme/join-requests/{pending}/admit", body: None, allowed: &[(Steward, 200), (TokenWrite, 200)], refused_code: |r| match r { Role::TokenRead => "missing_scope", r => org_read_refusal(r) } },
-        Case { method: Method::POST, path: "/api/v1/orgs/acme/join-requests/{pending}/reject", body: None, allowed: &[(Steward, 200), (TokenWrite, 200)], refused_code: |r| match r { Role::TokenRead => "missing_scope", r => org_read_refusal(r) } },
-        Case { method: Method::GET, path: "/api/v1/orgs/acme/tokens", body: None, allowed: &[(Steward, 200)], refused_code: member_action_refusal },
-        Case { method: Method::POST, path: "/api/v1/orgs/acme/tokens", body: Some(json!({ "name": "n", "scopes": ["members:read"] })), allowed: &[(Steward, 201)], refused_code: member_action_refusal },
-        Case { method: Method::PUT, path: "/api/v1/orgs/acme/members/member/role", body: Some(json!({ "role": "member" })), allowed: &[(Steward, 204)], refused_code: member_action_refusal },
-        Case { method: Method::POST, path: "/api/v1/orgs/acme/join-requests", body: Some(json!({})), allowed: &[(Outsider, 201), (InstanceSteward, 201)], refused_code: member_action_refusal },
-        Case { method: Method::POST, path: "/api/v1/orgs", body: Some(json!({ "slug": "new-{role}", "name": "New", "kind": "chapter" })), allowed: &[(Outsider, 201), (Member, 201), (Steward, 201), (InstanceSteward, 201)], refused_code: member_action_refusal },
-        Case { method: Method::PUT, path: "/api/v1/me/profile", body: Some(json!({ "display_name": "Renamed" })), allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)], refused_code: member_action_refusal },
-        Case { method: Method::GET, path: "/api/v1/admin/overview", body: None, allowed: &[(InstanceSteward, 200)], refused_code: member_action_refusal },
-        Case { method: Method::POST, path: "/api/v1/admin/verify", body: None, allowed: &[(InstanceSteward, 200)], refused_code: member_action_refusal },
-        Case { method: Method::DELETE, path: "/api/v1/orgs/acme/members/me", body: None, allowed: &[(Member, 204), (Steward, 409)], refused_code: member_action_refusal },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs",
+            body: None,
+            allowed: &[
+                (Outsider, 200),
+                (Member, 200),
+                (Steward, 200),
+                (InstanceSteward, 200),
+                (TokenRead, 200),
+                (TokenWrite, 200),
+                (TokenOtherOrg, 200),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/members/member",
+            body: None,
+            allowed: &[
+                (Outsider, 200),
+                (Member, 200),
+                (Steward, 200),
+                (InstanceSteward, 200),
+                (TokenRead, 200),
+                (TokenWrite, 200),
+                (TokenOtherOrg, 200),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/members",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/join-requests",
+            body: None,
+            allowed: &[(Steward, 200), (TokenRead, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/join-requests/{pending}/admit",
+            body: None,
+            allowed: &[(Steward, 200), (TokenWrite, 200)],
+            refused_code: |r| match r {
+                Role::TokenRead => "missing_scope",
+                r => org_read_refusal(r),
+            },
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/join-requests/{pending}/reject",
+            body: None,
+            allowed: &[(Steward, 200), (TokenWrite, 200)],
+            refused_code: |r| match r {
+                Role::TokenRead => "missing_scope",
+                r => org_read_refusal(r),
+            },
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/tokens",
+            body: None,
+            allowed: &[(Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/tokens",
+            body: Some(json!({ "name": "n", "scopes": ["members:read"] })),
+            allowed: &[(Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/orgs/acme/members/member/role",
+            body: Some(json!({ "role": "member" })),
+            allowed: &[(Steward, 204)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/join-requests",
+            body: Some(json!({})),
+            allowed: &[(Outsider, 201), (InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs",
+            body: Some(json!({ "slug": "new-{role}", "name": "New", "kind": "chapter" })),
+            allowed: &[(Outsider, 201), (Member, 201), (Steward, 201), (InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/me/profile",
+            body: Some(json!({ "display_name": "Renamed" })),
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/admin/overview",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/admin/verify",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/orgs/acme/members/me",
+            body: None,
+            allowed: &[(Member, 204), (Steward, 409)],
+            refused_code: member_action_refusal,
+        },
     ]
 }
 
@@ -133,17 +246,26 @@ async fn every_role_against_every_endpoint() {
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }
-            let body = case.body.as_ref().map(|b| serde_json::from_str(&b.to_string().replace("{role}", &format!("{role:?}").to_lowercase())).expect("json"));
+            let body = case.body.as_ref().map(|b| {
+                serde_json::from_str(&b.to_string().replace("{role}", &format!("{role:?}").to_lowercase()))
+                    .expect("json")
+            });
             let before = world.app.audit_len().await;
             let (status, response) = world.app.call(case.method.clone(), &path, world.auth(role), body).await;
             let expected = case.allowed.iter().find(|(r, _)| *r == role).map(|(_, s)| *s);
             match expected {
                 Some(code) => assert_eq!(status.as_u16(), code, "{role:?} {} {path}: {response}", case.method),
                 None => {
-                    let refused = if role == Role::Anonymous { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+                    let refused =
+                        if role == Role::Anonymous { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
                     assert_eq!(status, refused, "{role:?} {} {path}: {response}", case.method);
                     assert_eq!(response["error"]["code"], (case.refused_code)(role), "{role:?} {} {path}", case.method);
-                    assert_eq!(world.app.audit_len().await, before, "{role:?} {} {path} was refused but wrote", case.method);
+                    assert_eq!(
+                        world.app.audit_len().await,
+                        before,
+                        "{role:?} {} {path} was refused but wrote",
+                        case.method
+                    );
                 }
             }
             checked += 1;

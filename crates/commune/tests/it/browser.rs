@@ -127,7 +127,8 @@ async fn walk_through(s: &Session) -> Result {
     s.fill("name", "garage backend").await?;
     s.click("input[value='members:read']").await?;
     s.click("main form button[type=submit]").await?;
-    let secret = s.c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Id("new-token-secret")).await?.text().await?;
+    let secret =
+        s.c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Id("new-token-secret")).await?.text().await?;
     if !secret.starts_with("cmn_") {
         return Err(format!("unexpected token text {secret:?}").into());
     }
@@ -144,7 +145,8 @@ async fn http_get(base: &str, path: &str, token: &str) -> Result<(u16, String)> 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(host).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut response = String::new();
     stream.read_to_string(&mut response).await?;

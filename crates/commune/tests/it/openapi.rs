@@ -33,9 +33,13 @@ async fn the_document_is_served_and_every_route_in_it_exists() {
                 continue;
             }
             let concrete = path.replace("{slug}", "root").replace("{handle}", "root").replace("{id}", "x");
-            let (status, body) = app.call(method.to_ascii_uppercase().parse().expect("method"), &concrete, &Auth::None, None).await;
+            let (status, body) =
+                app.call(method.to_ascii_uppercase().parse().expect("method"), &concrete, &Auth::None, None).await;
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not routed");
-            assert!(status != StatusCode::NOT_FOUND || body["error"]["message"] != "API endpoint not found", "{method} {path} is documented but not routed");
+            assert!(
+                status != StatusCode::NOT_FOUND || body["error"]["message"] != "API endpoint not found",
+                "{method} {path} is documented but not routed"
+            );
         }
     }
 }

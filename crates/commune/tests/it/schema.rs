@@ -19,7 +19,14 @@ async fn sqlite_columns() -> Columns {
     .await
     .expect("read the SQLite schema");
     rows.iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1), r.get::<String, _>(2).to_ascii_lowercase(), r.get::<i64, _>(3) == 1))
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2).to_ascii_lowercase(),
+                r.get::<i64, _>(3) == 1,
+            )
+        })
         .collect()
 }
 
@@ -44,7 +51,17 @@ async fn postgres_columns(admin_url: &str) -> Columns {
 async fn both_backends_have_the_same_tables_and_columns() {
     let sqlite = sqlite_columns().await;
     let tables: BTreeSet<&str> = sqlite.iter().map(|c| c.0.as_str()).collect();
-    for expected in ["members", "orgs", "memberships", "join_requests", "sessions", "api_tokens", "audit_log", "audit_head", "commune_migrations"] {
+    for expected in [
+        "members",
+        "orgs",
+        "memberships",
+        "join_requests",
+        "sessions",
+        "api_tokens",
+        "audit_log",
+        "audit_head",
+        "commune_migrations",
+    ] {
         assert!(tables.contains(expected), "{expected} in {tables:?}");
     }
     assert!(sqlite.iter().all(|c| c.2 == "bigint" || c.2 == "text"), "portable types only: {sqlite:?}");
@@ -55,5 +72,8 @@ async fn both_backends_have_the_same_tables_and_columns() {
     let postgres = postgres_columns(&url).await;
     let only_sqlite: Vec<_> = sqlite.difference(&postgres).collect();
     let only_postgres: Vec<_> = postgres.difference(&sqlite).collect();
-    assert!(only_sqlite.is_empty() && only_postgres.is_empty(), "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_postgres:?}");
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_postgres:?}"
+    );
 }

@@ -112,7 +112,8 @@ impl TestApp {
         let value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         (status, value)
     }
@@ -174,7 +175,12 @@ impl TestApp {
     /// Creates an organisation stewarded by `steward`.
     pub async fn org(&self, steward: &Auth, slug: &str) -> Value {
         let (status, body) = self
-            .call(Method::POST, "/api/v1/orgs", steward, Some(json!({ "slug": slug, "name": slug.to_uppercase(), "kind": "business" })))
+            .call(
+                Method::POST,
+                "/api/v1/orgs",
+                steward,
+                Some(json!({ "slug": slug, "name": slug.to_uppercase(), "kind": "business" })),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "create org {slug}: {body}");
         body
@@ -194,7 +200,12 @@ impl TestApp {
     /// Creates a token of `slug` with `scopes`; returns it as bearer auth.
     pub async fn token(&self, steward: &Auth, slug: &str, scopes: &[&str]) -> Auth {
         let (status, body) = self
-            .call(Method::POST, &format!("/api/v1/orgs/{slug}/tokens"), steward, Some(json!({ "name": "test", "scopes": scopes })))
+            .call(
+                Method::POST,
+                &format!("/api/v1/orgs/{slug}/tokens"),
+                steward,
+                Some(json!({ "name": "test", "scopes": scopes })),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "create token: {body}");
         Auth::Bearer(body["secret"].as_str().expect("secret").to_owned())
@@ -210,7 +221,10 @@ impl TestApp {
 #[derive(Debug, Clone)]
 pub enum Auth {
     None,
-    Session { cookie: String, csrf: String },
+    Session {
+        cookie: String,
+        csrf: String,
+    },
     Bearer(String),
     /// A session cookie without its CSRF header.
     CookieOnly(String),

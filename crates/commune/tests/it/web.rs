@@ -22,7 +22,9 @@ impl Page {
     /// The value of the first `csrf` hidden field.
     fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let Some(start) = self.html.find(marker).map(|i| i + marker.len()) else { panic!("a form with a CSRF field ({} {:?}):\n{}", self.status, self.location, self.html) };
+        let Some(start) = self.html.find(marker).map(|i| i + marker.len()) else {
+            panic!("a form with a CSRF field ({} {:?}):\n{}", self.status, self.location, self.html)
+        };
         self.html[start..].split('"').next().unwrap_or_default().to_owned()
     }
 }
@@ -96,12 +98,30 @@ async fn first_run_page_creates_the_commune_and_signs_the_steward_in() {
     let setup = browser.get("/setup").await;
     assert!(setup.html.contains("Load the demo commune"), "the demo is one click away");
 
-    let fields = [("commune_name", "Harbour Commune"), ("commune_slug", "harbour"), ("handle", "hana"), ("display_name", "Hana"), ("password", PASSWORD)];
+    let fields = [
+        ("commune_name", "Harbour Commune"),
+        ("commune_slug", "harbour"),
+        ("handle", "hana"),
+        ("display_name", "Hana"),
+        ("password", PASSWORD),
+    ];
     let forged = browser.post("/setup", &[&[("csrf", "forged")][..], &fields[..]].concat()).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "a missing or wrong CSRF token is refused");
     assert_eq!(app.audit_len().await, 0);
 
-    let short = browser.submit("/setup", "/setup", &[("commune_name", "Harbour Commune"), ("commune_slug", "harbour"), ("handle", "hana"), ("display_name", "Hana"), ("password", "short")]).await;
+    let short = browser
+        .submit(
+            "/setup",
+            "/setup",
+            &[
+                ("commune_name", "Harbour Commune"),
+                ("commune_slug", "harbour"),
+                ("handle", "hana"),
+                ("display_name", "Hana"),
+                ("password", "short"),
+            ],
+        )
+        .await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(short.html.contains("password: must be at least 10 characters"), "the problem is shown");
     assert!(short.html.contains("value=\"Harbour Commune\""), "entered values are kept");
@@ -133,7 +153,9 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let wrong = browser.submit("/login", "/login", &[("handle", "ada"), ("password", "not the password")]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.html.contains("wrong handle or password"));
-    let login = browser.submit("/login", "/login", &[("handle", "ada"), ("password", commune_server::demo::DEMO_PASSWORD)]).await;
+    let login = browser
+        .submit("/login", "/login", &[("handle", "ada"), ("password", commune_server::demo::DEMO_PASSWORD)])
+        .await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
     let home = browser.get("/").await;
     assert!(home.html.contains("Your organisations") && home.html.contains("Common Code"), "ada sees her orgs");
@@ -146,7 +168,13 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     assert_eq!(browser.get("/m/nobody").await.status, StatusCode::NOT_FOUND);
 
     // Tokens: the secret is on the creation page only.
-    let created = browser.submit("/orgs/common-code/tokens", "/orgs/common-code/tokens", &[("name", "ci"), ("scopes", "members:read"), ("scopes", "members:write")]).await;
+    let created = browser
+        .submit(
+            "/orgs/common-code/tokens",
+            "/orgs/common-code/tokens",
+            &[("name", "ci"), ("scopes", "members:read"), ("scopes", "members:write")],
+        )
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.html);
     let start = created.html.find("cmn_").expect("the secret is shown");
     let secret: String = created.html[start..].chars().take(68).collect();
@@ -154,7 +182,13 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     assert!(!listed.html.contains(&secret) && listed.html.contains("members:write"));
 
     // Escaping: a hostile display name is text, never markup.
-    let profile = browser.submit("/settings/profile", "/settings/profile", &[("display_name", "<script>alert(1)</script>"), ("bio", ""), ("place", ""), ("domains", "design")]).await;
+    let profile = browser
+        .submit(
+            "/settings/profile",
+            "/settings/profile",
+            &[("display_name", "<script>alert(1)</script>"), ("bio", ""), ("place", ""), ("domains", "design")],
+        )
+        .await;
     assert_eq!(profile.status, StatusCode::SEE_OTHER);
     let page = browser.get("/m/ada").await;
     assert!(!page.html.contains("<script>alert(1)</script>") && page.html.contains("script&#62;alert(1)"), "escaped");
@@ -169,13 +203,39 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
 async fn join_and_admit_through_pages() {
     let app = TestApp::set_up().await;
     let mut steward = Browser::new(&app);
-    let signup = steward.submit("/signup", "/signup", &[("handle", "sam"), ("display_name", "Sam"), ("password", PASSWORD), ("place", "Harbour"), ("domains", "food, energy")]).await;
+    let signup = steward
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("handle", "sam"),
+                ("display_name", "Sam"),
+                ("password", PASSWORD),
+                ("place", "Harbour"),
+                ("domains", "food, energy"),
+            ],
+        )
+        .await;
     assert_eq!(signup.status, StatusCode::SEE_OTHER, "{}", signup.html);
-    let dup = Browser::new(&app).submit("/signup", "/signup", &[("handle", "sam"), ("display_name", "Sam 2"), ("password", PASSWORD)]).await;
+    let dup = Browser::new(&app)
+        .submit("/signup", "/signup", &[("handle", "sam"), ("display_name", "Sam 2"), ("password", PASSWORD)])
+        .await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(dup.html.contains("already exists"));
 
-    let founded = steward.submit("/orgs/new", "/orgs/new", &[("name", "Byte Bakery"), ("slug", "byte-bakery"), ("kind", "business"), ("place", ""), ("description", "Bread.")]).await;
+    let founded = steward
+        .submit(
+            "/orgs/new",
+            "/orgs/new",
+            &[
+                ("name", "Byte Bakery"),
+                ("slug", "byte-bakery"),
+                ("kind", "business"),
+                ("place", ""),
+                ("description", "Bread."),
+            ],
+        )
+        .await;
     assert_eq!(founded.location.as_deref(), Some("/orgs/byte-bakery?done=org"));
 
     let mut joiner = Browser::new(&app);
