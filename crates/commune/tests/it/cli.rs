@@ -66,3 +66,36 @@ fn bad_settings_are_clear_errors() {
     assert!(!out.status.success());
     assert!(!text(&out).contains("hunter2"), "passwords are never printed: {}", text(&out));
 }
+
+#[test]
+fn serve_answers_then_shuts_down_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("serve.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_commune"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url, "--log-format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start commune serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the address line");
+    let address = line.trim().trim_start_matches("Commune is running at http://").trim_end_matches('/').to_owned();
+
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200") && response.contains("\"ok\""), "{response}");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "exits cleanly on SIGTERM: {status}");
+    let mut logs = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut logs).expect("logs");
+    let first = logs.lines().next().unwrap_or_default();
+    assert!(serde_json::from_str::<serde_json::Value>(first).is_ok(), "structured JSON logs: {first}");
+    assert!(logs.contains("shut down cleanly"), "{logs}");
+}
