@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod governance;
 pub mod identity;
 pub mod org;
 pub mod token;

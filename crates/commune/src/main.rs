@@ -3,6 +3,7 @@
 //! document.
 
 mod config;
+mod tally;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -60,10 +61,39 @@ enum Command {
     Verify,
     /// Print the OpenAPI 3.1 document of the JSON API.
     Openapi,
+    /// Count a ballot file offline, with the same core as the server; prints one JSON object.
+    ///
+    /// PrefLib (default): --method plurality | borda | irv | schulze | copeland | ranked-pairs |
+    /// minimax; prints {"method", "winners" (alternative numbers, ascending), "scores", ...}.
+    /// Snapshot (--format snapshot): --method single-choice | approval | quadratic |
+    /// ranked-choice | weighted | copeland; prints {"scores": [...]} as snapshot.js getScores().
+    Tally {
+        /// The counting method (see above).
+        #[arg(long)]
+        method: String,
+        /// The file's format.
+        #[arg(long, value_enum, default_value = "preflib")]
+        format: tally::Format,
+        /// The ballot file (.soc, .soi, .toc, .toi, or snapshot JSON); '-' reads standard input.
+        file: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Offline tools need no database, settings or runtime.
+    if let Command::Tally { method, format, file } = &cli.command {
+        return match tally::run(*format, method, file) {
+            Ok(result) => {
+                println!("{result}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let settings = match Settings::resolve(cli.config.as_deref(), cli.database_url.clone(), cli.log_format.clone()) {
         Ok(settings) => settings,
         Err(e) => {
@@ -139,6 +169,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             print!("{}", commune_server::openapi::document());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Tally { .. } => bail!("tally runs offline, before the runtime starts"),
     }
 }
 

@@ -99,3 +99,59 @@ fn serve_answers_then_shuts_down_gracefully_on_sigterm() {
     assert!(serde_json::from_str::<serde_json::Value>(first).is_ok(), "structured JSON logs: {first}");
     assert!(logs.contains("shut down cleanly"), "{logs}");
 }
+
+fn tally(args: &[&str], input: &str, extension: &str) -> (Output, serde_json::Value) {
+    let dir = TempDir::new();
+    let file = dir.0.join(format!("ballots.{extension}"));
+    std::fs::write(&file, input).expect("write ballots");
+    let mut all = vec!["tally"];
+    all.extend_from_slice(args);
+    let file = file.to_string_lossy().into_owned();
+    all.push(&file);
+    let out = commune(&all, &[]);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, json)
+}
+
+#[test]
+fn tally_counts_preflib_files_and_names_bad_lines() {
+    let soc = "# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n4: 1,2,3\n3: 2,3,1\n2: 3,2,1\n";
+    let (out, json) = tally(&["--method", "schulze"], soc, "soc");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(json["method"], "schulze");
+    assert_eq!(json["winners"], serde_json::json!([2]), "2 beats 1 (5:4) and 3 (7:2)");
+    assert!(json["scores"]["1"].is_number());
+    let (_, json) = tally(&["--method", "plurality"], soc, "soc");
+    assert_eq!(json["winners"], serde_json::json!([1]));
+    let (_, json) = tally(&["--method", "irv"], soc, "soc");
+    assert_eq!(json["winners"], serde_json::json!([2]), "3 goes first; its voters prefer 2");
+    assert!(json["rounds"].as_array().is_some_and(|r| r.len() == 2));
+
+    let legacy = "3\n1,A\n2,B\n3,C\n9,9,2\n5,1,{2,3}\n4,3,2,1\n";
+    let (out, json) = tally(&["--method", "borda"], legacy, "toc");
+    assert!(out.status.success(), "{}", text(&out));
+    // 1 scores 5×2 = 10; 3 scores 5×0.5 (tied with 2) + 4×2 = 10.5.
+    assert_eq!(json["winners"], serde_json::json!([3]));
+    assert_eq!(json["scores"]["3"], 10.5);
+
+    let broken = "# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n4: 1,2,3\n3: 2,3\n";
+    let (out, _) = tally(&["--method", "borda"], broken, "soc");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("line 4") && text(&out).contains("complete"), "{}", text(&out));
+    let (out, _) = tally(&["--method", "dictator"], soc, "soc");
+    assert!(!out.status.success() && text(&out).contains("schulze"), "lists the known methods: {}", text(&out));
+}
+
+#[test]
+fn tally_reproduces_snapshot_scores() {
+    let doc = r#"{"proposal": {"choices": ["a", "b", "c"]}, "votes": [
+        {"choice": 1, "balance": 10.5, "scores": [10.5]},
+        {"choice": 3, "balance": 2, "scores": [2]},
+        {"choice": 9, "balance": 100, "scores": [100]}]}"#;
+    let (out, json) = tally(&["--format", "snapshot", "--method", "single-choice"], doc, "json");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(json, serde_json::json!({ "scores": [10.5, 0.0, 2.0] }), "the out-of-range vote is skipped");
+    let (out, _) = tally(&["--format", "snapshot", "--method", "weighted"], "{\"votes\": [", "json");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("line 1"), "{}", text(&out));
+}

@@ -1,0 +1,12 @@
+//! Governance: how ballots become outcomes. Pure and weighted throughout: every ballot carries a
+//! weight (1 in equal mode), and every method documents its ties and partial ballots.
+//!
+//! - [`profile`]: ranked ballots (strict, partial or with ties) as a weighted profile.
+//! - [`ranked`]: plurality, Borda, instant runoff, Schulze, Copeland, ranked pairs, minimax.
+//! - [`preflib`]: the PrefLib `.soc`/`.soi`/`.toc` formats.
+//! - [`snapshot`]: Snapshot's six voting types, score for score, for communities moving over.
+
+pub mod preflib;
+pub mod profile;
+pub mod ranked;
+pub mod snapshot;

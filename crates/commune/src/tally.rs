@@ -1,0 +1,85 @@
+//! `commune tally`: count a ballot file offline with the same core the server uses.
+
+use anyhow::{Context, bail};
+use commune_domain::governance::preflib::{self, DataType};
+use commune_domain::governance::ranked::{self, Method};
+use commune_domain::governance::snapshot::{self, VotingType};
+use serde_json::{Map, Value, json};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// PrefLib ranked ballots: .soc, .soi, .toc, .toi.
+    Preflib,
+    /// snapshot.js's vote examples: {"proposal": {"choices": [...]}, "votes": [...]}.
+    Snapshot,
+}
+
+fn read(file: &Path) -> anyhow::Result<String> {
+    if file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read standard input")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// Runs the tally and returns the JSON object to print.
+pub fn run(format: Format, method: &str, file: &Path) -> anyhow::Result<Value> {
+    let text = read(file)?;
+    match format {
+        Format::Preflib => preflib_tally(method, file, &text),
+        Format::Snapshot => {
+            let Some(voting_type) = VotingType::parse(method) else {
+                let known: Vec<&str> = VotingType::ALL.iter().map(|t| t.name()).collect();
+                bail!("unknown snapshot voting type '{method}'; use one of: {}", known.join(", "));
+            };
+            let document: Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", file.display()))?;
+            let scores = snapshot::scores(voting_type, &document).with_context(|| format!("in {}", file.display()))?;
+            Ok(json!({ "scores": scores }))
+        }
+    }
+}
+
+fn preflib_tally(method_name: &str, file: &Path, text: &str) -> anyhow::Result<Value> {
+    let Some(method) = Method::parse(method_name) else {
+        let known: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+        bail!("unknown method '{method_name}'; use one of: {}", known.join(", "));
+    };
+    let hint = file.extension().and_then(|e| e.to_str()).and_then(DataType::parse);
+    let (profile, _) =
+        preflib::parse(text, hint).with_context(|| format!("{} is not a valid PrefLib file", file.display()))?;
+    let outcome = ranked::tally(method, &profile)?;
+    let label = |i: usize| profile.labels[i];
+    let mut scores = Map::new();
+    for (i, score) in outcome.scores.iter().enumerate() {
+        scores.insert(label(i).to_string(), json!(score));
+    }
+    let mut result = json!({
+        "method": method.name(),
+        "winners": outcome.winners.iter().map(|&i| label(i)).collect::<Vec<_>>(),
+        "scores": scores,
+        "score_meaning": method.score_meaning(),
+        "alternatives": profile.alternatives(),
+        "orders": profile.ballots(),
+        "total_weight": profile.total_weight(),
+    });
+    if !outcome.rounds.is_empty() {
+        let rounds: Vec<Value> = outcome
+            .rounds
+            .iter()
+            .map(|round| {
+                let mut tallies = Map::new();
+                for (i, count) in round.iter().enumerate() {
+                    if let Some(count) = count {
+                        tallies.insert(label(i).to_string(), json!(count));
+                    }
+                }
+                Value::Object(tallies)
+            })
+            .collect();
+        result["rounds"] = Value::Array(rounds);
+    }
+    Ok(result)
+}
