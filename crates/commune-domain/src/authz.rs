@@ -36,10 +36,14 @@ pub enum Action {
     SetRole,
     ManageTokens,
     AdministerInstance,
+    /// Read the organisation's proposals, discussions and results.
+    ReadProposals,
+    /// Draft a proposal, discuss, vote and delegate inside the organisation.
+    Participate,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -51,6 +55,8 @@ impl Action {
         Action::SetRole,
         Action::ManageTokens,
         Action::AdministerInstance,
+        Action::ReadProposals,
+        Action::Participate,
     ];
 }
 
@@ -79,7 +85,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadDirectory => return Ok(()),
                 ReadOrgMembers | ReadJoinRequests => Scope::MembersRead,
                 DecideJoinRequest => Scope::MembersWrite,
-                EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance => {
+                ReadProposals => Scope::ProposalsRead,
+                EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
+                | Participate => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -105,6 +113,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens => {
                     Err(Denied::Forbidden("only this organisation's stewards may do this"))
                 }
+                ReadProposals | Participate if role.is_some() => Ok(()),
+                ReadProposals | Participate => Err(Denied::Forbidden("only members of this organisation take part in its decisions")),
                 AdministerInstance if *instance_steward => Ok(()),
                 AdministerInstance => Err(Denied::Forbidden("only stewards of the commune administer the instance")),
             }
@@ -132,7 +142,10 @@ mod tests {
         let rows: Vec<(Actor, Vec<Action>)> = vec![
             (Actor::Anonymous, vec![]),
             (member(None), vec![ReadDirectory, EditOwnProfile, CreateOrg, RequestToJoin]),
-            (member(Some(Role::Member)), vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, LeaveOrg]),
+            (
+                member(Some(Role::Member)),
+                vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, LeaveOrg, ReadProposals, Participate],
+            ),
             (
                 member(Some(Role::Steward)),
                 vec![
@@ -145,6 +158,8 @@ mod tests {
                     DecideJoinRequest,
                     SetRole,
                     ManageTokens,
+                    ReadProposals,
+                    Participate,
                 ],
             ),
             (
@@ -154,6 +169,7 @@ mod tests {
             (token(true, &[]), vec![ReadDirectory]),
             (token(true, &[Scope::MembersRead]), vec![ReadDirectory, ReadOrgMembers, ReadJoinRequests]),
             (token(true, &[Scope::MembersWrite]), vec![ReadDirectory, DecideJoinRequest]),
+            (token(true, &[Scope::ProposalsRead]), vec![ReadDirectory, ReadProposals]),
             (token(false, &Scope::ALL), vec![ReadDirectory]),
         ];
         for (actor, allowed) in rows {

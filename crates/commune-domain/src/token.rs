@@ -13,15 +13,19 @@ pub enum Scope {
     /// Admit or reject join requests.
     #[serde(rename = "members:write")]
     MembersWrite,
+    /// Read proposals, discussions and results.
+    #[serde(rename = "proposals:read")]
+    ProposalsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::MembersRead, Scope::MembersWrite];
+    pub const ALL: [Scope; 3] = [Scope::MembersRead, Scope::MembersWrite, Scope::ProposalsRead];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::MembersRead => "members:read",
             Scope::MembersWrite => "members:write",
+            Scope::ProposalsRead => "proposals:read",
         }
     }
 
@@ -29,6 +33,7 @@ impl Scope {
         match self {
             Scope::MembersRead => "read members and join requests",
             Scope::MembersWrite => "admit or reject join requests",
+            Scope::ProposalsRead => "read proposals, discussions and results",
         }
     }
 

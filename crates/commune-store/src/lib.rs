@@ -10,6 +10,7 @@
 
 mod audit;
 mod connect;
+mod governance;
 mod members;
 mod migrate;
 mod orgs;
@@ -20,6 +21,7 @@ mod write;
 
 pub use audit::{AuditStats, ChainReport};
 pub use connect::{Backend, Store, redact};
+pub use governance::{BallotRow, Comment, Delegation, Proposal, ProposalDraft, TallyRow, weight_text};
 pub use members::{Counted, Credentials, Member};
 pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};

@@ -19,13 +19,14 @@ pub struct Migration {
 
 /// The migration set of a backend, in order.
 pub fn migrations(backend: Backend) -> &'static [Migration] {
-    const SQLITE: &[Migration] =
-        &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") }];
-    const POSTGRES: &[Migration] = &[Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("../migrations/postgres/0001_foundation.sql"),
-    }];
+    const SQLITE: &[Migration] = &[
+        Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") },
+        Migration { version: 2, name: "governance", sql: include_str!("../migrations/sqlite/0002_governance.sql") },
+    ];
+    const POSTGRES: &[Migration] = &[
+        Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") },
+        Migration { version: 2, name: "governance", sql: include_str!("../migrations/postgres/0002_governance.sql") },
+    ];
     match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,

@@ -6,6 +6,10 @@
 //! - [`preflib`]: the PrefLib `.soc`/`.soi`/`.toc` formats.
 //! - [`snapshot`]: Snapshot's six voting types, score for score, for communities moving over.
 
+pub mod count;
+pub mod delegation;
+pub mod methods;
+pub mod proposal;
 pub mod preflib;
 pub mod profile;
 pub mod ranked;

@@ -1,0 +1,643 @@
+//! Proposals, weight snapshots, ballots, delegations, tallies, discussion, policies and
+//! execution requests.
+
+use crate::{Result, Store, StoreError, WriteTx, conflict_as, one_row};
+use commune_domain::governance::methods::VotingMethod;
+use commune_domain::governance::proposal::{Effect, Kind, Phase, Weighting};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A proposal as stored, with its organisation and author for display.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Proposal {
+    pub id: String,
+    pub org_id: String,
+    pub org_slug: String,
+    pub org_name: String,
+    pub author_id: String,
+    pub author_handle: String,
+    pub title: String,
+    pub body: String,
+    pub domain: String,
+    pub kind: Kind,
+    pub method: VotingMethod,
+    pub weighting: Weighting,
+    pub quorum: f64,
+    pub effect: Effect,
+    pub options: Vec<String>,
+    pub secret: bool,
+    pub phase: Phase,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+    pub voting_opens_at: i64,
+    pub voting_closes_at: i64,
+    pub closed_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub outcome: String,
+}
+
+/// The editable part of a proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalDraft {
+    pub org_id: String,
+    pub title: String,
+    pub body: String,
+    pub domain: String,
+    pub kind: Kind,
+    pub method: VotingMethod,
+    pub weighting: Weighting,
+    pub quorum: f64,
+    pub effect: Effect,
+    pub options: Vec<String>,
+    pub secret: bool,
+    pub voting_opens_at: i64,
+    pub voting_closes_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BallotRow {
+    pub voter_id: String,
+    pub voter_handle: String,
+    pub ballot: String,
+    pub nonce: String,
+    pub receipt: String,
+    pub cast_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Delegation {
+    pub id: String,
+    pub org_id: String,
+    pub delegator_id: String,
+    pub delegator_handle: String,
+    pub delegate_id: String,
+    pub delegate_handle: String,
+    /// Empty for a global delegation.
+    pub domain: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TallyRow {
+    pub proposal_id: String,
+    pub primary_mode: String,
+    pub equal_result: String,
+    pub merit_result: String,
+    pub modes_differ: bool,
+    /// The delegations in force at close, as JSON `[[delegator, domain, delegate], ...]`.
+    pub delegations: String,
+    pub computed_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Comment {
+    pub id: String,
+    pub author_handle: String,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// f64 ↔ TEXT with exact round trips.
+pub fn weight_text(w: f64) -> String {
+    format!("{w:?}")
+}
+
+fn parse_weight(raw: &str) -> Result<f64> {
+    raw.parse().map_err(|_| StoreError::Corrupt(format!("weight '{raw}'")))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+const PROPOSAL_SELECT: &str = "SELECT p.id, p.org_id, o.slug AS org_slug, o.name AS org_name, p.author_id, m.handle AS author_handle,
+        p.title, p.body, p.domain, p.kind, p.method, p.weighting, p.quorum, p.effect, p.options, p.secret, p.phase,
+        p.created_at, p.published_at, p.voting_opens_at, p.voting_closes_at, p.closed_at, p.finished_at, p.outcome
+    FROM proposals p JOIN orgs o ON o.id = p.org_id JOIN members m ON m.id = p.author_id";
+
+fn proposal_from(row: &AnyRow) -> Result<Proposal> {
+    let text = |c: &str| -> Result<String> { Ok(row.try_get::<String, _>(c)?) };
+    Ok(Proposal {
+        id: text("id")?,
+        org_id: text("org_id")?,
+        org_slug: text("org_slug")?,
+        org_name: text("org_name")?,
+        author_id: text("author_id")?,
+        author_handle: text("author_handle")?,
+        title: text("title")?,
+        body: text("body")?,
+        domain: text("domain")?,
+        kind: Kind::parse(&text("kind")?).map_err(corrupt)?,
+        method: serde_json::from_str(&text("method")?).map_err(corrupt)?,
+        weighting: Weighting::parse(&text("weighting")?).map_err(corrupt)?,
+        quorum: parse_weight(&text("quorum")?)?,
+        effect: serde_json::from_str(&text("effect")?).map_err(corrupt)?,
+        options: serde_json::from_str(&text("options")?).map_err(corrupt)?,
+        secret: row.try_get::<i64, _>("secret")? == 1,
+        phase: Phase::parse(&text("phase")?).ok_or_else(|| corrupt("phase"))?,
+        created_at: row.try_get("created_at")?,
+        published_at: row.try_get("published_at")?,
+        voting_opens_at: row.try_get("voting_opens_at")?,
+        voting_closes_at: row.try_get("voting_closes_at")?,
+        closed_at: row.try_get("closed_at")?,
+        finished_at: row.try_get("finished_at")?,
+        outcome: text("outcome")?,
+    })
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(corrupt)
+}
+
+impl Store {
+    pub async fn proposal(&self, id: &str) -> Result<Option<Proposal>> {
+        let sql = format!("{PROPOSAL_SELECT} WHERE p.id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(proposal_from).transpose()
+    }
+
+    /// An organisation's proposals, newest first; drafts only for their author.
+    pub async fn org_proposals(&self, org_id: &str, viewer_id: &str) -> Result<Vec<Proposal>> {
+        let sql = format!(
+            "{PROPOSAL_SELECT} WHERE p.org_id = $1 AND (p.phase <> 'draft' OR p.author_id = $2)
+             ORDER BY p.voting_closes_at DESC, p.id DESC LIMIT 500"
+        );
+        sqlx::query(&sql).bind(org_id).bind(viewer_id).fetch_all(&self.pool).await?.iter().map(proposal_from).collect()
+    }
+
+    /// Published proposals in `member_id`'s organisations that are voting now, or open or close
+    /// within `[from_ms, to_ms)`: the daily docket.
+    pub async fn docket(&self, member_id: &str, from_ms: i64, to_ms: i64) -> Result<Vec<Proposal>> {
+        let sql = format!(
+            "{PROPOSAL_SELECT} JOIN memberships ms ON ms.org_id = p.org_id AND ms.member_id = $1
+             WHERE p.phase IN ('discussion', 'voting', 'closed', 'executed', 'failed')
+               AND (p.phase = 'voting'
+                    OR (p.voting_opens_at >= $2 AND p.voting_opens_at < $3)
+                    OR (p.voting_closes_at >= $2 AND p.voting_closes_at < $3))
+             ORDER BY p.voting_closes_at, p.id LIMIT 200"
+        );
+        sqlx::query(&sql)
+            .bind(member_id)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(proposal_from)
+            .collect()
+    }
+
+    /// Proposals with a step due at `now_ms` (bounded per call), oldest first.
+    pub async fn due_proposals(&self, now_ms: i64, limit: i64) -> Result<Vec<(String, Phase)>> {
+        let rows = sqlx::query(
+            "SELECT id, phase FROM proposals
+             WHERE (phase = 'discussion' AND voting_opens_at <= $1)
+                OR (phase = 'voting' AND voting_closes_at <= $1)
+                OR phase = 'closed'
+             ORDER BY voting_closes_at, id LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let phase: String = r.try_get(1)?;
+                Ok((r.try_get(0)?, Phase::parse(&phase).ok_or_else(|| corrupt("phase"))?))
+            })
+            .collect()
+    }
+
+    /// Every tallied proposal's id, for verification.
+    pub async fn tallied_proposals(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT proposal_id FROM tallies ORDER BY proposal_id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// The weight snapshot: `(member_id, equal, merit)`.
+    pub async fn weights(&self, proposal_id: &str) -> Result<Vec<(String, f64, f64)>> {
+        fetch_weights(&self.pool, proposal_id).await
+    }
+
+    pub async fn ballots(&self, proposal_id: &str) -> Result<Vec<BallotRow>> {
+        fetch_ballots(&self.pool, proposal_id).await
+    }
+
+    pub async fn ballot_of(&self, proposal_id: &str, voter_id: &str) -> Result<Option<BallotRow>> {
+        let row = sqlx::query(
+            "SELECT b.voter_id, m.handle, b.ballot, b.nonce, b.receipt, b.cast_at
+             FROM ballots b JOIN members m ON m.id = b.voter_id WHERE b.proposal_id = $1 AND b.voter_id = $2",
+        )
+        .bind(proposal_id)
+        .bind(voter_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ballot_from).transpose()
+    }
+
+    pub async fn live_delegations(&self, org_id: &str) -> Result<Vec<Delegation>> {
+        fetch_delegations(&self.pool, org_id).await
+    }
+
+    pub async fn tally(&self, proposal_id: &str) -> Result<Option<TallyRow>> {
+        let row = sqlx::query(
+            "SELECT proposal_id, primary_mode, equal_result, merit_result, modes_differ, delegations, computed_at
+             FROM tallies WHERE proposal_id = $1",
+        )
+        .bind(proposal_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(TallyRow {
+                proposal_id: r.try_get(0)?,
+                primary_mode: r.try_get(1)?,
+                equal_result: r.try_get(2)?,
+                merit_result: r.try_get(3)?,
+                modes_differ: r.try_get::<i64, _>(4)? == 1,
+                delegations: r.try_get(5)?,
+                computed_at: r.try_get(6)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn comments(&self, proposal_id: &str) -> Result<Vec<Comment>> {
+        let rows = sqlx::query(
+            "SELECT c.id, m.handle, m.display_name, c.body, c.created_at FROM comments c JOIN members m ON m.id = c.author_id
+             WHERE c.proposal_id = $1 ORDER BY c.created_at, c.id LIMIT 1000",
+        )
+        .bind(proposal_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Comment {
+                    id: r.try_get(0)?,
+                    author_handle: r.try_get(1)?,
+                    author_name: r.try_get(2)?,
+                    body: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A policy parameter of an organisation, if set.
+    pub async fn policy(&self, org_id: &str, key: &str) -> Result<Option<f64>> {
+        let row = sqlx::query("SELECT value FROM policies WHERE org_id = $1 AND key = $2")
+            .bind(org_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| parse_weight(&r.try_get::<String, _>(0)?)).transpose()
+    }
+
+    /// Execution requests waiting for the treasury: `(proposal_id, effect JSON)`.
+    pub async fn pending_executions(&self) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT proposal_id, effect FROM execution_requests WHERE status = 'pending' ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+}
+
+
+async fn fetch_weights<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, proposal_id: &str) -> Result<Vec<(String, f64, f64)>> {
+    let rows = sqlx::query(
+        "SELECT member_id, equal_weight, merit_weight FROM weight_snapshots WHERE proposal_id = $1 ORDER BY member_id",
+    )
+    .bind(proposal_id)
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, parse_weight(&r.try_get::<String, _>(1)?)?, parse_weight(&r.try_get::<String, _>(2)?)?)))
+        .collect()
+}
+
+async fn fetch_ballots<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, proposal_id: &str) -> Result<Vec<BallotRow>> {
+    let rows = sqlx::query(
+        "SELECT b.voter_id, m.handle, b.ballot, b.nonce, b.receipt, b.cast_at
+         FROM ballots b JOIN members m ON m.id = b.voter_id WHERE b.proposal_id = $1 ORDER BY b.receipt",
+    )
+    .bind(proposal_id)
+    .fetch_all(e)
+    .await?;
+    rows.iter().map(ballot_from).collect()
+}
+
+async fn fetch_delegations<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, org_id: &str) -> Result<Vec<Delegation>> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.org_id, d.delegator_id, a.handle, d.delegate_id, b.handle, d.domain, d.created_at
+         FROM delegations d JOIN members a ON a.id = d.delegator_id JOIN members b ON b.id = d.delegate_id
+         WHERE d.org_id = $1 AND d.revoked_at IS NULL ORDER BY a.handle, d.domain",
+    )
+    .bind(org_id)
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Delegation {
+                id: r.try_get(0)?,
+                org_id: r.try_get(1)?,
+                delegator_id: r.try_get(2)?,
+                delegator_handle: r.try_get(3)?,
+                delegate_id: r.try_get(4)?,
+                delegate_handle: r.try_get(5)?,
+                domain: r.try_get(6)?,
+                created_at: r.try_get(7)?,
+            })
+        })
+        .collect()
+}
+
+impl WriteTx {
+    /// Reads inside the transaction (writers are serialised, so these see a frozen state).
+    pub async fn ballots(&mut self, proposal_id: &str) -> Result<Vec<BallotRow>> {
+        fetch_ballots(&mut *self.tx, proposal_id).await
+    }
+
+    pub async fn weights(&mut self, proposal_id: &str) -> Result<Vec<(String, f64, f64)>> {
+        fetch_weights(&mut *self.tx, proposal_id).await
+    }
+
+    pub async fn live_delegations(&mut self, org_id: &str) -> Result<Vec<Delegation>> {
+        fetch_delegations(&mut *self.tx, org_id).await
+    }
+
+    /// The proposal's phase as of this transaction.
+    pub async fn phase_of(&mut self, proposal_id: &str) -> Result<Option<Phase>> {
+        let row = sqlx::query("SELECT phase FROM proposals WHERE id = $1").bind(proposal_id).fetch_optional(&mut *self.tx).await?;
+        row.map(|r| Phase::parse(&r.try_get::<String, _>(0)?).ok_or_else(|| corrupt("phase"))).transpose()
+    }
+
+    /// Members of an organisation, for the weight snapshot.
+    pub async fn member_ids(&mut self, org_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT member_id FROM memberships WHERE org_id = $1 ORDER BY member_id")
+            .bind(org_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+}
+
+fn ballot_from(r: &AnyRow) -> Result<BallotRow> {
+    Ok(BallotRow {
+        voter_id: r.try_get(0)?,
+        voter_handle: r.try_get(1)?,
+        ballot: r.try_get(2)?,
+        nonce: r.try_get(3)?,
+        receipt: r.try_get(4)?,
+        cast_at: r.try_get(5)?,
+    })
+}
+
+impl WriteTx {
+    pub async fn create_proposal(&mut self, author_id: &str, draft: &ProposalDraft) -> Result<String> {
+        let id = crate::new_id();
+        sqlx::query(
+            "INSERT INTO proposals (id, org_id, author_id, title, body, domain, kind, method, weighting, quorum, effect, options,
+                secret, phase, created_at, voting_opens_at, voting_closes_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'draft', $14, $15, $16)",
+        )
+        .bind(&id)
+        .bind(&draft.org_id)
+        .bind(author_id)
+        .bind(&draft.title)
+        .bind(&draft.body)
+        .bind(&draft.domain)
+        .bind(draft.kind.as_str())
+        .bind(json_text(&draft.method)?)
+        .bind(draft.weighting.as_str())
+        .bind(weight_text(draft.quorum))
+        .bind(json_text(&draft.effect)?)
+        .bind(json_text(&draft.options)?)
+        .bind(i64::from(draft.secret))
+        .bind(self.at_ms())
+        .bind(draft.voting_opens_at)
+        .bind(draft.voting_closes_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.audit("proposal.create", &id, draft_json(draft)?).await?;
+        Ok(id)
+    }
+
+    /// Replaces a draft's text and rules; `NotFound` unless it is still a draft.
+    pub async fn update_draft(&mut self, id: &str, draft: &ProposalDraft) -> Result<()> {
+        let result = sqlx::query(
+            "UPDATE proposals SET title = $1, body = $2, domain = $3, kind = $4, method = $5, weighting = $6, quorum = $7,
+                effect = $8, options = $9, secret = $10, voting_opens_at = $11, voting_closes_at = $12
+             WHERE id = $13 AND phase = 'draft'",
+        )
+        .bind(&draft.title)
+        .bind(&draft.body)
+        .bind(&draft.domain)
+        .bind(draft.kind.as_str())
+        .bind(json_text(&draft.method)?)
+        .bind(draft.weighting.as_str())
+        .bind(weight_text(draft.quorum))
+        .bind(json_text(&draft.effect)?)
+        .bind(json_text(&draft.options)?)
+        .bind(i64::from(draft.secret))
+        .bind(draft.voting_opens_at)
+        .bind(draft.voting_closes_at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        one_row(result, "draft proposal")?;
+        self.audit("proposal.update_draft", id, draft_json(draft)?).await
+    }
+
+    /// Moves a proposal from `from` to `to` if it is still in `from`: the compare-and-set that
+    /// makes every step happen exactly once. Returns whether this call made the move.
+    pub async fn advance(&mut self, id: &str, from: Phase, to: Phase, outcome: &str) -> Result<bool> {
+        let at = self.at_ms();
+        let column = match to {
+            Phase::Discussion => "published_at",
+            Phase::Closed => "closed_at",
+            Phase::Executed | Phase::Failed | Phase::Cancelled => "finished_at",
+            // Opening the vote keeps its scheduled time; the stamp leaves published_at as it was.
+            _ => "published_at",
+        };
+        let sql = format!(
+            "UPDATE proposals SET phase = $2, {column} = COALESCE({column}, $1), outcome = CASE WHEN $3 = '' THEN outcome ELSE $3 END
+             WHERE id = $4 AND phase = $5"
+        );
+        let result = sqlx::query(&sql)
+            .bind(at)
+            .bind(to.as_str())
+            .bind(outcome)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *self.tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.audit("proposal.advance", id, json!({ "from": from, "to": to, "outcome": outcome })).await?;
+        Ok(true)
+    }
+
+    /// Records the eligible members and their weights when voting opens.
+    pub async fn snapshot_weights(&mut self, proposal_id: &str, weights: &[(String, f64, f64)]) -> Result<()> {
+        for (member_id, equal, merit) in weights {
+            sqlx::query("INSERT INTO weight_snapshots (proposal_id, member_id, equal_weight, merit_weight) VALUES ($1, $2, $3, $4)")
+                .bind(proposal_id)
+                .bind(member_id)
+                .bind(weight_text(*equal))
+                .bind(weight_text(*merit))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        let summary: Vec<_> = weights.iter().map(|(m, e, w)| json!([m, weight_text(*e), weight_text(*w)])).collect();
+        self.audit("proposal.snapshot_weights", proposal_id, json!({ "weights": summary })).await
+    }
+
+    /// Casts or replaces a ballot (a second ballot replaces the first, never adds). Secret
+    /// proposals audit only the receipt.
+    pub async fn cast_ballot(&mut self, proposal_id: &str, voter_id: &str, ballot: &str, nonce: &str, receipt: &str, secret: bool) -> Result<()> {
+        let at = self.at_ms();
+        sqlx::query("DELETE FROM ballots WHERE proposal_id = $1 AND voter_id = $2")
+            .bind(proposal_id)
+            .bind(voter_id)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO ballots (proposal_id, voter_id, ballot, nonce, receipt, cast_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(proposal_id)
+        .bind(voter_id)
+        .bind(ballot)
+        .bind(nonce)
+        .bind(receipt)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        let change = if secret {
+            json!({ "proposal_id": proposal_id, "receipt": receipt })
+        } else {
+            json!({ "proposal_id": proposal_id, "ballot": ballot, "receipt": receipt })
+        };
+        self.audit("ballot.cast", proposal_id, change).await
+    }
+
+    /// Delegates `delegator`'s vote in `org_id` (for `domain`, or globally when empty),
+    /// replacing any live delegation for the same scope.
+    pub async fn delegate(&mut self, org_id: &str, delegator: &str, delegate: &str, domain: &str) -> Result<String> {
+        let at = self.at_ms();
+        sqlx::query(
+            "UPDATE delegations SET revoked_at = $1 WHERE org_id = $2 AND delegator_id = $3 AND domain = $4 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(org_id)
+        .bind(delegator)
+        .bind(domain)
+        .execute(&mut *self.tx)
+        .await?;
+        let id = crate::new_id();
+        sqlx::query(
+            "INSERT INTO delegations (id, org_id, delegator_id, delegate_id, domain, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(delegator)
+        .bind(delegate)
+        .bind(domain)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(conflict_as("a live delegation for this domain"))?;
+        self.audit("delegation.create", &id, json!({ "org_id": org_id, "delegator": delegator, "delegate": delegate, "domain": domain }))
+            .await?;
+        Ok(id)
+    }
+
+    /// Revokes a live delegation of `delegator`; `NotFound` if there is none with that id.
+    pub async fn revoke_delegation(&mut self, id: &str, delegator: &str) -> Result<()> {
+        let result = sqlx::query("UPDATE delegations SET revoked_at = $1 WHERE id = $2 AND delegator_id = $3 AND revoked_at IS NULL")
+            .bind(self.at_ms())
+            .bind(id)
+            .bind(delegator)
+            .execute(&mut *self.tx)
+            .await?;
+        one_row(result, "live delegation")?;
+        self.audit("delegation.revoke", id, json!({})).await
+    }
+
+    pub async fn save_tally(&mut self, tally: &TallyRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tallies (proposal_id, primary_mode, equal_result, merit_result, modes_differ, delegations, computed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&tally.proposal_id)
+        .bind(&tally.primary_mode)
+        .bind(&tally.equal_result)
+        .bind(&tally.merit_result)
+        .bind(i64::from(tally.modes_differ))
+        .bind(&tally.delegations)
+        .bind(tally.computed_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(conflict_as("a tally for this proposal"))?;
+        self.audit(
+            "proposal.tally",
+            &tally.proposal_id,
+            json!({ "primary": tally.primary_mode, "equal": tally.equal_result, "merit": tally.merit_result, "delegations": tally.delegations }),
+        )
+        .await
+    }
+
+    pub async fn add_comment(&mut self, proposal_id: &str, author_id: &str, body: &str) -> Result<String> {
+        let id = crate::new_id();
+        sqlx::query("INSERT INTO comments (id, proposal_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(proposal_id)
+            .bind(author_id)
+            .bind(body)
+            .bind(self.at_ms())
+            .execute(&mut *self.tx)
+            .await?;
+        self.audit("comment.create", proposal_id, json!({ "id": id, "author": author_id, "body": body })).await?;
+        Ok(id)
+    }
+
+    pub async fn set_policy(&mut self, org_id: &str, key: &str, value: f64, proposal_id: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO policies (org_id, key, value, set_by_proposal, updated_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (org_id, key) DO UPDATE SET value = excluded.value, set_by_proposal = excluded.set_by_proposal,
+                updated_at = excluded.updated_at",
+        )
+        .bind(org_id)
+        .bind(key)
+        .bind(weight_text(value))
+        .bind(proposal_id)
+        .bind(self.at_ms())
+        .execute(&mut *self.tx)
+        .await?;
+        self.audit("policy.set", org_id, json!({ "key": key, "value": value, "proposal_id": proposal_id })).await
+    }
+
+    /// Hands an effect to the treasury (exactly once per proposal: the id is unique).
+    pub async fn request_execution(&mut self, proposal_id: &str, effect: &Effect) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO execution_requests (id, proposal_id, effect, status, created_at) VALUES ($1, $2, $3, 'pending', $4)",
+        )
+        .bind(crate::new_id())
+        .bind(proposal_id)
+        .bind(json_text(effect)?)
+        .bind(self.at_ms())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(conflict_as("an execution request for this proposal"))?;
+        self.audit("execution.request", proposal_id, json!({ "effect": effect })).await
+    }
+}
+
+fn draft_json(draft: &ProposalDraft) -> Result<serde_json::Value> {
+    Ok(json!({
+        "org_id": draft.org_id, "title": draft.title, "body": draft.body, "domain": draft.domain,
+        "kind": draft.kind, "method": draft.method, "weighting": draft.weighting, "quorum": draft.quorum,
+        "effect": draft.effect, "options": draft.options, "secret": draft.secret,
+        "voting_opens_at": draft.voting_opens_at, "voting_closes_at": draft.voting_closes_at,
+    }))
+}
