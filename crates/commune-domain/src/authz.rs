@@ -114,7 +114,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                     Err(Denied::Forbidden("only this organisation's stewards may do this"))
                 }
                 ReadProposals | Participate if role.is_some() => Ok(()),
-                ReadProposals | Participate => Err(Denied::Forbidden("only members of this organisation take part in its decisions")),
+                ReadProposals | Participate => {
+                    Err(Denied::Forbidden("only members of this organisation take part in its decisions"))
+                }
                 AdministerInstance if *instance_steward => Ok(()),
                 AdministerInstance => Err(Denied::Forbidden("only stewards of the commune administer the instance")),
             }

@@ -20,3 +20,45 @@
     pending = e.key === "g";
   });
 })();
+
+// Ranked ballots: drag rows or press ▲/▼; the rank selects follow the list order, so the form
+// (which works without JavaScript) always says what the voter sees.
+(function () {
+  const list = document.getElementById("ranking");
+  if (!list) return;
+  const sync = function () {
+    Array.from(list.children).forEach(function (li, i) { li.querySelector("select").value = String(i + 1); });
+  };
+  let dragged = null;
+  list.addEventListener("dragstart", function (e) { dragged = e.target.closest("li"); dragged.classList.add("dragging"); });
+  list.addEventListener("dragend", function () { if (dragged) dragged.classList.remove("dragging"); dragged = null; sync(); });
+  list.addEventListener("dragover", function (e) {
+    e.preventDefault();
+    const over = e.target.closest("li");
+    if (!dragged || !over || over === dragged) return;
+    const after = e.clientY > over.getBoundingClientRect().top + over.offsetHeight / 2;
+    list.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  list.addEventListener("click", function (e) {
+    const li = e.target.closest("li");
+    if (e.target.classList.contains("move-up") && li.previousElementSibling) {
+      list.insertBefore(li, li.previousElementSibling); sync(); li.querySelector(".move-up").focus();
+    } else if (e.target.classList.contains("move-down") && li.nextElementSibling) {
+      list.insertBefore(li.nextElementSibling, li); sync(); li.querySelector(".move-down").focus();
+    }
+  });
+})();
+
+// Quadratic and points ballots: show what is spent as the voter types.
+(function () {
+  const form = document.getElementById("ballot-form");
+  const out = document.getElementById("spent");
+  if (!form || !out) return;
+  const update = function () {
+    let spent = 0;
+    form.querySelectorAll("input.qv").forEach(function (i) { const v = Number(i.value) || 0; spent += v * v; });
+    form.querySelectorAll("input.pts").forEach(function (i) { spent += Number(i.value) || 0; });
+    out.textContent = String(spent);
+  };
+  form.addEventListener("input", update);
+})();

@@ -6,9 +6,12 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod governance;
+mod markdown;
 pub mod metrics;
 pub mod openapi;
 mod ratelimit;
+pub mod scheduler;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -82,12 +85,16 @@ async fn asset(Path(file): Path<String>) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `app` on `listener`, with the proposal scheduler running, until `shutdown` resolves;
+/// then finishes in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let scheduler = scheduler::spawn(state.clone());
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    scheduler.abort();
+    served
 }

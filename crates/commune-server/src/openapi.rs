@@ -27,6 +27,11 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::orgs::set_role, api::orgs::request_to_join, api::orgs::list_join_requests, api::orgs::admit,
         api::orgs::reject, api::orgs::list_tokens, api::orgs::create_token, api::orgs::revoke_token,
         api::admin::overview, api::admin::verify,
+        api::proposals::list, api::proposals::create, api::proposals::get, api::proposals::update,
+        api::proposals::publish, api::proposals::cancel, api::proposals::cast, api::proposals::my_ballot,
+        api::proposals::results, api::proposals::export, api::proposals::export_preflib, api::proposals::comments,
+        api::proposals::comment, api::proposals::delegations, api::proposals::delegate, api::proposals::revoke,
+        api::proposals::docket,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),
@@ -34,6 +39,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         (name = "identity", description = "Set-up, sign-up, sessions and profiles"),
         (name = "organisations", description = "Organisations, memberships and admission"),
         (name = "tokens", description = "Organisation-scoped API tokens"),
+        (name = "governance", description = "Proposals, ballots, delegation, results and the daily docket"),
         (name = "admin", description = "Instance administration"),
     )
 )]

@@ -2,6 +2,7 @@
 
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiter;
+use crate::scheduler::{EqualWeights, Outbox, Treasury, WeightSource};
 use commune_store::Store;
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub store: Store,
     pub config: Config,
+    pub weights: Arc<dyn WeightSource>,
+    pub treasury: Arc<dyn Treasury>,
     pub metrics: Metrics,
     pub login_limiter: Limiter,
     pub client_limiter: Limiter,
@@ -55,6 +58,14 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
         let login_limiter = Limiter::per_minute(config.logins_per_minute);
         let client_limiter = Limiter::per_minute(config.requests_per_client_per_minute);
-        AppState(Arc::new(Inner { store, config, metrics: Metrics::default(), login_limiter, client_limiter }))
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            weights: Arc::new(EqualWeights),
+            treasury: Arc::new(Outbox),
+            metrics: Metrics::default(),
+            login_limiter,
+            client_limiter,
+        }))
     }
 }

@@ -112,7 +112,8 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-const PROPOSAL_SELECT: &str = "SELECT p.id, p.org_id, o.slug AS org_slug, o.name AS org_name, p.author_id, m.handle AS author_handle,
+const PROPOSAL_SELECT: &str =
+    "SELECT p.id, p.org_id, o.slug AS org_slug, o.name AS org_name, p.author_id, m.handle AS author_handle,
         p.title, p.body, p.domain, p.kind, p.method, p.weighting, p.quorum, p.effect, p.options, p.secret, p.phase,
         p.created_at, p.published_at, p.voting_opens_at, p.voting_closes_at, p.closed_at, p.finished_at, p.outcome
     FROM proposals p JOIN orgs o ON o.id = p.org_id JOIN members m ON m.id = p.author_id";
@@ -295,15 +296,19 @@ impl Store {
 
     /// Execution requests waiting for the treasury: `(proposal_id, effect JSON)`.
     pub async fn pending_executions(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT proposal_id, effect FROM execution_requests WHERE status = 'pending' ORDER BY created_at")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT proposal_id, effect FROM execution_requests WHERE status = 'pending' ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 }
 
-
-async fn fetch_weights<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, proposal_id: &str) -> Result<Vec<(String, f64, f64)>> {
+async fn fetch_weights<'e>(
+    e: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    proposal_id: &str,
+) -> Result<Vec<(String, f64, f64)>> {
     let rows = sqlx::query(
         "SELECT member_id, equal_weight, merit_weight FROM weight_snapshots WHERE proposal_id = $1 ORDER BY member_id",
     )
@@ -311,11 +316,16 @@ async fn fetch_weights<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, pro
     .fetch_all(e)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, parse_weight(&r.try_get::<String, _>(1)?)?, parse_weight(&r.try_get::<String, _>(2)?)?)))
+        .map(|r| {
+            Ok((r.try_get(0)?, parse_weight(&r.try_get::<String, _>(1)?)?, parse_weight(&r.try_get::<String, _>(2)?)?))
+        })
         .collect()
 }
 
-async fn fetch_ballots<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, proposal_id: &str) -> Result<Vec<BallotRow>> {
+async fn fetch_ballots<'e>(
+    e: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    proposal_id: &str,
+) -> Result<Vec<BallotRow>> {
     let rows = sqlx::query(
         "SELECT b.voter_id, m.handle, b.ballot, b.nonce, b.receipt, b.cast_at
          FROM ballots b JOIN members m ON m.id = b.voter_id WHERE b.proposal_id = $1 ORDER BY b.receipt",
@@ -326,7 +336,10 @@ async fn fetch_ballots<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, pro
     rows.iter().map(ballot_from).collect()
 }
 
-async fn fetch_delegations<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, org_id: &str) -> Result<Vec<Delegation>> {
+async fn fetch_delegations<'e>(
+    e: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    org_id: &str,
+) -> Result<Vec<Delegation>> {
     let rows = sqlx::query(
         "SELECT d.id, d.org_id, d.delegator_id, a.handle, d.delegate_id, b.handle, d.domain, d.created_at
          FROM delegations d JOIN members a ON a.id = d.delegator_id JOIN members b ON b.id = d.delegate_id
@@ -367,7 +380,10 @@ impl WriteTx {
 
     /// The proposal's phase as of this transaction.
     pub async fn phase_of(&mut self, proposal_id: &str) -> Result<Option<Phase>> {
-        let row = sqlx::query("SELECT phase FROM proposals WHERE id = $1").bind(proposal_id).fetch_optional(&mut *self.tx).await?;
+        let row = sqlx::query("SELECT phase FROM proposals WHERE id = $1")
+            .bind(proposal_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         row.map(|r| Phase::parse(&r.try_get::<String, _>(0)?).ok_or_else(|| corrupt("phase"))).transpose()
     }
 
@@ -495,7 +511,15 @@ impl WriteTx {
 
     /// Casts or replaces a ballot (a second ballot replaces the first, never adds). Secret
     /// proposals audit only the receipt.
-    pub async fn cast_ballot(&mut self, proposal_id: &str, voter_id: &str, ballot: &str, nonce: &str, receipt: &str, secret: bool) -> Result<()> {
+    pub async fn cast_ballot(
+        &mut self,
+        proposal_id: &str,
+        voter_id: &str,
+        ballot: &str,
+        nonce: &str,
+        receipt: &str,
+        secret: bool,
+    ) -> Result<()> {
         let at = self.at_ms();
         sqlx::query("DELETE FROM ballots WHERE proposal_id = $1 AND voter_id = $2")
             .bind(proposal_id)
@@ -547,19 +571,25 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_as("a live delegation for this domain"))?;
-        self.audit("delegation.create", &id, json!({ "org_id": org_id, "delegator": delegator, "delegate": delegate, "domain": domain }))
-            .await?;
+        self.audit(
+            "delegation.create",
+            &id,
+            json!({ "org_id": org_id, "delegator": delegator, "delegate": delegate, "domain": domain }),
+        )
+        .await?;
         Ok(id)
     }
 
     /// Revokes a live delegation of `delegator`; `NotFound` if there is none with that id.
     pub async fn revoke_delegation(&mut self, id: &str, delegator: &str) -> Result<()> {
-        let result = sqlx::query("UPDATE delegations SET revoked_at = $1 WHERE id = $2 AND delegator_id = $3 AND revoked_at IS NULL")
-            .bind(self.at_ms())
-            .bind(id)
-            .bind(delegator)
-            .execute(&mut *self.tx)
-            .await?;
+        let result = sqlx::query(
+            "UPDATE delegations SET revoked_at = $1 WHERE id = $2 AND delegator_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(self.at_ms())
+        .bind(id)
+        .bind(delegator)
+        .execute(&mut *self.tx)
+        .await?;
         one_row(result, "live delegation")?;
         self.audit("delegation.revoke", id, json!({})).await
     }

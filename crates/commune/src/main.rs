@@ -56,8 +56,8 @@ enum Command {
     Migrate,
     /// Load the demo commune (about 50 members, 4 co-op businesses, a chapter) into an empty database.
     Demo,
-    /// Re-check every stored proof: the audit hash chain. Exits non-zero and names the first
-    /// broken link on any mismatch.
+    /// Re-check every stored proof: the audit hash chain, and every closed tally recounted from
+    /// its stored ballots, weights and delegations. Exits non-zero and names what broke.
     Verify,
     /// Print the OpenAPI 3.1 document of the JSON API.
     Openapi,
@@ -197,16 +197,45 @@ async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     );
     let report = store.verify_audit(|done| bar.set_position(u64::try_from(done).unwrap_or(0))).await?;
     bar.finish_and_clear();
-    match report {
+    let mut ok = match report {
         ChainReport::Intact { entries } => {
             println!("audit chain: OK ({entries} entries, head {})", &head.head_hash[..16.min(head.head_hash.len())]);
-            Ok(ExitCode::SUCCESS)
+            true
         }
         ChainReport::Broken(broken) => {
             println!("audit chain: BROKEN at entry {}: {}", broken.seq, broken.reason);
-            Ok(ExitCode::FAILURE)
+            false
         }
+    };
+    let tallied = store.tallied_proposals().await?;
+    let bar = indicatif::ProgressBar::new(tallied.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("recounting tallies {bar:40.cyan/magenta} {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut mismatches = 0;
+    for id in &tallied {
+        match commune_server::scheduler::verify_tally(&store, id).await {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => {
+                bar.suspend(|| println!("tally of proposal {id}: MISMATCH: {why}"));
+                mismatches += 1;
+            }
+            Err(e) => {
+                bar.suspend(|| println!("tally of proposal {id}: cannot recount: {e}"));
+                mismatches += 1;
+            }
+        }
+        bar.inc(1);
     }
+    bar.finish_and_clear();
+    if mismatches == 0 {
+        println!("tallies: OK ({} recounted from stored ballots and weights)", tallied.len());
+    } else {
+        println!("tallies: {mismatches} of {} do not match their stored ballots", tallied.len());
+        ok = false;
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.

@@ -102,7 +102,15 @@ mod tests {
         let ballots = vec![("a".to_owned(), yes), ("b".to_owned(), no)];
         let mut delegations = Delegations::default();
         delegations.add("c", None, "b");
-        let input = CountInput { method: &method, options: 0, quorum: 0.5, domain: "general", weights: &weights, ballots: &ballots, delegations: &delegations };
+        let input = CountInput {
+            method: &method,
+            options: 0,
+            quorum: 0.5,
+            domain: "general",
+            weights: &weights,
+            ballots: &ballots,
+            delegations: &delegations,
+        };
         let dual = dual_tally(&input);
         // Equal: a 1 yes, b 1 + c 1 no → fails. Merit: a 0.6 yes vs b 0.2 + c 0.2 no → passes.
         assert!(!dual.equal.tally.passed);

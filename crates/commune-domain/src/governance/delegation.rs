@@ -56,7 +56,12 @@ pub struct Resolution {
 /// Resolves delegations for one proposal. `weights` holds every eligible member's weight;
 /// `voted` says who cast a ballot. Members outside `weights` are not eligible: a chain through
 /// them is followed (they may delegate onward) but they cannot receive weight unless eligible.
-pub fn resolve(weights: &HashMap<String, f64>, voted: &dyn Fn(&str) -> bool, delegations: &Delegations, domain: &str) -> Resolution {
+pub fn resolve(
+    weights: &HashMap<String, f64>,
+    voted: &dyn Fn(&str) -> bool,
+    delegations: &Delegations,
+    domain: &str,
+) -> Resolution {
     let mut effective: HashMap<String, f64> = HashMap::new();
     let mut received: HashMap<String, f64> = HashMap::new();
     let mut routes = HashMap::new();

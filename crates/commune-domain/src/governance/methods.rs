@@ -113,16 +113,32 @@ pub const MAX_OPTIONS: usize = 50;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Ballot {
-    YesNo { stance: Stance },
-    Consent { object: bool },
-    Single { option: usize },
-    Approval { options: Vec<usize> },
+    YesNo {
+        stance: Stance,
+    },
+    Consent {
+        object: bool,
+    },
+    Single {
+        option: usize,
+    },
+    Approval {
+        options: Vec<usize>,
+    },
     /// One entry per option: `None` leaves it unscored.
-    Score { scores: Vec<Option<u8>> },
+    Score {
+        scores: Vec<Option<u8>>,
+    },
     /// Tiers best first; options in one tier are tied; unlisted options are unranked.
-    Ranked { ranking: Vec<Vec<usize>> },
-    Quadratic { votes: Vec<u32> },
-    Points { points: Vec<u32> },
+    Ranked {
+        ranking: Vec<Vec<usize>>,
+    },
+    Quadratic {
+        votes: Vec<u32>,
+    },
+    Points {
+        points: Vec<u32>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -151,7 +167,9 @@ pub fn validate(method: &VotingMethod, options: usize, ballot: &Ballot) -> Resul
         seen.windows(2).all(|w| w[0] != w[1])
     };
     match (method, ballot) {
-        (VotingMethod::YesNo { .. }, Ballot::YesNo { .. }) | (VotingMethod::Consent { .. }, Ballot::Consent { .. }) => Ok(()),
+        (VotingMethod::YesNo { .. }, Ballot::YesNo { .. }) | (VotingMethod::Consent { .. }, Ballot::Consent { .. }) => {
+            Ok(())
+        }
         (VotingMethod::SingleChoice, Ballot::Single { option }) if in_range(*option) => Ok(()),
         (VotingMethod::SingleChoice, Ballot::Single { option }) => bad(format!("there is no option {}", option + 1)),
         (VotingMethod::Approval, Ballot::Approval { options: chosen }) => {
@@ -237,7 +255,13 @@ pub struct Tally {
 }
 
 /// Tallies `ballots` (already validated) for a proposal with `options` options.
-pub fn tally(method: &VotingMethod, options: usize, ballots: &[Counted<'_>], eligible_weight: f64, quorum: f64) -> Tally {
+pub fn tally(
+    method: &VotingMethod,
+    options: usize,
+    ballots: &[Counted<'_>],
+    eligible_weight: f64,
+    quorum: f64,
+) -> Tally {
     let cast_weight: f64 = ballots.iter().map(|b| b.weight).sum();
     let participation = if eligible_weight > 0.0 { cast_weight / eligible_weight } else { 0.0 };
     let quorum_met = participation >= quorum;
@@ -268,7 +292,8 @@ pub fn tally(method: &VotingMethod, options: usize, ballots: &[Counted<'_>], eli
             let mut profile = Profile::new((1..=options as i64).collect());
             for b in ballots {
                 if let Ballot::Ranked { ranking } = b.ballot {
-                    let tiers: Vec<Vec<i64>> = ranking.iter().map(|t| t.iter().map(|&o| o as i64 + 1).collect()).collect();
+                    let tiers: Vec<Vec<i64>> =
+                        ranking.iter().map(|t| t.iter().map(|&o| o as i64 + 1).collect()).collect();
                     // Validated ballots always fit; a misfit would be skipped rather than miscounted.
                     let _ = profile.push(b.weight, &tiers);
                 }
@@ -344,19 +369,49 @@ mod tests {
         let method = VotingMethod::Consent { objection_limit: 0.25 };
         let object = Ballot::Consent { object: true };
         let consent = Ballot::Consent { object: false };
-        assert!(tally(&method, 0, &counted(&[(1.0, object.clone()), (2.0, consent.clone())]), 5.0, 0.0).passed, "1 < 1.25");
+        assert!(
+            tally(&method, 0, &counted(&[(1.0, object.clone()), (2.0, consent.clone())]), 5.0, 0.0).passed,
+            "1 < 1.25"
+        );
         assert!(!tally(&method, 0, &counted(&[(1.25, object), (2.0, consent)]), 5.0, 0.0).passed, "1.25 reaches 1.25");
     }
 
     #[test]
     fn weighted_option_methods_and_ties() {
-        let t = tally(&VotingMethod::SingleChoice, 3, &counted(&[(2.0, Ballot::Single { option: 0 }), (2.0, Ballot::Single { option: 2 })]), 4.0, 0.0);
+        let t = tally(
+            &VotingMethod::SingleChoice,
+            3,
+            &counted(&[(2.0, Ballot::Single { option: 0 }), (2.0, Ballot::Single { option: 2 })]),
+            4.0,
+            0.0,
+        );
         assert_eq!((t.winners, t.scores), (vec![0, 2], vec![2.0, 0.0, 2.0]));
-        let t = tally(&VotingMethod::Approval, 3, &counted(&[(0.5, Ballot::Approval { options: vec![0, 1] }), (1.0, Ballot::Approval { options: vec![1] })]), 1.5, 0.0);
+        let t = tally(
+            &VotingMethod::Approval,
+            3,
+            &counted(&[(0.5, Ballot::Approval { options: vec![0, 1] }), (1.0, Ballot::Approval { options: vec![1] })]),
+            1.5,
+            0.0,
+        );
         assert_eq!(t.winners, [1]);
-        let t = tally(&VotingMethod::Score, 2, &counted(&[(1.0, Ballot::Score { scores: vec![Some(5), None] }), (3.0, Ballot::Score { scores: vec![Some(1), Some(2)] })]), 4.0, 0.0);
+        let t = tally(
+            &VotingMethod::Score,
+            2,
+            &counted(&[
+                (1.0, Ballot::Score { scores: vec![Some(5), None] }),
+                (3.0, Ballot::Score { scores: vec![Some(1), Some(2)] }),
+            ]),
+            4.0,
+            0.0,
+        );
         assert_eq!(t.scores, [8.0, 6.0]);
-        let t = tally(&VotingMethod::Quadratic { credits: 9 }, 2, &counted(&[(1.0, Ballot::Quadratic { votes: vec![3, 0] }), (1.0, Ballot::Quadratic { votes: vec![2, 2] })]), 2.0, 0.0);
+        let t = tally(
+            &VotingMethod::Quadratic { credits: 9 },
+            2,
+            &counted(&[(1.0, Ballot::Quadratic { votes: vec![3, 0] }), (1.0, Ballot::Quadratic { votes: vec![2, 2] })]),
+            2.0,
+            0.0,
+        );
         assert_eq!((t.scores, t.winners), (vec![5.0, 2.0], vec![0]));
     }
 

@@ -9,8 +9,8 @@
 pub mod count;
 pub mod delegation;
 pub mod methods;
-pub mod proposal;
 pub mod preflib;
 pub mod profile;
+pub mod proposal;
 pub mod ranked;
 pub mod snapshot;

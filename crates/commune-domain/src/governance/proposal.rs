@@ -20,8 +20,15 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Kind::Decision, Kind::Policy, Kind::Allocation, Kind::Budget, Kind::Admission, Kind::Election, Kind::Endorsement];
+    pub const ALL: [Kind; 7] = [
+        Kind::Decision,
+        Kind::Policy,
+        Kind::Allocation,
+        Kind::Budget,
+        Kind::Admission,
+        Kind::Election,
+        Kind::Endorsement,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,7 +44,10 @@ impl Kind {
 
     pub fn parse(raw: &str) -> Result<Kind, Invalid> {
         Kind::ALL.into_iter().find(|k| k.as_str() == raw.trim()).ok_or_else(|| {
-            Invalid::new("kind", "must be one of decision, policy, allocation, budget, admission, election, endorsement")
+            Invalid::new(
+                "kind",
+                "must be one of decision, policy, allocation, budget, admission, election, endorsement",
+            )
         })
     }
 }
@@ -55,8 +65,15 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 7] =
-        [Phase::Draft, Phase::Discussion, Phase::Voting, Phase::Closed, Phase::Executed, Phase::Failed, Phase::Cancelled];
+    pub const ALL: [Phase; 7] = [
+        Phase::Draft,
+        Phase::Discussion,
+        Phase::Voting,
+        Phase::Closed,
+        Phase::Executed,
+        Phase::Failed,
+        Phase::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -117,12 +134,54 @@ pub struct PolicyParameter {
 }
 
 pub const POLICY_PARAMETERS: [PolicyParameter; 6] = [
-    PolicyParameter { key: "funnel_rate", describe: "share of business revenue that flows into the common pot", min: 0.0, max: 1.0, default: 0.2, constitutional: false },
-    PolicyParameter { key: "merit_lambda", describe: "λ: how much of each vote weight comes from merit", min: 0.0, max: 1.0, default: 0.5, constitutional: true },
-    PolicyParameter { key: "merit_cap", describe: "c: nobody's weight exceeds c/N", min: 1.0, max: 100.0, default: 3.0, constitutional: true },
-    PolicyParameter { key: "default_quorum", describe: "participation a proposal needs unless it sets its own", min: 0.0, max: 1.0, default: 0.2, constitutional: false },
-    PolicyParameter { key: "default_threshold", describe: "support a yes/no proposal needs unless it sets its own", min: 0.0, max: 0.99, default: 0.5, constitutional: false },
-    PolicyParameter { key: "believability_half_life_days", describe: "how fast old ratings fade", min: 1.0, max: 3650.0, default: 180.0, constitutional: false },
+    PolicyParameter {
+        key: "funnel_rate",
+        describe: "share of business revenue that flows into the common pot",
+        min: 0.0,
+        max: 1.0,
+        default: 0.2,
+        constitutional: false,
+    },
+    PolicyParameter {
+        key: "merit_lambda",
+        describe: "λ: how much of each vote weight comes from merit",
+        min: 0.0,
+        max: 1.0,
+        default: 0.5,
+        constitutional: true,
+    },
+    PolicyParameter {
+        key: "merit_cap",
+        describe: "c: nobody's weight exceeds c/N",
+        min: 1.0,
+        max: 100.0,
+        default: 3.0,
+        constitutional: true,
+    },
+    PolicyParameter {
+        key: "default_quorum",
+        describe: "participation a proposal needs unless it sets its own",
+        min: 0.0,
+        max: 1.0,
+        default: 0.2,
+        constitutional: false,
+    },
+    PolicyParameter {
+        key: "default_threshold",
+        describe: "support a yes/no proposal needs unless it sets its own",
+        min: 0.0,
+        max: 0.99,
+        default: 0.5,
+        constitutional: false,
+    },
+    PolicyParameter {
+        key: "believability_half_life_days",
+        describe: "how fast old ratings fade",
+        min: 1.0,
+        max: 3650.0,
+        default: 180.0,
+        constitutional: false,
+    },
 ];
 
 pub fn policy_parameter(key: &str) -> Option<&'static PolicyParameter> {
@@ -135,15 +194,30 @@ pub fn policy_parameter(key: &str) -> Option<&'static PolicyParameter> {
 pub enum Effect {
     None,
     /// Set a policy parameter.
-    SetPolicy { key: String, value: f64 },
+    SetPolicy {
+        key: String,
+        value: f64,
+    },
     /// Admit a member (by id) to the organisation.
-    Admit { member_id: String },
+    Admit {
+        member_id: String,
+    },
     /// Move money from the common pot (executed by the treasury).
-    Allocate { amount_minor: i64, currency: String, recipient: String },
+    Allocate {
+        amount_minor: i64,
+        currency: String,
+        recipient: String,
+    },
     /// Open a participatory-budgeting round (executed by the treasury).
-    Budget { total_minor: i64, currency: String },
+    Budget {
+        total_minor: i64,
+        currency: String,
+    },
     /// The winners of an election take a role.
-    Elect { role: String, seats: u32 },
+    Elect {
+        role: String,
+        seats: u32,
+    },
 }
 
 impl Effect {
@@ -205,7 +279,10 @@ impl Text {
         let mut v = Violations::default();
         let title = v.check(validation::text("title", title, 3, 140, false));
         let body = v.check(validation::text("body", body, 0, 20_000, true));
-        let domain = v.check(crate::identity::parse_domain(if domain.trim().is_empty() { "general" } else { domain }).map_err(|e| Invalid::new("domain", e.message)));
+        let domain = v.check(
+            crate::identity::parse_domain(if domain.trim().is_empty() { "general" } else { domain })
+                .map_err(|e| Invalid::new("domain", e.message)),
+        );
         let options: Vec<String> = options.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
         if options.iter().any(|o| o.chars().count() > 200) {
             v.0.push(Invalid::new("options", "each option is at most 200 characters"));
@@ -251,7 +328,8 @@ mod tests {
         assert!(Schedule { voting_opens_at: 10, voting_closes_at: 20 }.check(11).is_err());
         assert!(Schedule { voting_opens_at: 10, voting_closes_at: 20 }.check(10).is_ok());
         assert!(Text::parse("Hi", "", "", &[]).is_err(), "title too short");
-        let t = Text::parse("Paint the bakery", "**Green**", "", &[" a ".into(), "".into(), "b".into()]).expect("valid");
+        let t =
+            Text::parse("Paint the bakery", "**Green**", "", &[" a ".into(), "".into(), "b".into()]).expect("valid");
         assert_eq!((t.domain.as_str(), t.options.len()), ("general", 2));
         assert!(Text::parse("Paint it", "", "", &["a".into(), "a".into()]).is_err());
     }

@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod identity;
 pub(crate) mod orgs;
+pub(crate) mod proposals;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -226,6 +227,18 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/join-requests/{id}/reject", post(orgs::reject))
         .route("/orgs/{slug}/tokens", get(orgs::list_tokens).post(orgs::create_token))
         .route("/orgs/{slug}/tokens/{id}", delete(orgs::revoke_token))
+        .route("/orgs/{slug}/proposals", get(proposals::list).post(proposals::create))
+        .route("/orgs/{slug}/delegations", get(proposals::delegations).post(proposals::delegate))
+        .route("/delegations/{id}", delete(proposals::revoke))
+        .route("/docket", get(proposals::docket))
+        .route("/proposals/{id}", get(proposals::get).put(proposals::update))
+        .route("/proposals/{id}/publish", post(proposals::publish))
+        .route("/proposals/{id}/cancel", post(proposals::cancel))
+        .route("/proposals/{id}/ballot", get(proposals::my_ballot).post(proposals::cast))
+        .route("/proposals/{id}/results", get(proposals::results))
+        .route("/proposals/{id}/ballots", get(proposals::export))
+        .route("/proposals/{id}/ballots.toi", get(proposals::export_preflib))
+        .route("/proposals/{id}/comments", get(proposals::comments).post(proposals::comment))
         .route("/admin/overview", get(admin::overview))
         .route("/admin/verify", post(admin::verify))
         .route("/openapi.json", get(crate::openapi::serve))

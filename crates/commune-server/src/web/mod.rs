@@ -1,6 +1,7 @@
 //! The web UI: server-rendered pages (askama), enhanced by htmx, working without JavaScript.
 //! Forms post back to the same shell operations as the API (`crate::service`).
 
+mod governance;
 mod pages;
 mod reference;
 
@@ -40,6 +41,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/requests/{id}/{decision}", post(pages::decide))
         .route("/orgs/{slug}/tokens", get(pages::tokens).post(pages::create_token))
         .route("/orgs/{slug}/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/orgs/{slug}/proposals", get(governance::list))
+        .route("/orgs/{slug}/proposals/new", get(governance::new_form).post(governance::create))
+        .route("/orgs/{slug}/delegations", get(governance::delegations).post(governance::delegate))
+        .route("/delegations/{id}/revoke", post(governance::revoke))
+        .route("/p/{id}", get(governance::show))
+        .route("/p/{id}/vote", post(governance::vote))
+        .route("/p/{id}/publish", post(governance::publish))
+        .route("/p/{id}/cancel", post(governance::cancel))
+        .route("/p/{id}/comment", post(governance::comment))
         .route("/admin", get(pages::admin))
         .route("/admin/verify", post(pages::admin_verify))
         .route("/api", get(reference::page))
@@ -137,7 +147,11 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "role" => "Role changed.",
         "admitted" => "Admitted: they are a member now.",
         "rejected" => "Request rejected.",
-        "revoked" => "Token revoked. It stops working at once.",
+        "revoked" => "Revoked.",
+        "voted" => "Your ballot is in. Your receipt is below; you can change your ballot until voting closes.",
+        "published" => "Published: discussion is open, and voting opens at its time.",
+        "cancelled" => "Cancelled.",
+        "delegated" => "Delegated. Your own vote still overrides it on any proposal.",
         _ => return None,
     })
 }
@@ -262,7 +276,7 @@ pub fn datetime(ms: &i64) -> String {
     format_ms(*ms, time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"))
 }
 
-fn format_ms(ms: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
+pub(crate) fn format_ms(ms: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| t.format(format).ok())

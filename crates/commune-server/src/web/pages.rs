@@ -17,7 +17,7 @@ use commune_store::{ApiToken, JoinRequest, Member, Membership, Org, OrgMember};
 
 /// Re-renders a form with its problems (422) when the error is the user's to fix; other errors
 /// become error pages.
-fn form_problems(err: AppError) -> Result<Vec<String>, WebError> {
+pub(crate) fn form_problems(err: AppError) -> Result<Vec<String>, WebError> {
     match err {
         AppError::Invalid(v) => Ok(v.0.iter().map(|i| i.to_string()).collect()),
         e @ (AppError::Conflict(_) | AppError::Rule(_) | AppError::BadCredentials | AppError::RateLimited { .. }) => {
@@ -43,6 +43,7 @@ async fn sign_in_and_go(state: &AppState, handle: &str, password: &str, client: 
 #[template(path = "home.html")]
 struct HomePage {
     page: Page,
+    docket: Vec<commune_store::Proposal>,
     memberships: Vec<Membership>,
     requests: Vec<(String, JoinRequest)>,
 }
@@ -51,14 +52,15 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     if service::needs_setup(&state).await? {
         return Ok(Redirect::to("/setup").into_response());
     }
-    let (memberships, requests) = match web.caller.member() {
+    let (docket, memberships, requests) = match web.caller.member() {
         Some(me) => (
+            crate::governance::docket(&state, &me.member.id, commune_store::now_ms()).await?,
             state.store.memberships_of(&me.member.id).await?,
             state.store.pending_requests_for_steward(&me.member.id).await?,
         ),
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new()),
     };
-    Ok(render(&HomePage { page: web.page("Docket", "home"), memberships, requests }))
+    Ok(render(&HomePage { page: web.page("Docket", "home"), docket, memberships, requests }))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

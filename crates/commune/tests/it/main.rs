@@ -8,6 +8,7 @@ mod audit;
 mod authz;
 mod browser;
 mod cli;
+mod governance;
 mod openapi;
 mod schema;
 mod support;

@@ -1,0 +1,534 @@
+//! Governance operations shared by the API and the pages: drafting and publishing proposals,
+//! ballots with receipts, delegation, discussion, results and exports. The scheduler that moves
+//! proposals through their phases lives in [`crate::scheduler`].
+
+use crate::auth::{Caller, random_token};
+use crate::error::AppError;
+use crate::service;
+use crate::state::AppState;
+use commune_domain::authz::Action;
+use commune_domain::governance::count::{ModeTally, ballot_receipt};
+use commune_domain::governance::methods::{self, Ballot, VotingMethod};
+use commune_domain::governance::proposal::{self, Effect, Kind, Phase, Schedule, Text, Weighting};
+use commune_domain::org::Role;
+use commune_domain::{Invalid, Violations, validation};
+use commune_store::{BallotRow, Delegation, Org, Proposal, ProposalDraft};
+use std::collections::HashMap;
+
+/// A proposal as submitted by its author (new or an edited draft).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct ProposalInput {
+    pub title: String,
+    /// Markdown; rendered sanitised.
+    #[serde(default)]
+    pub body: String,
+    /// e.g. `finance`, `engineering`; default `general`.
+    #[serde(default)]
+    pub domain: String,
+    /// decision, policy, allocation, budget, admission, election or endorsement.
+    pub kind: String,
+    /// The counting rule, e.g. `{"method": "ranked", "rule": "schulze"}` or
+    /// `{"method": "yes_no", "threshold": 0.5}`.
+    #[schema(value_type = Object)]
+    pub method: VotingMethod,
+    /// `equal` (default) or `merit`; constitutional kinds always count equally.
+    #[serde(default)]
+    pub weighting: String,
+    /// Participation needed, 0–1; default: the organisation's `default_quorum` policy.
+    pub quorum: Option<f64>,
+    /// The options, for methods that choose among options.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Secret ballot: only aggregates and personal receipts are shown.
+    #[serde(default)]
+    pub secret: bool,
+    /// Unix milliseconds.
+    pub voting_opens_at: i64,
+    pub voting_closes_at: i64,
+    /// What the proposal does when it passes, e.g. `{"effect": "set_policy", "key": "funnel_rate", "value": 0.25}`.
+    #[schema(value_type = Object)]
+    #[serde(default = "no_effect")]
+    pub effect: Effect,
+}
+
+fn no_effect() -> Effect {
+    Effect::None
+}
+
+fn now_ms() -> i64 {
+    commune_store::now_ms()
+}
+
+/// The organisation's value of a policy parameter (its default when never set).
+pub async fn policy(state: &AppState, org_id: &str, key: &str) -> Result<f64, AppError> {
+    let default = proposal::policy_parameter(key).map_or(0.0, |p| p.default);
+    Ok(state.store.policy(org_id, key).await?.unwrap_or(default))
+}
+
+/// Validates an input into a storable draft, collecting every problem.
+async fn draft_of(state: &AppState, org: &Org, input: &ProposalInput) -> Result<ProposalDraft, AppError> {
+    let mut v = Violations::default();
+    let text = match Text::parse(&input.title, &input.body, &input.domain, &input.options) {
+        Ok(t) => Some(t),
+        Err(more) => {
+            v.0.extend(more.0);
+            None
+        }
+    };
+    let kind = v.check(Kind::parse(&input.kind));
+    let weighting = v.check(Weighting::parse(&input.weighting));
+    let quorum = match input.quorum {
+        Some(q) => q,
+        None => policy(state, &org.id, "default_quorum").await?,
+    };
+    let options = text.as_ref().map_or(0, |t| t.options.len());
+    v.check(proposal::check_rules(&input.method, options, quorum));
+    v.check(
+        Schedule { voting_opens_at: input.voting_opens_at, voting_closes_at: input.voting_closes_at }.check(now_ms()),
+    );
+    if let Some(kind) = kind {
+        v.check(
+            check_effect(state, org, kind, &input.effect, text.as_ref().map_or(&[][..], |t| &t.options[..])).await?,
+        );
+    }
+    v.into_result()?;
+    let (Some(text), Some(kind), Some(weighting)) = (text, kind, weighting) else {
+        return Err(AppError::internal(anyhow::anyhow!("validated fields missing")));
+    };
+    Ok(ProposalDraft {
+        org_id: org.id.clone(),
+        title: text.title,
+        body: text.body,
+        domain: text.domain,
+        kind,
+        method: input.method.clone(),
+        weighting,
+        quorum,
+        effect: input.effect.clone(),
+        options: text.options,
+        secret: input.secret,
+        voting_opens_at: input.voting_opens_at,
+        voting_closes_at: input.voting_closes_at,
+    })
+}
+
+/// Each kind has the effect it is for, and the effect's parameters must make sense now.
+async fn check_effect(
+    state: &AppState,
+    org: &Org,
+    kind: Kind,
+    effect: &Effect,
+    options: &[String],
+) -> Result<Result<(), Invalid>, AppError> {
+    let bad = |m: &str| Ok(Err(Invalid::new("effect", m)));
+    match (kind, effect) {
+        (Kind::Decision | Kind::Endorsement, Effect::None) => Ok(Ok(())),
+        (Kind::Policy, Effect::SetPolicy { key, value }) => match proposal::policy_parameter(key) {
+            None => {
+                let known: Vec<&str> = proposal::POLICY_PARAMETERS.iter().map(|p| p.key).collect();
+                Ok(Err(Invalid::new("effect", format!("unknown policy '{key}'; known: {}", known.join(", ")))))
+            }
+            Some(p) if !(p.min..=p.max).contains(value) => {
+                Ok(Err(Invalid::new("effect", format!("{key} must be between {} and {}", p.min, p.max))))
+            }
+            Some(_) => Ok(Ok(())),
+        },
+        (Kind::Admission, Effect::Admit { member_id }) => {
+            if state.store.member_by_id(member_id).await?.is_none() {
+                bad("the member to admit does not exist")
+            } else if state.store.role_in(&org.id, member_id).await?.is_some() {
+                bad("that person is already a member")
+            } else {
+                Ok(Ok(()))
+            }
+        }
+        (Kind::Allocation, Effect::Allocate { amount_minor, currency, recipient }) => {
+            if *amount_minor <= 0 {
+                bad("the amount must be a positive number of minor units")
+            } else if currency.is_empty() || currency.len() > 12 || recipient.trim().is_empty() {
+                bad("name a currency (e.g. EUR) and a recipient")
+            } else {
+                Ok(Ok(()))
+            }
+        }
+        (Kind::Budget, Effect::Budget { total_minor, currency }) => {
+            if *total_minor <= 0 || currency.is_empty() {
+                bad("the budget needs a positive total and a currency")
+            } else {
+                Ok(Ok(()))
+            }
+        }
+        (Kind::Election, Effect::Elect { role, seats }) => {
+            if Role::parse(role).is_err() {
+                return bad("the role must be member or steward");
+            }
+            if *seats == 0 || *seats as usize >= options.len().max(1) {
+                return bad("seats must be at least 1 and fewer than the candidates");
+            }
+            for handle in options {
+                let member = state.store.member_by_handle(handle).await?;
+                let in_org = match &member {
+                    Some(m) => state.store.role_in(&org.id, &m.id).await?.is_some(),
+                    None => false,
+                };
+                if !in_org {
+                    return Ok(Err(Invalid::new(
+                        "options",
+                        format!("candidate '{handle}' is not a member handle of this organisation"),
+                    )));
+                }
+            }
+            Ok(Ok(()))
+        }
+        (kind, _) => {
+            Ok(Err(Invalid::new("effect", format!("a {} proposal needs its own kind of effect", kind.as_str()))))
+        }
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    input: &ProposalInput,
+) -> Result<Proposal, AppError> {
+    let org = service::org_for(state, caller, slug, Action::Participate).await?;
+    let me = caller.require_member()?;
+    let draft = draft_of(state, &org, input).await?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    let id = tx.create_proposal(&me.member.id, &draft).await?;
+    tx.commit().await?;
+    state.store.proposal(&id).await?.ok_or(AppError::NotFound("proposal"))
+}
+
+/// Loads a proposal the caller may see: drafts only for their author.
+pub async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<(Proposal, Org), AppError> {
+    caller.authorize(state, None, Action::ReadDirectory).await?;
+    let proposal = state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))?;
+    let org = service::org_for(state, caller, &proposal.org_slug, Action::ReadProposals).await?;
+    let is_author = caller.member().is_some_and(|m| m.member.id == proposal.author_id);
+    if proposal.phase == Phase::Draft && !is_author {
+        return Err(AppError::NotFound("proposal"));
+    }
+    Ok((proposal, org))
+}
+
+fn require_author(caller: &Caller, proposal: &Proposal) -> Result<(), AppError> {
+    let me = caller.require_member()?;
+    if me.member.id != proposal.author_id {
+        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden("only the author may do this")));
+    }
+    Ok(())
+}
+
+pub async fn update_draft(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: &ProposalInput,
+) -> Result<Proposal, AppError> {
+    let (proposal, org) = visible(state, caller, id).await?;
+    require_author(caller, &proposal)?;
+    if proposal.phase != Phase::Draft {
+        return Err(AppError::Rule("only drafts can be edited; nobody edits a proposal once it is published".into()));
+    }
+    let draft = draft_of(state, &org, input).await?;
+    let mut tx = state.store.write(&caller.audit_actor()).await?;
+    tx.update_draft(id, &draft).await?;
+    tx.commit().await?;
+    state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
+}
+
+/// Publishes a draft: it enters discussion, and voting opens at its scheduled time.
+pub async fn publish(state: &AppState, caller: &Caller, id: &str) -> Result<Proposal, AppError> {
+    let (proposal, _) = visible(state, caller, id).await?;
+    require_author(caller, &proposal)?;
+    if proposal.voting_opens_at < now_ms() {
+        return Err(AppError::Rule("voting was due to open already; edit the draft's times first".into()));
+    }
+    let mut tx = state.store.write(&caller.audit_actor()).await?;
+    if !tx.advance(id, Phase::Draft, Phase::Discussion, "").await? {
+        return Err(AppError::Rule(format!("this proposal is {}, not a draft", proposal.phase.as_str())));
+    }
+    tx.commit().await?;
+    state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
+}
+
+/// Cancels a proposal before voting opens: its author, or a steward of its organisation.
+pub async fn cancel(state: &AppState, caller: &Caller, id: &str) -> Result<Proposal, AppError> {
+    let (proposal, org) = visible(state, caller, id).await?;
+    let me = caller.require_member()?;
+    let steward = state.store.role_in(&org.id, &me.member.id).await? == Some(Role::Steward);
+    if me.member.id != proposal.author_id && !steward {
+        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden(
+            "only the author or a steward may cancel",
+        )));
+    }
+    let mut tx = state.store.write(&me.member.id).await?;
+    let cancelled = tx.advance(id, Phase::Draft, Phase::Cancelled, "cancelled").await?
+        || tx.advance(id, Phase::Discussion, Phase::Cancelled, "cancelled").await?;
+    if !cancelled {
+        return Err(AppError::Rule(
+            "only drafts and proposals in discussion can be cancelled; voting has opened".into(),
+        ));
+    }
+    tx.commit().await?;
+    state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
+}
+
+/// What a voter keeps: the receipt, and the nonce that lets them recompute it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub proposal_id: String,
+    /// SHA-256 over the proposal, the voter, the exact ballot and the nonce.
+    pub receipt: String,
+    pub nonce: String,
+    /// The ballot as stored (JSON).
+    #[schema(value_type = Object)]
+    pub ballot: serde_json::Value,
+    pub cast_at: i64,
+    /// Whom the voter's own weight would go to if they had not voted (a direct vote overrides it).
+    pub delegation_overridden: Option<String>,
+}
+
+/// Casts or replaces the caller's ballot.
+pub async fn cast(state: &AppState, caller: &Caller, id: &str, ballot: &Ballot) -> Result<Receipt, AppError> {
+    let (proposal, org) = visible(state, caller, id).await?;
+    caller.authorize(state, Some(&org), Action::Participate).await?;
+    let me = caller.require_member()?;
+    let now = now_ms();
+    if proposal.phase != Phase::Voting || now >= proposal.voting_closes_at {
+        return Err(AppError::Rule(format!("voting is not open on this proposal (it is {})", proposal.phase.as_str())));
+    }
+    methods::validate(&proposal.method, proposal.options.len(), ballot)
+        .map_err(|e| AppError::Invalid(Invalid::new("ballot", e.0).into()))?;
+    let weights = state.store.weights(id).await?;
+    if !weights.iter().any(|(m, _, _)| *m == me.member.id) {
+        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden(
+            "you were not a member when voting opened, so you are not eligible on this proposal",
+        )));
+    }
+    let ballot_json = serde_json::to_string(ballot).map_err(AppError::internal)?;
+    let nonce = random_token();
+    let receipt = ballot_receipt(id, &me.member.id, &ballot_json, &nonce);
+    let mut tx = state.store.write(&me.member.id).await?;
+    // Checked again inside the transaction: the close takes the same lock, so no ballot lands
+    // after the count.
+    if tx.phase_of(id).await? != Some(Phase::Voting) {
+        return Err(AppError::Rule("voting has closed".into()));
+    }
+    tx.cast_ballot(id, &me.member.id, &ballot_json, &nonce, &receipt, proposal.secret).await?;
+    tx.commit().await?;
+    my_receipt(state, caller, &proposal).await?.ok_or(AppError::NotFound("ballot"))
+}
+
+pub async fn my_receipt(state: &AppState, caller: &Caller, proposal: &Proposal) -> Result<Option<Receipt>, AppError> {
+    let Some(me) = caller.member() else { return Ok(None) };
+    let Some(row) = state.store.ballot_of(&proposal.id, &me.member.id).await? else { return Ok(None) };
+    let delegations = state.store.live_delegations(&proposal.org_id).await?;
+    let overridden = own_delegate(&delegations, &me.member.id, &proposal.domain);
+    Ok(Some(receipt_of(&proposal.id, &row, overridden)?))
+}
+
+fn receipt_of(proposal_id: &str, row: &BallotRow, overridden: Option<String>) -> Result<Receipt, AppError> {
+    Ok(Receipt {
+        proposal_id: proposal_id.to_owned(),
+        receipt: row.receipt.clone(),
+        nonce: row.nonce.clone(),
+        ballot: serde_json::from_str(&row.ballot).map_err(AppError::internal)?,
+        cast_at: row.cast_at,
+        delegation_overridden: overridden,
+    })
+}
+
+/// The handle `member` delegates to for `domain` (domain delegation first, then global).
+pub fn own_delegate(delegations: &[Delegation], member_id: &str, domain: &str) -> Option<String> {
+    let mine = |d: &&Delegation| d.delegator_id == member_id;
+    delegations
+        .iter()
+        .filter(mine)
+        .find(|d| d.domain == domain)
+        .or_else(|| delegations.iter().filter(mine).find(|d| d.domain.is_empty()))
+        .map(|d| d.delegate_handle.clone())
+}
+
+pub async fn delegate(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    delegate_handle: &str,
+    domain: &str,
+) -> Result<Delegation, AppError> {
+    let org = service::org_for(state, caller, slug, Action::Participate).await?;
+    let me = caller.require_member()?;
+    let domain = if domain.trim().is_empty() { String::new() } else { commune_domain::identity::parse_domain(domain)? };
+    let target = state.store.member_by_handle(&delegate_handle.trim().to_ascii_lowercase()).await?;
+    let Some(target) = target else {
+        return Err(Invalid::new("delegate", "no member has that handle").into());
+    };
+    if target.id == me.member.id {
+        return Err(Invalid::new("delegate", "you cannot delegate to yourself").into());
+    }
+    if state.store.role_in(&org.id, &target.id).await?.is_none() {
+        return Err(Invalid::new(
+            "delegate",
+            format!("@{} is not a member of {}; delegate within the organisation", target.handle, org.name),
+        )
+        .into());
+    }
+    let mut tx = state.store.write(&me.member.id).await?;
+    let id = tx.delegate(&org.id, &me.member.id, &target.id, &domain).await?;
+    tx.commit().await?;
+    let all = state.store.live_delegations(&org.id).await?;
+    all.into_iter().find(|d| d.id == id).ok_or(AppError::NotFound("delegation"))
+}
+
+pub async fn revoke_delegation(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
+    let me = caller.require_member()?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    tx.revoke_delegation(id, &me.member.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An organisation's live delegations and how many each delegate receives.
+pub async fn delegations(state: &AppState, caller: &Caller, slug: &str) -> Result<(Org, Vec<Delegation>), AppError> {
+    let org = service::org_for(state, caller, slug, Action::ReadProposals).await?;
+    Ok((org.clone(), state.store.live_delegations(&org.id).await?))
+}
+
+pub async fn comment(state: &AppState, caller: &Caller, id: &str, body: &str) -> Result<(), AppError> {
+    let (proposal, org) = visible(state, caller, id).await?;
+    caller.authorize(state, Some(&org), Action::Participate).await?;
+    let me = caller.require_member()?;
+    if matches!(proposal.phase, Phase::Draft | Phase::Cancelled) {
+        return Err(AppError::Rule("discussion opens when the proposal is published".into()));
+    }
+    let body = validation::text("body", body, 1, 5_000, true)?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    tx.add_comment(id, &me.member.id, &body).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Results of a tallied proposal, both modes side by side.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Results {
+    /// The mode that decides: `equal` or `merit`.
+    pub primary_mode: String,
+    #[schema(value_type = Object)]
+    pub equal: ModeTally,
+    #[schema(value_type = Object)]
+    pub merit: ModeTally,
+    /// True when the two modes name different winners or disagree on passing.
+    pub modes_differ: bool,
+    pub computed_at: i64,
+    /// Every counted ballot's receipt, so each voter can find theirs.
+    pub receipts: Vec<String>,
+}
+
+pub async fn results(state: &AppState, caller: &Caller, id: &str) -> Result<Option<Results>, AppError> {
+    let (proposal, _) = visible(state, caller, id).await?;
+    let Some(row) = state.store.tally(&proposal.id).await? else { return Ok(None) };
+    let receipts = state.store.ballots(&proposal.id).await?.into_iter().map(|b| b.receipt).collect();
+    Ok(Some(Results {
+        primary_mode: row.primary_mode,
+        equal: serde_json::from_str(&row.equal_result).map_err(AppError::internal)?,
+        merit: serde_json::from_str(&row.merit_result).map_err(AppError::internal)?,
+        modes_differ: row.modes_differ,
+        computed_at: row.computed_at,
+        receipts,
+    }))
+}
+
+/// The ballots of a closed proposal as JSON: voters named unless the ballot was secret.
+pub async fn export_ballots(state: &AppState, caller: &Caller, id: &str) -> Result<serde_json::Value, AppError> {
+    let (proposal, _) = visible(state, caller, id).await?;
+    if !proposal.phase.is_final() || proposal.phase == Phase::Cancelled {
+        return Err(AppError::Rule("ballots are exported once voting has closed".into()));
+    }
+    let weights: HashMap<String, (f64, f64)> =
+        state.store.weights(id).await?.into_iter().map(|(m, e, w)| (m, (e, w))).collect();
+    let ballots: Vec<serde_json::Value> = state
+        .store
+        .ballots(id)
+        .await?
+        .into_iter()
+        .map(|b| {
+            let ballot: serde_json::Value = serde_json::from_str(&b.ballot).unwrap_or(serde_json::Value::Null);
+            let (equal, merit) = weights.get(&b.voter_id).copied().unwrap_or((0.0, 0.0));
+            if proposal.secret {
+                serde_json::json!({ "receipt": b.receipt, "ballot": ballot })
+            } else {
+                serde_json::json!({ "voter": b.voter_handle, "receipt": b.receipt, "ballot": ballot,
+                    "equal_weight": equal, "merit_weight": merit })
+            }
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "proposal": { "id": proposal.id, "title": proposal.title, "method": proposal.method, "options": proposal.options,
+            "quorum": proposal.quorum, "secret": proposal.secret, "domain": proposal.domain },
+        "eligible": weights.len(),
+        "ballots": ballots,
+    }))
+}
+
+/// A ranked proposal's ballots as a PrefLib `.toi` file: options are numbered from 1, and each
+/// order's count is the weight it carried in the deciding mode (delegations included), so
+/// `commune tally` on the file reproduces the result.
+pub async fn export_preflib(state: &AppState, caller: &Caller, id: &str) -> Result<String, AppError> {
+    let (proposal, _) = visible(state, caller, id).await?;
+    if !matches!(proposal.method, VotingMethod::Ranked { .. }) {
+        return Err(AppError::Rule("only ranked proposals export as PrefLib".into()));
+    }
+    let results = results(state, caller, id)
+        .await?
+        .ok_or_else(|| AppError::Rule("ballots are exported once the vote is counted".into()))?;
+    let mode = if results.primary_mode == "merit" { &results.merit } else { &results.equal };
+    let weights: HashMap<String, (f64, f64)> =
+        state.store.weights(id).await?.into_iter().map(|(m, e, w)| (m, (e, w))).collect();
+    let received: HashMap<&str, f64> = mode.received.iter().map(|(m, w)| (m.as_str(), *w)).collect();
+    let mut lines: Vec<(String, f64)> = Vec::new();
+    for b in state.store.ballots(id).await? {
+        let Ok(Ballot::Ranked { ranking }) = serde_json::from_str::<Ballot>(&b.ballot) else { continue };
+        let own = weights.get(&b.voter_id).map_or(0.0, |(e, m)| if results.primary_mode == "merit" { *m } else { *e });
+        let weight = own + received.get(b.voter_id.as_str()).copied().unwrap_or(0.0);
+        let order: Vec<String> = ranking
+            .iter()
+            .map(|tier| {
+                let labels: Vec<String> = tier.iter().map(|o| (o + 1).to_string()).collect();
+                if labels.len() == 1 { labels[0].clone() } else { format!("{{{}}}", labels.join(",")) }
+            })
+            .collect();
+        let order = order.join(",");
+        match lines.iter_mut().find(|(o, _)| *o == order) {
+            Some(line) => line.1 += weight,
+            None => lines.push((order, weight)),
+        }
+    }
+    let mut out = format!(
+        "# FILE NAME: {}.toi\n# TITLE: {}\n# DATA TYPE: toi\n# NUMBER ALTERNATIVES: {}\n",
+        proposal.id,
+        proposal.title.replace('\n', " "),
+        proposal.options.len()
+    );
+    for (i, option) in proposal.options.iter().enumerate() {
+        out.push_str(&format!("# ALTERNATIVE NAME {}: {}\n", i + 1, option.replace('\n', " ")));
+    }
+    out.push_str(&format!(
+        "# NUMBER VOTERS: {}\n# NUMBER UNIQUE ORDERS: {}\n",
+        lines.iter().map(|l| l.1).sum::<f64>(),
+        lines.len()
+    ));
+    for (order, weight) in lines {
+        out.push_str(&format!("{weight}: {order}\n"));
+    }
+    Ok(out)
+}
+
+/// Today's docket for a member: what is voting now, and what opens or closes today (UTC).
+pub async fn docket(state: &AppState, member_id: &str, now: i64) -> Result<Vec<Proposal>, AppError> {
+    let day = 24 * 3600 * 1000;
+    let start = now - now.rem_euclid(day);
+    Ok(state.store.docket(member_id, start, start + day).await?)
+}

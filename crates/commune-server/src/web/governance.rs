@@ -1,0 +1,690 @@
+//! Governance pages: proposals, the ballot for every method, results with both tallies,
+//! discussion and delegation.
+
+use super::{Form, Page, Web, WebError, WebResult, render};
+use crate::error::AppError;
+use crate::governance::{self, ProposalInput, Receipt};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use commune_domain::Invalid;
+use commune_domain::authz::Action;
+use commune_domain::governance::count::ModeTally;
+use commune_domain::governance::methods::{Ballot, RankedRule, Stance, VotingMethod};
+use commune_domain::governance::proposal::{self, Effect, Kind, Phase};
+use commune_domain::org::Role;
+use commune_store::{Delegation, Org, Proposal};
+use std::collections::BTreeMap;
+
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// A number for people: whole numbers without decimals, others to three places.
+pub fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x:.3}").trim_end_matches('0').to_owned()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "proposals.html")]
+struct ProposalsPage {
+    page: Page,
+    org: Org,
+    proposals: Vec<Proposal>,
+}
+
+pub async fn list(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    let org = crate::service::org_for(&state, &web.caller, &slug, Action::ReadProposals).await?;
+    let viewer = web.caller.member().map(|m| m.member.id.clone()).unwrap_or_default();
+    let proposals = state.store.org_proposals(&org.id, &viewer).await?;
+    Ok(render(&ProposalsPage { page: web.page("Proposals", "orgs"), org, proposals }))
+}
+
+/// The new-proposal form's fields, kept as typed so a form with problems comes back filled in.
+#[derive(Debug, Clone, Default)]
+struct ProposalForm {
+    title: String,
+    body: String,
+    kind: String,
+    domain: String,
+    weighting: String,
+    method: String,
+    threshold: String,
+    objection_limit: String,
+    budget: String,
+    options: String,
+    opens: String,
+    closes: String,
+    quorum: String,
+    secret: bool,
+    policy_key: String,
+    policy_value: String,
+    admit: String,
+    amount: String,
+    currency: String,
+    recipient: String,
+    seats: String,
+    role: String,
+}
+
+impl ProposalForm {
+    fn from_fields(f: &Fields) -> ProposalForm {
+        let g = |n: &str| field(f, n).to_owned();
+        ProposalForm {
+            title: g("title"),
+            body: g("body"),
+            kind: g("kind"),
+            domain: g("domain"),
+            weighting: g("weighting"),
+            method: g("method"),
+            threshold: g("threshold"),
+            objection_limit: g("objection_limit"),
+            budget: g("budget"),
+            options: g("options"),
+            opens: g("opens"),
+            closes: g("closes"),
+            quorum: g("quorum"),
+            secret: field(f, "secret") == "1",
+            policy_key: g("policy_key"),
+            policy_value: g("policy_value"),
+            admit: g("admit"),
+            amount: g("amount"),
+            currency: g("currency"),
+            recipient: g("recipient"),
+            seats: g("seats"),
+            role: g("role"),
+        }
+    }
+
+    fn fresh(now_ms: i64) -> ProposalForm {
+        let minute = 60_000;
+        let opens = now_ms - now_ms.rem_euclid(minute) + 10 * minute;
+        ProposalForm {
+            kind: "decision".into(),
+            method: "ranked:schulze".into(),
+            threshold: "0.5".into(),
+            objection_limit: "0.1".into(),
+            budget: "100".into(),
+            opens: local(opens),
+            closes: local(opens + 3 * 24 * 60 * minute),
+            currency: "EUR".into(),
+            seats: "1".into(),
+            ..ProposalForm::default()
+        }
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` (UTC) for a datetime-local field.
+fn local(ms: i64) -> String {
+    super::format_ms(ms, time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"))
+}
+
+fn parse_local(field_name: &'static str, raw: &str) -> Result<i64, Invalid> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let trimmed = raw.trim().get(..16).unwrap_or(raw.trim());
+    time::PrimitiveDateTime::parse(trimmed, format)
+        .map(|t| (t.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| Invalid::new(field_name, "use the form YYYY-MM-DDTHH:MM (UTC)"))
+}
+
+const METHODS: [(&str, &str); 12] = [
+    ("ranked:schulze", "ranked — Schulze"),
+    ("ranked:irv", "ranked — instant runoff"),
+    ("ranked:borda", "ranked — Borda"),
+    ("ranked:copeland", "ranked — Copeland"),
+    ("ranked:ranked-pairs", "ranked — ranked pairs"),
+    ("ranked:minimax", "ranked — minimax"),
+    ("yes_no", "yes / no / abstain"),
+    ("consent", "consent"),
+    ("single_choice", "single choice"),
+    ("approval", "approval"),
+    ("score", "score 0–5"),
+    ("quadratic", "quadratic"),
+];
+
+fn method_of(form: &ProposalForm) -> Result<VotingMethod, Invalid> {
+    let num =
+        |raw: &str, name: &'static str| raw.trim().parse::<f64>().map_err(|_| Invalid::new(name, "must be a number"));
+    let budget = || form.budget.trim().parse::<u32>().map_err(|_| Invalid::new("budget", "must be a whole number"));
+    Ok(match form.method.as_str() {
+        "yes_no" => VotingMethod::YesNo { threshold: num(&form.threshold, "threshold")? },
+        "consent" => VotingMethod::Consent { objection_limit: num(&form.objection_limit, "objection_limit")? },
+        "single_choice" => VotingMethod::SingleChoice,
+        "approval" => VotingMethod::Approval,
+        "score" => VotingMethod::Score,
+        "quadratic" => VotingMethod::Quadratic { credits: budget()? },
+        "points" => VotingMethod::Points { budget: budget()? },
+        other => {
+            let rule = other.strip_prefix("ranked:").unwrap_or("schulze");
+            let rule: RankedRule = serde_json::from_value(serde_json::Value::String(rule.to_owned()))
+                .map_err(|_| Invalid::new("method", "unknown method"))?;
+            VotingMethod::Ranked { rule }
+        }
+    })
+}
+
+async fn input_of(state: &AppState, form: &ProposalForm) -> Result<ProposalInput, AppError> {
+    let mut problems = commune_domain::Violations::default();
+    let method = problems.check(method_of(form));
+    let opens = problems.check(parse_local("voting_opens_at", &form.opens));
+    let closes = problems.check(parse_local("voting_closes_at", &form.closes));
+    let quorum = if form.quorum.trim().is_empty() {
+        None
+    } else {
+        problems.check(
+            form.quorum.trim().parse::<f64>().map_err(|_| Invalid::new("quorum", "must be a number between 0 and 1")),
+        )
+    };
+    let kind = Kind::parse(&form.kind).unwrap_or(Kind::Decision);
+    let effect = match kind {
+        Kind::Policy => Effect::SetPolicy {
+            key: form.policy_key.clone(),
+            value: problems
+                .check(
+                    form.policy_value
+                        .trim()
+                        .parse::<f64>()
+                        .map_err(|_| Invalid::new("policy_value", "must be a number")),
+                )
+                .unwrap_or(0.0),
+        },
+        Kind::Admission => match state.store.member_by_handle(&form.admit.trim().to_ascii_lowercase()).await? {
+            Some(m) => Effect::Admit { member_id: m.id },
+            None => {
+                problems.0.push(Invalid::new("admit", "name the handle of the person to admit"));
+                Effect::None
+            }
+        },
+        Kind::Allocation => Effect::Allocate {
+            amount_minor: form.amount.trim().parse().unwrap_or(0),
+            currency: form.currency.trim().to_owned(),
+            recipient: form.recipient.trim().to_owned(),
+        },
+        Kind::Budget => Effect::Budget {
+            total_minor: form.amount.trim().parse().unwrap_or(0),
+            currency: form.currency.trim().to_owned(),
+        },
+        Kind::Election => Effect::Elect {
+            role: if form.role.is_empty() { "steward".into() } else { form.role.clone() },
+            seats: form.seats.trim().parse().unwrap_or(1),
+        },
+        Kind::Decision | Kind::Endorsement => Effect::None,
+    };
+    problems.clone().into_result()?;
+    let (Some(method), Some(opens), Some(closes)) = (method, opens, closes) else { return Err(problems.into()) };
+    Ok(ProposalInput {
+        title: form.title.clone(),
+        body: form.body.clone(),
+        domain: form.domain.clone(),
+        kind: form.kind.clone(),
+        method,
+        weighting: form.weighting.clone(),
+        quorum,
+        options: form.options.lines().map(str::to_owned).collect(),
+        secret: form.secret,
+        voting_opens_at: opens,
+        voting_closes_at: closes,
+        effect,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "proposal_new.html")]
+struct NewPage {
+    page: Page,
+    org: Org,
+    form: ProposalForm,
+    errors: Vec<String>,
+    kinds: Vec<&'static str>,
+    methods: Vec<(&'static str, &'static str)>,
+    policies: Vec<(&'static str, &'static str)>,
+}
+
+fn new_page(web: &Web, org: Org, form: ProposalForm, errors: Vec<String>) -> NewPage {
+    NewPage {
+        page: web.page("New proposal", "orgs"),
+        org,
+        form,
+        errors,
+        kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
+        methods: METHODS.to_vec(),
+        policies: proposal::POLICY_PARAMETERS.iter().map(|p| (p.key, p.describe)).collect(),
+    }
+}
+
+pub async fn new_form(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    let org = crate::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
+    Ok(render(&new_page(&web, org, ProposalForm::fresh(commune_store::now_ms()), Vec::new())))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    Form(fields): Form<Fields>,
+) -> WebResult {
+    web.check_csrf(field(&fields, "csrf"))?;
+    let org = crate::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
+    let form = ProposalForm::from_fields(&fields);
+    let result = match input_of(&state, &form).await {
+        Ok(input) => governance::create(&state, &web.caller, &slug, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => Ok(Redirect::to(&format!("/p/{}", p.id)).into_response()),
+        Err(e) => {
+            let errors = super::pages::form_problems(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&new_page(&web, org, form, errors))).into_response())
+        }
+    }
+}
+
+/// One row of the results chart.
+pub struct ResultRow {
+    label: String,
+    equal: String,
+    merit: String,
+    equal_pct: i64,
+    merit_pct: i64,
+    winner: bool,
+}
+
+pub struct ResultsView {
+    primary: String,
+    verdict: String,
+    summary: String,
+    differ: bool,
+    rows: Vec<ResultRow>,
+    received: Vec<(String, String)>,
+    receipts: Vec<String>,
+}
+
+fn labels(p: &Proposal) -> Vec<String> {
+    match p.method {
+        VotingMethod::YesNo { .. } => vec!["yes".into(), "no".into(), "abstain".into()],
+        VotingMethod::Consent { .. } => vec!["consent".into(), "object".into()],
+        _ => p.options.clone(),
+    }
+}
+
+async fn results_view(state: &AppState, p: &Proposal, r: governance::Results) -> Result<ResultsView, AppError> {
+    let primary: &ModeTally = if r.primary_mode == "merit" { &r.merit } else { &r.equal };
+    let t = &primary.tally;
+    let verdict = match (&p.method, t.passed) {
+        (_, false) if !t.quorum_met => "No decision: quorum not reached".to_owned(),
+        (VotingMethod::YesNo { .. } | VotingMethod::Consent { .. }, true) => "Passed".to_owned(),
+        (VotingMethod::YesNo { .. } | VotingMethod::Consent { .. }, false) => "Did not pass".to_owned(),
+        (_, _) => {
+            let names: Vec<&str> = t.winners.iter().filter_map(|&w| p.options.get(w).map(String::as_str)).collect();
+            if names.is_empty() { "No winner".to_owned() } else { format!("Winner: {}", names.join(" and ")) }
+        }
+    };
+    let mut summary = format!("Participation {:.0}% (quorum {:.0}%)", t.participation * 100.0, p.quorum * 100.0);
+    if let Some(s) = t.support {
+        summary.push_str(&format!(", support {:.1}%", s * 100.0));
+    }
+    let max_of = |scores: &[f64]| scores.iter().copied().map(f64::abs).fold(0.0, f64::max);
+    let (me, mm) = (max_of(&r.equal.tally.scores), max_of(&r.merit.tally.scores));
+    let pct = |x: f64, max: f64| if max > 0.0 { ((x.abs() / max) * 100.0).round() as i64 } else { 0 };
+    let rows = labels(p)
+        .into_iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let e = r.equal.tally.scores.get(i).copied().unwrap_or(0.0);
+            let m = r.merit.tally.scores.get(i).copied().unwrap_or(0.0);
+            ResultRow {
+                label,
+                equal: number(e),
+                merit: number(m),
+                equal_pct: pct(e, me),
+                merit_pct: pct(m, mm),
+                winner: t.winners.contains(&i),
+            }
+        })
+        .collect();
+    let mut received = Vec::new();
+    for (id, w) in &primary.received {
+        let handle = state.store.member_by_id(id).await?.map_or_else(|| id.clone(), |m| m.handle);
+        received.push((handle, number(*w)));
+    }
+    Ok(ResultsView {
+        primary: r.primary_mode,
+        verdict,
+        summary,
+        differ: r.modes_differ,
+        rows,
+        received,
+        receipts: r.receipts,
+    })
+}
+
+pub struct MyBallot {
+    ballot: String,
+    receipt: String,
+    nonce: String,
+    delegation_overridden: Option<String>,
+}
+
+impl From<Receipt> for MyBallot {
+    fn from(r: Receipt) -> MyBallot {
+        MyBallot {
+            ballot: r.ballot.to_string(),
+            receipt: r.receipt,
+            nonce: r.nonce,
+            delegation_overridden: r.delegation_overridden,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "proposal.html")]
+struct ProposalPage {
+    page: Page,
+    p: Proposal,
+    body_html: String,
+    constitutional: bool,
+    is_author: bool,
+    is_steward: bool,
+    eligible: bool,
+    can_vote: bool,
+    can_discuss: bool,
+    method_kind: &'static str,
+    credits: u32,
+    options: Vec<(usize, String)>,
+    my: Option<MyBallot>,
+    results: Option<ResultsView>,
+    comments: Vec<crate::api::proposals::CommentView>,
+    ballots_cast: usize,
+    eligible_count: usize,
+    errors: Vec<String>,
+}
+
+fn method_kind(m: &VotingMethod) -> (&'static str, u32) {
+    match m {
+        VotingMethod::YesNo { .. } => ("yes_no", 0),
+        VotingMethod::Consent { .. } => ("consent", 0),
+        VotingMethod::SingleChoice => ("single_choice", 0),
+        VotingMethod::Approval => ("approval", 0),
+        VotingMethod::Score => ("score", 0),
+        VotingMethod::Ranked { .. } => ("ranked", 0),
+        VotingMethod::Quadratic { credits } => ("quadratic", *credits),
+        VotingMethod::Points { budget } => ("points", *budget),
+    }
+}
+
+async fn proposal_page(state: &AppState, web: &Web, id: &str, errors: Vec<String>) -> Result<ProposalPage, WebError> {
+    let (p, org) = governance::visible(state, &web.caller, id).await?;
+    let me = web.caller.member();
+    let role = match me {
+        Some(me) => state.store.role_in(&org.id, &me.member.id).await?,
+        None => None,
+    };
+    let weights = state.store.weights(id).await?;
+    let eligible = me.is_some_and(|me| weights.iter().any(|(m, _, _)| *m == me.member.id));
+    let ballots_cast = state.store.ballots(id).await?.len();
+    let (kind, credits) = method_kind(&p.method);
+    let results = match governance::results(state, &web.caller, id).await? {
+        Some(r) => Some(results_view(state, &p, r).await?),
+        None => None,
+    };
+    Ok(ProposalPage {
+        page: web.page(p.title.clone(), "orgs"),
+        body_html: crate::markdown::to_html(&p.body),
+        constitutional: p.effect.is_constitutional(p.kind),
+        is_author: me.is_some_and(|me| me.member.id == p.author_id),
+        is_steward: role == Some(Role::Steward),
+        eligible,
+        can_vote: p.phase == Phase::Voting && eligible && commune_store::now_ms() < p.voting_closes_at,
+        can_discuss: role.is_some() && !matches!(p.phase, Phase::Draft | Phase::Cancelled),
+        method_kind: kind,
+        credits,
+        options: p.options.iter().cloned().enumerate().collect(),
+        my: governance::my_receipt(state, &web.caller, &p).await?.map(MyBallot::from),
+        results,
+        comments: state.store.comments(id).await?.into_iter().map(Into::into).collect(),
+        ballots_cast,
+        eligible_count: weights.len(),
+        errors,
+        p,
+    })
+}
+
+pub async fn show(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    Ok(render(&proposal_page(&state, &web, &id, Vec::new()).await?))
+}
+
+/// Builds a ballot from the form for `method` over `n` options.
+fn ballot_of(method: &VotingMethod, n: usize, f: &Fields) -> Result<Ballot, Invalid> {
+    let bad = |m: &str| Invalid::new("ballot", m);
+    let per_option = |prefix: &str| -> Result<Vec<u32>, Invalid> {
+        (0..n)
+            .map(|i| {
+                let raw = field(f, &format!("{prefix}_{i}")).trim();
+                if raw.is_empty() { Ok(0) } else { raw.parse().map_err(|_| bad("enter whole numbers of 0 or more")) }
+            })
+            .collect()
+    };
+    Ok(match method {
+        VotingMethod::YesNo { .. } => Ballot::YesNo {
+            stance: match field(f, "stance") {
+                "yes" => Stance::Yes,
+                "no" => Stance::No,
+                "abstain" => Stance::Abstain,
+                _ => return Err(bad("choose yes, no or abstain")),
+            },
+        },
+        VotingMethod::Consent { .. } => match field(f, "consent") {
+            "consent" => Ballot::Consent { object: false },
+            "object" => Ballot::Consent { object: true },
+            _ => return Err(bad("consent or object")),
+        },
+        VotingMethod::SingleChoice => {
+            Ballot::Single { option: field(f, "option").parse().map_err(|_| bad("choose an option"))? }
+        }
+        VotingMethod::Approval => Ballot::Approval {
+            options: f
+                .iter()
+                .filter(|(k, _)| k == "approve")
+                .map(|(_, v)| v.parse().map_err(|_| bad("unknown option")))
+                .collect::<Result<_, _>>()?,
+        },
+        VotingMethod::Score => Ballot::Score {
+            scores: (0..n)
+                .map(|i| {
+                    let raw = field(f, &format!("score_{i}")).trim();
+                    if raw.is_empty() {
+                        Ok(None)
+                    } else {
+                        raw.parse().map(Some).map_err(|_| bad("scores go from 0 to 5"))
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+        },
+        VotingMethod::Ranked { .. } => {
+            let mut tiers: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            for i in 0..n {
+                let raw = field(f, &format!("rank_{i}")).trim();
+                if !raw.is_empty() {
+                    let rank: u32 = raw.parse().map_err(|_| bad("ranks are whole numbers"))?;
+                    tiers.entry(rank).or_default().push(i);
+                }
+            }
+            Ballot::Ranked { ranking: tiers.into_values().collect() }
+        }
+        VotingMethod::Quadratic { .. } => Ballot::Quadratic { votes: per_option("votes")? },
+        VotingMethod::Points { .. } => Ballot::Points { points: per_option("points")? },
+    })
+}
+
+/// Re-renders the proposal with the problems of a form, or shows an error page.
+async fn proposal_problem(state: &AppState, web: &Web, id: &str, e: AppError) -> WebResult {
+    let status = e.status();
+    let errors = super::pages::form_problems(e)?;
+    Ok((status, render(&proposal_page(state, web, id, errors).await?)).into_response())
+}
+
+pub async fn vote(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> WebResult {
+    web.check_csrf(field(&fields, "csrf"))?;
+    let (p, _) = governance::visible(&state, &web.caller, &id).await?;
+    let result = match ballot_of(&p.method, p.options.len(), &fields) {
+        Ok(ballot) => governance::cast(&state, &web.caller, &id, &ballot).await.map(|_| ()),
+        Err(invalid) => Err(invalid.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/p/{id}?done=voted#receipt")).into_response()),
+        Err(e) => proposal_problem(&state, &web, &id, e).await,
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    match governance::publish(&state, &web.caller, &id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/p/{id}?done=published")).into_response()),
+        Err(e) => proposal_problem(&state, &web, &id, e).await,
+    }
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    match governance::cancel(&state, &web.caller, &id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/p/{id}?done=cancelled")).into_response()),
+        Err(e) => proposal_problem(&state, &web, &id, e).await,
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(form): Form<CommentForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    match governance::comment(&state, &web.caller, &id, &form.body).await {
+        Ok(()) => Ok(Redirect::to(&format!("/p/{id}#discussion")).into_response()),
+        Err(e) => proposal_problem(&state, &web, &id, e).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "delegations.html")]
+struct DelegationsPage {
+    page: Page,
+    org: Org,
+    mine: Vec<Delegation>,
+    received: Vec<(String, i64)>,
+    max_received: i64,
+    errors: Vec<String>,
+}
+
+async fn delegations_page(
+    state: &AppState,
+    web: &Web,
+    slug: &str,
+    errors: Vec<String>,
+) -> Result<DelegationsPage, WebError> {
+    let (org, all) = governance::delegations(state, &web.caller, slug).await?;
+    let me = web.caller.member().map(|m| m.member.id.clone()).unwrap_or_default();
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for d in &all {
+        *counts.entry(d.delegate_handle.clone()).or_default() += 1;
+    }
+    let mut received: Vec<(String, i64)> = counts.into_iter().collect();
+    received.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let max_received = received.first().map_or(0, |r| r.1);
+    Ok(DelegationsPage {
+        page: web.page("Delegation", "orgs"),
+        org,
+        mine: all.into_iter().filter(|d| d.delegator_id == me).collect(),
+        received,
+        max_received,
+        errors,
+    })
+}
+
+pub async fn delegations(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    Ok(render(&delegations_page(&state, &web, &slug, Vec::new()).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct DelegateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    delegate: String,
+    #[serde(default)]
+    domain: String,
+}
+
+pub async fn delegate(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    Form(form): Form<DelegateForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    match governance::delegate(&state, &web.caller, &slug, &form.delegate, &form.domain).await {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{slug}/delegations?done=delegated")).into_response()),
+        Err(e) => {
+            let status = e.status();
+            let errors = super::pages::form_problems(e)?;
+            Ok((status, render(&delegations_page(&state, &web, &slug, errors).await?)).into_response())
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org: String,
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    governance::revoke_delegation(&state, &web.caller, &id).await?;
+    let org = commune_domain::org::parse_slug(&form.org).unwrap_or_default();
+    Ok(Redirect::to(&format!("/orgs/{org}/delegations?done=revoked")).into_response())
+}
