@@ -4,8 +4,11 @@
 use crate::auth::hash_password;
 use crate::error::AppError;
 use crate::state::AppState;
+use commune_domain::governance::methods::{Ballot, RankedRule, Stance, VotingMethod};
+use commune_domain::governance::proposal::{Effect, Kind, Phase, Weighting};
 use commune_domain::identity::{Handle, Profile};
 use commune_domain::org::{Admission, NewOrg, OrgKind, Role};
+use commune_store::{ProposalDraft, WriteTx};
 
 /// Every demo member's password.
 pub const DEMO_PASSWORD: &str = "commune-demo";
@@ -125,6 +128,8 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         tx.add_member(&root.id, &member.id, Role::Member).await?;
     }
     tx.set_role(&root.id, &members[1].id, Role::Steward).await?;
+    let mut orgs: Vec<(commune_store::Org, Vec<String>)> =
+        vec![(root.clone(), members.iter().map(|m| m.id.clone()).collect())];
     for (k, spec) in ORGS.iter().enumerate() {
         let founder = &members[(k * 7 + 2) % members.len()];
         let new = NewOrg {
@@ -162,7 +167,388 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
                 requested.push(&candidate.id);
             }
         }
+        orgs.push((org, joined));
+    }
+    // A season of governance: delegations and proposals in every phase.
+    let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+    for (i, (domain, delegate)) in
+        [(Some("finance"), 1), (None, 0), (Some("energy"), 4), (None, 1), (None, 7), (Some("design"), 0)]
+            .iter()
+            .enumerate()
+    {
+        let delegator = &ids[10 + i * 3];
+        tx.delegate(&root.id, delegator, &ids[*delegate], domain.unwrap_or("")).await?;
+    }
+    let now = commune_store::now_ms();
+    for spec in demo_proposals(now) {
+        let (org, voters) = &orgs[spec.org];
+        let author = voters[spec.author % voters.len()].clone();
+        governance_demo(&mut tx, &mut rng, org, voters, &author, &spec).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// One demo proposal and the phase it should reach.
+struct DemoProposal {
+    org: usize,
+    author: usize,
+    title: &'static str,
+    body: &'static str,
+    domain: &'static str,
+    kind: Kind,
+    method: VotingMethod,
+    options: &'static [&'static str],
+    effect: Effect,
+    secret: bool,
+    target: Phase,
+    opens_at: i64,
+    closes_at: i64,
+    /// Share of eligible members who vote.
+    turnout: f64,
+}
+
+fn demo_proposals(now: i64) -> Vec<DemoProposal> {
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    let yes_no = VotingMethod::YesNo { threshold: 0.5 };
+    let schulze = VotingMethod::Ranked { rule: RankedRule::Schulze };
+    vec![
+        DemoProposal {
+            org: 0,
+            author: 1,
+            title: "Raise the funnel to 22% of revenue",
+            body: "The pot needs more for the **winter repairs**. This raises the share of business revenue that flows into the common pot from 20% to 22%.",
+            domain: "finance",
+            kind: Kind::Policy,
+            method: yes_no.clone(),
+            options: &[],
+            effect: Effect::SetPolicy { key: "funnel_rate".into(), value: 0.22 },
+            secret: false,
+            target: Phase::Executed,
+            opens_at: now - 12 * DAY,
+            closes_at: now - 10 * DAY,
+            turnout: 0.7,
+        },
+        DemoProposal {
+            org: 0,
+            author: 3,
+            title: "Which co-op do we fund next?",
+            body: "Rank the four businesses. The winner gets the next round from the pot.\n\n- Solar Forge wants a second crew\n- Byte Bakery wants an oven\n- Loop Cycles wants cargo bikes\n- Common Code wants a server",
+            domain: "finance",
+            kind: Kind::Decision,
+            method: schulze.clone(),
+            options: &["Solar Forge Co-op", "Byte Bakery", "Loop Cycles", "Common Code"],
+            effect: Effect::None,
+            secret: false,
+            target: Phase::Voting,
+            opens_at: now - DAY,
+            closes_at: now + 2 * DAY,
+            turnout: 0.45,
+        },
+        DemoProposal {
+            org: 0,
+            author: 5,
+            title: "Adopt a four-day week across the commune",
+            body: "Thirty-two hours, same pay, starting in spring. Discussion first: bring numbers.",
+            domain: "general",
+            kind: Kind::Decision,
+            method: yes_no.clone(),
+            options: &[],
+            effect: Effect::None,
+            secret: false,
+            target: Phase::Discussion,
+            opens_at: now + DAY,
+            closes_at: now + 8 * DAY,
+            turnout: 0.0,
+        },
+        DemoProposal {
+            org: 0,
+            author: 0,
+            title: "Community solar, phase two",
+            body: "Draft: 40 more panels on the school roof. Numbers to follow.",
+            domain: "energy",
+            kind: Kind::Allocation,
+            method: yes_no.clone(),
+            options: &[],
+            effect: Effect::Allocate {
+                amount_minor: 4_800_000,
+                currency: "EUR".into(),
+                recipient: "solar-forge".into(),
+            },
+            secret: false,
+            target: Phase::Draft,
+            opens_at: now + 3 * DAY,
+            closes_at: now + 10 * DAY,
+            turnout: 0.0,
+        },
+        DemoProposal {
+            org: 0,
+            author: 8,
+            title: "Rename the commune to Neon Delta",
+            body: "Consent vote: object if you cannot live with it.",
+            domain: "general",
+            kind: Kind::Decision,
+            method: VotingMethod::Consent { objection_limit: 0.1 },
+            options: &[],
+            effect: Effect::None,
+            secret: true,
+            target: Phase::Failed,
+            opens_at: now - 20 * DAY,
+            closes_at: now - 18 * DAY,
+            turnout: 0.6,
+        },
+        DemoProposal {
+            org: 0,
+            author: 9,
+            title: "Buy a second delivery van",
+            body: "Withdrawn: Loop Cycles' cargo bikes do the job.",
+            domain: "logistics",
+            kind: Kind::Decision,
+            method: yes_no.clone(),
+            options: &[],
+            effect: Effect::None,
+            secret: false,
+            target: Phase::Cancelled,
+            opens_at: now + 2 * DAY,
+            closes_at: now + 5 * DAY,
+            turnout: 0.0,
+        },
+        DemoProposal {
+            org: 2,
+            author: 1,
+            title: "New sourdough flavours for winter",
+            body: "Approve every flavour you would buy.",
+            domain: "food",
+            kind: Kind::Decision,
+            method: VotingMethod::Approval,
+            options: &["Rye and caraway", "Walnut", "Black garlic", "Pumpkin seed"],
+            effect: Effect::None,
+            secret: false,
+            target: Phase::Voting,
+            opens_at: now - 2 * DAY,
+            closes_at: now + 3 * HOUR,
+            turnout: 0.6,
+        },
+        DemoProposal {
+            org: 3,
+            author: 1,
+            title: "Where should the cargo bikes go first?",
+            body: "Quadratic vote: 25 credits each; 5 votes on one option cost all 25.",
+            domain: "logistics",
+            kind: Kind::Decision,
+            method: VotingMethod::Quadratic { credits: 25 },
+            options: &["Old Town", "Harbour", "Riverside", "Hillcrest"],
+            effect: Effect::None,
+            secret: false,
+            target: Phase::Voting,
+            opens_at: now - HOUR,
+            closes_at: now + 4 * DAY,
+            turnout: 0.5,
+        },
+        DemoProposal {
+            org: 1,
+            author: 1,
+            title: "Score the panel suppliers",
+            body: "0 is never again, 5 is perfect.",
+            domain: "energy",
+            kind: Kind::Decision,
+            method: VotingMethod::Score,
+            options: &["SunCoop", "Photon & Sons", "Helio Works"],
+            effect: Effect::None,
+            secret: false,
+            target: Phase::Executed,
+            opens_at: now - 30 * DAY,
+            closes_at: now - 27 * DAY,
+            turnout: 0.8,
+        },
+        DemoProposal {
+            org: 4,
+            author: 0,
+            title: "Split the hosting budget",
+            body: "Allocate 100 points across what we run.",
+            domain: "engineering",
+            kind: Kind::Budget,
+            method: VotingMethod::Points { budget: 100 },
+            options: &["Backups", "Monitoring", "A second server"],
+            effect: Effect::Budget { total_minor: 120_000, currency: "EUR".into() },
+            secret: false,
+            target: Phase::Executed,
+            opens_at: now - 9 * DAY,
+            closes_at: now - 7 * DAY,
+            turnout: 0.7,
+        },
+        DemoProposal {
+            org: 5,
+            author: 0,
+            title: "Endorse the river clean-up campaign",
+            body: "The chapter backs the campaign publicly.",
+            domain: "ecology",
+            kind: Kind::Endorsement,
+            method: VotingMethod::SingleChoice,
+            options: &["Endorse", "Stay neutral"],
+            effect: Effect::None,
+            secret: false,
+            target: Phase::Voting,
+            opens_at: now - 3 * HOUR,
+            closes_at: now + 20 * HOUR,
+            turnout: 0.5,
+        },
+    ]
+}
+
+/// A random ballot of the kind `method` takes.
+fn demo_ballot(rng: &mut Seeded, method: &VotingMethod, options: usize) -> Ballot {
+    let mut order: Vec<usize> = (0..options).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.next(i + 1));
+    }
+    match method {
+        VotingMethod::YesNo { .. } => {
+            Ballot::YesNo { stance: [Stance::Yes, Stance::Yes, Stance::No, Stance::Abstain][rng.next(4)] }
+        }
+        VotingMethod::Consent { .. } => Ballot::Consent { object: rng.next(4) == 0 },
+        VotingMethod::SingleChoice => Ballot::Single { option: rng.next(options.max(1)).min(rng.next(options.max(1))) },
+        VotingMethod::Approval => Ballot::Approval { options: order[..1 + rng.next(options.max(1))].to_vec() },
+        VotingMethod::Score => Ballot::Score { scores: (0..options).map(|_| Some(rng.next(6) as u8)).collect() },
+        VotingMethod::Ranked { .. } => Ballot::Ranked {
+            ranking: order[..2 + rng.next(options.saturating_sub(1).max(1))].iter().map(|&o| vec![o]).collect(),
+        },
+        VotingMethod::Quadratic { credits } => {
+            let mut votes = vec![0u32; options];
+            let mut left = *credits;
+            for &o in &order {
+                let v = (rng.next(4) as u32).min((left as f64).sqrt() as u32);
+                votes[o] = v;
+                left -= v * v;
+            }
+            Ballot::Quadratic { votes }
+        }
+        VotingMethod::Points { budget } => {
+            let mut points = vec![0u32; options];
+            let mut left = *budget;
+            for &o in &order[..options.saturating_sub(1)] {
+                let p = rng.next(left as usize + 1) as u32;
+                points[o] = p;
+                left -= p;
+            }
+            if let Some(&last) = order.last() {
+                points[last] = left;
+            }
+            Ballot::Points { points }
+        }
+    }
+}
+
+/// Creates one demo proposal and walks it to its target phase with ballots and a tally.
+async fn governance_demo(
+    tx: &mut WriteTx,
+    rng: &mut Seeded,
+    org: &commune_store::Org,
+    voters: &[String],
+    author: &str,
+    spec: &DemoProposal,
+) -> Result<(), AppError> {
+    let draft = ProposalDraft {
+        org_id: org.id.clone(),
+        title: spec.title.into(),
+        body: spec.body.into(),
+        domain: spec.domain.into(),
+        kind: spec.kind,
+        method: spec.method.clone(),
+        weighting: Weighting::Equal,
+        quorum: 0.2,
+        effect: spec.effect.clone(),
+        options: spec.options.iter().map(|o| (*o).to_owned()).collect(),
+        secret: spec.secret,
+        voting_opens_at: spec.opens_at,
+        voting_closes_at: spec.closes_at,
+    };
+    let id = tx.create_proposal(author, &draft).await?;
+    if spec.target == Phase::Draft {
+        return Ok(());
+    }
+    tx.advance(&id, Phase::Draft, Phase::Discussion, "").await?;
+    if spec.target == Phase::Cancelled {
+        tx.advance(&id, Phase::Discussion, Phase::Cancelled, "withdrawn by the author").await?;
+        return Ok(());
+    }
+    if spec.target == Phase::Discussion {
+        return Ok(());
+    }
+    tx.advance(&id, Phase::Discussion, Phase::Voting, "").await?;
+    let weights: Vec<(String, f64, f64)> = voters.iter().map(|v| (v.clone(), 1.0, 1.0)).collect();
+    tx.snapshot_weights(&id, &weights).await?;
+    let mut ballots = Vec::new();
+    for voter in voters {
+        if (rng.next(1000) as f64) >= spec.turnout * 1000.0 {
+            continue;
+        }
+        let ballot =
+            serde_json::to_string(&demo_ballot(rng, &spec.method, spec.options.len())).map_err(AppError::internal)?;
+        let nonce = crate::auth::random_token();
+        let receipt = commune_domain::governance::count::ballot_receipt(&id, voter, &ballot, &nonce);
+        tx.cast_ballot(&id, voter, &ballot, &nonce, &receipt, spec.secret).await?;
+        ballots.push((voter.clone(), ballot));
+    }
+    if spec.target == Phase::Voting {
+        return Ok(());
+    }
+    tx.advance(&id, Phase::Voting, Phase::Closed, "").await?;
+    let proposal = commune_store::Proposal {
+        id: id.clone(),
+        org_id: org.id.clone(),
+        org_slug: org.slug.clone(),
+        org_name: org.name.clone(),
+        author_id: author.to_owned(),
+        author_handle: String::new(),
+        title: draft.title.clone(),
+        body: draft.body.clone(),
+        domain: draft.domain.clone(),
+        kind: draft.kind,
+        method: draft.method.clone(),
+        weighting: draft.weighting,
+        quorum: draft.quorum,
+        effect: draft.effect.clone(),
+        options: draft.options.clone(),
+        secret: draft.secret,
+        phase: Phase::Closed,
+        created_at: tx.at_ms(),
+        published_at: None,
+        voting_opens_at: draft.voting_opens_at,
+        voting_closes_at: draft.voting_closes_at,
+        closed_at: None,
+        finished_at: None,
+        outcome: String::new(),
+    };
+    let edges = crate::scheduler::edges_of(&tx.live_delegations(&org.id).await?);
+    let parts = crate::scheduler::count(&proposal, &weights, &ballots, &edges)?;
+    let passed = parts.passed;
+    tx.save_tally(&commune_store::TallyRow {
+        proposal_id: id.clone(),
+        primary_mode: parts.primary,
+        equal_result: parts.equal,
+        merit_result: parts.merit,
+        modes_differ: parts.differ,
+        delegations: parts.delegations,
+        computed_at: tx.at_ms(),
+    })
+    .await?;
+    if !passed {
+        tx.advance(&id, Phase::Closed, Phase::Failed, "did not pass").await?;
+        return Ok(());
+    }
+    let note = match &spec.effect {
+        Effect::SetPolicy { key, value } => {
+            tx.set_policy(&org.id, key, *value, &id).await?;
+            format!("{key} is now {value}")
+        }
+        Effect::Budget { .. } | Effect::Allocate { .. } => {
+            tx.request_execution(&id, &spec.effect).await?;
+            "handed to the treasury".to_owned()
+        }
+        _ => "passed".to_owned(),
+    };
+    tx.advance(&id, Phase::Closed, Phase::Executed, &note).await?;
     Ok(())
 }

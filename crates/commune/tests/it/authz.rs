@@ -33,6 +33,7 @@ struct World {
     auth: Vec<(Role, Auth)>,
     steward: Auth,
     applicant_seq: std::cell::Cell<u32>,
+    voting: String,
 }
 
 impl World {
@@ -45,7 +46,9 @@ impl World {
         app.org(&steward, "acme").await;
         app.org(&outsider, "elsewhere").await;
         app.admit(&steward, &member, "acme").await;
-        let token_read = app.token(&steward, "acme", &["members:read"]).await;
+        let helper = app.member("helper").await;
+        app.admit(&steward, &helper, "acme").await;
+        let token_read = app.token(&steward, "acme", &["members:read", "proposals:read"]).await;
         let token_write = app.token(&steward, "acme", &["members:write"]).await;
         let token_other = app.token(&outsider, "elsewhere", &["members:read", "members:write"]).await;
         let auth = vec![
@@ -58,7 +61,15 @@ impl World {
             (Role::TokenWrite, token_write),
             (Role::TokenOtherOrg, token_other),
         ];
-        World { app, auth, steward, applicant_seq: std::cell::Cell::new(0) }
+        // A proposal in its voting phase, for the governance endpoints.
+        let now = commune_store::now_ms();
+        let body = json!({ "title": "Open late on Fridays", "kind": "decision", "method": { "method": "yes_no", "threshold": 0.5 },
+            "voting_opens_at": now + 1_000, "voting_closes_at": now + 3_600_000 });
+        let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/proposals", &steward, Some(body)).await;
+        let voting = p["id"].as_str().expect("proposal id").to_owned();
+        app.call(Method::POST, &format!("/api/v1/proposals/{voting}/publish"), &steward, None).await;
+        commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open voting");
+        World { app, auth, steward, applicant_seq: std::cell::Cell::new(0), voting }
     }
 
     fn auth(&self, role: Role) -> &Auth {
@@ -100,6 +111,22 @@ fn org_read_refusal(role: Role) -> &'static str {
         Role::TokenOtherOrg => "wrong_org",
         Role::TokenRead | Role::TokenWrite => "missing_scope",
         _ => "forbidden",
+    }
+}
+
+fn proposal_read_refusal(role: Role) -> &'static str {
+    match role {
+        Role::Anonymous => "unauthenticated",
+        Role::TokenOtherOrg => "wrong_org",
+        Role::TokenWrite => "missing_scope",
+        _ => "forbidden",
+    }
+}
+
+fn participate_refusal(role: Role) -> &'static str {
+    match role {
+        Role::TokenRead => "members_only",
+        r => proposal_read_refusal(r),
     }
 }
 
@@ -243,6 +270,7 @@ async fn every_role_against_every_endpoint() {
     for case in cases() {
         for role in ROLES {
             let mut path = case.path.to_owned();
+            path = path.replace("{voting}", &world.voting);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

@@ -1,6 +1,9 @@
 //! A real headless Chromium, driven over WebDriver, through the whole foundation: first-run
 //! set-up → a second person signs up → founds an organisation → a third person asks to join →
-//! the steward admits them → a token is created in the browser and used against the API.
+//! the steward admits them → a token is created in the browser and used against the API → the
+//! steward drafts and publishes a ranked proposal → ranks by keyboard and votes → the third
+//! person delegates to the steward → the results show the winner. The test moves the
+//! scheduler's clock instead of waiting for voting to open and close.
 //!
 //! Runs when `COMMUNE_WEBDRIVER_URL` points at a chromedriver (`.ci/run` starts one); otherwise
 //! it says so and returns. On failure it saves a screenshot and the page source under
@@ -77,7 +80,7 @@ impl Session {
     }
 }
 
-async fn walk_through(s: &Session) -> Result {
+async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     // 1. First run: the empty instance sends us to set-up.
     s.open("/").await?;
     s.see("Found your commune").await?;
@@ -137,6 +140,48 @@ async fn walk_through(s: &Session) -> Result {
     if status != 200 || !body.contains("\"third\"") {
         return Err(format!("the token did not work: {status} {body}").into());
     }
+
+    // 6. The steward drafts a ranked proposal and publishes it.
+    s.open("/orgs/glow-garage/proposals/new").await?;
+    s.fill("title", "Which neon for the sign?").await?;
+    s.fill("body", "Pick the colour of the **new sign**.").await?;
+    s.fill("options", "Blue neon\nPink neon\nGreen neon").await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("This is your draft").await?;
+    s.click("form[action$='/publish'] button").await?;
+    s.see("discussion is open").await?;
+    let proposal_url = s.c.current_url().await?;
+
+    // 7. Voting opens (the test moves the scheduler's clock past the default opening time).
+    commune_server::scheduler::tick(state, commune_store::now_ms() + 15 * 60_000).await?;
+    s.c.goto(proposal_url.as_str()).await?;
+    s.see("Your ballot").await?;
+    // Rank by keyboard: focus "move Pink neon up" and press Enter.
+    let up = s.c.find(Locator::Css("button[aria-label='Move Pink neon up']")).await?;
+    up.send_keys(&fantoccini::key::Key::Enter.to_string()).await?;
+    s.click("#ballot-form button[type=submit]").await?;
+    s.see("Your receipt").await?;
+    s.log_out().await?;
+
+    // 8. The third person delegates to the steward.
+    s.open("/login").await?;
+    s.fill("handle", "third").await?;
+    s.fill("password", PASSWORD).await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("Daily docket").await?;
+    s.see("Which neon for the sign?").await?;
+    s.open("/orgs/glow-garage/delegations").await?;
+    s.fill("delegate", "second").await?;
+    s.click("form[action='/orgs/glow-garage/delegations'] button").await?;
+    s.see("Delegated").await?;
+
+    // 9. Voting closes; the results show the winner and the delegated weight.
+    let later = commune_store::now_ms() + 4 * 24 * 3_600_000;
+    commune_server::scheduler::tick(state, later).await?;
+    commune_server::scheduler::tick(state, later).await?;
+    s.c.goto(proposal_url.as_str()).await?;
+    s.see("Winner: Pink neon").await?;
+    s.see("@second +1").await?;
     Ok(())
 }
 
@@ -183,7 +228,7 @@ async fn a_newcomer_sets_up_joins_admits_and_uses_a_token() {
     let profile = TempDir::new();
     let c = browser(&webdriver, &profile).await.expect("start a WebDriver session");
     let session = Session { c, base };
-    let outcome = walk_through(&session).await;
+    let outcome = walk_through(&session, &app.state).await;
     if outcome.is_err() {
         save_artifacts(&session.c).await;
     }
