@@ -123,6 +123,14 @@ fn proposal_read_refusal(role: Role) -> &'static str {
     }
 }
 
+/// Member-only actions inside an organisation: tokens are refused before their organisation is.
+fn token_or_member_refusal(role: Role) -> &'static str {
+    match role {
+        Role::TokenRead | Role::TokenWrite | Role::TokenOtherOrg => "members_only",
+        r => member_action_refusal(r),
+    }
+}
+
 fn participate_refusal(role: Role) -> &'static str {
     match role {
         Role::TokenRead => "members_only",
@@ -251,6 +259,78 @@ fn cases() -> Vec<Case> {
             path: "/api/v1/admin/verify",
             body: None,
             allowed: &[(InstanceSteward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/proposals",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/proposals",
+            body: Some(
+                json!({ "title": "A proposal by {role}", "kind": "decision", "method": { "method": "approval" }, "options": ["a", "b"], "voting_opens_at": 4_000_000_000_000_i64, "voting_closes_at": 4_000_086_400_000_i64 }),
+            ),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/proposals/{voting}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/proposals/{voting}/ballot",
+            body: Some(json!({ "kind": "yes_no", "stance": "yes" })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: participate_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/proposals/{voting}/comments",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/proposals/{voting}/comments",
+            body: Some(json!({ "body": "I agree" })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: participate_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/proposals/{voting}/cancel",
+            body: None,
+            allowed: &[(Member, 403), (Steward, 409)],
+            refused_code: participate_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/delegations",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/delegations",
+            body: Some(json!({ "delegate": "helper" })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/docket",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
             refused_code: member_action_refusal,
         },
         Case {
