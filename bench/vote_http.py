@@ -64,7 +64,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, COMMUNE_LOG="warn")
         server = subprocess.Popen([args.commune, "serve", "--listen", f"127.0.0.1:{args.port}",
-                                   "--database-url", f"sqlite://{tmp}/bench.db"], env=env,
+                                   "--database-url", f"sqlite://{tmp}/bench.db", "--client-rate-per-minute", "100000"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(100):

@@ -125,17 +125,12 @@ impl Caller {
             return Ok(Caller::Anonymous { expired: false });
         };
         let session_hash = secret_hash(secret);
-        let Some(session) = state.store.session(&session_hash).await? else {
+        let Some((session, member)) = state.store.session_member(&session_hash).await? else {
             return Ok(Caller::Anonymous { expired: true });
         };
         if session.expires_at <= commune_store::now_ms() {
             return Ok(Caller::Anonymous { expired: true });
         }
-        let member = state
-            .store
-            .member_by_id(&session.member_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("session of a missing member")))?;
         Ok(Caller::Member(SignedIn { member, session_hash, csrf: session.csrf_token }))
     }
 

@@ -291,19 +291,26 @@ pub struct Receipt {
     pub delegation_overridden: Option<String>,
 }
 
-/// Casts or replaces the caller's ballot.
+/// Casts or replaces the caller's ballot. The hot path of a vote: a handful of reads, then the
+/// ballot joins the next group commit (see [`crate::ballots`]).
 pub async fn cast(state: &AppState, caller: &Caller, id: &str, ballot: &Ballot) -> Result<Receipt, AppError> {
-    let (proposal, org) = visible(state, caller, id).await?;
-    caller.authorize(state, Some(&org), Action::Participate).await?;
     let me = caller.require_member()?;
-    let now = now_ms();
-    if proposal.phase != Phase::Voting || now >= proposal.voting_closes_at {
+    let proposal = state.proposal_cache.get(&state.store, id).await?.ok_or(AppError::NotFound("proposal"))?;
+    if proposal.phase == Phase::Draft && proposal.author_id != me.member.id {
+        return Err(AppError::NotFound("proposal"));
+    }
+    let voter = state.store.voter_context(&proposal, &me.member.id).await?;
+    if !voter.member {
+        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden(
+            "only members of this organisation take part in its decisions",
+        )));
+    }
+    if proposal.phase != Phase::Voting || now_ms() >= proposal.voting_closes_at {
         return Err(AppError::Rule(format!("voting is not open on this proposal (it is {})", proposal.phase.as_str())));
     }
     methods::validate(&proposal.method, proposal.options.len(), ballot)
         .map_err(|e| AppError::Invalid(Invalid::new("ballot", e.0).into()))?;
-    let weights = state.store.weights(id).await?;
-    if !weights.iter().any(|(m, _, _)| *m == me.member.id) {
+    if !voter.eligible {
         return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden(
             "you were not a member when voting opened, so you are not eligible on this proposal",
         )));
@@ -311,22 +318,31 @@ pub async fn cast(state: &AppState, caller: &Caller, id: &str, ballot: &Ballot) 
     let ballot_json = serde_json::to_string(ballot).map_err(AppError::internal)?;
     let nonce = random_token();
     let receipt = ballot_receipt(id, &me.member.id, &ballot_json, &nonce);
-    let mut tx = state.store.write(&me.member.id).await?;
-    // Checked again inside the transaction: the close takes the same lock, so no ballot lands
-    // after the count.
-    if tx.phase_of(id).await? != Some(Phase::Voting) {
-        return Err(AppError::Rule("voting has closed".into()));
-    }
-    tx.cast_ballot(id, &me.member.id, &ballot_json, &nonce, &receipt, proposal.secret).await?;
-    tx.commit().await?;
-    my_receipt(state, caller, &proposal).await?.ok_or(AppError::NotFound("ballot"))
+    let cast_at = state
+        .ballots()
+        .cast(crate::ballots::Cast {
+            proposal_id: id.to_owned(),
+            voter_id: me.member.id.clone(),
+            ballot: ballot_json,
+            nonce: nonce.clone(),
+            receipt: receipt.clone(),
+            secret: proposal.secret,
+        })
+        .await?;
+    Ok(Receipt {
+        proposal_id: id.to_owned(),
+        receipt,
+        nonce,
+        ballot: serde_json::to_value(ballot).map_err(AppError::internal)?,
+        cast_at,
+        delegation_overridden: voter.delegate,
+    })
 }
 
 pub async fn my_receipt(state: &AppState, caller: &Caller, proposal: &Proposal) -> Result<Option<Receipt>, AppError> {
     let Some(me) = caller.member() else { return Ok(None) };
     let Some(row) = state.store.ballot_of(&proposal.id, &me.member.id).await? else { return Ok(None) };
-    let delegations = state.store.live_delegations(&proposal.org_id).await?;
-    let overridden = own_delegate(&delegations, &me.member.id, &proposal.domain);
+    let overridden = state.store.delegate_of(&proposal.org_id, &me.member.id, &proposal.domain).await?;
     Ok(Some(receipt_of(&proposal.id, &row, overridden)?))
 }
 
@@ -339,17 +355,6 @@ fn receipt_of(proposal_id: &str, row: &BallotRow, overridden: Option<String>) ->
         cast_at: row.cast_at,
         delegation_overridden: overridden,
     })
-}
-
-/// The handle `member` delegates to for `domain` (domain delegation first, then global).
-pub fn own_delegate(delegations: &[Delegation], member_id: &str, domain: &str) -> Option<String> {
-    let mine = |d: &&Delegation| d.delegator_id == member_id;
-    delegations
-        .iter()
-        .filter(mine)
-        .find(|d| d.domain == domain)
-        .or_else(|| delegations.iter().filter(mine).find(|d| d.domain.is_empty()))
-        .map(|d| d.delegate_handle.clone())
 }
 
 pub async fn delegate(

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod ballots;
 pub mod demo;
 pub mod error;
 pub mod governance;

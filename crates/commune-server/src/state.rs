@@ -1,5 +1,6 @@
 //! Application state, built once at start-up and shared by every handler.
 
+use crate::ballots::Batcher;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiter;
 use crate::scheduler::{EqualWeights, Outbox, Treasury, WeightSource};
@@ -45,6 +46,10 @@ pub struct Inner {
     pub metrics: Metrics,
     pub login_limiter: Limiter,
     pub client_limiter: Limiter,
+    ballots: std::sync::OnceLock<Batcher>,
+    /// Proposals read on the voting path, kept for a second: every check made with them is
+    /// repeated authoritatively inside the ballot writer's transaction.
+    pub proposal_cache: crate::ballots::ProposalCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,6 +71,13 @@ impl AppState {
             metrics: Metrics::default(),
             login_limiter,
             client_limiter,
+            ballots: std::sync::OnceLock::new(),
+            proposal_cache: crate::ballots::ProposalCache::default(),
         }))
+    }
+
+    /// The ballot writer, started on first use (on the runtime that serves requests).
+    pub fn ballots(&self) -> &Batcher {
+        self.0.ballots.get_or_init(|| Batcher::start(self.0.store.clone()))
     }
 }

@@ -55,6 +55,25 @@ pub struct ProposalDraft {
     pub voting_closes_at: i64,
 }
 
+/// One ballot of a group commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BallotCast {
+    pub proposal_id: String,
+    pub voter_id: String,
+    pub ballot: String,
+    pub nonce: String,
+    pub receipt: String,
+    pub secret: bool,
+}
+
+/// A voter's standing on one proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoterContext {
+    pub member: bool,
+    pub eligible: bool,
+    pub delegate: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BallotRow {
     pub voter_id: String,
@@ -282,6 +301,47 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Everything a ballot needs to know about its voter, in one query: their role in the
+    /// organisation now, whether they were eligible when voting opened, and their delegate for the
+    /// proposal's domain (whose vote their own overrides).
+    pub async fn voter_context(&self, proposal: &Proposal, member_id: &str) -> Result<VoterContext> {
+        let row = sqlx::query(
+            "SELECT (SELECT role FROM memberships WHERE org_id = $1 AND member_id = $2) AS role,
+                    (SELECT CAST(COUNT(*) AS BIGINT) FROM weight_snapshots WHERE proposal_id = $3 AND member_id = $2) AS eligible,
+                    (SELECT m.handle FROM delegations d JOIN members m ON m.id = d.delegate_id
+                      WHERE d.org_id = $1 AND d.delegator_id = $2 AND d.revoked_at IS NULL AND (d.domain = $4 OR d.domain = '')
+                      ORDER BY d.domain DESC LIMIT 1) AS delegate",
+        )
+        .bind(&proposal.org_id)
+        .bind(member_id)
+        .bind(&proposal.id)
+        .bind(&proposal.domain)
+        .fetch_one(&self.pool)
+        .await?;
+        let role: Option<String> = row.try_get("role")?;
+        Ok(VoterContext {
+            member: role.is_some(),
+            eligible: row.try_get::<i64, _>("eligible")? > 0,
+            delegate: row.try_get("delegate")?,
+        })
+    }
+
+    /// Whom `member_id` delegates to in `org_id` for `domain` (a domain delegation wins over a
+    /// global one): the delegate's handle.
+    pub async fn delegate_of(&self, org_id: &str, member_id: &str, domain: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT m.handle FROM delegations d JOIN members m ON m.id = d.delegate_id
+             WHERE d.org_id = $1 AND d.delegator_id = $2 AND d.revoked_at IS NULL AND (d.domain = $3 OR d.domain = '')
+             ORDER BY d.domain DESC LIMIT 1",
+        )
+        .bind(org_id)
+        .bind(member_id)
+        .bind(domain)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
     /// A policy parameter of an organisation, if set.
@@ -521,13 +581,10 @@ impl WriteTx {
         secret: bool,
     ) -> Result<()> {
         let at = self.at_ms();
-        sqlx::query("DELETE FROM ballots WHERE proposal_id = $1 AND voter_id = $2")
-            .bind(proposal_id)
-            .bind(voter_id)
-            .execute(&mut *self.tx)
-            .await?;
         sqlx::query(
-            "INSERT INTO ballots (proposal_id, voter_id, ballot, nonce, receipt, cast_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO ballots (proposal_id, voter_id, ballot, nonce, receipt, cast_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (proposal_id, voter_id) DO UPDATE SET ballot = excluded.ballot, nonce = excluded.nonce,
+                receipt = excluded.receipt, cast_at = excluded.cast_at",
         )
         .bind(proposal_id)
         .bind(voter_id)
@@ -543,6 +600,57 @@ impl WriteTx {
             json!({ "proposal_id": proposal_id, "ballot": ballot, "receipt": receipt })
         };
         self.audit("ballot.cast", proposal_id, change).await
+    }
+
+    /// Casts or replaces many ballots with multi-row statements, auditing each (receipts only
+    /// for secret proposals): the group commit's write.
+    pub async fn cast_ballots(&mut self, casts: &[BallotCast]) -> Result<()> {
+        let at = self.at_ms();
+        // Within one statement a voter may appear once: a later ballot in the batch wins.
+        let mut latest: Vec<&BallotCast> = Vec::with_capacity(casts.len());
+        for c in casts {
+            match latest.iter_mut().find(|l| l.proposal_id == c.proposal_id && l.voter_id == c.voter_id) {
+                Some(slot) => *slot = c,
+                None => latest.push(c),
+            }
+        }
+        for chunk in latest.chunks(500) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO ballots (proposal_id, voter_id, ballot, nonce, receipt, cast_at) VALUES {}
+                 ON CONFLICT (proposal_id, voter_id) DO UPDATE SET ballot = excluded.ballot, nonce = excluded.nonce,
+                    receipt = excluded.receipt, cast_at = excluded.cast_at",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for c in chunk {
+                query = query
+                    .bind(c.proposal_id.clone())
+                    .bind(c.voter_id.clone())
+                    .bind(c.ballot.clone())
+                    .bind(c.nonce.clone())
+                    .bind(c.receipt.clone())
+                    .bind(at);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        let entries: Vec<(String, &str, String, serde_json::Value)> = casts
+            .iter()
+            .map(|c| {
+                let change = if c.secret {
+                    json!({ "proposal_id": c.proposal_id, "receipt": c.receipt })
+                } else {
+                    json!({ "proposal_id": c.proposal_id, "ballot": c.ballot, "receipt": c.receipt })
+                };
+                (c.voter_id.clone(), "ballot.cast", c.proposal_id.clone(), change)
+            })
+            .collect();
+        self.audit_many(&entries).await
     }
 
     /// Delegates `delegator`'s vote in `org_id` (for `domain`, or globally when empty),

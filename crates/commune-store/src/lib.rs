@@ -21,7 +21,9 @@ mod write;
 
 pub use audit::{AuditStats, ChainReport};
 pub use connect::{Backend, Store, redact};
-pub use governance::{BallotRow, Comment, Delegation, Proposal, ProposalDraft, TallyRow, weight_text};
+pub use governance::{
+    BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, TallyRow, VoterContext, weight_text,
+};
 pub use members::{Counted, Credentials, Member};
 pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};

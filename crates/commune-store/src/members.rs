@@ -26,7 +26,7 @@ pub struct Credentials {
 
 const MEMBER_COLUMNS: &str = "id, handle, display_name, bio, place, created_at";
 
-fn member_from(row: &AnyRow) -> Result<Member> {
+pub(crate) fn member_from(row: &AnyRow) -> Result<Member> {
     Ok(Member {
         id: row.try_get("id")?,
         handle: row.try_get("handle")?,

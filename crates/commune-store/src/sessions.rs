@@ -22,6 +22,24 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A session and its member in one query: the cost of every authenticated request. The
+    /// member's `domains` are left empty; pages that show them read them with `member_by_id`.
+    pub async fn session_member(&self, token_hash: &str) -> Result<Option<(Session, crate::Member)>> {
+        let row = sqlx::query(
+            "SELECT s.member_id, s.csrf_token, s.expires_at, m.id, m.handle, m.display_name, m.bio, m.place, m.created_at
+             FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let session = Session { member_id: row.try_get(0)?, csrf_token: row.try_get(1)?, expires_at: row.try_get(2)? };
+        let member = crate::members::member_from(&row)?;
+        Ok(Some((session, member)))
+    }
+}
+
 impl WriteTx {
     pub async fn create_session(
         &mut self,

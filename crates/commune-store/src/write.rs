@@ -85,6 +85,65 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Appends many audit entries with multi-row inserts: `(actor, action, subject, change)`.
+    pub async fn audit_many(&mut self, items: &[(String, &str, String, serde_json::Value)]) -> Result<()> {
+        let mut entries: Vec<Entry> = Vec::with_capacity(items.len());
+        for (actor, action, subject, change) in items {
+            let payload = change.to_string();
+            let entry = Draft {
+                seq: self.head_seq + 1,
+                at_ms: self.at_ms,
+                actor,
+                action,
+                subject,
+                payload: &payload,
+                prev_hash: &self.head_hash,
+            }
+            .seal();
+            self.head_seq = entry.seq;
+            self.head_hash.clone_from(&entry.hash);
+            entries.push(entry);
+        }
+        // 8 parameters a row; 500 rows stay far below both backends' parameter limits.
+        for chunk in entries.chunks(500) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for e in chunk {
+                query = query
+                    .bind(e.seq)
+                    .bind(e.at_ms)
+                    .bind(e.actor.clone())
+                    .bind(e.action.clone())
+                    .bind(e.subject.clone())
+                    .bind(e.payload.clone())
+                    .bind(e.prev_hash.clone())
+                    .bind(e.hash.clone());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        self.appended += entries.len();
+        Ok(())
+    }
+
     /// Commits the change and its audit entries together. A transaction that changed state must
     /// have audited it: committing with no entry is refused (and rolled back).
     pub async fn commit(mut self) -> Result<()> {

@@ -51,6 +51,9 @@ enum Command {
         /// Mark cookies Secure (set this when Commune is served over HTTPS).
         #[arg(long, env = "COMMUNE_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Sign-ups and log-ins allowed per client address per minute.
+        #[arg(long, env = "COMMUNE_CLIENT_RATE_PER_MINUTE", default_value_t = 30)]
+        client_rate_per_minute: u32,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -131,10 +134,14 @@ async fn open(settings: &Settings) -> anyhow::Result<Store> {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { listen, demo, secure_cookies } => {
+        Command::Serve { listen, demo, secure_cookies, client_rate_per_minute } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
             let store = open(&settings).await?;
-            let config = Config { secure_cookies: secure_cookies || settings.secure_cookies, ..Config::default() };
+            let config = Config {
+                secure_cookies: secure_cookies || settings.secure_cookies,
+                requests_per_client_per_minute: client_rate_per_minute,
+                ..Config::default()
+            };
             let state = AppState::new(store.clone(), config);
             if demo {
                 load_demo(&state).await?;

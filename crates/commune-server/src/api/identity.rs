@@ -113,7 +113,10 @@ pub struct MeView {
 pub async fn me(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<MeView>> {
     caller.authorize(&state, None, Action::ReadDirectory).await?;
     Ok(Json(match caller {
-        Caller::Member(s) => MeView { kind: "member".into(), member: Some(s.member.into()), token: None },
+        Caller::Member(s) => {
+            let member = state.store.member_by_id(&s.member.id).await?.unwrap_or(s.member);
+            MeView { kind: "member".into(), member: Some(member.into()), token: None }
+        }
         Caller::Token(t) => MeView { kind: "token".into(), member: None, token: Some(t.into()) },
         Caller::Anonymous { .. } => {
             return Err(AppError::Denied(commune_domain::authz::Denied::NotAuthenticated));

@@ -331,14 +331,15 @@ struct ProfilePage {
     errors: Vec<String>,
 }
 
-pub async fn profile_page(web: Web) -> WebResult {
+pub async fn profile_page(State(state): State<AppState>, web: Web) -> WebResult {
     let me = web.caller.require_member()?;
+    let domains = state.store.member_by_id(&me.member.id).await?.map(|m| m.domains).unwrap_or_default();
     let form = ProfileForm {
         csrf: String::new(),
         display_name: me.member.display_name.clone(),
         bio: me.member.bio.clone(),
         place: me.member.place.clone(),
-        domains: me.member.domains.join(", "),
+        domains: domains.join(", "),
     };
     Ok(render(&ProfilePage { page: web.page("Your profile", "members"), form, errors: Vec::new() }))
 }

@@ -289,7 +289,7 @@ fn cases() -> Vec<Case> {
             path: "/api/v1/proposals/{voting}/ballot",
             body: Some(json!({ "kind": "yes_no", "stance": "yes" })),
             allowed: &[(Member, 200), (Steward, 200)],
-            refused_code: participate_refusal,
+            refused_code: token_or_member_refusal,
         },
         Case {
             method: Method::GET,

@@ -387,3 +387,45 @@ async fn each_step_happens_exactly_once_across_servers_and_restarts() {
         .expect("payload");
     assert!(!cast.contains("option"), "{cast}");
 }
+
+#[tokio::test]
+async fn concurrent_ballots_are_group_committed_and_each_acknowledged() {
+    let app = TestApp::set_up().await;
+    let m = coop(&app, 24).await;
+    let id = open(&app, &m[1], proposal(json!({ "method": "approval" }), &["A", "B", "C"], json!({}))).await;
+    let mut handles = Vec::new();
+    for (i, who) in m.iter().enumerate() {
+        for round in 0..2 {
+            let request = app.request(
+                Method::POST,
+                &format!("/api/v1/proposals/{id}/ballot"),
+                who,
+                Some(json!({ "kind": "approval", "options": [(i + round) % 3] })),
+            );
+            let router = app.router.clone();
+            handles.push(tokio::spawn(async move {
+                tower::ServiceExt::oneshot(router, request).await.expect("response").status()
+            }));
+        }
+    }
+    for h in handles {
+        assert_eq!(h.await.expect("join"), StatusCode::OK);
+    }
+    let ballots: i64 =
+        sqlx::query_scalar(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM ballots WHERE proposal_id = '{id}'"))
+            .fetch_one(app.store.pool())
+            .await
+            .expect("count");
+    assert_eq!(ballots, m.len() as i64, "one ballot per voter: a second replaces the first");
+    let casts: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'ballot.cast'")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(casts, 2 * m.len() as i64, "every acknowledged cast is audited");
+    close(&app, &id).await;
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_commune"))
+        .args(["verify", "--database-url", &app.db.url])
+        .output()
+        .expect("verify");
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+}
