@@ -3,6 +3,7 @@
 //! document.
 
 mod config;
+mod merit;
 mod tally;
 
 use anyhow::{Context, bail};
@@ -80,11 +81,50 @@ enum Command {
         /// The ballot file (.soc, .soi, .toc, .toi, or snapshot JSON); '-' reads standard input.
         file: std::path::PathBuf,
     },
+    /// The believability model offline: fit peer ratings, predict, score, simulate.
+    #[command(subcommand)]
+    Merit(MeritCommand),
+}
+
+#[derive(Subcommand)]
+enum MeritCommand {
+    /// Fit the model on a CSV of ratings (header with at least rater,ratee,score; ids are strings).
+    ///
+    /// --predict P.csv (header rater,ratee) prints rater,ratee,predicted for each row of P, in
+    /// order; --scores prints member,believability,lower for every rated member.
+    Fit {
+        #[arg(long)]
+        ratings: std::path::PathBuf,
+        #[arg(long)]
+        predict: Option<std::path::PathBuf>,
+        #[arg(long)]
+        scores: bool,
+    },
+    /// Run the seeded manipulation-resistance simulation and print its report (JSON).
+    Simulate {
+        #[arg(long, default_value_t = 20261128)]
+        seed: u64,
+        #[arg(long, default_value_t = 400)]
+        members: usize,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Offline tools need no database, settings or runtime.
+    if let Command::Merit(command) = &cli.command {
+        let result = match command {
+            MeritCommand::Fit { ratings, predict, scores } => merit::fit(ratings, predict.as_deref(), *scores),
+            MeritCommand::Simulate { seed, members } => merit::simulate(*seed, *members),
+        };
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Tally { method, format, file } = &cli.command {
         return match tally::run(*format, method, file) {
             Ok(result) => {
@@ -176,7 +216,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             print!("{}", commune_server::openapi::document());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tally { .. } => bail!("tally runs offline, before the runtime starts"),
+        Command::Tally { .. } | Command::Merit(_) => bail!("offline tools run before the runtime starts"),
     }
 }
 

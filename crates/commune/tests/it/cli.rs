@@ -155,3 +155,51 @@ fn tally_reproduces_snapshot_scores() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("line 1"), "{}", text(&out));
 }
+
+#[test]
+fn merit_fit_predicts_in_order_and_scores_every_rated_member() {
+    let dir = TempDir::new();
+    let ratings = dir.0.join("r.csv");
+    std::fs::write(
+        &ratings,
+        "rater,ratee,score,extra\nann,bob,8,x\nann,cy,4,x\ndee,bob,9,x\ndee,cy,5,x\n\"e,f\",bob,7,x\n",
+    )
+    .expect("write");
+    let pairs = dir.0.join("p.csv");
+    std::fs::write(&pairs, "rater,ratee\ndee,cy\nnew,bob\nann,unknown\n").expect("write");
+    let out =
+        commune(&["merit", "fit", "--ratings", &ratings.to_string_lossy(), "--predict", &pairs.to_string_lossy()], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "rater,ratee,predicted");
+    assert_eq!(lines.len(), 4, "one row per pair, in order: {stdout}");
+    assert!(
+        lines[1].starts_with("dee,cy,") && lines[2].starts_with("new,bob,") && lines[3].starts_with("ann,unknown,")
+    );
+    let predicted = |l: &str| l.rsplit(',').next().and_then(|x| x.parse::<f64>().ok()).expect("a number");
+    assert!(predicted(lines[2]) > predicted(lines[1]), "bob is rated higher than cy: {stdout}");
+
+    let out = commune(&["merit", "fit", "--ratings", &ratings.to_string_lossy(), "--scores"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows[0], "member,believability,lower");
+    assert_eq!(rows.len(), 3, "bob and cy were rated: {stdout}");
+
+    std::fs::write(&ratings, "rater,ratee,score\nann,bob,8\nann,cy,lots\n").expect("write");
+    let out = commune(&["merit", "fit", "--ratings", &ratings.to_string_lossy(), "--scores"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("line 3"), "{}", text(&out));
+    std::fs::write(&ratings, "who,whom,score\n").expect("write");
+    let out = commune(&["merit", "fit", "--ratings", &ratings.to_string_lossy(), "--scores"], &[]);
+    assert!(!out.status.success() && text(&out).contains("rater"), "{}", text(&out));
+}
+
+#[test]
+fn merit_simulate_reports_both_estimators() {
+    let out = commune(&["merit", "simulate", "--members", "200"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(report["model"]["spearman_honest"].as_f64().is_some_and(|s| s > 0.8), "{report}");
+    assert!(report["plain_mean"]["ring_weight_ratio"].is_number());
+}
