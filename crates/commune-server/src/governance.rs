@@ -133,6 +133,9 @@ async fn check_effect(
             }
             Some(_) => Ok(Ok(())),
         },
+        (Kind::Policy, Effect::SetAttribute { key, name, domain_weights, active, .. }) => {
+            Ok(proposal::check_attribute(key, name, domain_weights, *active))
+        }
         (Kind::Admission, Effect::Admit { member_id }) => {
             if state.store.member_by_id(member_id).await?.is_none() {
                 bad("the member to admit does not exist")

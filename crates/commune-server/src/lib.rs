@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod governance;
 mod markdown;
+pub mod merit;
 pub mod metrics;
 pub mod openapi;
 mod ratelimit;

@@ -32,6 +32,9 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::proposals::results, api::proposals::export, api::proposals::export_preflib, api::proposals::comments,
         api::proposals::comment, api::proposals::delegations, api::proposals::delegate, api::proposals::revoke,
         api::proposals::docket,
+        api::merit::attributes, api::merit::give, api::merit::list, api::merit::withdraw, api::merit::open_meeting,
+        api::merit::get_meeting, api::merit::join_meeting, api::merit::end_meeting, api::merit::member_card,
+        api::merit::org_weights,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),
@@ -40,6 +43,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         (name = "organisations", description = "Organisations, memberships and admission"),
         (name = "tokens", description = "Organisation-scoped API tokens"),
         (name = "governance", description = "Proposals, ballots, delegation, results and the daily docket"),
+        (name = "merit", description = "Attributes, dots, the Dot Collector, believability and vote weights"),
         (name = "admin", description = "Instance administration"),
     )
 )]

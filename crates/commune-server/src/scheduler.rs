@@ -33,7 +33,7 @@ pub trait WeightSource: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<f64>, AppError>>;
 }
 
-/// Until the merit engine exists, merit mode weighs everyone equally.
+/// Everyone weighs the same (for tests and instances that want no merit mode).
 pub struct EqualWeights;
 
 impl WeightSource for EqualWeights {
@@ -99,12 +99,20 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(1));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seconds: u64 = 0;
         loop {
             interval.tick().await;
             if let Err(e) = tick(&state, commune_store::now_ms()).await {
                 e.log();
                 tracing::warn!(error = %e, "scheduler tick failed; retrying next second");
             }
+            // Believability is refitted every minute, off the request path.
+            if seconds.is_multiple_of(60)
+                && let Err(e) = crate::merit::recompute(&state, commune_store::now_ms()).await
+            {
+                e.log();
+            }
+            seconds += 1;
         }
     })
 }
@@ -298,6 +306,11 @@ async fn apply_effect(
                 }
             }
             format!("elected {} as {}", elected.join(", "), role.as_str())
+        }
+        Effect::SetAttribute { key, name, description, domain_weights, active } => {
+            let weights: Vec<(String, f64)> = domain_weights.iter().map(|(d, w)| (d.clone(), *w)).collect();
+            tx.set_attribute(key, name, description, &weights, *active, &proposal.id).await?;
+            if *active { format!("attribute {key} is now counted") } else { format!("attribute {key} is retired") }
         }
         effect @ (Effect::Allocate { .. } | Effect::Budget { .. }) => {
             state.treasury.execute(tx, proposal, effect).await?

@@ -3,7 +3,7 @@
 use crate::ballots::Batcher;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiter;
-use crate::scheduler::{EqualWeights, Outbox, Treasury, WeightSource};
+use crate::scheduler::{Outbox, Treasury, WeightSource};
 use commune_store::Store;
 use std::sync::Arc;
 
@@ -46,6 +46,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub login_limiter: Limiter,
     pub client_limiter: Limiter,
+    /// Dots per rater per minute.
+    pub dot_limiter: Limiter,
     ballots: std::sync::OnceLock<Batcher>,
     /// Proposals read on the voting path, kept for a second: every check made with them is
     /// repeated authoritatively inside the ballot writer's transaction.
@@ -66,11 +68,12 @@ impl AppState {
         AppState(Arc::new(Inner {
             store,
             config,
-            weights: Arc::new(EqualWeights),
+            weights: Arc::new(crate::merit::MeritWeights),
             treasury: Arc::new(Outbox),
             metrics: Metrics::default(),
             login_limiter,
             client_limiter,
+            dot_limiter: Limiter::per_minute(60),
             ballots: std::sync::OnceLock::new(),
             proposal_cache: crate::ballots::ProposalCache::default(),
         }))

@@ -12,6 +12,7 @@ mod audit;
 mod connect;
 mod governance;
 mod members;
+mod merit;
 mod migrate;
 mod orgs;
 mod sessions;
@@ -25,6 +26,7 @@ pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, TallyRow, VoterContext, weight_text,
 };
 pub use members::{Counted, Credentials, Member};
+pub use merit::{Attribute, Believability, Dot, Meeting, NewDot};
 pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
 pub use sessions::Session;

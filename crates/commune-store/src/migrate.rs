@@ -22,10 +22,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
     const SQLITE: &[Migration] = &[
         Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") },
         Migration { version: 2, name: "governance", sql: include_str!("../migrations/sqlite/0002_governance.sql") },
+        Migration { version: 3, name: "merit", sql: include_str!("../migrations/sqlite/0003_merit.sql") },
     ];
     const POSTGRES: &[Migration] = &[
         Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") },
         Migration { version: 2, name: "governance", sql: include_str!("../migrations/postgres/0002_governance.sql") },
+        Migration { version: 3, name: "merit", sql: include_str!("../migrations/postgres/0003_merit.sql") },
     ];
     match backend {
         Backend::Sqlite => SQLITE,

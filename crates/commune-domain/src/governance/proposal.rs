@@ -218,17 +218,48 @@ pub enum Effect {
         role: String,
         seats: u32,
     },
+    /// Add, re-weight or retire (`active: false`) a merit attribute: the metric itself is
+    /// decided by the members.
+    SetAttribute {
+        key: String,
+        name: String,
+        description: String,
+        domain_weights: std::collections::BTreeMap<String, f64>,
+        active: bool,
+    },
 }
 
 impl Effect {
     /// Whether deciding it with merit weights would let merit rewrite the rules of merit.
     pub fn is_constitutional(&self, kind: Kind) -> bool {
         match (kind, self) {
-            (Kind::Admission, _) => true,
+            (Kind::Admission, _) | (_, Effect::SetAttribute { .. }) => true,
             (_, Effect::SetPolicy { key, .. }) => policy_parameter(key).is_some_and(|p| p.constitutional),
             _ => false,
         }
     }
+}
+
+/// Checks an attribute change: a key `[a-z0-9_]{2,40}`, a name, and domain weights from 0 to 10
+/// (at least one positive unless the attribute is retired).
+pub fn check_attribute(
+    key: &str,
+    name: &str,
+    weights: &std::collections::BTreeMap<String, f64>,
+    active: bool,
+) -> Result<(), Invalid> {
+    validation::identifier("effect", key, 2, 40, &['_'])?;
+    validation::text("effect", name, 1, 60, false)?;
+    for (domain, w) in weights {
+        crate::identity::parse_domain(domain).map_err(|e| Invalid::new("effect", e.message))?;
+        if !(0.0..=10.0).contains(w) {
+            return Err(Invalid::new("effect", "attribute domain weights go from 0 to 10"));
+        }
+    }
+    if active && !weights.values().any(|w| *w > 0.0) {
+        return Err(Invalid::new("effect", "an active attribute must count towards at least one domain"));
+    }
+    Ok(())
 }
 
 /// The explicit times of a proposal (unix milliseconds).

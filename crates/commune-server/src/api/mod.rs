@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod identity;
+pub(crate) mod merit;
 pub(crate) mod orgs;
 pub(crate) mod proposals;
 
@@ -239,6 +240,15 @@ pub fn router() -> Router<AppState> {
         .route("/proposals/{id}/ballots", get(proposals::export))
         .route("/proposals/{id}/ballots.toi", get(proposals::export_preflib))
         .route("/proposals/{id}/comments", get(proposals::comments).post(proposals::comment))
+        .route("/attributes", get(merit::attributes))
+        .route("/orgs/{slug}/dots", get(merit::list).post(merit::give))
+        .route("/dots/{id}", delete(merit::withdraw))
+        .route("/orgs/{slug}/meetings", post(merit::open_meeting))
+        .route("/meetings/{id}", get(merit::get_meeting))
+        .route("/meetings/{id}/join", post(merit::join_meeting))
+        .route("/meetings/{id}/end", post(merit::end_meeting))
+        .route("/members/{handle}/card", get(merit::member_card))
+        .route("/orgs/{slug}/weights", get(merit::org_weights))
         .route("/admin/overview", get(admin::overview))
         .route("/admin/verify", post(admin::verify))
         .route("/openapi.json", get(crate::openapi::serve))

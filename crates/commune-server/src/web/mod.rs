@@ -2,6 +2,7 @@
 //! Forms post back to the same shell operations as the API (`crate::service`).
 
 mod governance;
+mod merit;
 mod pages;
 mod reference;
 
@@ -50,6 +51,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/p/{id}/publish", post(governance::publish))
         .route("/p/{id}/cancel", post(governance::cancel))
         .route("/p/{id}/comment", post(governance::comment))
+        .route("/orgs/{slug}/meetings", get(merit::meetings).post(merit::open))
+        .route("/meetings/{id}", get(merit::show))
+        .route("/meetings/{id}/grid", get(merit::grid_fragment))
+        .route("/meetings/{id}/dot", post(merit::dot))
+        .route("/meetings/{id}/join", post(merit::join))
+        .route("/meetings/{id}/end", post(merit::end))
         .route("/admin", get(pages::admin))
         .route("/admin/verify", post(pages::admin_verify))
         .route("/api", get(reference::page))
@@ -281,6 +288,16 @@ pub(crate) fn format_ms(ms: i64, format: &[time::format_description::BorrowedFor
         .ok()
         .and_then(|t| t.format(format).ok())
         .unwrap_or_else(|| "?".to_owned())
+}
+
+/// `part / whole` of two reals as a whole percentage for bar widths.
+pub fn percent_of(part: &f64, whole: &f64) -> i64 {
+    if *whole <= 0.0 { 0 } else { ((part / whole) * 100.0).round().clamp(0.0, 100.0) as i64 }
+}
+
+/// A 1–10 rating-scale value as a bar width.
+pub fn scale_percent(value: &f64) -> i64 {
+    percent_of(value, &10.0)
 }
 
 /// `part / whole` as a whole percentage for bar widths (0 when `whole` is 0).

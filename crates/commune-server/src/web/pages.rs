@@ -297,6 +297,7 @@ pub async fn members(State(state): State<AppState>, web: Web, Query(q): Query<Of
 #[template(path = "member.html")]
 struct MemberPage {
     page: Page,
+    card: crate::api::merit::CardView,
     member: Member,
     memberships: Vec<Membership>,
     is_self: bool,
@@ -306,7 +307,14 @@ pub async fn member(State(state): State<AppState>, web: Web, Path(handle): Path<
     let member = service::member(&state, &web.caller, &handle).await?;
     let memberships = state.store.memberships_of(&member.id).await?;
     let is_self = web.caller.member().is_some_and(|me| me.member.id == member.id);
-    Ok(render(&MemberPage { page: web.page(member.display_name.clone(), "members"), member, memberships, is_self }))
+    let card = crate::api::merit::card(&state, &member).await?;
+    Ok(render(&MemberPage {
+        page: web.page(member.display_name.clone(), "members"),
+        card,
+        member,
+        memberships,
+        is_self,
+    }))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -444,6 +452,7 @@ struct OrgPage {
     pending: usize,
     has_pending: bool,
     members: Option<Vec<OrgMember>>,
+    weights: Option<crate::api::merit::WeightDistribution>,
     errors: Vec<String>,
 }
 
@@ -463,7 +472,10 @@ async fn org_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) 
         Some(me) if role.is_none() => state.store.pending_request_of(&org.id, &me.member.id).await?.is_some(),
         _ => false,
     };
+    let weights =
+        if can_see_members { Some(crate::api::merit::distribution(state, &org, "general").await?) } else { None };
     Ok(OrgPage {
+        weights,
         page: web.page(org.name.clone(), "orgs"),
         org,
         role,

@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod cli;
 mod governance;
+mod merit;
 mod openapi;
 mod schema;
 mod support;
