@@ -244,10 +244,15 @@ async fn merit_demo(
     }
     for &rater in &circle {
         for &ratee in &circle {
-            if rater == ratee || rng.next(3) == 0 {
+            if rater == ratee || (ratee != 3 && rng.next(3) == 0) {
                 continue;
             }
-            let attribute = ["reliability", "communication", "creativity", "big_picture"][rng.next(4)];
+            // Everyone rates member 3 on big-picture thinking, and the room splits on it.
+            let attribute = if ratee == 3 {
+                "big_picture"
+            } else {
+                ["reliability", "communication", "creativity", "big_picture"][rng.next(4)]
+            };
             let split = if ratee == 3 && attribute == "big_picture" {
                 if rater % 2 == 0 { 2.0 } else { 9.0 }
             } else {

@@ -201,10 +201,35 @@ pub async fn end_meeting(state: &AppState, caller: &Caller, id: &str) -> Result<
     Ok(())
 }
 
+/// Performance evidence (task outcomes, exercise results, forecast calibration) enters the model
+/// through this interface: each item is a score on the 1–10 scale about a member in a domain,
+/// counted as a rating from a per-source pseudo-rater (whose bias and reliability the model
+/// learns like anyone else's). The work module implements it; until then there is none.
+pub trait PerformanceEvidence: Send + Sync {
+    /// `(source, member id, domain, score 1–10, unix ms)`.
+    fn evidence<'a>(
+        &'a self,
+        store: &'a Store,
+    ) -> BoxFuture<'a, Result<Vec<(String, String, String, f64, i64)>, AppError>>;
+}
+
+/// No performance evidence yet.
+pub struct NoEvidence;
+
+impl PerformanceEvidence for NoEvidence {
+    fn evidence<'a>(
+        &'a self,
+        _: &'a Store,
+    ) -> BoxFuture<'a, Result<Vec<(String, String, String, f64, i64)>, AppError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
 /// Refits believability in every domain from all live dots (decayed by the half-life policy)
 /// and stores it. Runs on the scheduler, never inside a request.
 pub async fn recompute(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
     let dots = state.store.all_dots().await?;
+    let evidence = state.evidence.evidence(&state.store).await?;
     let attributes = state.store.attributes().await?;
     let half_life_days = match state.store.root_org().await? {
         Some(root) => crate::governance::policy(state, &root.id, "believability_half_life_days").await?,
@@ -212,8 +237,13 @@ pub async fn recompute(state: &AppState, now_ms: i64) -> Result<usize, AppError>
     };
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut ids: Vec<&str> = Vec::new();
-    for (rater, ratee, ..) in &dots {
-        for id in [rater.as_str(), ratee.as_str()] {
+    let sources: Vec<String> = evidence.iter().map(|(source, ..)| format!("evidence:{source}")).collect();
+    let pairs = dots
+        .iter()
+        .map(|(r, e, ..)| (r.as_str(), e.as_str()))
+        .chain(sources.iter().zip(&evidence).map(|(s, e)| (s.as_str(), e.1.as_str())));
+    for (rater, ratee) in pairs {
+        for id in [rater, ratee] {
             if !index.contains_key(id) {
                 index.insert(id, ids.len());
                 ids.push(id);
@@ -249,7 +279,7 @@ pub async fn recompute(state: &AppState, now_ms: i64) -> Result<usize, AppError>
         }
         let fit = model::fit(ids.len(), &ratings, ModelConfig::default());
         let rows: Vec<Believability> = (0..ids.len())
-            .filter(|&j| fit.distinct_raters[j] > 0)
+            .filter(|&j| fit.distinct_raters[j] > 0 && !ids[j].starts_with("evidence:"))
             .map(|j| Believability {
                 member_id: ids[j].to_owned(),
                 domain: domain.clone(),
