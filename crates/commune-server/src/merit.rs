@@ -206,21 +206,17 @@ pub async fn end_meeting(state: &AppState, caller: &Caller, id: &str) -> Result<
 /// counted as a rating from a per-source pseudo-rater (whose bias and reliability the model
 /// learns like anyone else's). The work module implements it; until then there is none.
 pub trait PerformanceEvidence: Send + Sync {
-    /// `(source, member id, domain, score 1–10, unix ms)`.
-    fn evidence<'a>(
-        &'a self,
-        store: &'a Store,
-    ) -> BoxFuture<'a, Result<Vec<(String, String, String, f64, i64)>, AppError>>;
+    fn evidence<'a>(&'a self, store: &'a Store) -> BoxFuture<'a, Result<Vec<Evidence>, AppError>>;
 }
+
+/// One piece of evidence: `(source, member id, domain, score 1–10, unix ms)`.
+pub type Evidence = (String, String, String, f64, i64);
 
 /// No performance evidence yet.
 pub struct NoEvidence;
 
 impl PerformanceEvidence for NoEvidence {
-    fn evidence<'a>(
-        &'a self,
-        _: &'a Store,
-    ) -> BoxFuture<'a, Result<Vec<(String, String, String, f64, i64)>, AppError>> {
+    fn evidence<'a>(&'a self, _: &'a Store) -> BoxFuture<'a, Result<Vec<Evidence>, AppError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 }
