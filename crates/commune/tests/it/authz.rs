@@ -34,6 +34,8 @@ struct World {
     steward: Auth,
     applicant_seq: std::cell::Cell<u32>,
     voting: String,
+    meeting: String,
+    dot: String,
 }
 
 impl World {
@@ -69,7 +71,21 @@ impl World {
         let voting = p["id"].as_str().expect("proposal id").to_owned();
         app.call(Method::POST, &format!("/api/v1/proposals/{voting}/publish"), &steward, None).await;
         commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open voting");
-        World { app, auth, steward, applicant_seq: std::cell::Cell::new(0), voting }
+        // A Dot Collector meeting, and a dot the member gave.
+        let (_, meeting) =
+            app.call(Method::POST, "/api/v1/orgs/acme/meetings", &steward, Some(json!({ "title": "Standup" }))).await;
+        let meeting = meeting["id"].as_str().expect("meeting id").to_owned();
+        let member_auth = auth.iter().find(|(r, _)| *r == Role::Member).map(|(_, a)| a.clone()).expect("member");
+        let (_, dot) = app
+            .call(
+                Method::POST,
+                "/api/v1/orgs/acme/dots",
+                &member_auth,
+                Some(json!({ "ratee": "helper", "attribute": "integrity", "score": 8 })),
+            )
+            .await;
+        let dot = dot["id"].as_str().expect("dot id").to_owned();
+        World { app, auth, steward, applicant_seq: std::cell::Cell::new(0), voting, meeting, dot }
     }
 
     fn auth(&self, role: Role) -> &Auth {
@@ -392,6 +408,37 @@ fn cases() -> Vec<Case> {
             refused_code: proposal_read_refusal,
         },
         Case {
+            method: Method::GET,
+            path: "/api/v1/meetings/{meeting}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/meetings/{meeting}/join",
+            body: None,
+            allowed: &[(Member, 204), (Steward, 204)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/meetings/{meeting}/end",
+            body: None,
+            allowed: &[(Member, 403), (Steward, 204)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/dots/{dot}",
+            body: None,
+            allowed: &[(Outsider, 404), (Member, 204), (Steward, 404), (InstanceSteward, 404)],
+            refused_code: |r| match r {
+                Role::Anonymous => "unauthenticated",
+                _ => "members_only",
+            },
+        },
+        Case {
             method: Method::DELETE,
             path: "/api/v1/orgs/acme/members/me",
             body: None,
@@ -408,7 +455,10 @@ async fn every_role_against_every_endpoint() {
     for case in cases() {
         for role in ROLES {
             let mut path = case.path.to_owned();
-            path = path.replace("{voting}", &world.voting);
+            path = path
+                .replace("{voting}", &world.voting)
+                .replace("{meeting}", &world.meeting)
+                .replace("{dot}", &world.dot);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }
