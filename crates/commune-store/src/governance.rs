@@ -245,14 +245,8 @@ impl Store {
     }
 
     pub async fn ballot_of(&self, proposal_id: &str, voter_id: &str) -> Result<Option<BallotRow>> {
-        let row = sqlx::query(
-            "SELECT b.voter_id, m.handle, b.ballot, b.nonce, b.receipt, b.cast_at
-             FROM ballots b JOIN members m ON m.id = b.voter_id WHERE b.proposal_id = $1 AND b.voter_id = $2",
-        )
-        .bind(proposal_id)
-        .bind(voter_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("{BALLOT_SELECT} WHERE b.proposal_id = $1 AND b.voter_id = $2");
+        let row = sqlx::query(&sql).bind(proposal_id).bind(voter_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(ballot_from).transpose()
     }
 
@@ -386,13 +380,8 @@ async fn fetch_ballots<'e>(
     e: impl sqlx::Executor<'e, Database = sqlx::Any>,
     proposal_id: &str,
 ) -> Result<Vec<BallotRow>> {
-    let rows = sqlx::query(
-        "SELECT b.voter_id, m.handle, b.ballot, b.nonce, b.receipt, b.cast_at
-         FROM ballots b JOIN members m ON m.id = b.voter_id WHERE b.proposal_id = $1 ORDER BY b.receipt",
-    )
-    .bind(proposal_id)
-    .fetch_all(e)
-    .await?;
+    let sql = format!("{BALLOT_SELECT} WHERE b.proposal_id = $1 ORDER BY b.receipt");
+    let rows = sqlx::query(&sql).bind(proposal_id).fetch_all(e).await?;
     rows.iter().map(ballot_from).collect()
 }
 
@@ -456,6 +445,8 @@ impl WriteTx {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 }
+
+const BALLOT_SELECT: &str = "SELECT b.voter_id, m.handle, b.ballot, b.nonce, b.receipt, b.cast_at FROM ballots b JOIN members m ON m.id = b.voter_id";
 
 fn ballot_from(r: &AnyRow) -> Result<BallotRow> {
     Ok(BallotRow {

@@ -183,17 +183,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Meeting {
-                id: r.try_get(0)?,
-                org_id: r.try_get(1)?,
-                title: r.try_get(2)?,
-                created_by: r.try_get(3)?,
-                created_at: r.try_get(4)?,
-                ended_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(meeting_from).transpose()
     }
 
     pub async fn org_meetings(&self, org_id: &str) -> Result<Vec<Meeting>> {
@@ -203,18 +193,7 @@ impl Store {
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Meeting {
-                    id: r.try_get(0)?,
-                    org_id: r.try_get(1)?,
-                    title: r.try_get(2)?,
-                    created_by: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    ended_at: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(meeting_from).collect()
     }
 
     /// A meeting's participants: `(member id, handle, display name)`.
@@ -249,6 +228,17 @@ impl Store {
         .await?;
         rows.iter().map(believability_from).collect()
     }
+}
+
+fn meeting_from(r: &AnyRow) -> Result<Meeting> {
+    Ok(Meeting {
+        id: r.try_get(0)?,
+        org_id: r.try_get(1)?,
+        title: r.try_get(2)?,
+        created_by: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        ended_at: r.try_get(5)?,
+    })
 }
 
 fn believability_from(r: &AnyRow) -> Result<Believability> {

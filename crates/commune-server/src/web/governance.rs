@@ -549,17 +549,11 @@ pub async fn vote(
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn publish(
     State(state): State<AppState>,
     web: Web,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<super::pages::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     match governance::publish(&state, &web.caller, &id).await {
@@ -572,7 +566,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     web: Web,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<super::pages::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     match governance::cancel(&state, &web.caller, &id).await {

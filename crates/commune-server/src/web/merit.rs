@@ -22,10 +22,14 @@ struct MeetingsPage {
     errors: Vec<String>,
 }
 
-pub async fn meetings(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
-    let org = crate::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
+async fn meetings_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) -> Result<MeetingsPage, WebError> {
+    let org = crate::service::org_for(state, &web.caller, slug, Action::Participate).await?;
     let meetings = state.store.org_meetings(&org.id).await?;
-    Ok(render(&MeetingsPage { page: web.page("Dot Collector", "orgs"), org, meetings, errors: Vec::new() }))
+    Ok(MeetingsPage { page: web.page("Dot Collector", "orgs"), org, meetings, errors })
+}
+
+pub async fn meetings(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    Ok(render(&meetings_page(&state, &web, &slug, Vec::new()).await?))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -249,17 +253,11 @@ pub async fn dot(
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn join(
     State(state): State<AppState>,
     web: Web,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<super::pages::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     merit::join_meeting(&state, &web.caller, &id).await?;
@@ -270,7 +268,7 @@ pub async fn end(
     State(state): State<AppState>,
     web: Web,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<super::pages::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     merit::end_meeting(&state, &web.caller, &id).await?;

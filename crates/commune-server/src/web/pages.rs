@@ -124,10 +124,11 @@ pub async fn setup(State(state): State<AppState>, ext: Extensions, web: Web, For
     }
 }
 
+/// A form that carries only its CSRF token (buttons that post).
 #[derive(Debug, serde::Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 pub async fn setup_demo(State(state): State<AppState>, web: Web, Form(form): Form<CsrfOnly>) -> WebResult {
