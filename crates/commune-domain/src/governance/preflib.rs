@@ -88,15 +88,11 @@ fn parse_current(text: &str, hint: Option<DataType>) -> Result<(Profile, DataTyp
         }
     }
     let data_type = declared_type.or(hint).unwrap_or(DataType::Toi);
+    // Alternatives are the named ones when every declared alternative is named; otherwise
+    // 1..=n as declared (some files name only a few).
     let labels: Vec<i64> = match declared_count {
-        Some(n) if named.is_empty() || named.len() == n => {
-            if named.is_empty() {
-                (1..=n as i64).collect()
-            } else {
-                named
-            }
-        }
-        Some(n) => return Err(err(1, format!("the header declares {n} alternatives but names {}", named.len()))),
+        Some(n) if named.len() == n => named,
+        Some(n) => (1..=n as i64).collect(),
         None if !named.is_empty() => named,
         None => return Err(err(1, "the header must declare '# NUMBER ALTERNATIVES: n'")),
     };
