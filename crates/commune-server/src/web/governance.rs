@@ -405,6 +405,73 @@ struct ProposalPage {
     ballots_cast: usize,
     eligible_count: usize,
     errors: Vec<String>,
+    /// The voter's current ballot as form values, so replacing it starts from it.
+    prefill: std::collections::HashMap<String, String>,
+}
+
+impl ProposalPage {
+    fn is(&self, key: &str, value: &str) -> bool {
+        self.prefill.get(key).is_some_and(|v| v == value)
+    }
+
+    fn at(&self, prefix: &str, i: &usize) -> String {
+        self.prefill.get(&format!("{prefix}_{i}")).cloned().unwrap_or_default()
+    }
+
+    fn picked(&self, prefix: &str, i: &usize, value: &usize) -> bool {
+        self.at(prefix, i) == value.to_string()
+    }
+}
+
+/// Form values of a stored ballot (see `ballot_of` for the reverse).
+fn prefill_of(ballot: &Ballot) -> std::collections::HashMap<String, String> {
+    let mut values = std::collections::HashMap::new();
+    match ballot {
+        Ballot::YesNo { stance } => {
+            let s = match stance {
+                Stance::Yes => "yes",
+                Stance::No => "no",
+                Stance::Abstain => "abstain",
+            };
+            values.insert("stance".into(), s.into());
+        }
+        Ballot::Consent { object } => {
+            values.insert("consent".into(), if *object { "object" } else { "consent" }.into());
+        }
+        Ballot::Single { option } => {
+            values.insert("option".into(), option.to_string());
+        }
+        Ballot::Approval { options } => {
+            for o in options {
+                values.insert(format!("approve_{o}"), "1".into());
+            }
+        }
+        Ballot::Score { scores } => {
+            for (i, s) in scores.iter().enumerate() {
+                if let Some(s) = s {
+                    values.insert(format!("score_{i}"), s.to_string());
+                }
+            }
+        }
+        Ballot::Ranked { ranking } => {
+            for (tier, options) in ranking.iter().enumerate() {
+                for o in options {
+                    values.insert(format!("rank_{o}"), (tier + 1).to_string());
+                }
+            }
+        }
+        Ballot::Quadratic { votes } => {
+            for (i, v) in votes.iter().enumerate() {
+                values.insert(format!("votes_{i}"), v.to_string());
+            }
+        }
+        Ballot::Points { points } => {
+            for (i, v) in points.iter().enumerate() {
+                values.insert(format!("points_{i}"), v.to_string());
+            }
+        }
+    }
+    values
 }
 
 fn method_kind(m: &VotingMethod) -> (&'static str, u32) {
@@ -431,6 +498,15 @@ async fn proposal_page(state: &AppState, web: &Web, id: &str, errors: Vec<String
     let eligible = me.is_some_and(|me| weights.iter().any(|(m, _, _)| *m == me.member.id));
     let ballots_cast = state.store.ballots(id).await?.len();
     let (kind, credits) = method_kind(&p.method);
+    let my = governance::my_receipt(state, &web.caller, &p).await?;
+    let stored: Option<Ballot> = my.as_ref().and_then(|r| serde_json::from_value(r.ballot.clone()).ok());
+    let prefill = stored.as_ref().map(prefill_of).unwrap_or_default();
+    // Ranked ballots list the options in the voter's current order, unranked last.
+    let mut options: Vec<(usize, String)> = p.options.iter().cloned().enumerate().collect();
+    if let Some(Ballot::Ranked { ranking }) = &stored {
+        let rank = |i: usize| ranking.iter().position(|tier| tier.contains(&i)).unwrap_or(usize::MAX);
+        options.sort_by_key(|(i, _)| (rank(*i), *i));
+    }
     let results = match governance::results(state, &web.caller, id).await? {
         Some(r) => Some(results_view(state, &p, r).await?),
         None => None,
@@ -446,8 +522,9 @@ async fn proposal_page(state: &AppState, web: &Web, id: &str, errors: Vec<String
         can_discuss: role.is_some() && !matches!(p.phase, Phase::Draft | Phase::Cancelled),
         method_kind: kind,
         credits,
-        options: p.options.iter().cloned().enumerate().collect(),
-        my: governance::my_receipt(state, &web.caller, &p).await?.map(MyBallot::from),
+        options,
+        my: my.map(MyBallot::from),
+        prefill,
         results,
         comments: state.store.comments(id).await?.into_iter().map(Into::into).collect(),
         ballots_cast,

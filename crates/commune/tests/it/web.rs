@@ -255,3 +255,30 @@ async fn join_and_admit_through_pages() {
     let org = joiner.get("/orgs/byte-bakery").await;
     assert!(org.html.contains("you are a member") && org.html.contains("@joe"), "the new member sees the member list");
 }
+
+#[tokio::test]
+async fn voting_through_the_page_keeps_the_ballot_for_replacement() {
+    let app = TestApp::set_up().await;
+    let mut browser = Browser::new(&app);
+    browser.submit("/signup", "/signup", &[("handle", "vera"), ("display_name", "Vera"), ("password", PASSWORD)]).await;
+    browser.submit("/orgs/new", "/orgs/new", &[("name", "Vote Lab"), ("slug", "vote-lab"), ("kind", "business")]).await;
+    let auth = crate::support::Auth::Session {
+        cookie: format!("commune_session={}", browser.cookies.get("commune_session").expect("signed in")),
+        csrf: browser.get("/").await.csrf(),
+    };
+    let now = commune_store::now_ms();
+    let body = serde_json::json!({ "title": "Paint it black", "kind": "decision", "method": { "method": "yes_no", "threshold": 0.5 },
+        "voting_opens_at": now + 1_000, "voting_closes_at": now + 3_600_000 });
+    let (_, p) = app.call(Method::POST, "/api/v1/orgs/vote-lab/proposals", &auth, Some(body)).await;
+    let id = p["id"].as_str().expect("id").to_owned();
+    app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), &auth, None).await;
+    commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open voting");
+    let page = format!("/p/{id}");
+    let bad = browser.submit(&page, &format!("/p/{id}/vote"), &[("stance", "maybe")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "a ballot that fits no method is refused on the page");
+    let voted = browser.submit(&page, &format!("/p/{id}/vote"), &[("stance", "no")]).await;
+    assert_eq!(voted.status, StatusCode::SEE_OTHER);
+    let shown = browser.get(&page).await;
+    assert!(shown.html.contains("value=\"no\" checked"), "the current ballot is pre-selected");
+    assert!(shown.html.contains("Replace my ballot") && shown.html.contains("Your receipt"));
+}
