@@ -606,17 +606,12 @@ impl WriteTx {
             }
         }
         for chunk in latest.chunks(500) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
-                })
-                .collect();
+            let rows = crate::values_placeholders(chunk.len(), 6);
             let sql = format!(
                 "INSERT INTO ballots (proposal_id, voter_id, ballot, nonce, receipt, cast_at) VALUES {}
                  ON CONFLICT (proposal_id, voter_id) DO UPDATE SET ballot = excluded.ballot, nonce = excluded.nonce,
                     receipt = excluded.receipt, cast_at = excluded.cast_at",
-                rows.join(", ")
+                rows
             );
             let mut query = sqlx::query(&sql);
             for c in chunk {

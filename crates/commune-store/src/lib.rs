@@ -73,7 +73,27 @@ pub(crate) fn one_row(result: sqlx::any::AnyQueryResult, what: &'static str) -> 
     }
 }
 
+/// `($1, $2, …), ($n+1, …), …`: the VALUES of a multi-row insert of `rows` rows of `columns`
+/// parameters each, numbered in order of appearance as both backends expect.
+pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A fresh UUIDv7 id as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_in_order() {
+        assert_eq!(super::values_placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
 }

@@ -106,25 +106,10 @@ impl WriteTx {
         }
         // 8 parameters a row; 500 rows stay far below both backends' parameter limits.
         for chunk in entries.chunks(500) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 8;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8
-                    )
-                })
-                .collect();
+            let rows = crate::values_placeholders(chunk.len(), 8);
             let sql = format!(
                 "INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash) VALUES {}",
-                rows.join(", ")
+                rows
             );
             let mut query = sqlx::query(&sql);
             for e in chunk {
