@@ -601,6 +601,14 @@ fn ballot_of(method: &VotingMethod, n: usize, f: &Fields) -> Result<Ballot, Inva
     })
 }
 
+/// After a proposal action: redirect to `to`, or re-render the proposal with the problem.
+async fn then_redirect(state: &AppState, web: &Web, id: &str, result: Result<(), AppError>, to: String) -> WebResult {
+    match result {
+        Ok(()) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => proposal_problem(state, web, id, e).await,
+    }
+}
+
 /// Re-renders the proposal with the problems of a form, or shows an error page.
 async fn proposal_problem(state: &AppState, web: &Web, id: &str, e: AppError) -> WebResult {
     let status = e.status();
@@ -620,10 +628,7 @@ pub async fn vote(
         Ok(ballot) => governance::cast(&state, &web.caller, &id, &ballot).await.map(|_| ()),
         Err(invalid) => Err(invalid.into()),
     };
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/p/{id}?done=voted#receipt")).into_response()),
-        Err(e) => proposal_problem(&state, &web, &id, e).await,
-    }
+    then_redirect(&state, &web, &id, result, format!("/p/{id}?done=voted#receipt")).await
 }
 
 pub async fn publish(
@@ -633,10 +638,8 @@ pub async fn publish(
     Form(form): Form<super::pages::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    match governance::publish(&state, &web.caller, &id).await {
-        Ok(_) => Ok(Redirect::to(&format!("/p/{id}?done=published")).into_response()),
-        Err(e) => proposal_problem(&state, &web, &id, e).await,
-    }
+    let result = governance::publish(&state, &web.caller, &id).await.map(|_| ());
+    then_redirect(&state, &web, &id, result, format!("/p/{id}?done=published")).await
 }
 
 pub async fn cancel(
@@ -646,10 +649,8 @@ pub async fn cancel(
     Form(form): Form<super::pages::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    match governance::cancel(&state, &web.caller, &id).await {
-        Ok(_) => Ok(Redirect::to(&format!("/p/{id}?done=cancelled")).into_response()),
-        Err(e) => proposal_problem(&state, &web, &id, e).await,
-    }
+    let result = governance::cancel(&state, &web.caller, &id).await.map(|_| ());
+    then_redirect(&state, &web, &id, result, format!("/p/{id}?done=cancelled")).await
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -667,10 +668,8 @@ pub async fn comment(
     Form(form): Form<CommentForm>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    match governance::comment(&state, &web.caller, &id, &form.body).await {
-        Ok(()) => Ok(Redirect::to(&format!("/p/{id}#discussion")).into_response()),
-        Err(e) => proposal_problem(&state, &web, &id, e).await,
-    }
+    let result = governance::comment(&state, &web.caller, &id, &form.body).await;
+    then_redirect(&state, &web, &id, result, format!("/p/{id}#discussion")).await
 }
 
 #[derive(Template)]
