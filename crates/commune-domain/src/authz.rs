@@ -40,10 +40,12 @@ pub enum Action {
     ReadProposals,
     /// Draft a proposal, discuss, vote and delegate inside the organisation.
     Participate,
+    /// Read the organisation's treasury: wallet, statements, revenue and funnel history.
+    ReadTreasury,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -57,6 +59,7 @@ impl Action {
         Action::AdministerInstance,
         Action::ReadProposals,
         Action::Participate,
+        Action::ReadTreasury,
     ];
 }
 
@@ -86,6 +89,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadOrgMembers | ReadJoinRequests => Scope::MembersRead,
                 DecideJoinRequest => Scope::MembersWrite,
                 ReadProposals => Scope::ProposalsRead,
+                ReadTreasury => Scope::PaymentsRead,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
                 | Participate => {
                     return Err(Denied::MembersOnly);
@@ -117,6 +121,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadProposals | Participate => {
                     Err(Denied::Forbidden("only members of this organisation take part in its decisions"))
                 }
+                ReadTreasury if role.is_some() || *instance_steward => Ok(()),
+                ReadTreasury => Err(Denied::Forbidden("only members of this organisation see its treasury")),
                 AdministerInstance if *instance_steward => Ok(()),
                 AdministerInstance => Err(Denied::Forbidden("only stewards of the commune administer the instance")),
             }
@@ -146,7 +152,16 @@ mod tests {
             (member(None), vec![ReadDirectory, EditOwnProfile, CreateOrg, RequestToJoin]),
             (
                 member(Some(Role::Member)),
-                vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, LeaveOrg, ReadProposals, Participate],
+                vec![
+                    ReadDirectory,
+                    EditOwnProfile,
+                    CreateOrg,
+                    ReadOrgMembers,
+                    LeaveOrg,
+                    ReadProposals,
+                    Participate,
+                    ReadTreasury,
+                ],
             ),
             (
                 member(Some(Role::Steward)),
@@ -162,16 +177,27 @@ mod tests {
                     ManageTokens,
                     ReadProposals,
                     Participate,
+                    ReadTreasury,
                 ],
             ),
             (
                 Actor::Member { role: None, instance_steward: true },
-                vec![ReadDirectory, EditOwnProfile, CreateOrg, ReadOrgMembers, RequestToJoin, AdministerInstance],
+                vec![
+                    ReadDirectory,
+                    EditOwnProfile,
+                    CreateOrg,
+                    ReadOrgMembers,
+                    RequestToJoin,
+                    AdministerInstance,
+                    ReadTreasury,
+                ],
             ),
             (token(true, &[]), vec![ReadDirectory]),
             (token(true, &[Scope::MembersRead]), vec![ReadDirectory, ReadOrgMembers, ReadJoinRequests]),
             (token(true, &[Scope::MembersWrite]), vec![ReadDirectory, DecideJoinRequest]),
             (token(true, &[Scope::ProposalsRead]), vec![ReadDirectory, ReadProposals]),
+            (token(true, &[Scope::PaymentsRead]), vec![ReadDirectory, ReadTreasury]),
+            (token(true, &[Scope::PaymentsWrite]), vec![ReadDirectory]),
             (token(false, &Scope::ALL), vec![ReadDirectory]),
         ];
         for (actor, allowed) in rows {

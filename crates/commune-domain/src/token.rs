@@ -16,16 +16,25 @@ pub enum Scope {
     /// Read proposals, discussions and results.
     #[serde(rename = "proposals:read")]
     ProposalsRead,
+    /// Read the organisation's wallet, statements and payment requests.
+    #[serde(rename = "payments:read")]
+    PaymentsRead,
+    /// Move the organisation's money: payments, revenue bookings, payouts, holds, requests.
+    #[serde(rename = "payments:write")]
+    PaymentsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::MembersRead, Scope::MembersWrite, Scope::ProposalsRead];
+    pub const ALL: [Scope; 5] =
+        [Scope::MembersRead, Scope::MembersWrite, Scope::ProposalsRead, Scope::PaymentsRead, Scope::PaymentsWrite];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::MembersRead => "members:read",
             Scope::MembersWrite => "members:write",
             Scope::ProposalsRead => "proposals:read",
+            Scope::PaymentsRead => "payments:read",
+            Scope::PaymentsWrite => "payments:write",
         }
     }
 
@@ -34,6 +43,8 @@ impl Scope {
             Scope::MembersRead => "read members and join requests",
             Scope::MembersWrite => "admit or reject join requests",
             Scope::ProposalsRead => "read proposals, discussions and results",
+            Scope::PaymentsRead => "read the wallet, statements and payment requests",
+            Scope::PaymentsWrite => "move the organisation's money (payments, revenue, payouts, holds)",
         }
     }
 

@@ -34,6 +34,9 @@ pub enum AppError {
     BadRequest { code: &'static str, message: String },
     #[error("the request body is larger than {limit_bytes} bytes")]
     TooLarge { limit_bytes: usize },
+    /// The ledger refused a transfer, with TigerBeetle's result code.
+    #[error("{message}")]
+    Ledger { result: commune_domain::ledger::CreateTransferResult, message: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -52,13 +55,19 @@ impl AppError {
             AppError::Conflict(_) | AppError::Rule(_) => StatusCode::CONFLICT,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Ledger { result, .. } if result.as_str().starts_with("exists") => StatusCode::CONFLICT,
+            AppError::Ledger { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The stable machine-readable code; clients may match on it.
-    pub fn code(&self) -> &'static str {
-        match self {
+    /// The stable machine-readable code; clients may match on it. Ledger refusals carry
+    /// TigerBeetle's result names (`exceeds_credits`, `exists_with_different_amount`, ...).
+    pub fn code(&self) -> std::borrow::Cow<'static, str> {
+        if let AppError::Ledger { result, .. } = self {
+            return result.as_str().into();
+        }
+        let code = match self {
             AppError::Invalid(_) => "invalid_input",
             AppError::Denied(Denied::NotAuthenticated) => "unauthenticated",
             AppError::Denied(Denied::Forbidden(_)) => "forbidden",
@@ -75,8 +84,10 @@ impl AppError {
             AppError::Rule(_) => "rule_violation",
             AppError::BadRequest { code, .. } => code,
             AppError::TooLarge { .. } => "payload_too_large",
+            AppError::Ledger { .. } => "ledger",
             AppError::Internal(_) => "internal",
-        }
+        };
+        code.into()
     }
 
     pub fn fields(&self) -> &[Invalid] {
@@ -158,7 +169,7 @@ impl ErrorBody {
     pub fn of(err: &AppError) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
-                code: err.code().to_owned(),
+                code: err.code().into_owned(),
                 message: err.to_string(),
                 fields: err
                     .fields()

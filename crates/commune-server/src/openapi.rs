@@ -35,6 +35,11 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::merit::attributes, api::merit::give, api::merit::list, api::merit::withdraw, api::merit::open_meeting,
         api::merit::get_meeting, api::merit::join_meeting, api::merit::end_meeting, api::merit::member_card,
         api::merit::org_weights,
+        api::ledger::ledgers, api::ledger::create_ledger, api::ledger::wallet, api::ledger::statement, api::ledger::pay,
+        api::ledger::deposit, api::ledger::payout, api::ledger::hold, api::ledger::capture, api::ledger::release,
+        api::ledger::list_requests, api::ledger::create_request, api::ledger::pay_request, api::ledger::decline_request,
+        api::ledger::cancel_request, api::ledger::revenue, api::ledger::treasury, api::ledger::create_transfers,
+        api::ledger::export,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),
@@ -44,6 +49,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         (name = "tokens", description = "Organisation-scoped API tokens"),
         (name = "governance", description = "Proposals, ballots, delegation, results and the daily docket"),
         (name = "merit", description = "Attributes, dots, the Dot Collector, believability and vote weights"),
+        (name = "payments", description = "Wallets, payments, revenue and funnels, holds, payment requests, statements and the ledger"),
         (name = "admin", description = "Instance administration"),
     )
 )]

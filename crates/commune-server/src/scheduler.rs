@@ -6,7 +6,8 @@
 //! effects of a passed proposal are applied in the transaction that marks it executed.
 //!
 //! Two interfaces plug in here: [`WeightSource`] (merit weights; equal for now, the merit engine
-//! replaces it) and [`Treasury`] (money effects; for now an outbox the ledger will consume).
+//! replaces it) and [`Treasury`] (money effects: an outbox, consumed on every tick by
+//! [`crate::payments::execute_pending`], which moves the money through the ledger exactly once).
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -91,6 +92,9 @@ pub async fn tick(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
         };
         taken += usize::from(done);
     }
+    // Money effects of passed proposals, then holds whose timeout has passed (each exactly once).
+    taken += crate::payments::execute_pending(state).await?;
+    taken += state.store.ledger_expire(now_ms, BATCH).await?.len();
     Ok(taken)
 }
 

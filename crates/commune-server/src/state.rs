@@ -50,6 +50,7 @@ pub struct Inner {
     /// Dots per rater per minute.
     pub dot_limiter: Limiter,
     ballots: std::sync::OnceLock<Batcher>,
+    ledger: std::sync::OnceLock<crate::ledger::LedgerWriter>,
     /// Proposals read on the voting path, kept for a second: every check made with them is
     /// repeated authoritatively inside the ballot writer's transaction.
     pub proposal_cache: crate::ballots::ProposalCache,
@@ -77,8 +78,14 @@ impl AppState {
             client_limiter,
             dot_limiter: Limiter::per_minute(60),
             ballots: std::sync::OnceLock::new(),
+            ledger: std::sync::OnceLock::new(),
             proposal_cache: crate::ballots::ProposalCache::default(),
         }))
+    }
+
+    /// The ledger writer, started on first use (on the runtime that serves requests).
+    pub fn ledger(&self) -> &crate::ledger::LedgerWriter {
+        self.0.ledger.get_or_init(|| crate::ledger::LedgerWriter::start(self.0.store.clone()))
     }
 
     /// The ballot writer, started on first use (on the runtime that serves requests).

@@ -48,6 +48,12 @@ impl Store {
         sqlx::query(&sql).bind(limit.clamp(1, 1000)).fetch_all(&self.pool).await?.iter().map(entry_from).collect()
     }
 
+    /// Every entry of one action (e.g. `ledger.batch`), oldest first.
+    pub async fn audit_entries(&self, action: &str) -> Result<Vec<Entry>> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE action = $1 ORDER BY seq");
+        sqlx::query(&sql).bind(action).fetch_all(&self.pool).await?.iter().map(entry_from).collect()
+    }
+
     /// Recomputes the whole chain, page by page, and names the first broken link.
     /// `progress` is called with the number of entries checked so far.
     pub async fn verify_audit(&self, mut progress: impl FnMut(i64)) -> Result<ChainReport> {

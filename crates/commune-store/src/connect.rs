@@ -55,6 +55,8 @@ pub fn redact(url: &str) -> String {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Ledger accounts as of a ledger version (see `ledger.rs`), shared by clones.
+    pub(crate) ledger_cache: std::sync::Arc<std::sync::Mutex<crate::ledger::AccountCache>>,
 }
 
 impl Store {
@@ -96,7 +98,7 @@ impl Store {
             }
             Backend::Postgres => options.max_connections(16).connect(&url).await?,
         };
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, ledger_cache: Default::default() })
     }
 
     pub fn backend(&self) -> Backend {

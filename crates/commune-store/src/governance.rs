@@ -606,7 +606,7 @@ impl WriteTx {
             }
         }
         for chunk in latest.chunks(500) {
-            let rows = crate::values_placeholders(chunk.len(), 6);
+            let rows = crate::values_placeholders(self.backend, chunk.len(), 6);
             let sql = format!(
                 "INSERT INTO ballots (proposal_id, voter_id, ballot, nonce, receipt, cast_at) VALUES {}
                  ON CONFLICT (proposal_id, voter_id) DO UPDATE SET ballot = excluded.ballot, nonce = excluded.nonce,

@@ -11,10 +11,12 @@
 mod audit;
 mod connect;
 mod governance;
+mod ledger;
 mod members;
 mod merit;
 mod migrate;
 mod orgs;
+mod payments;
 mod sessions;
 mod settings;
 mod tokens;
@@ -25,10 +27,15 @@ pub use connect::{Backend, Store, redact};
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, TallyRow, VoterContext, weight_text,
 };
+pub use ledger::{
+    AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, NewAccount, Note, TransferRecord, TransferRow,
+    digest as transfer_digest, id_bytes,
+};
 pub use members::{Counted, Credentials, Member};
 pub use merit::{Attribute, Believability, Dot, Meeting, NewDot};
 pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
+pub use payments::{NewPaymentRequest, PaymentRequest};
 pub use sessions::Session;
 pub use tokens::ApiToken;
 pub use write::{WriteTx, now_ms};
@@ -74,15 +81,19 @@ pub(crate) fn one_row(result: sqlx::any::AnyQueryResult, what: &'static str) -> 
 }
 
 /// `($1, $2, …), ($n+1, …), …`: the VALUES of a multi-row insert of `rows` rows of `columns`
-/// parameters each, numbered in order of appearance as both backends expect.
-pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// parameters each, numbered in order of appearance. On SQLite they are anonymous `?`: SQLite
+/// looks each named `$n` up in a linear list while preparing, which makes a statement with
+/// thousands of parameters quadratic to prepare.
+pub(crate) fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    (0..rows).map(|r| format!("({})", list_placeholders(backend, r * columns, columns))).collect::<Vec<_>>().join(", ")
+}
+
+/// `n` parameters after the first `skip`, comma-separated: `$k, $k+1, …` or `?, ?, …`.
+pub(crate) fn list_placeholders(backend: Backend, skip: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => (skip + 1..=skip + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+    }
 }
 
 /// A fresh UUIDv7 id as text.
@@ -94,6 +105,8 @@ pub fn new_id() -> String {
 mod tests {
     #[test]
     fn placeholders_number_in_order() {
-        assert_eq!(super::values_placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        use super::Backend;
+        assert_eq!(super::values_placeholders(Backend::Postgres, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::values_placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }

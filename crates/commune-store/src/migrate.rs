@@ -23,11 +23,13 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
         Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") },
         Migration { version: 2, name: "governance", sql: include_str!("../migrations/sqlite/0002_governance.sql") },
         Migration { version: 3, name: "merit", sql: include_str!("../migrations/sqlite/0003_merit.sql") },
+        Migration { version: 4, name: "ledger", sql: include_str!("../migrations/sqlite/0004_ledger.sql") },
     ];
     const POSTGRES: &[Migration] = &[
         Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") },
         Migration { version: 2, name: "governance", sql: include_str!("../migrations/postgres/0002_governance.sql") },
         Migration { version: 3, name: "merit", sql: include_str!("../migrations/postgres/0003_merit.sql") },
+        Migration { version: 4, name: "ledger", sql: include_str!("../migrations/postgres/0004_ledger.sql") },
     ];
     match backend {
         Backend::Sqlite => SQLITE,

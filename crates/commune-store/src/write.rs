@@ -17,6 +17,7 @@ pub fn now_ms() -> i64 {
 /// rolls everything back, audit entries included.
 pub struct WriteTx {
     pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) backend: crate::Backend,
     actor: String,
     at_ms: i64,
     head_seq: i64,
@@ -32,6 +33,7 @@ impl crate::Store {
             sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
         Ok(WriteTx {
             tx,
+            backend: self.backend(),
             actor: actor.to_owned(),
             at_ms: now_ms(),
             head_seq: row.try_get(0)?,
@@ -45,6 +47,11 @@ impl WriteTx {
     /// The time of this transaction: every row it writes carries the same instant.
     pub fn at_ms(&self) -> i64 {
         self.at_ms
+    }
+
+    /// How many audit entries this transaction has appended so far.
+    pub fn appended(&self) -> usize {
+        self.appended
     }
 
     pub fn actor(&self) -> &str {
@@ -106,7 +113,7 @@ impl WriteTx {
         }
         // 8 parameters a row; 500 rows stay far below both backends' parameter limits.
         for chunk in entries.chunks(500) {
-            let rows = crate::values_placeholders(chunk.len(), 8);
+            let rows = crate::values_placeholders(self.backend, chunk.len(), 8);
             let sql = format!(
                 "INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash) VALUES {}",
                 rows

@@ -2,6 +2,7 @@
 //! loads the demo commune, `verify` re-checks every stored proof, `openapi` prints the API
 //! document.
 
+mod bench;
 mod config;
 mod merit;
 mod tally;
@@ -84,6 +85,46 @@ enum Command {
     /// The believability model offline: fit peer ratings, predict, score, simulate.
     #[command(subcommand)]
     Merit(MeritCommand),
+    /// The ledger: exports any accountant can read, and balances as the journal sums them.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Benchmarks that compare against a reference in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Write the whole ledger as an hledger journal (default) or CSV to standard output.
+    Export {
+        #[arg(long, default_value = "hledger")]
+        format: String,
+    },
+    /// Print account,currency,posted,pending per account (debits positive, as hledger sums a
+    /// journal), for comparing with `hledger balance --cleared` and `--pending`.
+    Balances,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Run N transfers in batches of B on a store (default: a fresh SQLite file with durable
+    /// settings), then in the same run the store's raw limit (the same rows inserted in the
+    /// same batches) and a naive ledger (one transaction per transfer). The last line is JSON:
+    /// backend, batch, transfers, transfers_per_s, raw_rows_per_s, naive_transfers_per_s.
+    /// Use the global --database-url to bench another store (e.g. PostgreSQL).
+    Ledger {
+        #[arg(long, default_value_t = 1_000_000)]
+        transfers: usize,
+        #[arg(long, default_value_t = 8_190)]
+        batch: usize,
+        #[arg(long, default_value_t = 10_000)]
+        accounts: usize,
+        /// Transfers for the naive comparison (one transaction each); at most --transfers.
+        #[arg(long, default_value_t = 2_000)]
+        naive_transfers: usize,
+        #[arg(long, default_value_t = 20261128)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,7 +178,15 @@ fn main() -> ExitCode {
             }
         };
     }
-    let settings = match Settings::resolve(cli.config.as_deref(), cli.database_url.clone(), cli.log_format.clone()) {
+    // The benchmark writes to a fresh SQLite file unless a database is named.
+    let database_url = match (&cli.command, &cli.database_url) {
+        (Command::Bench(_), None) => {
+            let path = format!("./commune-bench/ledger-{}.db", commune_store::now_ms());
+            Some(format!("sqlite://{path}"))
+        }
+        (_, url) => url.clone(),
+    };
+    let settings = match Settings::resolve(cli.config.as_deref(), database_url, cli.log_format.clone()) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -212,6 +261,41 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => verify(&settings).await,
+        Command::Ledger(LedgerCommand::Export { format }) => {
+            let format = match format.as_str() {
+                "hledger" | "journal" | "ledger" => commune_server::export::Format::Journal,
+                "csv" => commune_server::export::Format::Csv,
+                other => bail!("unknown format '{other}': use hledger or csv"),
+            };
+            let store = open(&settings).await?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            commune_server::export::write(&store, format, &mut out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger(LedgerCommand::Balances) => {
+            let store = open(&settings).await?;
+            println!("account,currency,posted,pending");
+            let ledgers = store.ledgers().await?;
+            for (account, currency, posted, pending) in commune_server::export::journal_balances(&store).await? {
+                let scale = ledgers.iter().find(|l| l.asset == currency).map_or(0, |l| l.scale);
+                let show = |v| commune_domain::ledger::amount::format(v, scale);
+                println!("{account},{currency},{},{}", show(posted), show(pending));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Ledger { transfers, batch, accounts, naive_transfers, seed }) => {
+            bench::ledger(bench::Options {
+                database_url: settings.database_url.clone(),
+                transfers,
+                batch,
+                accounts,
+                naive_transfers: naive_transfers.min(transfers),
+                seed,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             print!("{}", commune_server::openapi::document());
             Ok(ExitCode::SUCCESS)
@@ -280,6 +364,30 @@ async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
         println!("tallies: OK ({} recounted from stored ballots and weights)", tallied.len());
     } else {
         println!("tallies: {mismatches} of {} do not match their stored ballots", tallied.len());
+        ok = false;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("re-deriving the ledger from its transfers");
+    let report =
+        commune_server::export::verify_ledger(&store, |n| bar.set_message(format!("{n} transfers re-derived"))).await?;
+    bar.finish_and_clear();
+    if report.problems.is_empty() {
+        let totals: Vec<String> = report
+            .totals
+            .iter()
+            .map(|(ledger, (debits, _))| format!("ledger {ledger}: debits = credits = {debits}"))
+            .collect();
+        println!(
+            "ledger: OK ({} accounts, {} transfers; every balance re-derived; {})",
+            report.accounts,
+            report.transfers,
+            if totals.is_empty() { "no money yet".to_owned() } else { totals.join(", ") }
+        );
+    } else {
+        for problem in &report.problems {
+            println!("ledger: {problem}");
+        }
+        println!("ledger: BROKEN ({} problem(s))", report.problems.len());
         ok = false;
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -9,7 +9,11 @@
 //! pending amount; a balancing transfer that would move nothing fails (`exceeds_credits` or
 //! `exceeds_debits`) instead of recording a zero transfer.
 
+pub mod amount;
+pub mod check;
 pub mod engine;
+pub mod export;
+pub mod payments;
 pub mod reference;
 
 /// Account flags (immutable once created, except `closed`, which closing transfers set).
@@ -19,6 +23,25 @@ pub struct AccountFlags {
     pub credits_must_not_exceed_debits: bool,
     pub history: bool,
     pub closed: bool,
+}
+
+impl AccountFlags {
+    /// TigerBeetle's bit layout (bit 0 is `linked`, unused for accounts here).
+    pub fn bits(self) -> u16 {
+        u16::from(self.debits_must_not_exceed_credits) << 1
+            | u16::from(self.credits_must_not_exceed_debits) << 2
+            | u16::from(self.history) << 3
+            | u16::from(self.closed) << 5
+    }
+
+    pub fn from_bits(bits: u16) -> AccountFlags {
+        AccountFlags {
+            debits_must_not_exceed_credits: bits & 1 << 1 != 0,
+            credits_must_not_exceed_debits: bits & 1 << 2 != 0,
+            history: bits & 1 << 3 != 0,
+            closed: bits & 1 << 5 != 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -44,6 +67,44 @@ pub struct TransferFlags {
     pub balancing_credit: bool,
     pub closing_debit: bool,
     pub closing_credit: bool,
+}
+
+impl TransferFlags {
+    /// TigerBeetle's bit layout; the high byte is free for the shell's own markers.
+    pub fn bits(self) -> u16 {
+        [
+            self.linked,
+            self.pending,
+            self.post_pending_transfer,
+            self.void_pending_transfer,
+            self.balancing_debit,
+            self.balancing_credit,
+            self.closing_debit,
+            self.closing_credit,
+        ]
+        .iter()
+        .enumerate()
+        .fold(0, |bits, (i, on)| bits | u16::from(*on) << i)
+    }
+
+    pub fn from_bits(bits: u16) -> TransferFlags {
+        let on = |i: u32| bits & 1 << i != 0;
+        TransferFlags {
+            linked: on(0),
+            pending: on(1),
+            post_pending_transfer: on(2),
+            void_pending_transfer: on(3),
+            balancing_debit: on(4),
+            balancing_credit: on(5),
+            closing_debit: on(6),
+            closing_credit: on(7),
+        }
+    }
+
+    /// `post` or `void`: the second phase of a two-phase transfer.
+    pub fn settles(self) -> bool {
+        self.post_pending_transfer || self.void_pending_transfer
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -138,6 +199,19 @@ pub enum CreateTransferResult {
     ExceedsDebits,
 }
 
+impl CreateTransferResult {
+    /// The snake_case name, as in TigerBeetle and in the API.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
+impl CreateAccountResult {
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
 /// What became of a pending transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -146,6 +220,24 @@ pub enum PendingState {
     Posted,
     Voided,
     Expired,
+}
+
+impl PendingState {
+    pub const ALL: [PendingState; 4] =
+        [PendingState::Pending, PendingState::Posted, PendingState::Voided, PendingState::Expired];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PendingState::Pending => "pending",
+            PendingState::Posted => "posted",
+            PendingState::Voided => "voided",
+            PendingState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<PendingState> {
+        PendingState::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
 }
 
 #[cfg(test)]
@@ -340,6 +432,17 @@ mod tests {
 
     fn t(id: u128, dr: u128, cr: u128, amount: u64) -> Transfer {
         Transfer { id, debit_account_id: dr, credit_account_id: cr, amount, ledger: 1, code: 1, ..Transfer::default() }
+    }
+
+    #[test]
+    fn flags_round_trip_through_their_bits() {
+        for bits in 0..=255u16 {
+            assert_eq!(TransferFlags::from_bits(bits).bits(), bits);
+        }
+        for bits in [0u16, 2, 4, 8, 32, 42] {
+            assert_eq!(AccountFlags::from_bits(bits).bits(), bits);
+        }
+        assert_eq!(CreateTransferResult::ExceedsCredits.as_str(), "exceeds_credits");
     }
 
     #[test]

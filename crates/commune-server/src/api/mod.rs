@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod identity;
+pub(crate) mod ledger;
 pub(crate) mod merit;
 pub(crate) mod orgs;
 pub(crate) mod proposals;
@@ -249,6 +250,23 @@ pub fn router() -> Router<AppState> {
         .route("/meetings/{id}/end", post(merit::end_meeting))
         .route("/members/{handle}/card", get(merit::member_card))
         .route("/orgs/{slug}/weights", get(merit::org_weights))
+        .route("/ledgers", get(ledger::ledgers).post(ledger::create_ledger))
+        .route("/wallet", get(ledger::wallet))
+        .route("/wallet/statement", get(ledger::statement))
+        .route("/payments", post(ledger::pay))
+        .route("/deposits", post(ledger::deposit))
+        .route("/payouts", post(ledger::payout))
+        .route("/holds", post(ledger::hold))
+        .route("/holds/{id}/capture", post(ledger::capture))
+        .route("/holds/{id}/release", post(ledger::release))
+        .route("/payment-requests", get(ledger::list_requests).post(ledger::create_request))
+        .route("/payment-requests/{id}/pay", post(ledger::pay_request))
+        .route("/payment-requests/{id}/decline", post(ledger::decline_request))
+        .route("/payment-requests/{id}/cancel", post(ledger::cancel_request))
+        .route("/orgs/{slug}/revenue", post(ledger::revenue))
+        .route("/orgs/{slug}/treasury", get(ledger::treasury))
+        .route("/ledger/transfers", post(ledger::create_transfers))
+        .route("/ledger/export", get(ledger::export))
         .route("/admin/overview", get(admin::overview))
         .route("/admin/verify", post(admin::verify))
         .route("/openapi.json", get(crate::openapi::serve))

@@ -23,7 +23,12 @@ async fn sqlite_columns() -> Columns {
             (
                 r.get::<String, _>(0),
                 r.get::<String, _>(1),
-                r.get::<String, _>(2).to_ascii_lowercase(),
+                // SQLite's rowid key must be spelled INTEGER; BLOB is PostgreSQL's BYTEA.
+                match r.get::<String, _>(2).to_ascii_lowercase().as_str() {
+                    "integer" => "bigint".to_owned(),
+                    "blob" => "bytea".to_owned(),
+                    other => other.to_owned(),
+                },
                 r.get::<i64, _>(3) == 1,
             )
         })
@@ -64,7 +69,10 @@ async fn both_backends_have_the_same_tables_and_columns() {
     ] {
         assert!(tables.contains(expected), "{expected} in {tables:?}");
     }
-    assert!(sqlite.iter().all(|c| c.2 == "bigint" || c.2 == "text"), "portable types only: {sqlite:?}");
+    assert!(
+        sqlite.iter().all(|c| c.2 == "bigint" || c.2 == "text" || c.2 == "bytea"),
+        "portable types only: {sqlite:?}"
+    );
     let Some(url) = postgres_url() else {
         eprintln!("schema parity with PostgreSQL: skipped (set COMMUNE_TEST_DATABASE_URL=postgres://... to run it)");
         return;
