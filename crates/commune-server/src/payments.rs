@@ -200,12 +200,17 @@ pub async fn funnel_rate(state: &AppState) -> Result<f64, AppError> {
     Ok(state.store.policy(&root.id, "funnel_rate").await?.unwrap_or(default))
 }
 
-fn wallet_request(owners: &[&Owner], ledger: u32) -> Vec<NewAccount> {
+fn wallet_request(owners: &[&Owner], ledger: u32, only_if_used: bool) -> Vec<NewAccount> {
     let mut accounts: Vec<NewAccount> = Vec::new();
     for owner in owners {
         let account = owner.wallet(ledger);
         if !accounts.iter().any(|a| a.account.id == account.id) {
-            accounts.push(NewAccount { account, owner_kind: owner.kind().into(), owner_id: owner.id().into() });
+            accounts.push(NewAccount {
+                account,
+                owner_kind: owner.kind().into(),
+                owner_id: owner.id().into(),
+                only_if_used,
+            });
         }
     }
     accounts
@@ -243,7 +248,8 @@ async fn submit(
     } else {
         transfers.iter().map(|t| (t.id, Note { memo: note.to_owned(), actor: actor.to_owned() })).collect()
     };
-    let answer = state.ledger().submit(Request { accounts: wallet_request(owners, ledger), transfers, notes }).await?;
+    let answer =
+        state.ledger().submit(Request { accounts: wallet_request(owners, ledger, true), transfers, notes }).await?;
     if let Some(bad) =
         answer.accounts.iter().find(|r| !matches!(r, CreateAccountResult::Ok | CreateAccountResult::Exists))
     {
@@ -710,8 +716,10 @@ pub async fn request_payment(
     authorize_debit(&payer_of(state, caller).await?, payee)?;
     let memo = memo(memo_text)?;
     // The payee's wallet must exist for the request to point at it.
-    let answer =
-        state.ledger().submit(Request { accounts: wallet_request(&[payee], ledger.id), ..Request::default() }).await?;
+    let answer = state
+        .ledger()
+        .submit(Request { accounts: wallet_request(&[payee], ledger.id, false), ..Request::default() })
+        .await?;
     if answer.accounts.iter().any(|r| !matches!(r, CreateAccountResult::Ok | CreateAccountResult::Exists)) {
         return Err(AppError::internal(anyhow::anyhow!("the payee's wallet could not be created")));
     }

@@ -282,6 +282,9 @@ pub struct NewAccount {
     pub account: Account,
     pub owner_kind: String,
     pub owner_id: String,
+    /// Create it only if a transfer of the same batch succeeds on it (a wallet made on the way
+    /// to a payment): a refused payment then leaves no trace at all.
+    pub only_if_used: bool,
 }
 
 /// A memo kept beside a transfer, and who asked for the transfer.
@@ -820,9 +823,19 @@ impl WriteTx {
         }
         let account_inputs: Vec<Account> = batch.accounts.iter().map(|a| a.account).collect();
         let account_results = engine.create_accounts(&account_inputs);
+        let results = engine.create_transfers(&batch.transfers, now);
+        let used: BTreeSet<u128> = batch
+            .transfers
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| **r == CreateTransferResult::Ok)
+            .flat_map(|(t, _)| [t.debit_account_id, t.credit_account_id])
+            .collect();
         let mut created = Vec::new();
         for (new, result) in batch.accounts.iter().zip(&account_results) {
-            if *result == CreateAccountResult::Ok {
+            // A wallet made on the way to a refused payment is not kept; a post or void names no
+            // accounts, but its pending transfer's accounts exist already.
+            if *result == CreateAccountResult::Ok && (!new.only_if_used || used.contains(&new.account.id)) {
                 let row = AccountRow {
                     account: new.account,
                     owner_kind: new.owner_kind.clone(),
@@ -835,7 +848,6 @@ impl WriteTx {
             }
         }
         self.insert_accounts(&created).await?;
-        let results = engine.create_transfers(&batch.transfers, now);
         let (written, mut changed) = self.write_transfers(&engine, batch, &results, &mut accounts).await?;
         let untouched: Vec<AccountRow> =
             created.iter().filter(|c| !changed.iter().any(|r| r.account.id == c.account.id)).cloned().collect();

@@ -72,6 +72,7 @@ pub async fn ledger(options: Options) -> anyhow::Result<()> {
             account: Account { id: id(run, 1, n), ledger: 1, code: account_code::BENCH, ..Account::default() },
             owner_kind: "bench".into(),
             owner_id: format!("run-{run}"),
+            only_if_used: false,
         })
         .collect();
     for chunk in accounts.chunks(options.batch.max(1000)) {

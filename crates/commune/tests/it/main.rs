@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod cli;
 mod governance;
+mod ledger;
 mod merit;
 mod openapi;
 mod schema;
