@@ -3,6 +3,9 @@
 //! debits, bad input that changes nothing, who may debit what, statements, the hledger
 //! re-derivation, and crash safety of the server and the benchmark under SIGKILL.
 
+// Amounts are written as euros_cents (100_00 is 100.00 EUR).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use crate::support::{Auth, TempDir, TestApp, check_error};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -399,7 +402,7 @@ async fn acknowledged_transfers_survive_sigkill() {
     let url = app.db.url.clone();
     let Auth::Session { cookie, csrf } = ada.clone() else { panic!("a session") };
     let (mut child, address) = spawn_server(&url);
-    let sent: std::sync::Arc<std::sync::Mutex<Vec<(String, Option<bool>)>>> = Default::default();
+    let sent: Sent = Default::default();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut threads = Vec::new();
     for worker in 0..8u64 {
@@ -473,6 +476,9 @@ async fn acknowledged_transfers_survive_sigkill() {
     again.kill().expect("kill");
     again.wait().expect("reap");
 }
+
+/// Every transfer id sent, with its outcome: acknowledged, refused, or no answer.
+type Sent = std::sync::Arc<std::sync::Mutex<Vec<(String, Option<bool>)>>>;
 
 async fn member_id(store: &commune_store::Store, handle: &str) -> String {
     store.member_by_handle(handle).await.expect("read").expect("member").id
