@@ -23,10 +23,10 @@ pub enum Format {
 async fn names(store: &Store, accounts: &[AccountRow]) -> anyhow::Result<HashMap<u128, String>> {
     let mut names = HashMap::with_capacity(accounts.len());
     for row in accounts {
-        let label = match row.owner_kind.as_str() {
-            "member" => store.member_by_id(&row.owner_id).await?.map_or_else(|| row.owner_id.clone(), |m| m.handle),
-            "org" => store.org_by_id(&row.owner_id).await?.map_or_else(|| row.owner_id.clone(), |o| o.slug),
-            _ => row.owner_id.clone(),
+        let label = match &*row.owner_kind {
+            "member" => store.member_by_id(&row.owner_id).await?.map_or_else(|| row.owner_id.to_string(), |m| m.handle),
+            "org" => store.org_by_id(&row.owner_id).await?.map_or_else(|| row.owner_id.to_string(), |o| o.slug),
+            _ => row.owner_id.to_string(),
         };
         names.insert(row.account.id, export::account_name(&row.owner_kind, &label, row.account.id));
     }

@@ -325,6 +325,137 @@ pub struct Movement {
     pub funnel: bool,
 }
 
+/// Money to move: the amount as a decimal (`"12.50"`) or in minor units (`1250`).
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct PaymentInput {
+    /// Your idempotency key (UUID): the same id again is applied once. Made up when absent.
+    pub id: Option<String>,
+    /// A member's handle, or `org:slug`.
+    #[serde(default)]
+    pub to: String,
+    pub amount: Option<String>,
+    pub amount_minor: Option<u64>,
+    /// Asset code; the first ledger when absent.
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub memo: String,
+    /// Pay from this organisation's wallet (you must steward it, or be its token).
+    pub from_org: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct RevenueInput {
+    pub id: Option<String>,
+    pub amount: Option<String>,
+    pub amount_minor: Option<u64>,
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub memo: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct HoldInput {
+    #[serde(flatten)]
+    pub payment: PaymentInput,
+    /// Seconds until the hold expires and the money is released (0 or absent = never; at most 30 days).
+    pub timeout_s: Option<u32>,
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct CaptureInput {
+    /// Capture less than held (the rest is released); all of it when absent.
+    pub amount_minor: Option<u64>,
+}
+
+/// Sends money from the caller's wallet (or an organisation's they may spend). Paying a business
+/// counts as its revenue: the funnel share goes to the common pot in the same linked chain.
+pub async fn pay(state: &AppState, caller: &Caller, input: PaymentInput) -> Result<Receipt, AppError> {
+    let from = own_owner(state, caller, input.from_org.as_deref()).await?;
+    authorize_debit(&payer_of(state, caller).await?, &from)?;
+    let to = resolve_party(state, &input.to, "to").await?;
+    let ledger = ledger_named(state, input.currency.as_deref()).await?;
+    let amount = amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?;
+    let id = parse_id(input.id.as_deref(), "id")?;
+    let funnel = to.is_business && to.owner()? != &from;
+    let movement = Movement {
+        id,
+        from,
+        to: to.owner()?.clone(),
+        amount,
+        ledger,
+        code: transfer_code::PAYMENT,
+        memo: input.memo,
+        hold_timeout_s: None,
+        funnel,
+    };
+    move_money(state, &caller.audit_actor(), movement).await
+}
+
+/// Books revenue from outside for an organisation (its stewards or its payments token).
+pub async fn book_revenue(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    input: RevenueInput,
+) -> Result<Receipt, AppError> {
+    let org = state.store.org_by_slug(slug).await?.ok_or(AppError::NotFound("organisation"))?;
+    let owner = Owner::Org(org.id.clone());
+    authorize_debit(&payer_of(state, caller).await?, &owner)?;
+    let ledger = ledger_named(state, input.currency.as_deref()).await?;
+    let movement = Movement {
+        id: parse_id(input.id.as_deref(), "id")?,
+        from: Owner::Settlement,
+        to: owner,
+        amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+        ledger,
+        code: transfer_code::REVENUE,
+        memo: input.memo,
+        hold_timeout_s: None,
+        funnel: org.kind == OrgKind::Business,
+    };
+    move_money(state, &caller.audit_actor(), movement).await
+}
+
+/// Pays money out of the commune from the caller's wallet (or an organisation's).
+pub async fn payout(state: &AppState, caller: &Caller, input: PaymentInput) -> Result<Receipt, AppError> {
+    let from = own_owner(state, caller, input.from_org.as_deref()).await?;
+    authorize_debit(&payer_of(state, caller).await?, &from)?;
+    let ledger = ledger_named(state, input.currency.as_deref()).await?;
+    let movement = Movement {
+        id: parse_id(input.id.as_deref(), "id")?,
+        from,
+        to: Owner::Settlement,
+        amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+        ledger,
+        code: transfer_code::PAYOUT,
+        memo: input.memo,
+        hold_timeout_s: None,
+        funnel: false,
+    };
+    move_money(state, &caller.audit_actor(), movement).await
+}
+
+/// Places a hold: money reserved for the payee until captured, released or expired.
+pub async fn hold(state: &AppState, caller: &Caller, input: HoldInput) -> Result<Receipt, AppError> {
+    let p = input.payment;
+    let from = own_owner(state, caller, p.from_org.as_deref()).await?;
+    authorize_debit(&payer_of(state, caller).await?, &from)?;
+    let to = resolve_party(state, &p.to, "to").await?;
+    let ledger = ledger_named(state, p.currency.as_deref()).await?;
+    let movement = Movement {
+        id: parse_id(p.id.as_deref(), "id")?,
+        from,
+        to: to.owner()?.clone(),
+        amount: amount_of(p.amount.as_deref(), p.amount_minor, &ledger)?,
+        ledger,
+        code: transfer_code::HOLD,
+        memo: p.memo,
+        hold_timeout_s: Some(input.timeout_s.unwrap_or(0)),
+        funnel: false,
+    };
+    move_money(state, &caller.audit_actor(), movement).await
+}
+
 /// Moves money after the caller's right to debit `from` has been checked by the caller of this
 /// function (see [`authorize_debit`]).
 pub async fn move_money(state: &AppState, actor: &str, m: Movement) -> Result<Receipt, AppError> {

@@ -14,7 +14,8 @@ use commune_domain::ledger::{
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Storage-only flag bits: which fields of a post or void were left 0 (inherited from the
 /// pending transfer). The row keeps the effective values, so statements need no join, and the
@@ -80,6 +81,11 @@ fn after_commit(cache: &Cache, base: i64, changed: Vec<AccountRow>, max_written:
     });
 }
 
+fn sorted_unique(ids: &mut Vec<u128>) {
+    ids.sort_unstable();
+    ids.dedup();
+}
+
 pub fn id_bytes(id: u128) -> Vec<u8> {
     id.to_be_bytes().to_vec()
 }
@@ -120,8 +126,8 @@ pub struct LedgerInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRow {
     pub account: Account,
-    pub owner_kind: String,
-    pub owner_id: String,
+    pub owner_kind: Arc<str>,
+    pub owner_id: Arc<str>,
     /// The seq of the last transfer on this account (0: none yet): the head of its history.
     pub last_seq: i64,
     pub created_at: i64,
@@ -301,6 +307,9 @@ pub struct LedgerBatch {
     pub accounts: Vec<NewAccount>,
     pub transfers: Vec<Transfer>,
     pub notes: HashMap<u128, Note>,
+    /// Historical data (TigerBeetle's `imported`): the batch's time, in the past and not
+    /// before the last stored transfer, so the log stays in time order.
+    pub imported_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -362,8 +371,8 @@ fn account_row(r: &AnyRow) -> Result<AccountRow> {
             credits_pending: amount_out(r.try_get("credits_pending")?),
             credits_posted: amount_out(r.try_get("credits_posted")?),
         },
-        owner_kind: r.try_get("owner_kind")?,
-        owner_id: r.try_get("owner_id")?,
+        owner_kind: r.try_get::<String, _>("owner_kind")?.into(),
+        owner_id: r.try_get::<String, _>("owner_id")?.into(),
         last_seq: r.try_get("last_seq")?,
         created_at: r.try_get("created_at")?,
     })
@@ -542,7 +551,7 @@ impl crate::Store {
         }
         let base = tx.claim_ledger().await?;
         let mut engine = Ledger::default();
-        let mut account_ids = BTreeSet::new();
+        let mut account_ids = Vec::with_capacity(due.len() * 2);
         for row in &due {
             account_ids.extend([row.record.debit_account_id, row.record.credit_account_id]);
             engine.restore_transfer(row.record.recorded(), row.state);
@@ -670,26 +679,19 @@ impl WriteTx {
 
     /// The accounts named, from the cache when it is at `base`, else from the database (and
     /// then cached: what this transaction reads is the state at `base`).
-    async fn cached_accounts(
-        &mut self,
-        ids: &BTreeSet<u128>,
-        cache: &Cache,
-        base: i64,
-    ) -> Result<HashMap<u128, AccountRow>> {
+    async fn cached_accounts(&mut self, ids: &[u128], cache: &Cache, base: i64) -> Result<HashMap<u128, AccountRow>> {
         let (mut found, missing) = with_cache(cache, |c| {
             if c.version != base {
                 c.reset(base);
             }
             let mut found = HashMap::with_capacity(ids.len());
-            let mut missing = BTreeSet::new();
+            let mut missing = Vec::new();
             for id in ids {
                 match c.accounts.get(id) {
                     Some(row) => {
                         found.insert(*id, row.clone());
                     }
-                    None => {
-                        missing.insert(*id);
-                    }
+                    None => missing.push(*id),
                 }
             }
             (found, missing)
@@ -707,6 +709,22 @@ impl WriteTx {
         Ok(found)
     }
 
+    /// Checks an imported batch's time: not in the future, not before the last transfer.
+    async fn imported_time(&mut self, at: i64) -> Result<i64> {
+        if at > self.at_ms() {
+            return Err(StoreError::Rule("imported transfers cannot be dated in the future".into()));
+        }
+        let last = sqlx::query("SELECT at_ms FROM ledger_transfers ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?;
+        if last.is_some_and(|last| at < last) {
+            return Err(StoreError::Rule("imported transfers must not be dated before the last transfer".into()));
+        }
+        Ok(at)
+    }
+
     /// The largest stored transfer id (None: no transfer yet), cached per ledger version.
     async fn max_transfer_id(&mut self, cache: &Cache, base: i64) -> Result<Option<u128>> {
         let known = with_cache(cache, |c| {
@@ -718,8 +736,11 @@ impl WriteTx {
         if known.is_some() {
             return Ok(known);
         }
-        let row = sqlx::query("SELECT MAX(id) FROM ledger_transfers").fetch_one(&mut *self.tx).await?;
-        let max = row.try_get::<Option<Vec<u8>>, _>(0)?.map(|b| id_from(&b)).transpose()?;
+        // PostgreSQL has no MAX(bytea); the unique index answers this on both backends.
+        let row = sqlx::query("SELECT id FROM ledger_transfers ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let max = row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose()?.map(|b| id_from(&b)).transpose()?;
         with_cache(cache, |c| {
             if c.version == base {
                 c.max_transfer_id = max;
@@ -728,7 +749,7 @@ impl WriteTx {
         Ok(max)
     }
 
-    async fn load_accounts(&mut self, ids: &BTreeSet<u128>) -> Result<HashMap<u128, AccountRow>> {
+    async fn load_accounts(&mut self, ids: &[u128]) -> Result<HashMap<u128, AccountRow>> {
         let ids: Vec<u128> = ids.iter().copied().filter(|id| *id != 0).collect();
         let mut found = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_LOOKUP) {
@@ -748,7 +769,7 @@ impl WriteTx {
         Ok(found)
     }
 
-    async fn load_transfers(&mut self, ids: &BTreeSet<u128>) -> Result<Vec<TransferRow>> {
+    async fn load_transfers(&mut self, ids: &[u128]) -> Result<Vec<TransferRow>> {
         let ids: Vec<u128> = ids.iter().copied().filter(|id| *id != 0).collect();
         let mut found = Vec::new();
         for chunk in ids.chunks(IDS_PER_LOOKUP) {
@@ -800,16 +821,20 @@ impl WriteTx {
         cache: &Cache,
         base: i64,
     ) -> Result<(BatchOutcome, Vec<AccountRow>)> {
-        let now = self.at_ms();
+        let now = match batch.imported_at_ms {
+            None => self.at_ms(),
+            Some(at) => self.imported_time(at).await?,
+        };
         let mut engine = Ledger::default();
         // What the batch touches: its own transfer ids (retries), the pending transfers it
         // settles, and every account either of those names.
         let max_stored = self.max_transfer_id(cache, base).await?;
-        let mut transfer_ids: BTreeSet<u128> =
+        let mut transfer_ids: Vec<u128> =
             batch.transfers.iter().map(|t| t.id).filter(|id| max_stored.is_none_or(|max| *id <= max)).collect();
-        transfer_ids.extend(batch.transfers.iter().map(|t| t.pending_id));
+        transfer_ids.extend(batch.transfers.iter().map(|t| t.pending_id).filter(|id| *id != 0));
+        sorted_unique(&mut transfer_ids);
         let loaded = self.load_transfers(&transfer_ids).await?;
-        let mut account_ids: BTreeSet<u128> = batch.accounts.iter().map(|a| a.account.id).collect();
+        let mut account_ids: Vec<u128> = batch.accounts.iter().map(|a| a.account.id).collect();
         for t in &batch.transfers {
             account_ids.extend([t.debit_account_id, t.credit_account_id]);
         }
@@ -817,6 +842,7 @@ impl WriteTx {
             account_ids.extend([row.record.debit_account_id, row.record.credit_account_id]);
             engine.restore_transfer(row.record.recorded(), row.state);
         }
+        sorted_unique(&mut account_ids);
         let mut accounts = self.cached_accounts(&account_ids, cache, base).await?;
         for a in accounts.values() {
             engine.restore_account(a.account);
@@ -824,7 +850,7 @@ impl WriteTx {
         let account_inputs: Vec<Account> = batch.accounts.iter().map(|a| a.account).collect();
         let account_results = engine.create_accounts(&account_inputs);
         let results = engine.create_transfers(&batch.transfers, now);
-        let used: BTreeSet<u128> = batch
+        let used: HashSet<u128> = batch
             .transfers
             .iter()
             .zip(&results)
@@ -838,8 +864,8 @@ impl WriteTx {
             if *result == CreateAccountResult::Ok && (!new.only_if_used || used.contains(&new.account.id)) {
                 let row = AccountRow {
                     account: new.account,
-                    owner_kind: new.owner_kind.clone(),
-                    owner_id: new.owner_id.clone(),
+                    owner_kind: new.owner_kind.as_str().into(),
+                    owner_id: new.owner_id.as_str().into(),
                     last_seq: 0,
                     created_at: now,
                 };
@@ -891,7 +917,7 @@ impl WriteTx {
         let mut seq: i64 = row.try_get(0)?;
         let mut written = Vec::with_capacity(ok.len());
         let mut fates: Vec<(u128, PendingState, Option<i64>)> = Vec::new();
-        let mut touched: BTreeSet<u128> = BTreeSet::new();
+        let mut touched: Vec<u128> = Vec::with_capacity(ok.len() * 2);
         for t in ok {
             let recorded = engine
                 .transfer(t.id)
@@ -932,6 +958,7 @@ impl WriteTx {
         }
         self.insert_transfer_rows("ledger_transfers", &written).await?;
         self.upsert_pending(&fates).await?;
+        sorted_unique(&mut touched);
         let changed: Vec<AccountRow> = touched
             .iter()
             .filter_map(|id| {
@@ -1030,8 +1057,8 @@ impl WriteTx {
                     .bind(i64::from(a.code))
                     .bind(i64::from(a.flags.bits()))
                     .bind((a.user_data != 0).then(|| id_bytes(a.user_data)))
-                    .bind(r.owner_kind.clone())
-                    .bind(r.owner_id.clone())
+                    .bind(r.owner_kind.to_string())
+                    .bind(r.owner_id.to_string())
                     .bind(amount_in(a.debits_pending))
                     .bind(amount_in(a.debits_posted))
                     .bind(amount_in(a.credits_pending))

@@ -3,54 +3,9 @@
 
 use super::{Account, CreateAccountResult as A, CreateTransferResult as R, PendingState, Transfer};
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasher, Hasher};
-
-/// Hashes 128-bit ids in a few cycles (a keyed multiply-xorshift), where SipHash would cost a
-/// third of a batch's CPU time. The key is random per ledger so clients cannot craft colliding
-/// ids; results never depend on it.
-#[derive(Debug, Clone, Copy)]
-pub struct IdHash(u64);
-
-impl Default for IdHash {
-    fn default() -> IdHash {
-        IdHash(std::collections::hash_map::RandomState::new().hash_one(0x0063_6f6d_6d75_6e65_u64) | 1)
-    }
-}
-
-impl BuildHasher for IdHash {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(self.0)
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-    }
-    fn write_u128(&mut self, n: u128) {
-        self.write_u64(n as u64);
-        self.write_u64((n >> 64) as u64);
-    }
-}
-
-type IdMap<V> = HashMap<u128, V, IdHash>;
+/// Maps keyed by 128-bit ids use foldhash: SipHash would cost a third of a batch's CPU time,
+/// and foldhash's per-map random seed keeps clients from crafting colliding ids.
+type IdMap<V> = HashMap<u128, V, foldhash::fast::RandomState>;
 
 /// A transfer as recorded: the input (for idempotency checks) and what it actually moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

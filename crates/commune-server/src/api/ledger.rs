@@ -6,8 +6,9 @@ use super::{Json, Path, Query, created};
 use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::payments::{
-    self, Movement, PaymentRequestView, Receipt, Statement, StatementFilter, WalletView, amount_of, authorize_debit,
-    ledger_named, own_owner, parse_id, payer_of, resolve_party,
+    self, CaptureInput, HoldInput, Movement, PaymentInput, PaymentRequestView, Receipt, RevenueInput, Statement,
+    StatementFilter, WalletView, amount_of, authorize_debit, ledger_named, own_owner, parse_id, payer_of,
+    resolve_party,
 };
 use crate::state::AppState;
 use axum::extract::State;
@@ -175,24 +176,6 @@ pub async fn statement(
     })
 }
 
-/// Money to move: the amount as a decimal (`"12.50"`) or in minor units (`1250`).
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-pub struct PaymentInput {
-    /// Your idempotency key (UUID): the same id again is applied once. Made up when absent.
-    pub id: Option<String>,
-    /// A member's handle, or `org:slug`.
-    #[serde(default)]
-    pub to: String,
-    pub amount: Option<String>,
-    pub amount_minor: Option<u64>,
-    /// Asset code; the first ledger when absent.
-    pub currency: Option<String>,
-    #[serde(default)]
-    pub memo: String,
-    /// Pay from this organisation's wallet (you must steward it, or be its token).
-    pub from_org: Option<String>,
-}
-
 /// Sends money. Paying a business counts as its revenue: the funnel share goes to the common
 /// pot in the same linked chain.
 #[utoipa::path(post, path = "/api/v1/payments", tag = "payments", request_body = PaymentInput,
@@ -204,35 +187,7 @@ pub async fn pay(
     ApiCaller(caller): ApiCaller,
     Json(input): Json<PaymentInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let from = own_owner(&state, &caller, input.from_org.as_deref()).await?;
-    authorize_debit(&payer_of(&state, &caller).await?, &from)?;
-    let to = resolve_party(&state, &input.to, "to").await?;
-    let ledger = ledger_named(&state, input.currency.as_deref()).await?;
-    let amount = amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?;
-    let id = parse_id(input.id.as_deref(), "id")?;
-    let funnel = to.is_business && to.owner()? != &from;
-    let movement = Movement {
-        id,
-        from,
-        to: to.owner()?.clone(),
-        amount,
-        ledger,
-        code: transfer_code::PAYMENT,
-        memo: input.memo,
-        hold_timeout_s: None,
-        funnel,
-    };
-    Ok(created(payments::move_money(&state, &caller.audit_actor(), movement).await?))
-}
-
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-pub struct RevenueInput {
-    pub id: Option<String>,
-    pub amount: Option<String>,
-    pub amount_minor: Option<u64>,
-    pub currency: Option<String>,
-    #[serde(default)]
-    pub memo: String,
+    Ok(created(payments::pay(&state, &caller, input).await?))
 }
 
 /// Books a business's revenue from outside the commune; the funnel share moves to the common
@@ -247,22 +202,7 @@ pub async fn revenue(
     Path(slug): Path<String>,
     Json(input): Json<RevenueInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound("organisation"))?;
-    let owner = Owner::Org(org.id.clone());
-    authorize_debit(&payer_of(&state, &caller).await?, &owner)?;
-    let ledger = ledger_named(&state, input.currency.as_deref()).await?;
-    let movement = Movement {
-        id: parse_id(input.id.as_deref(), "id")?,
-        from: Owner::Settlement,
-        to: owner,
-        amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
-        ledger,
-        code: transfer_code::REVENUE,
-        memo: input.memo,
-        hold_timeout_s: None,
-        funnel: org.kind == commune_domain::org::OrgKind::Business,
-    };
-    Ok(created(payments::move_money(&state, &caller.audit_actor(), movement).await?))
+    Ok(created(payments::book_revenue(&state, &caller, &slug, input).await?))
 }
 
 /// Records money arriving from outside into a wallet (instance stewards).
@@ -303,29 +243,7 @@ pub async fn payout(
     ApiCaller(caller): ApiCaller,
     Json(input): Json<PaymentInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let from = own_owner(&state, &caller, input.from_org.as_deref()).await?;
-    authorize_debit(&payer_of(&state, &caller).await?, &from)?;
-    let ledger = ledger_named(&state, input.currency.as_deref()).await?;
-    let movement = Movement {
-        id: parse_id(input.id.as_deref(), "id")?,
-        from,
-        to: Owner::Settlement,
-        amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
-        ledger,
-        code: transfer_code::PAYOUT,
-        memo: input.memo,
-        hold_timeout_s: None,
-        funnel: false,
-    };
-    Ok(created(payments::move_money(&state, &caller.audit_actor(), movement).await?))
-}
-
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-pub struct HoldInput {
-    #[serde(flatten)]
-    pub payment: PaymentInput,
-    /// Seconds until the hold expires and the money is released (0 or absent = never; at most 30 days).
-    pub timeout_s: Option<u32>,
+    Ok(created(payments::payout(&state, &caller, input).await?))
 }
 
 /// Places a hold: reserves money for the payee until they capture it or it is released.
@@ -338,29 +256,7 @@ pub async fn hold(
     ApiCaller(caller): ApiCaller,
     Json(input): Json<HoldInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let p = input.payment;
-    let from = own_owner(&state, &caller, p.from_org.as_deref()).await?;
-    authorize_debit(&payer_of(&state, &caller).await?, &from)?;
-    let to = resolve_party(&state, &p.to, "to").await?;
-    let ledger = ledger_named(&state, p.currency.as_deref()).await?;
-    let movement = Movement {
-        id: parse_id(p.id.as_deref(), "id")?,
-        from,
-        to: to.owner()?.clone(),
-        amount: amount_of(p.amount.as_deref(), p.amount_minor, &ledger)?,
-        ledger,
-        code: transfer_code::HOLD,
-        memo: p.memo,
-        hold_timeout_s: Some(input.timeout_s.unwrap_or(0)),
-        funnel: false,
-    };
-    Ok(created(payments::move_money(&state, &caller.audit_actor(), movement).await?))
-}
-
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-pub struct CaptureInput {
-    /// Capture less than held (the rest is released); all of it when absent.
-    pub amount_minor: Option<u64>,
+    Ok(created(payments::hold(&state, &caller, input).await?))
 }
 
 /// Captures a hold (all, or part: the rest is released).
@@ -517,8 +413,10 @@ pub struct TreasuryView {
     pub funnel_rate: f64,
     /// The common pot (on the commune's own treasury).
     pub pot: Vec<WalletView>,
-    /// Revenue, funnel and spending per month in the first currency, oldest first.
+    /// Revenue, funnel and spending per month in `currency`, oldest first.
     pub months: Vec<TreasuryMonth>,
+    pub currency: String,
+    pub scale: u32,
 }
 
 /// An organisation's treasury: wallet, revenue and funnel history, and (for the commune) the pot.
@@ -559,7 +457,14 @@ pub async fn treasury_of(state: &AppState, org: &commune_store::Org) -> Result<T
             }
         }
     }
-    Ok(TreasuryView { wallets, funnel_rate: payments::funnel_rate(state).await?, pot, months })
+    Ok(TreasuryView {
+        wallets,
+        funnel_rate: payments::funnel_rate(state).await?,
+        pot,
+        months,
+        currency: ledger.asset,
+        scale: ledger.scale,
+    })
 }
 
 /// One transfer in TigerBeetle's shape; ids as UUIDs (or 32 hex digits, or decimal).

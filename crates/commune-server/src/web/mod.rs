@@ -5,6 +5,7 @@ mod governance;
 mod merit;
 mod pages;
 mod reference;
+pub mod wallet;
 
 use crate::auth::{CSRF_COOKIE, Caller, constant_time_eq, cookie, random_token, set_cookie};
 use crate::error::AppError;
@@ -57,6 +58,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/meetings/{id}/dot", post(merit::dot))
         .route("/meetings/{id}/join", post(merit::join))
         .route("/meetings/{id}/end", post(merit::end))
+        .route("/wallet", get(wallet::wallet))
+        .route("/wallet/send", post(wallet::send))
+        .route("/wallet/request", post(wallet::request))
+        .route("/wallet/payout", post(wallet::payout))
+        .route("/wallet/hold", post(wallet::hold))
+        .route("/wallet/requests/{id}/{action}", post(wallet::request_action))
+        .route("/wallet/holds/{id}/{action}", post(wallet::hold_action))
+        .route("/orgs/{slug}/treasury", get(wallet::treasury))
+        .route("/orgs/{slug}/treasury/{action}", post(wallet::treasury_action))
         .route("/admin", get(pages::admin))
         .route("/admin/verify", post(pages::admin_verify))
         .route("/api", get(reference::page))
@@ -159,6 +169,16 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "published" => "Published: discussion is open, and voting opens at its time.",
         "cancelled" => "Cancelled.",
         "delegated" => "Delegated. Your own vote still overrides it on any proposal.",
+        "sent" => "Sent. The money has moved.",
+        "paid" => "Paid. The request is settled.",
+        "paid_out" => "Paid out of the commune.",
+        "held" => "Held: the money is reserved until it is captured, released or expires.",
+        "requested_money" => "Request sent.",
+        "declined" => "Request declined.",
+        "request_cancelled" => "Request cancelled.",
+        "captured" => "Hold captured.",
+        "released" => "Hold released.",
+        "revenue" => "Revenue booked; the funnel share went to the common pot.",
         _ => return None,
     })
 }

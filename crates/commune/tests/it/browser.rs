@@ -2,7 +2,8 @@
 //! set-up → a second person signs up → founds an organisation → a third person asks to join →
 //! the steward admits them → a token is created in the browser and used against the API → the
 //! steward drafts and publishes a ranked proposal → ranks by keyboard and votes → the third
-//! person delegates to the steward → the results show the winner. The test moves the
+//! person delegates to the steward → the results show the winner → the steward invoices the
+//! third person from the treasury page and they pay it from their wallet. The test moves the
 //! scheduler's clock instead of waiting for voting to open and close.
 //!
 //! Runs when `COMMUNE_WEBDRIVER_URL` points at a chromedriver (`.ci/run` starts one); otherwise
@@ -182,6 +183,53 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     s.c.goto(proposal_url.as_str()).await?;
     s.see("Winner: Pink neon").await?;
     s.see("@second +1").await?;
+    s.log_out().await?;
+
+    // 10. Money: third has 100.00 from outside; the garage's steward invoices them in the
+    // browser, and third pays the request from their wallet.
+    let third = state.store.member_by_handle("third").await?.ok_or("third exists")?;
+    let eur = commune_server::payments::ledger_named(state, None).await?;
+    commune_server::payments::move_money(
+        state,
+        "test",
+        commune_server::payments::Movement {
+            id: 42,
+            from: commune_domain::ledger::payments::Owner::Settlement,
+            to: commune_domain::ledger::payments::Owner::Member(third.id.clone()),
+            amount: 10_000,
+            ledger: eur,
+            code: commune_domain::ledger::payments::transfer_code::DEPOSIT,
+            memo: "from the bank".into(),
+            hold_timeout_s: None,
+            funnel: false,
+        },
+    )
+    .await?;
+    s.open("/login").await?;
+    s.fill("handle", "second").await?;
+    s.fill("password", PASSWORD).await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("Daily docket").await?;
+    s.open("/orgs/glow-garage/treasury").await?;
+    s.fill("payer", "third").await?;
+    let form = s.c.find(Locator::Css("form[action='/orgs/glow-garage/treasury/request']")).await?;
+    form.find(Locator::Css("[name='amount']")).await?.send_keys("7.50").await?;
+    form.find(Locator::Css("[name='memo']")).await?.send_keys("Sign repair").await?;
+    form.find(Locator::Css("button[type=submit]")).await?.click().await?;
+    s.see("Request sent").await?;
+    s.log_out().await?;
+    s.open("/login").await?;
+    s.fill("handle", "third").await?;
+    s.fill("password", PASSWORD).await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("Daily docket").await?;
+    s.open("/wallet").await?;
+    s.see("Sign repair").await?;
+    s.see("100.00 EUR").await?;
+    s.click("form[action$='/pay'] button").await?;
+    s.see("Paid. The request is settled.").await?;
+    s.see("92.50 EUR").await?;
+    s.open("/orgs/glow-garage").await?;
     Ok(())
 }
 

@@ -1,0 +1,308 @@
+//! Money pages: the wallet (balance, what is held, history with running balances, send, request,
+//! pay a request, pay out, holds) and an organisation's treasury (revenue and funnel history as
+//! a chart, the common pot on the commune's own). Forms post to the same operations as the API.
+
+use super::{Form, Page, Web, WebError, WebResult, render};
+use crate::api::ledger::{PaymentRequests, TreasuryMonth, TreasuryView, requests_of, treasury_of};
+use crate::error::AppError;
+use crate::payments::{self, HoldInput, PaymentInput, RevenueInput, Statement, StatementFilter, WalletView};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use commune_domain::authz::Action;
+use commune_domain::ledger::amount;
+use commune_domain::ledger::payments::Owner;
+use commune_domain::org::Role;
+use commune_store::{LedgerInfo, Org};
+
+/// `12.50 EUR` from minor units.
+pub fn money(minor: &i128, scale: &u32, currency: &str) -> String {
+    format!("{} {currency}", amount::format(*minor, *scale))
+}
+
+pub fn money_u(minor: &u64, scale: &u32, currency: &str) -> String {
+    money(&i128::from(*minor), scale, currency)
+}
+
+#[derive(Template)]
+#[template(path = "wallet.html")]
+struct WalletPage {
+    page: Page,
+    wallets: Vec<WalletView>,
+    statement: Option<Statement>,
+    requests: PaymentRequests,
+    ledgers: Vec<LedgerInfo>,
+    errors: Vec<String>,
+}
+
+async fn wallet_page(state: &AppState, web: &Web, errors: Vec<String>) -> Result<WalletPage, WebError> {
+    let member = web.caller.require_member()?;
+    let owner = Owner::Member(member.member.id.clone());
+    let wallets = payments::wallets_of(state, &owner).await?;
+    let ledgers = state.store.ledgers().await?;
+    let statement = match state.store.ledger_account(owner.wallet(ledgers.first().map_or(1, |l| l.id)).id).await? {
+        Some(row) => Some(
+            payments::statement(state, &row, &StatementFilter { limit: Some(50), ..StatementFilter::default() })
+                .await?,
+        ),
+        None => None,
+    };
+    let requests = requests_of(state, &owner).await?;
+    Ok(WalletPage { page: web.page("Wallet", "wallet"), wallets, statement, requests, ledgers, errors })
+}
+
+pub async fn wallet(State(state): State<AppState>, web: Web) -> WebResult {
+    Ok(render(&wallet_page(&state, &web, Vec::new()).await?))
+}
+
+/// The fields every money form may carry.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct MoneyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    payer: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    memo: String,
+    #[serde(default)]
+    timeout_s: String,
+    /// A one-time id put in the form when it was rendered: a double submit is applied once.
+    #[serde(default)]
+    id: String,
+}
+
+impl MoneyForm {
+    fn payment(&self, from_org: Option<String>) -> PaymentInput {
+        PaymentInput {
+            id: Some(self.id.clone()).filter(|i| !i.is_empty()),
+            to: self.to.clone(),
+            amount: Some(self.amount.clone()),
+            amount_minor: None,
+            currency: Some(self.currency.clone()).filter(|c| !c.is_empty()),
+            memo: self.memo.clone(),
+            from_org,
+        }
+    }
+}
+
+/// After a money action: back to the wallet with a message, or the wallet with the problem.
+async fn finish(state: &AppState, web: &Web, result: Result<(), AppError>, back: &str, done: &str) -> WebResult {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("{back}?done={done}")).into_response()),
+        Err(e) => {
+            let status = e.status();
+            let errors = problems(e)?;
+            let body = if let Some(slug) = back.strip_prefix("/orgs/").and_then(|s| s.strip_suffix("/treasury")) {
+                render(&treasury_page(state, web, slug, errors).await?)
+            } else {
+                render(&wallet_page(state, web, errors).await?)
+            };
+            Ok((status, body).into_response())
+        }
+    }
+}
+
+/// Problems a person can fix on the form: bad input and the ledger's refusals.
+fn problems(e: AppError) -> Result<Vec<String>, WebError> {
+    match e {
+        e @ AppError::Ledger { .. } => Ok(vec![e.to_string()]),
+        e @ AppError::Denied(commune_domain::authz::Denied::Forbidden(_)) => Ok(vec![e.to_string()]),
+        other => super::pages::form_problems(other),
+    }
+}
+
+pub async fn send(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let result = payments::pay(&state, &web.caller, form.payment(None)).await.map(|_| ());
+    finish(&state, &web, result, "/wallet", "sent").await
+}
+
+pub async fn payout(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let result = payments::payout(&state, &web.caller, form.payment(None)).await.map(|_| ());
+    finish(&state, &web, result, "/wallet", "paid_out").await
+}
+
+pub async fn hold(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let timeout_s = form.timeout_s.trim().parse::<u32>().ok();
+    let result =
+        payments::hold(&state, &web.caller, HoldInput { payment: form.payment(None), timeout_s }).await.map(|_| ());
+    finish(&state, &web, result, "/wallet", "held").await
+}
+
+pub async fn request(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let result = async {
+        let payee = payments::own_owner(&state, &web.caller, None).await?;
+        let payer = payments::resolve_party(&state, &form.payer, "payer").await?;
+        let ledger = payments::ledger_named(&state, Some(&form.currency)).await?;
+        let amount = payments::amount_of(Some(&form.amount), None, &ledger)?;
+        payments::request_payment(&state, &web.caller, &payee, &payer, amount, &ledger, &form.memo).await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &web, result, "/wallet", "requested_money").await
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Where to return after acting on a request or a hold: the wallet, or a treasury page.
+fn back_to(raw: &str) -> String {
+    let slug = raw.strip_prefix("/orgs/").and_then(|r| r.strip_suffix("/treasury")).unwrap_or("");
+    let safe = !slug.is_empty() && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if safe { raw.to_owned() } else { "/wallet".to_owned() }
+}
+
+pub async fn request_action(
+    State(state): State<AppState>,
+    web: Web,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let back = back_to(&form.back);
+    let (result, done) = match action.as_str() {
+        "pay" => (payments::pay_request(&state, &web.caller, &id).await.map(|_| ()), "paid"),
+        "decline" => (payments::close_request(&state, &web.caller, &id, true).await, "declined"),
+        "cancel" => (payments::close_request(&state, &web.caller, &id, false).await, "request_cancelled"),
+        _ => return Err(AppError::NotFound("action").into()),
+    };
+    finish(&state, &web, result, &back, done).await
+}
+
+pub async fn hold_action(
+    State(state): State<AppState>,
+    web: Web,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let id = payments::parse_id(Some(&id), "id")?;
+    let (capture, done) = match action.as_str() {
+        "capture" => (true, "captured"),
+        "release" => (false, "released"),
+        _ => return Err(AppError::NotFound("action").into()),
+    };
+    let result = payments::settle_hold(&state, &web.caller, id, capture, 0).await.map(|_| ());
+    finish(&state, &web, result, &back_to(&form.back), done).await
+}
+
+#[derive(Template)]
+#[template(path = "treasury.html")]
+struct TreasuryPage {
+    page: Page,
+    org: Org,
+    treasury: TreasuryView,
+    statement: Option<Statement>,
+    requests: PaymentRequests,
+    steward: bool,
+    largest_month: i128,
+    errors: Vec<String>,
+}
+
+impl TreasuryPage {
+    fn width(&self, value: &i128) -> i64 {
+        if self.largest_month <= 0 { 0 } else { (*value * 100 / self.largest_month).clamp(0, 100) as i64 }
+    }
+}
+
+async fn treasury_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) -> Result<TreasuryPage, WebError> {
+    let org = state.store.org_by_slug(slug).await?.ok_or(AppError::NotFound("organisation"))?;
+    web.caller.authorize(state, Some(&org), Action::ReadTreasury).await?;
+    let steward = match web.caller.member() {
+        Some(m) => state.store.role_in(&org.id, &m.member.id).await? == Some(Role::Steward),
+        None => false,
+    };
+    let treasury = treasury_of(state, &org).await?;
+    let owner = Owner::Org(org.id.clone());
+    let ledger = payments::ledger_named(state, None).await?;
+    let statement = match state.store.ledger_account(owner.wallet(ledger.id).id).await? {
+        Some(row) => Some(
+            payments::statement(state, &row, &StatementFilter { limit: Some(50), ..StatementFilter::default() })
+                .await?,
+        ),
+        None => None,
+    };
+    let requests = requests_of(state, &owner).await?;
+    let largest_month = treasury
+        .months
+        .iter()
+        .map(|m: &TreasuryMonth| m.revenue_minor.max(m.spent_minor).max(m.funnel_minor))
+        .max()
+        .unwrap_or(0);
+    Ok(TreasuryPage {
+        page: web.page(format!("{} treasury", org.name), "orgs"),
+        org,
+        treasury,
+        statement,
+        requests,
+        steward,
+        largest_month,
+        errors,
+    })
+}
+
+pub async fn treasury(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    Ok(render(&treasury_page(&state, &web, &slug, Vec::new()).await?))
+}
+
+pub async fn treasury_action(
+    State(state): State<AppState>,
+    web: Web,
+    Path((slug, action)): Path<(String, String)>,
+    Form(form): Form<MoneyForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let back = format!("/orgs/{slug}/treasury");
+    let (result, done) = match action.as_str() {
+        "revenue" => {
+            let input = RevenueInput {
+                id: Some(form.id.clone()).filter(|i| !i.is_empty()),
+                amount: Some(form.amount.clone()),
+                amount_minor: None,
+                currency: Some(form.currency.clone()).filter(|c| !c.is_empty()),
+                memo: form.memo.clone(),
+            };
+            (payments::book_revenue(&state, &web.caller, &slug, input).await.map(|_| ()), "revenue")
+        }
+        "send" => (payments::pay(&state, &web.caller, form.payment(Some(slug.clone()))).await.map(|_| ()), "sent"),
+        "request" => {
+            let result = async {
+                let payee = payments::own_owner(&state, &web.caller, Some(&slug)).await?;
+                let payer = payments::resolve_party(&state, &form.payer, "payer").await?;
+                let ledger = payments::ledger_named(&state, Some(&form.currency)).await?;
+                let amount = payments::amount_of(Some(&form.amount), None, &ledger)?;
+                payments::request_payment(&state, &web.caller, &payee, &payer, amount, &ledger, &form.memo).await?;
+                Ok(())
+            }
+            .await;
+            (result, "requested_money")
+        }
+        _ => return Err(AppError::NotFound("action").into()),
+    };
+    if let Err(AppError::Denied(d)) = &result
+        && !matches!(d, commune_domain::authz::Denied::Forbidden(_))
+    {
+        return Err(AppError::Denied(d.clone()).into());
+    }
+    finish(&state, &web, result, &back, done).await
+}
+
+/// A fresh idempotency key for a form: submitting the same rendered form twice moves money once.
+pub fn form_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
