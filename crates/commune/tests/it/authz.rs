@@ -147,6 +147,21 @@ fn token_or_member_refusal(role: Role) -> &'static str {
     }
 }
 
+/// Spending refusals: only the owner of the money (or its organisation's payments token).
+fn spend_refusal(role: Role) -> &'static str {
+    match role {
+        Role::Anonymous => "unauthenticated",
+        _ => "forbidden",
+    }
+}
+
+fn wallet_refusal(role: Role) -> &'static str {
+    match role {
+        Role::Anonymous => "unauthenticated",
+        _ => "missing_scope",
+    }
+}
+
 fn participate_refusal(role: Role) -> &'static str {
     match role {
         Role::TokenRead => "members_only",
@@ -437,6 +452,56 @@ fn cases() -> Vec<Case> {
                 Role::Anonymous => "unauthenticated",
                 _ => "members_only",
             },
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/treasury",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/revenue",
+            body: Some(json!({ "amount": "12.00" })),
+            allowed: &[(Steward, 201)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/deposits",
+            body: Some(json!({ "to": "member", "amount": "1.00" })),
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/wallet",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: wallet_refusal,
+        },
+        Case {
+            // Everyone may try to spend their own money; nobody here holds 500.00.
+            method: Method::POST,
+            path: "/api/v1/payments",
+            body: Some(json!({ "to": "helper", "amount": "500.00" })),
+            allowed: &[(Outsider, 422), (Member, 422), (Steward, 422), (InstanceSteward, 422)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/ledger/export",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/ledgers",
+            body: Some(json!({ "asset": "HOURS", "scale": 0, "name": "Hours" })),
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: member_action_refusal,
         },
         Case {
             method: Method::DELETE,

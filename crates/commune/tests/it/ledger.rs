@@ -582,3 +582,53 @@ fn the_ledger_benchmark_reports_and_survives_sigkill() {
         assert!(ok, "after SIGKILL at {after_ms} ms:\n{report}");
     }
 }
+
+/// A passed allocation proposal moves the money exactly once through the ledger (from the
+/// organisation's wallet; the commune's own proposals spend the common pot); one the money
+/// does not cover fails with the ledger's reason and moves nothing.
+#[tokio::test]
+async fn passed_allocations_move_money_once_and_uncovered_ones_fail() {
+    let (app, _root, ada, bob) = community().await;
+    let (status, body) = post(&app, "/api/v1/orgs/bakery/revenue", &ada, json!({ "amount": "1000.00" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let now = commune_store::now_ms();
+    let allocate = |amount_minor: u64| {
+        json!({
+            "title": "Pay Bob for the oven", "body": "He fixed it.", "domain": "finance", "kind": "allocation",
+            "method": { "method": "yes_no", "threshold": 0.5 }, "options": [], "quorum": 0.0,
+            "voting_opens_at": now + 1_000, "voting_closes_at": now + 3_600_000,
+            "effect": { "effect": "allocate", "amount_minor": amount_minor, "currency": "EUR", "recipient": "bob" },
+        })
+    };
+    let mut ids = Vec::new();
+    for amount in [300_00u64, 10_000_00] {
+        let (status, p) = post(&app, "/api/v1/orgs/bakery/proposals", &ada, allocate(amount)).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        let id = p["id"].as_str().expect("id").to_owned();
+        let (status, p) = post(&app, &format!("/api/v1/proposals/{id}/publish"), &ada, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        ids.push(id);
+    }
+    commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open");
+    for id in &ids {
+        let (status, b) =
+            post(&app, &format!("/api/v1/proposals/{id}/ballot"), &ada, json!({ "kind": "yes_no", "stance": "yes" })).await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+    }
+    for _ in 0..3 {
+        commune_server::scheduler::tick(&app.state, now + 7_200_000).await.expect("close, execute, pay");
+    }
+    assert_eq!(balance(&app, &bob, "").await, 300_00, "moved once, however many ticks");
+    assert_eq!(balance(&app, &ada, "?org=bakery").await, 800_00 - 300_00);
+    let outcomes: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT proposal_id, status, result FROM execution_requests ORDER BY created_at")
+            .fetch_all(app.store.pool())
+            .await
+            .expect("execution requests");
+    let status_of = |id: &str| outcomes.iter().find(|o| o.0 == id).map(|o| (o.1.clone(), o.2.clone().unwrap_or_default()));
+    let (done, note) = status_of(&ids[0]).expect("first");
+    assert!(done == "done" && note.contains("300.00 EUR"), "{done}: {note}");
+    let (failed, why) = status_of(&ids[1]).expect("second");
+    assert!(failed == "failed" && why.contains("not enough money"), "{failed}: {why}");
+    ledger_is_sound(&app).await;
+}
