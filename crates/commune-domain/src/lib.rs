@@ -10,6 +10,7 @@ pub mod identity;
 pub mod ledger;
 pub mod merit;
 pub mod org;
+pub mod seeded;
 pub mod token;
 pub mod validation;
 

@@ -18,19 +18,6 @@ pub struct Options {
     pub seed: u64,
 }
 
-/// splitmix64: a seeded, dependency-free generator for the workload.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 fn bar(len: usize, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len as u64);
     bar.set_style(
@@ -81,17 +68,17 @@ pub async fn ledger(options: Options) -> anyhow::Result<()> {
         anyhow::ensure!(outcome.accounts.iter().all(|r| *r == CreateAccountResult::Ok), "creating accounts failed");
     }
 
-    let mut rng = Rng(options.seed);
+    let mut rng = commune_domain::seeded::SplitMix64(options.seed);
     let mut make = |kind: u64, n: usize| -> Vec<Transfer> {
         (0..n as u64)
             .map(|i| {
-                let debit = rng.next() % options.accounts as u64;
-                let credit = (debit + 1 + rng.next() % (options.accounts as u64 - 1)) % options.accounts as u64;
+                let debit = rng.next_u64() % options.accounts as u64;
+                let credit = (debit + 1 + rng.next_u64() % (options.accounts as u64 - 1)) % options.accounts as u64;
                 Transfer {
                     id: id(run, kind, i),
                     debit_account_id: id(run, 1, debit),
                     credit_account_id: id(run, 1, credit),
-                    amount: 1 + rng.next() % 1_000,
+                    amount: 1 + rng.next_u64() % 1_000,
                     ledger: 1,
                     code: transfer_code::BENCH,
                     ..Transfer::default()

@@ -38,35 +38,22 @@ pub struct Report {
     pub plain_mean: Scorecard,
 }
 
-/// splitmix64: small, seeded and good enough for a simulation.
-struct Rng(u64);
+/// The simulation's draws: uniform-based `below` (as the published figures were made).
+struct Rng(crate::seeded::SplitMix64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
     fn below(&mut self, n: usize) -> usize {
-        (self.uniform() * n as f64) as usize % n.max(1)
+        (self.0.uniform() * n as f64) as usize % n.max(1)
     }
 
     fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform().max(1e-12), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        self.0.normal()
     }
 }
 
 pub fn run(config: SimulationConfig) -> Report {
     let n = config.members.max(20);
-    let mut rng = Rng(config.seed);
+    let mut rng = Rng(crate::seeded::SplitMix64(config.seed));
     let ability: Vec<f64> = (0..n).map(|_| (5.5 + 1.6 * rng.normal()).clamp(1.0, 10.0)).collect();
     let ring_size = ((n as f64) * config.ring_share).round().max(2.0) as usize;
     let ring: Vec<bool> = (0..n).map(|i| i < ring_size).collect();

@@ -140,16 +140,18 @@ pub async fn hold(State(state): State<AppState>, web: Web, Form(form): Form<Mone
 
 pub async fn request(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    let result = async {
-        let payee = payments::own_owner(&state, &web.caller, None).await?;
-        let payer = payments::resolve_party(&state, &form.payer, "payer").await?;
-        let ledger = payments::ledger_named(&state, Some(&form.currency)).await?;
-        let amount = payments::amount_of(Some(&form.amount), None, &ledger)?;
-        payments::request_payment(&state, &web.caller, &payee, &payer, amount, &ledger, &form.memo).await?;
-        Ok(())
-    }
-    .await;
+    let result = request_money(&state, &web, &form, None).await;
     finish(&state, &web, result, "/wallet", "requested_money").await
+}
+
+/// Asks `form.payer` for money, into the caller's wallet or `from_org`'s.
+async fn request_money(state: &AppState, web: &Web, form: &MoneyForm, from_org: Option<&str>) -> Result<(), AppError> {
+    let payee = payments::own_owner(state, &web.caller, from_org).await?;
+    let payer = payments::resolve_party(state, &form.payer, "payer").await?;
+    let ledger = payments::ledger_named(state, Some(&form.currency)).await?;
+    let amount = payments::amount_of(Some(&form.amount), None, &ledger)?;
+    payments::request_payment(state, &web.caller, &payee, &payer, amount, &ledger, &form.memo).await?;
+    Ok(())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -280,18 +282,7 @@ pub async fn treasury_action(
             (payments::book_revenue(&state, &web.caller, &slug, input).await.map(|_| ()), "revenue")
         }
         "send" => (payments::pay(&state, &web.caller, form.payment(Some(slug.clone()))).await.map(|_| ()), "sent"),
-        "request" => {
-            let result = async {
-                let payee = payments::own_owner(&state, &web.caller, Some(&slug)).await?;
-                let payer = payments::resolve_party(&state, &form.payer, "payer").await?;
-                let ledger = payments::ledger_named(&state, Some(&form.currency)).await?;
-                let amount = payments::amount_of(Some(&form.amount), None, &ledger)?;
-                payments::request_payment(&state, &web.caller, &payee, &payer, amount, &ledger, &form.memo).await?;
-                Ok(())
-            }
-            .await;
-            (result, "requested_money")
-        }
+        "request" => (request_money(&state, &web, &form, Some(&slug)).await, "requested_money"),
         _ => return Err(AppError::NotFound("action").into()),
     };
     if let Err(AppError::Denied(d)) = &result

@@ -71,6 +71,13 @@ impl Session {
         self.see("Join the commune").await
     }
 
+    async fn log_in(&self, handle: &str) -> Result {
+        self.open("/login").await?;
+        self.fill("handle", handle).await?;
+        self.fill("password", PASSWORD).await?;
+        self.click("main form button[type=submit]").await
+    }
+
     async fn sign_up(&self, handle: &str, name: &str) -> Result {
         self.open("/signup").await?;
         self.fill("handle", handle).await?;
@@ -114,10 +121,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     s.log_out().await?;
 
     // 4. The steward admits them.
-    s.open("/login").await?;
-    s.fill("handle", "second").await?;
-    s.fill("password", PASSWORD).await?;
-    s.click("main form button[type=submit]").await?;
+    s.log_in("second").await?;
     s.see("Waiting for your decision").await?;
     s.open("/orgs/glow-garage/requests").await?;
     s.see("I can solder.").await?;
@@ -165,10 +169,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     s.log_out().await?;
 
     // 8. The third person delegates to the steward.
-    s.open("/login").await?;
-    s.fill("handle", "third").await?;
-    s.fill("password", PASSWORD).await?;
-    s.click("main form button[type=submit]").await?;
+    s.log_in("third").await?;
     s.see("Daily docket").await?;
     s.see("Which neon for the sign?").await?;
     s.open("/orgs/glow-garage/delegations").await?;
@@ -205,10 +206,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
         },
     )
     .await?;
-    s.open("/login").await?;
-    s.fill("handle", "second").await?;
-    s.fill("password", PASSWORD).await?;
-    s.click("main form button[type=submit]").await?;
+    s.log_in("second").await?;
     s.see("Daily docket").await?;
     s.open("/orgs/glow-garage/treasury").await?;
     s.fill("payer", "third").await?;
@@ -218,10 +216,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     form.find(Locator::Css("button[type=submit]")).await?.click().await?;
     s.see("Request sent").await?;
     s.log_out().await?;
-    s.open("/login").await?;
-    s.fill("handle", "third").await?;
-    s.fill("password", PASSWORD).await?;
-    s.click("main form button[type=submit]").await?;
+    s.log_in("third").await?;
     s.see("Daily docket").await?;
     s.open("/wallet").await?;
     s.see("Sign repair").await?;

@@ -612,7 +612,8 @@ async fn passed_allocations_move_money_once_and_uncovered_ones_fail() {
     commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open");
     for id in &ids {
         let (status, b) =
-            post(&app, &format!("/api/v1/proposals/{id}/ballot"), &ada, json!({ "kind": "yes_no", "stance": "yes" })).await;
+            post(&app, &format!("/api/v1/proposals/{id}/ballot"), &ada, json!({ "kind": "yes_no", "stance": "yes" }))
+                .await;
         assert_eq!(status, StatusCode::OK, "{b}");
     }
     for _ in 0..3 {
@@ -625,7 +626,8 @@ async fn passed_allocations_move_money_once_and_uncovered_ones_fail() {
             .fetch_all(app.store.pool())
             .await
             .expect("execution requests");
-    let status_of = |id: &str| outcomes.iter().find(|o| o.0 == id).map(|o| (o.1.clone(), o.2.clone().unwrap_or_default()));
+    let status_of =
+        |id: &str| outcomes.iter().find(|o| o.0 == id).map(|o| (o.1.clone(), o.2.clone().unwrap_or_default()));
     let (done, note) = status_of(&ids[0]).expect("first");
     assert!(done == "done" && note.contains("300.00 EUR"), "{done}: {note}");
     let (failed, why) = status_of(&ids[1]).expect("second");
