@@ -1,7 +1,7 @@
 //! The ledger state machine. Every batch is applied event by event in order; a linked chain is
 //! applied tentatively with an undo log and rolled back whole if any of its events fails.
 
-use super::{Account, CreateAccountResult as A, CreateTransferResult as R, PendingState, Transfer};
+use super::{Account, AccountFlags, CreateAccountResult as A, CreateTransferResult as R, PendingState, Transfer};
 use std::collections::{BTreeSet, HashMap};
 /// Maps keyed by 128-bit ids use foldhash: SipHash would cost a third of a batch's CPU time,
 /// and foldhash's per-map random seed keeps clients from crafting colliding ids.
@@ -89,7 +89,9 @@ impl Ledger {
             return A::CodeMustNotBeZero;
         }
         if let Some(e) = self.accounts.get(&a.id) {
-            return if e.flags != a.flags {
+            // `closed` is state that closing transfers set, not part of what was created.
+            let created_flags = AccountFlags { closed: false, ..e.flags };
+            return if created_flags != a.flags {
                 A::ExistsWithDifferentFlags
             } else if e.user_data != a.user_data {
                 A::ExistsWithDifferentUserData

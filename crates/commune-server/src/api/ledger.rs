@@ -487,7 +487,8 @@ pub struct TransferInput {
     #[serde(default)]
     pub code: u16,
     /// Any of `linked`, `pending`, `post_pending_transfer`, `void_pending_transfer`,
-    /// `balancing_debit`, `balancing_credit`.
+    /// `balancing_debit`, `balancing_credit`, `closing_debit`, `closing_credit` (closing
+    /// transfers must be pending; voiding one reopens the account).
     #[serde(default)]
     pub flags: Vec<String>,
 }
@@ -531,6 +532,8 @@ pub async fn create_transfers(
                 "void_pending_transfer" => flags.void_pending_transfer = true,
                 "balancing_debit" => flags.balancing_debit = true,
                 "balancing_credit" => flags.balancing_credit = true,
+                "closing_debit" => flags.closing_debit = true,
+                "closing_credit" => flags.closing_credit = true,
                 other => return Err(Invalid::new("flags", format!("unknown flag '{other}'")).into()),
             }
         }
@@ -578,10 +581,16 @@ async fn authorize_raw(state: &AppState, payer: &Payer, t: &Transfer) -> Result<
         }
         return last;
     }
-    match state.store.ledger_account(t.debit_account_id).await? {
-        Some(row) => authorize_debit(payer, &payments::owner_of(&row)?),
-        None => Ok(()),
+    if let Some(row) = state.store.ledger_account(t.debit_account_id).await? {
+        authorize_debit(payer, &payments::owner_of(&row)?)?;
     }
+    // Closing an account is its owner's decision, also on the credit side.
+    if t.flags.closing_credit
+        && let Some(row) = state.store.ledger_account(t.credit_account_id).await?
+    {
+        authorize_debit(payer, &payments::owner_of(&row)?)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
