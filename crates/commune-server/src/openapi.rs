@@ -38,7 +38,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::ledger::ledgers, api::ledger::create_ledger, api::ledger::wallet, api::ledger::statement, api::ledger::pay,
         api::ledger::deposit, api::ledger::payout, api::ledger::hold, api::ledger::capture, api::ledger::release,
         api::ledger::list_requests, api::ledger::create_request, api::ledger::pay_request, api::ledger::decline_request,
-        api::ledger::cancel_request, api::ledger::revenue, api::ledger::treasury, api::ledger::create_transfers,
+        api::ledger::cancel_request, api::ledger::revenue, api::ledger::treasury, api::ledger::create_transfers, api::ledger::transfer, api::ledger::account,
         api::ledger::export,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),

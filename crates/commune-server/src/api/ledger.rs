@@ -628,3 +628,155 @@ pub async fn export(
     )
         .into_response())
 }
+
+/// An account with its balances, as TigerBeetle's `lookup_accounts` returns it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    pub id: String,
+    pub ledger: u32,
+    pub code: u16,
+    /// Set flags: `debits_must_not_exceed_credits`, `credits_must_not_exceed_debits`, `history`, `closed`.
+    pub flags: Vec<String>,
+    pub owner: payments::Party,
+    pub debits_pending: u64,
+    pub debits_posted: u64,
+    pub credits_pending: u64,
+    pub credits_posted: u64,
+    pub created_at: i64,
+}
+
+/// A transfer as stored, as TigerBeetle's `lookup_transfers` returns it (accounts, ledger and
+/// code filled in for a post or void).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TransferView {
+    pub id: String,
+    pub seq: i64,
+    pub debit_account_id: String,
+    pub credit_account_id: String,
+    /// What it moved.
+    pub amount: u64,
+    pub pending_id: Option<String>,
+    pub ledger: u32,
+    pub code: u16,
+    pub flags: Vec<String>,
+    pub timestamp_ms: i64,
+    /// For a pending transfer: `pending`, `posted`, `voided` or `expired`.
+    pub state: Option<String>,
+    pub memo: Option<String>,
+}
+
+/// A member or a token: anonymous callers are told to sign in.
+fn signed_in(caller: &Caller) -> Result<(), AppError> {
+    match caller {
+        Caller::Anonymous { .. } => caller.require_member().map(|_| ()),
+        Caller::Member(_) | Caller::Token(_) => Ok(()),
+    }
+}
+
+/// Whether the caller may read an account: its member, its organisation's readers (members,
+/// `payments:read` tokens), or an instance steward.
+async fn may_read(state: &AppState, caller: &Caller, row: &commune_store::AccountRow) -> Result<(), AppError> {
+    let owner = payments::owner_of(row)?;
+    let own = match (&owner, caller) {
+        (Owner::Member(id), Caller::Member(s)) => s.member.id == *id,
+        (Owner::Org(id), _) => match state.store.org_by_id(id).await? {
+            Some(org) => caller.authorize(state, Some(&org), Action::ReadTreasury).await.is_ok(),
+            None => false,
+        },
+        _ => false,
+    };
+    if own {
+        return Ok(());
+    }
+    caller.authorize(state, None, Action::AdministerInstance).await
+}
+
+fn flag_names(bits: &[(bool, &str)]) -> Vec<String> {
+    bits.iter().filter(|(on, _)| *on).map(|(_, name)| (*name).to_owned()).collect()
+}
+
+/// Looks up one account (its owner, its organisation's readers, or an instance steward).
+#[utoipa::path(get, path = "/api/v1/ledger/accounts/{id}", tag = "payments", params(("id" = String, Path)),
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "The account", body = AccountView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn account(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AccountView>> {
+    signed_in(&caller)?;
+    let id = parse_id(Some(&id), "id")?;
+    let row = state.store.ledger_account(id).await?.ok_or(AppError::NotFound("account"))?;
+    may_read(&state, &caller, &row).await.map_err(|_| AppError::NotFound("account"))?;
+    let a = row.account;
+    let f = a.flags;
+    Ok(Json(AccountView {
+        id: payments::show_id(a.id),
+        ledger: a.ledger,
+        code: a.code,
+        flags: flag_names(&[
+            (f.debits_must_not_exceed_credits, "debits_must_not_exceed_credits"),
+            (f.credits_must_not_exceed_debits, "credits_must_not_exceed_debits"),
+            (f.history, "history"),
+            (f.closed, "closed"),
+        ]),
+        owner: payments::party_of(&state, &payments::owner_of(&row)?).await?,
+        debits_pending: a.debits_pending,
+        debits_posted: a.debits_posted,
+        credits_pending: a.credits_pending,
+        credits_posted: a.credits_posted,
+        created_at: row.created_at,
+    }))
+}
+
+/// Looks up one transfer (readable by whoever may read either of its accounts).
+#[utoipa::path(get, path = "/api/v1/ledger/transfers/{id}", tag = "payments", params(("id" = String, Path)),
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "The transfer", body = TransferView), (status = 404, body = ErrorBody)))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TransferView>> {
+    signed_in(&caller)?;
+    let id = parse_id(Some(&id), "id")?;
+    let row = state.store.ledger_transfer(id).await?.ok_or(AppError::NotFound("transfer"))?;
+    let r = row.record;
+    let mut readable = false;
+    for account in [r.debit_account_id, r.credit_account_id] {
+        if let Some(acct) = state.store.ledger_account(account).await?
+            && may_read(&state, &caller, &acct).await.is_ok()
+        {
+            readable = true;
+            break;
+        }
+    }
+    if !readable {
+        return Err(AppError::NotFound("transfer"));
+    }
+    let f = r.flags();
+    Ok(Json(TransferView {
+        id: payments::show_id(r.id),
+        seq: r.seq,
+        debit_account_id: payments::show_id(r.debit_account_id),
+        credit_account_id: payments::show_id(r.credit_account_id),
+        amount: r.amount,
+        pending_id: (r.pending_id != 0).then(|| payments::show_id(r.pending_id)),
+        ledger: r.ledger,
+        code: r.code,
+        flags: flag_names(&[
+            (f.linked, "linked"),
+            (f.pending, "pending"),
+            (f.post_pending_transfer, "post_pending_transfer"),
+            (f.void_pending_transfer, "void_pending_transfer"),
+            (f.balancing_debit, "balancing_debit"),
+            (f.balancing_credit, "balancing_credit"),
+            (f.closing_debit, "closing_debit"),
+            (f.closing_credit, "closing_credit"),
+        ]),
+        timestamp_ms: r.at_ms,
+        state: row.state.map(|s| s.as_str().to_owned()),
+        memo: row.memo,
+    }))
+}

@@ -266,6 +266,8 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/revenue", post(ledger::revenue))
         .route("/orgs/{slug}/treasury", get(ledger::treasury))
         .route("/ledger/transfers", post(ledger::create_transfers))
+        .route("/ledger/transfers/{id}", get(ledger::transfer))
+        .route("/ledger/accounts/{id}", get(ledger::account))
         .route("/ledger/export", get(ledger::export))
         .route("/admin/overview", get(admin::overview))
         .route("/admin/verify", post(admin::verify))

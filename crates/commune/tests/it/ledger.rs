@@ -158,6 +158,39 @@ async fn payments_revenue_funnel_requests_and_holds() {
     assert!(csv.starts_with("seq,date,time_ms,transfer_id,kind,counterparty,memo,amount,balance,currency,status\n"));
     assert!(csv.contains(",bread,-12.50,87.50,EUR,posted"), "{csv}");
 
+    // Lookups, TigerBeetle-style: the parties see a transfer; others get 404.
+    let (status, t) =
+        app.call(Method::GET, "/api/v1/ledger/transfers/0190c2a4-5a8e-7000-8000-000000000001", &bob, None).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!((t["amount"].as_u64(), t["memo"].as_str()), (Some(12_50), Some("bread")));
+    let (_, account) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/ledger/accounts/{}", t["credit_account_id"].as_str().unwrap_or_default()),
+            &bob,
+            None,
+        )
+        .await;
+    assert_eq!(account["owner"]["handle"], "bob", "{account}");
+    assert!(account["flags"].as_array().is_some_and(|f| f.contains(&json!("debits_must_not_exceed_credits"))));
+    let stranger = app.member("stranger").await;
+    check_error(
+        app.call(Method::GET, "/api/v1/ledger/transfers/0190c2a4-5a8e-7000-8000-000000000001", &stranger, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    check_error(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/ledger/accounts/{}", t["credit_account_id"].as_str().unwrap_or_default()),
+            &stranger,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
     ledger_is_sound(&app).await;
     hledger_rederives_every_balance(&app).await;
 }
