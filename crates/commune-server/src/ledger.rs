@@ -5,6 +5,7 @@
 //! requests are retried one by one, so a bad request cannot sink its neighbours either.
 
 use crate::error::AppError;
+use crate::metrics::LedgerMetrics;
 use commune_domain::ledger::{CreateAccountResult, CreateTransferResult, Transfer};
 use commune_store::{LedgerBatch, NewAccount, Note, Store};
 use std::collections::HashMap;
@@ -43,9 +44,9 @@ pub struct LedgerWriter {
 
 impl LedgerWriter {
     /// Starts the writer task on the current runtime.
-    pub fn start(store: Store) -> LedgerWriter {
+    pub fn start(store: Store, metrics: LedgerMetrics) -> LedgerWriter {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, queue));
+        tokio::spawn(run(store, metrics, queue));
         LedgerWriter { jobs }
     }
 
@@ -63,7 +64,7 @@ impl LedgerWriter {
     }
 }
 
-async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
+async fn run(store: Store, metrics: LedgerMetrics, mut queue: mpsc::Receiver<Job>) {
     let mut carried: Option<Job> = None;
     loop {
         let first = match carried.take() {
@@ -87,11 +88,11 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
                 batch.push(job);
             }
         }
-        write(&store, batch).await;
+        write(&store, &metrics, batch).await;
     }
 }
 
-async fn write(store: &Store, jobs: Vec<Job>) {
+async fn write(store: &Store, metrics: &LedgerMetrics, jobs: Vec<Job>) {
     let mut combined = LedgerBatch::default();
     for job in &jobs {
         combined.accounts.extend(job.request.accounts.iter().cloned());
@@ -100,6 +101,7 @@ async fn write(store: &Store, jobs: Vec<Job>) {
     }
     match store.ledger_batch("ledger", &combined).await {
         Ok(outcome) => {
+            metrics.record(&outcome.transfers);
             let (mut a, mut t) = (outcome.accounts.into_iter(), outcome.transfers.into_iter());
             for job in jobs {
                 let answer = Answer {
@@ -113,7 +115,7 @@ async fn write(store: &Store, jobs: Vec<Job>) {
         Err(e) if jobs.len() > 1 => {
             tracing::warn!(error = %e, requests = jobs.len(), "a ledger batch failed; retrying its requests one by one");
             for job in jobs {
-                Box::pin(write(store, vec![job])).await;
+                Box::pin(write(store, metrics, vec![job])).await;
             }
         }
         Err(e) => {

@@ -27,11 +27,36 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    /// `ok` or TigerBeetle's result name (a bounded set).
+    pub result: String,
+}
+
+/// What the ledger writer reports: batches, their sizes, and every transfer's result.
+#[derive(Clone, Debug)]
+pub struct LedgerMetrics {
+    pub batches: Counter,
+    pub batch_transfers: Histogram,
+    pub transfers: Family<ResultLabels, Counter>,
+}
+
+impl LedgerMetrics {
+    pub fn record(&self, results: &[commune_domain::ledger::CreateTransferResult]) {
+        self.batches.inc();
+        self.batch_transfers.observe(results.len() as f64);
+        for r in results {
+            self.transfers.get_or_create(&ResultLabels { result: r.as_str() }).inc();
+        }
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     audit_entries: Gauge,
+    pub ledger: LedgerMetrics,
 }
 
 impl Default for Metrics {
@@ -45,7 +70,15 @@ impl Default for Metrics {
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("audit_entries", "Entries in the audit chain", audit_entries.clone());
-        Metrics { registry, requests, latency, audit_entries }
+        let ledger = LedgerMetrics {
+            batches: Counter::default(),
+            batch_transfers: Histogram::new(exponential_buckets(1.0, 2.0, 14)),
+            transfers: Family::default(),
+        };
+        registry.register("ledger_batches", "Ledger batches committed", ledger.batches.clone());
+        registry.register("ledger_batch_transfers", "Transfers per ledger batch", ledger.batch_transfers.clone());
+        registry.register("ledger_transfers", "Transfers submitted, by result", ledger.transfers.clone());
+        Metrics { registry, requests, latency, audit_entries, ledger }
     }
 }
 

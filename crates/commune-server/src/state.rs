@@ -85,7 +85,9 @@ impl AppState {
 
     /// The ledger writer, started on first use (on the runtime that serves requests).
     pub fn ledger(&self) -> &crate::ledger::LedgerWriter {
-        self.0.ledger.get_or_init(|| crate::ledger::LedgerWriter::start(self.0.store.clone()))
+        self.0
+            .ledger
+            .get_or_init(|| crate::ledger::LedgerWriter::start(self.0.store.clone(), self.0.metrics.ledger.clone()))
     }
 
     /// The ballot writer, started on first use (on the runtime that serves requests).

@@ -402,6 +402,10 @@ async fn a_thousand_concurrent_debits_never_overdraw_and_retries_apply_once() {
     }
     assert_eq!((created, refused), (500, 500), "exactly the money there was");
     assert_eq!((balance(&app, &ada, "").await, balance(&app, &bob, "").await), (0, 500_00));
+    let (_, metrics) = app.call(Method::GET, "/metrics", &Auth::None, None).await;
+    let metrics = metrics.as_str().unwrap_or_default().to_owned();
+    assert!(metrics.contains("commune_ledger_transfers_total{result=\"exceeds_credits\"} 500"), "{metrics}");
+    assert!(metrics.contains("commune_ledger_batches_total"), "{metrics}");
 
     // Twenty concurrent copies of one payment (a client retrying): applied once.
     deposit(&app, &root, "ada", 10_00).await;
