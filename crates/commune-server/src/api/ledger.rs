@@ -413,7 +413,8 @@ pub struct TreasuryView {
     pub funnel_rate: f64,
     /// The common pot (on the commune's own treasury).
     pub pot: Vec<WalletView>,
-    /// Revenue, funnel and spending per month in `currency`, oldest first.
+    /// Revenue (for the commune: what flowed into the pot), funnel and spending per month in
+    /// `currency`, oldest first.
     pub months: Vec<TreasuryMonth>,
     pub currency: String,
     pub scale: u32,
@@ -440,7 +441,9 @@ pub async fn treasury_of(state: &AppState, org: &commune_store::Org) -> Result<T
     let pot = if org.is_root { payments::wallets_of(state, &Owner::Pot).await? } else { Vec::new() };
     let ledger = ledger_named(state, None).await?;
     let mut months: Vec<TreasuryMonth> = Vec::new();
-    if let Some(row) = state.store.ledger_account(owner.wallet(ledger.id).id).await? {
+    // The commune's story is its pot: funnel shares in, allocations out.
+    let main = if org.is_root { Owner::Pot } else { owner };
+    if let Some(row) = state.store.ledger_account(main.wallet(ledger.id).id).await? {
         let filter = StatementFilter { limit: Some(10_000), ..StatementFilter::default() };
         let statement = payments::statement(state, &row, &filter).await?;
         for line in statement.lines.iter().filter(|l| l.status == "posted") {
@@ -450,7 +453,7 @@ pub async fn treasury_of(state: &AppState, org: &commune_store::Org) -> Result<T
             }
             if let Some(m) = months.last_mut() {
                 match (line.kind.as_str(), line.amount_minor > 0) {
-                    ("funnel", _) => m.funnel_minor -= line.amount_minor,
+                    ("funnel", false) => m.funnel_minor -= line.amount_minor,
                     (_, true) => m.revenue_minor += line.amount_minor,
                     (_, false) => m.spent_minor -= line.amount_minor,
                 }

@@ -232,7 +232,8 @@ async fn treasury_page(state: &AppState, web: &Web, slug: &str, errors: Vec<Stri
     let treasury = treasury_of(state, &org).await?;
     let owner = Owner::Org(org.id.clone());
     let ledger = payments::ledger_named(state, None).await?;
-    let statement = match state.store.ledger_account(owner.wallet(ledger.id).id).await? {
+    let main = if org.is_root { Owner::Pot } else { owner.clone() };
+    let statement = match state.store.ledger_account(main.wallet(ledger.id).id).await? {
         Some(row) => Some(
             payments::statement(state, &row, &StatementFilter { limit: Some(50), ..StatementFilter::default() })
                 .await?,

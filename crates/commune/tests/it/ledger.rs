@@ -77,6 +77,7 @@ async fn payments_revenue_funnel_requests_and_holds() {
     let (_, treasury) = app.call(Method::GET, "/api/v1/orgs/root/treasury", &root, None).await;
     assert_eq!(treasury["pot"][0]["balance_minor"], 200_00, "{treasury}");
     assert_eq!(treasury["funnel_rate"], 0.2);
+    assert_eq!(treasury["months"][0]["revenue_minor"], 200_00, "the commune's months are its pot's: {treasury}");
     let (_, bakery) = app.call(Method::GET, "/api/v1/orgs/bakery/treasury", &ada, None).await;
     assert_eq!(bakery["months"][0]["revenue_minor"], 1000_01, "{bakery}");
     assert_eq!(bakery["months"][0]["funnel_minor"], 200_00, "{bakery}");

@@ -193,6 +193,23 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let page = browser.get("/m/ada").await;
     assert!(!page.html.contains("<script>alert(1)</script>") && page.html.contains("script&#62;alert(1)"), "escaped");
 
+    // Money: the demo's books, paying an invoice, a refused overdraft, the commune's pot.
+    let wallet = browser.get("/wallet").await;
+    assert!(wallet.html.contains("Sourdough subscription, December") && wallet.html.contains("Bike repair deposit"));
+    let marker = "action=\"/wallet/requests/";
+    let start = wallet.html.find(marker).map(|i| i + marker.len()).expect("an open request with a Pay button");
+    let pay_path = format!("/wallet/requests/{}", wallet.html[start..].split('"').next().unwrap_or_default());
+    assert!(pay_path.ends_with("/pay"), "{pay_path}");
+    let paid = browser.post(&pay_path, &[("csrf", &wallet.csrf())]).await;
+    assert_eq!((paid.status, paid.location.as_deref()), (StatusCode::SEE_OTHER, Some("/wallet?done=paid")));
+    assert!(browser.get("/wallet?done=paid").await.html.contains("Paid. The request is settled."));
+    let refused =
+        browser.submit("/wallet", "/wallet/send", &[("to", "bayo"), ("amount", "999999"), ("memo", "too much")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("not enough money"), "the ledger's reason, on the form");
+    let pot = browser.get("/orgs/neon-valley/treasury").await;
+    assert!(pot.html.contains("Common pot history") && pot.html.contains("class=\"bar month\""), "{}", pot.status);
+
     let out = browser.submit("/", "/logout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let after = browser.get("/orgs").await;
