@@ -810,8 +810,11 @@ pub struct PaymentRequestView {
     pub transfer_id: Option<String>,
 }
 
-pub async fn request_view(state: &AppState, r: &PaymentRequest) -> Result<PaymentRequestView, AppError> {
-    let ledgers = state.store.ledgers().await?;
+pub async fn request_view(
+    state: &AppState,
+    r: &PaymentRequest,
+    ledgers: &[LedgerInfo],
+) -> Result<PaymentRequestView, AppError> {
     let ledger = ledgers.iter().find(|l| l.id == r.ledger).ok_or(AppError::NotFound("ledger"))?;
     let payee_row = state.store.ledger_account(r.payee_account).await?.ok_or(AppError::NotFound("account"))?;
     let payer = Owner::from_parts(&r.payer_kind, &r.payer_id).ok_or(AppError::NotFound("payer"))?;

@@ -484,18 +484,6 @@ impl crate::Store {
         rows.iter().map(transfer_record).collect()
     }
 
-    /// Pending transfers whose timeout has passed at `now_ms`, oldest deadline first.
-    pub async fn due_pending(&self, now_ms: i64, limit: i64) -> Result<usize> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM (SELECT id FROM ledger_pending WHERE state = 'pending' AND expires_at <= $1 LIMIT $2) d",
-        )
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(usize::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0))
-    }
-
     /// Applies one batch in one audited transaction (see the module comment).
     pub async fn ledger_batch(&self, actor: &str, batch: &LedgerBatch) -> Result<BatchOutcome> {
         let mut tx = self.write(actor).await?;
@@ -1007,10 +995,6 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn insert_accounts(&mut self, rows: &[AccountRow]) -> Result<()> {
-        self.write_accounts(rows, "").await
-    }
-
     /// Writes the balances, flags and history heads of existing accounts, seven parameters a row.
     async fn update_balances(&mut self, rows: &[AccountRow]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -1042,10 +1026,10 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn write_accounts(&mut self, rows: &[AccountRow], on_conflict: &str) -> Result<()> {
+    async fn insert_accounts(&mut self, rows: &[AccountRow]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES {}{on_conflict}",
+                "INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES {}",
                 values_placeholders(self.backend, chunk.len(), 13)
             );
             let mut query = sqlx::query(&sql);

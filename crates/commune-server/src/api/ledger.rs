@@ -310,14 +310,15 @@ pub async fn list_requests(
 }
 
 pub async fn requests_of(state: &AppState, owner: &Owner) -> Result<PaymentRequests, AppError> {
+    let ledgers = state.store.ledgers().await?;
     let mut incoming = Vec::new();
     for r in state.store.payment_requests_to(owner.kind(), owner.id(), 200).await? {
-        incoming.push(payments::request_view(state, &r).await?);
+        incoming.push(payments::request_view(state, &r, &ledgers).await?);
     }
     let mut outgoing = Vec::new();
-    for ledger in state.store.ledgers().await? {
+    for ledger in &ledgers {
         for r in state.store.payment_requests_from(owner.wallet(ledger.id).id, 200).await? {
-            outgoing.push(payments::request_view(state, &r).await?);
+            outgoing.push(payments::request_view(state, &r, &ledgers).await?);
         }
     }
     Ok(PaymentRequests { incoming, outgoing })
@@ -352,7 +353,7 @@ pub async fn create_request(
     let ledger = ledger_named(&state, input.currency.as_deref()).await?;
     let amount = amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?;
     let request = payments::request_payment(&state, &caller, &payee, &payer, amount, &ledger, &input.memo).await?;
-    Ok(created(payments::request_view(&state, &request).await?))
+    Ok(created(payments::request_view(&state, &request, &state.store.ledgers().await?).await?))
 }
 
 /// Pays a request addressed to you; paying twice moves the money once.
@@ -432,10 +433,15 @@ pub async fn treasury(
 ) -> ApiResult<Json<TreasuryView>> {
     let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound("organisation"))?;
     caller.authorize(&state, Some(&org), Action::ReadTreasury).await?;
-    Ok(Json(treasury_of(&state, &org).await?))
+    Ok(Json(treasury_of(&state, &org).await?.0))
 }
 
-pub async fn treasury_of(state: &AppState, org: &commune_store::Org) -> Result<TreasuryView, AppError> {
+/// The treasury, and the statement of its main account (the pot for the commune) it was made
+/// from, so a page can show both without computing the history twice.
+pub async fn treasury_of(
+    state: &AppState,
+    org: &commune_store::Org,
+) -> Result<(TreasuryView, Option<Statement>), AppError> {
     let owner = Owner::Org(org.id.clone());
     let wallets = payments::wallets_of(state, &owner).await?;
     let pot = if org.is_root { payments::wallets_of(state, &Owner::Pot).await? } else { Vec::new() };
@@ -443,10 +449,11 @@ pub async fn treasury_of(state: &AppState, org: &commune_store::Org) -> Result<T
     let mut months: Vec<TreasuryMonth> = Vec::new();
     // The commune's story is its pot: funnel shares in, allocations out.
     let main = if org.is_root { Owner::Pot } else { owner };
+    let mut statement = None;
     if let Some(row) = state.store.ledger_account(main.wallet(ledger.id).id).await? {
         let filter = StatementFilter { limit: Some(10_000), ..StatementFilter::default() };
-        let statement = payments::statement(state, &row, &filter).await?;
-        for line in statement.lines.iter().filter(|l| l.status == "posted") {
+        let full = payments::statement(state, &row, &filter).await?;
+        for line in full.lines.iter().filter(|l| l.status == "posted") {
             let month = commune_domain::ledger::export::date_of(line.at_ms)[..7].to_owned();
             if months.last().is_none_or(|m| m.month != month) {
                 months.push(TreasuryMonth { month, revenue_minor: 0, funnel_minor: 0, spent_minor: 0 });
@@ -459,15 +466,17 @@ pub async fn treasury_of(state: &AppState, org: &commune_store::Org) -> Result<T
                 }
             }
         }
+        statement = Some(full);
     }
-    Ok(TreasuryView {
+    let view = TreasuryView {
         wallets,
         funnel_rate: payments::funnel_rate(state).await?,
         pot,
         months,
         currency: ledger.asset,
         scale: ledger.scale,
-    })
+    };
+    Ok((view, statement))
 }
 
 /// One transfer in TigerBeetle's shape; ids as UUIDs (or 32 hex digits, or decimal).

@@ -229,17 +229,13 @@ async fn treasury_page(state: &AppState, web: &Web, slug: &str, errors: Vec<Stri
         Some(m) => state.store.role_in(&org.id, &m.member.id).await? == Some(Role::Steward),
         None => false,
     };
-    let treasury = treasury_of(state, &org).await?;
+    let (treasury, mut statement) = treasury_of(state, &org).await?;
+    // The page shows the newest 50 lines; the running balances are over the whole history.
+    if let Some(s) = statement.as_mut() {
+        let keep = s.lines.len().saturating_sub(50);
+        s.lines.drain(..keep);
+    }
     let owner = Owner::Org(org.id.clone());
-    let ledger = payments::ledger_named(state, None).await?;
-    let main = if org.is_root { Owner::Pot } else { owner.clone() };
-    let statement = match state.store.ledger_account(main.wallet(ledger.id).id).await? {
-        Some(row) => Some(
-            payments::statement(state, &row, &StatementFilter { limit: Some(50), ..StatementFilter::default() })
-                .await?,
-        ),
-        None => None,
-    };
     let requests = requests_of(state, &owner).await?;
     let largest_month = treasury
         .months
