@@ -42,10 +42,12 @@ pub enum Action {
     Participate,
     /// Read the organisation's treasury: wallet, statements, revenue and funnel history.
     ReadTreasury,
+    /// Issue a one-time recovery link for a member who lost their password.
+    IssueRecovery,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -60,6 +62,7 @@ impl Action {
         Action::ReadProposals,
         Action::Participate,
         Action::ReadTreasury,
+        Action::IssueRecovery,
     ];
 }
 
@@ -91,7 +94,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadProposals => Scope::ProposalsRead,
                 ReadTreasury => Scope::PaymentsRead,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
-                | Participate => {
+                | Participate | IssueRecovery => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -125,6 +128,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadTreasury => Err(Denied::Forbidden("only members of this organisation see its treasury")),
                 AdministerInstance if *instance_steward => Ok(()),
                 AdministerInstance => Err(Denied::Forbidden("only stewards of the commune administer the instance")),
+                IssueRecovery if *instance_steward => Ok(()),
+                IssueRecovery => Err(Denied::Forbidden("only stewards of the commune issue recovery links")),
             }
         }
     }
@@ -190,6 +195,7 @@ mod tests {
                     RequestToJoin,
                     AdministerInstance,
                     ReadTreasury,
+                    IssueRecovery,
                 ],
             ),
             (token(true, &[]), vec![ReadDirectory]),

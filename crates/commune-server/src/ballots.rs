@@ -63,43 +63,10 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
 
 /// Writes one batch; every job gets its own answer.
 async fn write(store: &Store, batch: Vec<Job>) {
-    let mut answers: Vec<(Answer, Result<(), AppError>)> = Vec::with_capacity(batch.len());
-    let outcome: Result<i64, AppError> = async {
-        let mut tx = store.write("ballots").await?;
-        let mut phases: HashMap<String, Option<Phase>> = HashMap::new();
-        let mut pending = Vec::with_capacity(batch.len());
-        let mut casts = Vec::with_capacity(batch.len());
-        for job in batch {
-            let phase = match phases.get(&job.cast.proposal_id) {
-                Some(phase) => *phase,
-                None => {
-                    let phase = tx.phase_of(&job.cast.proposal_id).await?;
-                    phases.insert(job.cast.proposal_id.clone(), phase);
-                    phase
-                }
-            };
-            if phase != Some(Phase::Voting) {
-                answers.push((job.done, Err(AppError::Rule("voting has closed".into()))));
-                continue;
-            }
-            casts.push(job.cast);
-            pending.push(job.done);
-        }
-        if !casts.is_empty() {
-            tx.cast_ballots(&casts).await?;
-        }
-        let at = tx.at_ms();
-        if pending.is_empty() {
-            return Ok(at);
-        }
-        tx.commit().await?;
-        answers.extend(pending.into_iter().map(|done| (done, Ok(()))));
-        Ok(at)
-    }
-    .await;
-    match outcome {
-        Ok(at) => {
-            for (done, result) in answers {
+    let (casts, dones): (Vec<Cast>, Vec<Answer>) = batch.into_iter().map(|j| (j.cast, j.done)).unzip();
+    match record(store, commune_store::now_ms(), casts).await {
+        Ok((at, results)) => {
+            for (done, result) in dones.into_iter().zip(results) {
                 let _ = done.send(result.map(|()| at));
             }
         }
@@ -107,11 +74,42 @@ async fn write(store: &Store, batch: Vec<Job>) {
             e.log();
             // Nothing of the batch was committed: every ballot in it fails with the error.
             let message = e.to_string();
-            for (done, _) in answers {
+            for done in dones {
                 let _ = done.send(Err(AppError::internal(anyhow::anyhow!("{message}"))));
             }
         }
     }
+}
+
+/// Records ballots at `at_ms` in one audited transaction: each one only while its proposal is
+/// still voting (the close serialises against this transaction), so a ballot never lands after
+/// the count. Returns the commit time and one result per ballot, in order.
+pub async fn record(store: &Store, at_ms: i64, casts: Vec<Cast>) -> Result<(i64, Vec<Result<(), AppError>>), AppError> {
+    let mut tx = store.write_at("ballots", at_ms).await?;
+    let mut phases: HashMap<String, Option<Phase>> = HashMap::new();
+    let mut results = Vec::with_capacity(casts.len());
+    let mut open = Vec::with_capacity(casts.len());
+    for cast in casts {
+        let phase = match phases.get(&cast.proposal_id) {
+            Some(phase) => *phase,
+            None => {
+                let phase = tx.phase_of(&cast.proposal_id).await?;
+                phases.insert(cast.proposal_id.clone(), phase);
+                phase
+            }
+        };
+        if phase == Some(Phase::Voting) {
+            open.push(cast);
+            results.push(Ok(()));
+        } else {
+            results.push(Err(AppError::Rule("voting has closed".into())));
+        }
+    }
+    if !open.is_empty() {
+        tx.cast_ballots(&open).await?;
+        tx.commit().await?;
+    }
+    Ok((at_ms, results))
 }
 
 /// A small, short-lived cache of proposals for the voting path.

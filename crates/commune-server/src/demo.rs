@@ -9,7 +9,7 @@ use commune_domain::governance::proposal::{Effect, Kind, Phase, Weighting};
 use commune_domain::identity::{Handle, Profile};
 use commune_domain::ledger::payments::{Owner, transfer_code};
 use commune_domain::org::{Admission, NewOrg, OrgKind, Role};
-use commune_store::{NewDot, ProposalDraft, WriteTx};
+use commune_store::{NewDot, WriteTx};
 
 /// Every demo member's password.
 pub const DEMO_PASSWORD: &str = "commune-demo";
@@ -79,13 +79,12 @@ const ORGS: [DemoOrg; 5] = [
     },
 ];
 
-/// A small deterministic generator (64-bit LCG), so the demo is the same on every machine.
-struct Seeded(u64);
+/// The domain's seeded generator, so the demo is the same on every machine.
+struct Seeded(commune_domain::seeded::SplitMix64);
 
 impl Seeded {
     fn next(&mut self, below: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % below.max(1) as u64) as usize
+        self.0.below(below as u64) as usize
     }
 }
 
@@ -98,7 +97,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     }
     // One hash for all demo members: they share a published password anyway.
     let hash = hash_password(DEMO_PASSWORD.to_owned()).await?;
-    let mut rng = Seeded(20261128);
+    let mut rng = Seeded(commune_domain::seeded::SplitMix64(20261128));
     let mut tx = state.store.write("demo").await?;
     let mut members = Vec::new();
     for (i, first) in FIRST.iter().enumerate() {
@@ -182,15 +181,10 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     }
     let now = commune_store::now_ms();
     merit_demo(&mut tx, &mut rng, &root.id, &ids, now).await?;
-    for spec in demo_proposals(now) {
-        let (org, voters) = &orgs[spec.org];
-        let author = voters[spec.author % voters.len()].clone();
-        governance_demo(&mut tx, &mut rng, org, voters, &author, &spec).await?;
-    }
     tx.commit().await?;
     crate::merit::recompute(state, now).await?;
     ledger_demo(state, &mut rng, &orgs, &members, now).await?;
-    Ok(())
+    governance_season(state, &mut rng, &orgs, &members, now).await
 }
 
 /// Six months of books, written as imported history (each week a batch dated in the past).
@@ -247,6 +241,7 @@ impl Books {
             transfers: std::mem::take(&mut self.transfers),
             notes: std::mem::take(&mut self.notes),
             imported_at_ms: Some(at_ms),
+            settles: Vec::new(),
         };
         // A member payment larger than what that member holds that week is refused alone, as a
         // real one would be.
@@ -401,6 +396,7 @@ async fn demo_present(
         memo: memo.to_owned(),
         hold_timeout_s: Some(timeout_s),
         funnel: false,
+        settles: None,
     };
     let ada = &members[0].id;
     move_money(state, ada, hold(Owner::Org(cycles.0.id.clone()), 4_000, 7 * 24 * 3600, "Bike repair deposit")).await?;
@@ -505,201 +501,261 @@ struct DemoProposal {
     domain: &'static str,
     kind: Kind,
     method: VotingMethod,
+    weighting: Weighting,
     options: &'static [&'static str],
     effect: Effect,
     secret: bool,
     target: Phase,
+    /// When voting opens (for a vote that ran in the past: when it closes, see `past`).
     opens_at: i64,
     closes_at: i64,
-    /// Share of eligible members who vote.
-    turnout: f64,
+    /// How the electorate votes.
+    voters: Voters,
 }
 
+/// Who votes on a demo proposal, and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Voters {
+    /// Nobody (yet).
+    None,
+    /// This share of the eligible members, with random ballots.
+    Share(f64),
+    /// Everyone votes yes or no: the most believable members, just fewer than half of them but
+    /// holding more than half the merit weight, vote yes; the others no. Merit and headcount
+    /// then disagree.
+    SplitByMerit,
+}
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
 fn demo_proposals(now: i64) -> Vec<DemoProposal> {
-    const HOUR: i64 = 3_600_000;
-    const DAY: i64 = 24 * HOUR;
     let yes_no = VotingMethod::YesNo { threshold: 0.5 };
     let schulze = VotingMethod::Ranked { rule: RankedRule::Schulze };
+    let proposal = |org, author, title, body, domain, kind, method| DemoProposal {
+        org,
+        author,
+        title,
+        body,
+        domain,
+        kind,
+        method,
+        weighting: Weighting::Equal,
+        options: &[],
+        effect: Effect::None,
+        secret: false,
+        target: Phase::Executed,
+        opens_at: now,
+        closes_at: now,
+        voters: Voters::None,
+    };
     vec![
         DemoProposal {
-            org: 0,
-            author: 1,
-            title: "Raise the funnel to 22% of revenue",
-            body: "The pot needs more for the **winter repairs**. This raises the share of business revenue that flows into the common pot from 20% to 22%.",
-            domain: "finance",
-            kind: Kind::Policy,
-            method: yes_no.clone(),
-            options: &[],
+            weighting: Weighting::Merit,
             effect: Effect::SetPolicy { key: "funnel_rate".into(), value: 0.22 },
-            secret: false,
-            target: Phase::Executed,
-            opens_at: now - 12 * DAY,
+            opens_at: now - 14 * DAY,
             closes_at: now - 10 * DAY,
-            turnout: 0.7,
+            voters: Voters::Share(0.7),
+            ..proposal(
+                0,
+                1,
+                "Raise the funnel to 22% of revenue",
+                "The pot needs more for the **winter repairs**. This raises the share of business revenue that flows into the common pot from 20% to 22%.",
+                "finance",
+                Kind::Policy,
+                yes_no.clone(),
+            )
         },
         DemoProposal {
-            org: 0,
-            author: 3,
-            title: "Which co-op do we fund next?",
-            body: "Rank the four businesses. The winner gets the next round from the pot.\n\n- Solar Forge wants a second crew\n- Byte Bakery wants an oven\n- Loop Cycles wants cargo bikes\n- Common Code wants a server",
-            domain: "finance",
-            kind: Kind::Decision,
-            method: schulze.clone(),
+            weighting: Weighting::Merit,
+            target: Phase::Executed,
+            opens_at: now - 9 * DAY,
+            closes_at: now - 6 * DAY,
+            voters: Voters::SplitByMerit,
+            ..proposal(
+                0,
+                6,
+                "Hire a part-time bookkeeper for the pot",
+                "The pot's books are kept by volunteers. A bookkeeper, eight hours a week, paid from the pot.\n\nThe members with the strongest finance record are for it; most others would rather keep volunteering. **Decided by merit weights** in finance: see how merit and headcount disagree.",
+                "finance",
+                Kind::Decision,
+                yes_no.clone(),
+            )
+        },
+        DemoProposal {
+            weighting: Weighting::Merit,
             options: &["Solar Forge Co-op", "Byte Bakery", "Loop Cycles", "Common Code"],
-            effect: Effect::None,
-            secret: false,
             target: Phase::Voting,
             opens_at: now - DAY,
             closes_at: now + 2 * DAY,
-            turnout: 0.45,
+            voters: Voters::Share(0.45),
+            ..proposal(
+                0,
+                3,
+                "Which co-op do we fund next?",
+                "Rank the four businesses. The winner gets the next round from the pot.\n\n- Solar Forge wants a second crew\n- Byte Bakery wants an oven\n- Loop Cycles wants cargo bikes\n- Common Code wants a server",
+                "finance",
+                Kind::Decision,
+                schulze.clone(),
+            )
         },
         DemoProposal {
-            org: 0,
-            author: 5,
-            title: "Adopt a four-day week across the commune",
-            body: "Thirty-two hours, same pay, starting in spring. Discussion first: bring numbers.",
-            domain: "general",
-            kind: Kind::Decision,
-            method: yes_no.clone(),
-            options: &[],
-            effect: Effect::None,
-            secret: false,
             target: Phase::Discussion,
             opens_at: now + DAY,
             closes_at: now + 8 * DAY,
-            turnout: 0.0,
+            ..proposal(
+                0,
+                5,
+                "Adopt a four-day week across the commune",
+                "Thirty-two hours, same pay, starting in spring. Discussion first: bring numbers.",
+                "general",
+                Kind::Decision,
+                yes_no.clone(),
+            )
         },
         DemoProposal {
-            org: 0,
-            author: 0,
-            title: "Community solar, phase two",
-            body: "Draft: 40 more panels on the school roof. Numbers to follow.",
-            domain: "energy",
-            kind: Kind::Allocation,
-            method: yes_no.clone(),
-            options: &[],
             effect: Effect::Allocate {
                 amount_minor: 4_800_000,
                 currency: "EUR".into(),
-                recipient: "solar-forge".into(),
+                recipient: "org:solar-forge".into(),
             },
-            secret: false,
             target: Phase::Draft,
-            opens_at: now + 3 * DAY,
-            closes_at: now + 10 * DAY,
-            turnout: 0.0,
+            opens_at: now + 5 * DAY,
+            closes_at: now + 12 * DAY,
+            ..proposal(
+                0,
+                0,
+                "Community solar, phase two",
+                "Draft: 40 more panels on the school roof. Numbers to follow. A large share of the pot, so the floors are higher: a longer vote, a higher quorum, a two-thirds-leaning majority.",
+                "energy",
+                Kind::Allocation,
+                yes_no.clone(),
+            )
         },
         DemoProposal {
-            org: 0,
-            author: 8,
-            title: "Rename the commune to Neon Delta",
-            body: "Consent vote: object if you cannot live with it.",
-            domain: "general",
-            kind: Kind::Decision,
-            method: VotingMethod::Consent { objection_limit: 0.1 },
-            options: &[],
-            effect: Effect::None,
             secret: true,
             target: Phase::Failed,
             opens_at: now - 20 * DAY,
-            closes_at: now - 18 * DAY,
-            turnout: 0.6,
+            closes_at: now - 17 * DAY,
+            voters: Voters::Share(0.6),
+            ..proposal(
+                0,
+                8,
+                "Rename the commune to Neon Delta",
+                "Consent vote: object if you cannot live with it.",
+                "general",
+                Kind::Decision,
+                VotingMethod::Consent { objection_limit: 0.1 },
+            )
         },
         DemoProposal {
-            org: 0,
-            author: 9,
-            title: "Buy a second delivery van",
-            body: "Withdrawn: Loop Cycles' cargo bikes do the job.",
-            domain: "logistics",
-            kind: Kind::Decision,
-            method: yes_no.clone(),
-            options: &[],
-            effect: Effect::None,
-            secret: false,
             target: Phase::Cancelled,
             opens_at: now + 2 * DAY,
             closes_at: now + 5 * DAY,
-            turnout: 0.0,
+            ..proposal(
+                0,
+                9,
+                "Buy a second delivery van",
+                "Withdrawn: Loop Cycles' cargo bikes do the job.",
+                "logistics",
+                Kind::Decision,
+                yes_no.clone(),
+            )
         },
         DemoProposal {
-            org: 2,
-            author: 1,
-            title: "New sourdough flavours for winter",
-            body: "Approve every flavour you would buy.",
-            domain: "food",
-            kind: Kind::Decision,
-            method: VotingMethod::Approval,
             options: &["Rye and caraway", "Walnut", "Black garlic", "Pumpkin seed"],
-            effect: Effect::None,
-            secret: false,
             target: Phase::Voting,
             opens_at: now - 2 * DAY,
             closes_at: now + 3 * HOUR,
-            turnout: 0.6,
+            voters: Voters::Share(0.6),
+            ..proposal(
+                2,
+                1,
+                "New sourdough flavours for winter",
+                "Approve every flavour you would buy.",
+                "food",
+                Kind::Decision,
+                VotingMethod::Approval,
+            )
         },
         DemoProposal {
-            org: 3,
-            author: 1,
-            title: "Where should the cargo bikes go first?",
-            body: "Quadratic vote: 25 credits each; 5 votes on one option cost all 25.",
-            domain: "logistics",
-            kind: Kind::Decision,
-            method: VotingMethod::Quadratic { credits: 25 },
             options: &["Old Town", "Harbour", "Riverside", "Hillcrest"],
-            effect: Effect::None,
-            secret: false,
             target: Phase::Voting,
             opens_at: now - HOUR,
             closes_at: now + 4 * DAY,
-            turnout: 0.5,
+            voters: Voters::Share(0.5),
+            ..proposal(
+                3,
+                1,
+                "Where should the cargo bikes go first?",
+                "Quadratic vote: 25 credits each; 5 votes on one option cost all 25.",
+                "logistics",
+                Kind::Decision,
+                VotingMethod::Quadratic { credits: 25 },
+            )
         },
         DemoProposal {
-            org: 1,
-            author: 1,
-            title: "Score the panel suppliers",
-            body: "0 is never again, 5 is perfect.",
-            domain: "energy",
-            kind: Kind::Decision,
-            method: VotingMethod::Score,
+            effect: Effect::Elect { role: "steward".into(), seats: 1 },
+            target: Phase::Voting,
+            opens_at: now - 6 * HOUR,
+            closes_at: now + 3 * DAY,
+            voters: Voters::Share(0.4),
+            ..proposal(
+                3,
+                2,
+                "A second steward for Loop Cycles",
+                "Approve whoever you would trust with the books. The author is one of the candidates, so this proposal is marked as benefiting its author and their own ballot does not count toward the quorum.",
+                "logistics",
+                Kind::Election,
+                VotingMethod::Approval,
+            )
+        },
+        DemoProposal {
             options: &["SunCoop", "Photon & Sons", "Helio Works"],
-            effect: Effect::None,
-            secret: false,
-            target: Phase::Executed,
             opens_at: now - 30 * DAY,
             closes_at: now - 27 * DAY,
-            turnout: 0.8,
+            voters: Voters::Share(0.8),
+            ..proposal(
+                1,
+                1,
+                "Score the panel suppliers",
+                "0 is never again, 5 is perfect.",
+                "energy",
+                Kind::Decision,
+                VotingMethod::Score,
+            )
         },
         DemoProposal {
-            org: 4,
-            author: 0,
-            title: "Split the hosting budget",
-            body: "Allocate 100 points across what we run.",
-            domain: "engineering",
-            kind: Kind::Budget,
-            method: VotingMethod::Points { budget: 100 },
             options: &["Backups", "Monitoring", "A second server"],
             effect: Effect::Budget { total_minor: 120_000, currency: "EUR".into() },
-            secret: false,
-            target: Phase::Executed,
             opens_at: now - 9 * DAY,
-            closes_at: now - 7 * DAY,
-            turnout: 0.7,
+            closes_at: now - 5 * DAY,
+            voters: Voters::Share(0.8),
+            ..proposal(
+                4,
+                0,
+                "Split the hosting budget",
+                "Allocate 100 points across what we run; the budget moves from our wallet into the round when this passes.",
+                "engineering",
+                Kind::Budget,
+                VotingMethod::Points { budget: 100 },
+            )
         },
         DemoProposal {
-            org: 5,
-            author: 0,
-            title: "Endorse the river clean-up campaign",
-            body: "The chapter backs the campaign publicly.",
-            domain: "ecology",
-            kind: Kind::Endorsement,
-            method: VotingMethod::SingleChoice,
             options: &["Endorse", "Stay neutral"],
-            effect: Effect::None,
-            secret: false,
             target: Phase::Voting,
             opens_at: now - 3 * HOUR,
-            closes_at: now + 20 * HOUR,
-            turnout: 0.5,
+            closes_at: now + 2 * DAY,
+            voters: Voters::Share(0.5),
+            ..proposal(
+                5,
+                0,
+                "Endorse the river clean-up campaign",
+                "The chapter backs the campaign publicly.",
+                "ecology",
+                Kind::Endorsement,
+                VotingMethod::SingleChoice,
+            )
         },
     ]
 }
@@ -747,120 +803,151 @@ fn demo_ballot(rng: &mut Seeded, method: &VotingMethod, options: usize) -> Ballo
     }
 }
 
-/// Creates one demo proposal and walks it to its target phase with ballots and a tally.
-async fn governance_demo(
-    tx: &mut WriteTx,
+/// What happens at one instant of the demo's season.
+enum Event {
+    /// The scheduler's own tick: it opens, closes, counts and executes what is due.
+    Tick,
+    /// A member of an electorate votes on proposal `.0` (an index into the season).
+    Vote(usize, String),
+}
+
+/// The demo as members live it: proposals drafted, published and cancelled through the real
+/// operations at their own past instants, ballots cast through the real checks while each vote
+/// was open, and the scheduler's own ticks opening, counting and executing them on time. Every
+/// proposal meets the floors: where a spec asks for less, it is raised to them (as an author would).
+async fn governance_season(
+    state: &AppState,
     rng: &mut Seeded,
-    org: &commune_store::Org,
-    voters: &[String],
-    author: &str,
-    spec: &DemoProposal,
+    orgs: &[Staffed],
+    members: &[commune_store::Member],
+    now: i64,
 ) -> Result<(), AppError> {
-    let draft = ProposalDraft {
-        org_id: org.id.clone(),
-        title: spec.title.into(),
-        body: spec.body.into(),
-        domain: spec.domain.into(),
-        kind: spec.kind,
-        method: spec.method.clone(),
-        weighting: Weighting::Equal,
-        quorum: 0.2,
-        effect: spec.effect.clone(),
-        options: spec.options.iter().map(|o| (*o).to_owned()).collect(),
-        secret: spec.secret,
-        voting_opens_at: spec.opens_at,
-        voting_closes_at: spec.closes_at,
+    use crate::auth::{Caller, SignedIn};
+    let caller_of = |id: &str| -> Result<Caller, AppError> {
+        let m =
+            members.iter().find(|m| m.id == id).ok_or_else(|| AppError::internal(anyhow::anyhow!("demo member")))?;
+        Ok(Caller::Member(SignedIn { member: m.clone(), session_hash: String::new(), csrf: String::new() }))
     };
-    let id = tx.create_proposal(author, &draft).await?;
-    if spec.target == Phase::Draft {
-        return Ok(());
+    let specs = demo_proposals(now);
+    let mut ids: Vec<Option<String>> = vec![None; specs.len()];
+    let mut events: Vec<(i64, usize, Event)> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let (org, staff) = &orgs[spec.org];
+        let author = caller_of(&staff[spec.author % staff.len()])?;
+        let floors = crate::governance::floors_now(state, org, spec.kind, &spec.effect).await?;
+        let voting_ms = (spec.closes_at - spec.opens_at).max(floors.voting_ms);
+        // A vote of the past keeps its closing time; one still to come keeps its opening.
+        let (opens, closes) = if spec.target.is_final() && spec.target != Phase::Cancelled {
+            (spec.closes_at - voting_ms, spec.closes_at)
+        } else {
+            (spec.opens_at, spec.opens_at + voting_ms)
+        };
+        let published = (opens - floors.discussion_ms - HOUR).min(now - 60_000);
+        let input = crate::governance::ProposalInput {
+            title: spec.title.into(),
+            body: spec.body.into(),
+            domain: spec.domain.into(),
+            kind: spec.kind.as_str().into(),
+            method: raised(&spec.method, &floors),
+            weighting: spec.weighting.as_str().into(),
+            quorum: Some((0.2f64).max(floors.quorum_ppm as f64 / 1e6)),
+            options: spec.options.iter().map(|o| (*o).to_owned()).collect(),
+            secret: spec.secret,
+            voting_opens_at: opens,
+            voting_closes_at: closes,
+            effect: spec.effect.clone(),
+        };
+        let mut input = input;
+        if matches!(spec.effect, Effect::Elect { .. }) {
+            // The candidates: the author and the next two of the staff, by handle.
+            let at = spec.author % staff.len();
+            input.options = (0..3)
+                .filter_map(|k| members.iter().find(|m| m.id == staff[(at + k) % staff.len()]))
+                .map(|m| m.handle.clone())
+                .collect();
+        }
+        let slug = &org.slug;
+        let p = crate::governance::create_at(state, &author, slug, &input, published - HOUR).await?;
+        ids[i] = Some(p.id.clone());
+        match spec.target {
+            Phase::Draft => continue,
+            Phase::Cancelled => {
+                crate::governance::publish_at(state, &author, &p.id, published).await?;
+                crate::governance::cancel_at(state, &author, &p.id, published + HOUR).await?;
+                continue;
+            }
+            _ => {
+                crate::governance::publish_at(state, &author, &p.id, published).await?;
+            }
+        }
+        events.push((opens, 0, Event::Tick));
+        events.push((closes, 0, Event::Tick));
+        events.push((closes + 1_000, 0, Event::Tick));
+        let share = match spec.voters {
+            Voters::None => 0.0,
+            Voters::Share(share) => share,
+            Voters::SplitByMerit => 1.0,
+        };
+        let last_vote = closes.min(now) - 60_000;
+        for voter in staff {
+            if (rng.next(1000) as f64) < share * 1000.0 && last_vote > opens {
+                let at = opens + 60_000 + rng.next((last_vote - opens - 60_000).max(1) as usize) as i64;
+                events.push((at, 1, Event::Vote(i, voter.clone())));
+            }
+        }
     }
-    tx.advance(&id, Phase::Draft, Phase::Discussion, "").await?;
-    if spec.target == Phase::Cancelled {
-        tx.advance(&id, Phase::Discussion, Phase::Cancelled, "withdrawn by the author").await?;
-        return Ok(());
-    }
-    if spec.target == Phase::Discussion {
-        return Ok(());
-    }
-    tx.advance(&id, Phase::Discussion, Phase::Voting, "").await?;
-    let weights: Vec<(String, f64, f64)> = voters.iter().map(|v| (v.clone(), 1.0, 1.0)).collect();
-    tx.snapshot_weights(&id, &weights).await?;
-    let mut ballots = Vec::new();
-    for voter in voters {
-        if (rng.next(1000) as f64) >= spec.turnout * 1000.0 {
+    // Ticks before votes at one instant; the season's order is fixed by the seed.
+    events.sort_by_key(|(at, order, _)| (*at, *order));
+    for (at, _, event) in events {
+        if at > now {
             continue;
         }
-        let ballot =
-            serde_json::to_string(&demo_ballot(rng, &spec.method, spec.options.len())).map_err(AppError::internal)?;
-        let nonce = crate::auth::random_token();
-        let receipt = commune_domain::governance::count::ballot_receipt(&id, voter, &ballot, &nonce);
-        tx.cast_ballot(&id, voter, &ballot, &nonce, &receipt, spec.secret).await?;
-        ballots.push((voter.clone(), ballot));
-    }
-    if spec.target == Phase::Voting {
-        return Ok(());
-    }
-    tx.advance(&id, Phase::Voting, Phase::Closed, "").await?;
-    let proposal = commune_store::Proposal {
-        id: id.clone(),
-        org_id: org.id.clone(),
-        org_slug: org.slug.clone(),
-        org_name: org.name.clone(),
-        author_id: author.to_owned(),
-        author_handle: String::new(),
-        title: draft.title.clone(),
-        body: draft.body.clone(),
-        domain: draft.domain.clone(),
-        kind: draft.kind,
-        method: draft.method.clone(),
-        weighting: draft.weighting,
-        quorum: draft.quorum,
-        effect: draft.effect.clone(),
-        options: draft.options.clone(),
-        secret: draft.secret,
-        phase: Phase::Closed,
-        created_at: tx.at_ms(),
-        published_at: None,
-        voting_opens_at: draft.voting_opens_at,
-        voting_closes_at: draft.voting_closes_at,
-        closed_at: None,
-        finished_at: None,
-        outcome: String::new(),
-    };
-    let edges = crate::scheduler::edges_of(&tx.live_delegations(&org.id).await?);
-    let parts = crate::scheduler::count(&proposal, &weights, &ballots, &edges)?;
-    let passed = parts.passed;
-    tx.save_tally(&commune_store::TallyRow {
-        proposal_id: id.clone(),
-        primary_mode: parts.primary,
-        equal_result: parts.equal,
-        merit_result: parts.merit,
-        modes_differ: parts.differ,
-        delegations: parts.delegations,
-        computed_at: tx.at_ms(),
-    })
-    .await?;
-    if !passed {
-        tx.advance(&id, Phase::Closed, Phase::Failed, "did not pass").await?;
-        return Ok(());
-    }
-    let note = match &spec.effect {
-        Effect::SetPolicy { key, value } => {
-            tx.set_policy(&org.id, key, *value, &id).await?;
-            format!("{key} is now {value}")
+        match event {
+            Event::Tick => {
+                crate::scheduler::tick(state, at).await?;
+            }
+            Event::Vote(i, voter) => {
+                let (spec, Some(id)) = (&specs[i], &ids[i]) else { continue };
+                let options = state.store.proposal(id).await?.map_or(0, |p| p.options.len());
+                let ballot = match spec.voters {
+                    Voters::SplitByMerit => split_by_merit(state, id, &voter).await?,
+                    _ => demo_ballot(rng, &spec.method, options),
+                };
+                crate::governance::cast_at(state, &caller_of(&voter)?, id, &ballot, at).await?;
+            }
         }
-        Effect::Budget { .. } | Effect::Allocate { .. } => {
-            tx.request_execution(&id, &spec.effect).await?;
-            "handed to the treasury".to_owned()
-        }
-        Effect::SetAttribute { key, name, description, domain_weights, active } => {
-            let weights: Vec<(String, f64)> = domain_weights.iter().map(|(d, w)| (d.clone(), *w)).collect();
-            tx.set_attribute(key, name, description, &weights, *active, &id).await?;
-            format!("attribute {key} is now counted")
-        }
-        _ => "passed".to_owned(),
-    };
-    tx.advance(&id, Phase::Closed, Phase::Executed, &note).await?;
+    }
     Ok(())
+}
+
+/// A method's parameters raised to the floors (a yes/no threshold to the support floor, a
+/// consent vote's objection limit down to what the floor allows).
+fn raised(method: &VotingMethod, floors: &commune_domain::governance::floors::Floors) -> VotingMethod {
+    let support = floors.support_ppm as f64 / 1e6;
+    match method {
+        VotingMethod::YesNo { threshold } => VotingMethod::YesNo { threshold: threshold.max(support) },
+        VotingMethod::Consent { objection_limit } => {
+            VotingMethod::Consent { objection_limit: objection_limit.min(1.0 - support) }
+        }
+        other => other.clone(),
+    }
+}
+
+/// Yes from the most believable members — the smallest group by merit weight that holds more
+/// than half of it — and no from everyone else.
+async fn split_by_merit(state: &AppState, proposal_id: &str, voter: &str) -> Result<Ballot, AppError> {
+    let mut weights = state.store.weights(proposal_id).await?;
+    weights.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let total: u64 = weights.iter().map(|w| w.2).sum();
+    let mut held = 0;
+    let mut yes = Vec::new();
+    for (member, _, merit) in &weights {
+        if 2 * held > total {
+            break;
+        }
+        held += merit;
+        yes.push(member.as_str());
+    }
+    let stance = if yes.contains(&voter) { Stance::Yes } else { Stance::No };
+    Ok(Ballot::YesNo { stance })
 }

@@ -8,8 +8,11 @@ use crate::service;
 use crate::state::AppState;
 use commune_domain::authz::Action;
 use commune_domain::governance::count::{ModeTally, ballot_receipt};
+use commune_domain::governance::floors::{self, Beneficiary, Floors};
 use commune_domain::governance::methods::{self, Ballot, VotingMethod};
-use commune_domain::governance::proposal::{self, Effect, Kind, Phase, Schedule, Text, Weighting};
+use commune_domain::governance::proposal::{self, Effect, Kind, Phase, PolicyScope, Schedule, Text, Weighting};
+use commune_domain::governance::weight;
+use commune_domain::ledger::payments::Owner;
 use commune_domain::org::Role;
 use commune_domain::{Invalid, Violations, validation};
 use commune_store::{BallotRow, Delegation, Org, Proposal, ProposalDraft};
@@ -61,12 +64,116 @@ fn now_ms() -> i64 {
 
 /// The organisation's value of a policy parameter (its default when never set).
 pub async fn policy(state: &AppState, org_id: &str, key: &str) -> Result<f64, AppError> {
-    let default = proposal::policy_parameter(key).map_or(0.0, |p| p.default);
-    Ok(state.store.policy(org_id, key).await?.unwrap_or(default))
+    Ok(state.store.policy(org_id, key).await?.unwrap_or_else(|| proposal::policy_default(key)))
 }
 
-/// Validates an input into a storable draft, collecting every problem.
-async fn draft_of(state: &AppState, org: &Org, input: &ProposalInput) -> Result<ProposalDraft, AppError> {
+/// A policy of the whole commune (the root organisation's value, else its default).
+pub async fn commune_policy(state: &AppState, key: &str) -> Result<f64, AppError> {
+    match state.store.root_org().await? {
+        Some(root) => policy(state, &root.id, key).await,
+        None => Ok(proposal::policy_default(key)),
+    }
+}
+
+/// Every floor policy of the commune, read once.
+async fn floor_policies(state: &AppState) -> Result<HashMap<&'static str, f64>, AppError> {
+    let mut values = HashMap::new();
+    for p in proposal::policy_parameters().filter(|p| p.key.starts_with("floor_")) {
+        values.insert(p.key, commune_policy(state, p.key).await?);
+    }
+    Ok(values)
+}
+
+/// The money a proposal moves out of its organisation: `(amount, currency)`.
+fn money_of(effect: &Effect) -> Option<(u64, &str)> {
+    match effect {
+        Effect::Allocate { amount_minor, currency, .. } => Some((u64::try_from(*amount_minor).ok()?, currency)),
+        Effect::Budget { total_minor, currency } => Some((u64::try_from(*total_minor).ok()?, currency)),
+        _ => None,
+    }
+}
+
+/// What the organisation can spend now in `currency`: the pot for the commune, its wallet for
+/// anyone else (0 when there is no such ledger or wallet).
+pub async fn source_balance(state: &AppState, org: &Org, currency: &str) -> Result<i128, AppError> {
+    let Some(ledger) = state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await? else { return Ok(0) };
+    let owner = if org.is_root { Owner::Pot } else { Owner::Org(org.id.clone()) };
+    Ok(match state.store.ledger_account(owner.wallet(ledger.id).id).await? {
+        Some(row) => {
+            let a = row.account;
+            i128::from(a.credits_posted) - i128::from(a.debits_posted) - i128::from(a.debits_pending)
+        }
+        None => 0,
+    })
+}
+
+/// The floors a proposal of `org` must meet now: its kind's, from the commune's policies, raised
+/// for money by the amount relative to what the source holds now.
+pub async fn floors_now(state: &AppState, org: &Org, kind: Kind, effect: &Effect) -> Result<Floors, AppError> {
+    let values = floor_policies(state).await?;
+    let base =
+        floors::of(kind, effect, |key| values.get(key).copied().unwrap_or_else(|| proposal::policy_default(key)));
+    Ok(match money_of(effect) {
+        Some((amount, currency)) => floors::for_money(base, amount, source_balance(state, org, currency).await?),
+        None => base,
+    })
+}
+
+/// Whom the effect gives to, resolved to members and organisations.
+async fn beneficiaries(state: &AppState, effect: &Effect, options: &[String]) -> Result<Vec<Beneficiary>, AppError> {
+    let mut out = Vec::new();
+    match effect {
+        Effect::Admit { member_id } => out.push(Beneficiary::Member(member_id.clone())),
+        Effect::Elect { .. } => {
+            for handle in options {
+                if let Some(m) = state.store.member_by_handle(&handle.trim().to_ascii_lowercase()).await? {
+                    out.push(Beneficiary::Member(m.id));
+                }
+            }
+        }
+        Effect::Allocate { recipient, .. } => {
+            if let Ok(party) = crate::payments::resolve_party(state, recipient, "recipient").await {
+                match party.owner()? {
+                    Owner::Member(id) => out.push(Beneficiary::Member(id.clone())),
+                    Owner::Org(id) => out.push(Beneficiary::Org(id.clone())),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// Why the proposal benefits its author, or an empty string.
+async fn self_interest(
+    state: &AppState,
+    author_id: &str,
+    effect: &Effect,
+    options: &[String],
+) -> Result<String, AppError> {
+    let stewards: Vec<String> = state
+        .store
+        .memberships_of(author_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.role == Role::Steward)
+        .map(|m| m.org.id)
+        .collect();
+    let given = beneficiaries(state, effect, options).await?;
+    Ok(floors::benefits_author(effect, &given, author_id, &stewards).unwrap_or_default().to_owned())
+}
+
+/// Validates an input into a storable draft, collecting every problem: the text, the rules, the
+/// effect, and the constitutional floors as they stand `now` (a draft is checked as if it were
+/// published now).
+async fn draft_of(
+    state: &AppState,
+    org: &Org,
+    author_id: &str,
+    input: &ProposalInput,
+    now: i64,
+) -> Result<(ProposalDraft, Floors), AppError> {
     let mut v = Violations::default();
     let text = match Text::parse(&input.title, &input.body, &input.domain, &input.options) {
         Ok(t) => Some(t),
@@ -77,25 +184,38 @@ async fn draft_of(state: &AppState, org: &Org, input: &ProposalInput) -> Result<
     };
     let kind = v.check(Kind::parse(&input.kind));
     let weighting = v.check(Weighting::parse(&input.weighting));
-    let quorum = match input.quorum {
-        Some(q) => q,
-        None => policy(state, &org.id, "default_quorum").await?,
+    let options = text.as_ref().map_or(&[][..], |t| &t.options[..]);
+    let floors = match kind {
+        Some(kind) => Some(floors_now(state, org, kind, &input.effect).await?),
+        None => None,
     };
-    let options = text.as_ref().map_or(0, |t| t.options.len());
-    v.check(proposal::check_rules(&input.method, options, quorum));
-    v.check(
-        Schedule { voting_opens_at: input.voting_opens_at, voting_closes_at: input.voting_closes_at }.check(now_ms()),
-    );
-    if let Some(kind) = kind {
-        v.check(
-            check_effect(state, org, kind, &input.effect, text.as_ref().map_or(&[][..], |t| &t.options[..])).await?,
-        );
+    let quorum = match (input.quorum, floors) {
+        (Some(q), _) => q,
+        (None, Some(f)) => f.default_quorum(policy(state, &org.id, "default_quorum").await?),
+        (None, None) => policy(state, &org.id, "default_quorum").await?,
+    };
+    v.check(proposal::check_rules(&input.method, options.len(), quorum));
+    let schedule = Schedule { voting_opens_at: input.voting_opens_at, voting_closes_at: input.voting_closes_at };
+    v.check(schedule.check(now));
+    if let (Some(kind), Some(floors)) = (kind, floors) {
+        v.check(floors::method_fits(kind, &input.method));
+        v.check(check_effect(state, org, kind, &input.effect, options).await?);
+        let parameters = floors::Parameters {
+            discussion_ms: input.voting_opens_at - now,
+            voting_ms: input.voting_closes_at - input.voting_opens_at,
+            quorum,
+            method: &input.method,
+        };
+        if let Err(below) = floors::check(&parameters, &floors, kind) {
+            v.0.extend(below.0);
+        }
     }
     v.into_result()?;
-    let (Some(text), Some(kind), Some(weighting)) = (text, kind, weighting) else {
+    let (Some(text), Some(kind), Some(weighting), Some(floors)) = (text, kind, weighting, floors) else {
         return Err(AppError::internal(anyhow::anyhow!("validated fields missing")));
     };
-    Ok(ProposalDraft {
+    let self_interest = self_interest(state, author_id, &input.effect, &text.options).await?;
+    let draft = ProposalDraft {
         org_id: org.id.clone(),
         title: text.title,
         body: text.body,
@@ -109,7 +229,27 @@ async fn draft_of(state: &AppState, org: &Org, input: &ProposalInput) -> Result<
         secret: input.secret,
         voting_opens_at: input.voting_opens_at,
         voting_closes_at: input.voting_closes_at,
-    })
+        self_interest,
+    };
+    Ok((draft, floors))
+}
+
+/// The input a stored proposal was made from, to check it again.
+fn input_of(p: &Proposal) -> ProposalInput {
+    ProposalInput {
+        title: p.title.clone(),
+        body: p.body.clone(),
+        domain: p.domain.clone(),
+        kind: p.kind.as_str().to_owned(),
+        method: p.method.clone(),
+        weighting: p.weighting.as_str().to_owned(),
+        quorum: Some(p.quorum),
+        options: p.options.clone(),
+        secret: p.secret,
+        voting_opens_at: p.voting_opens_at,
+        voting_closes_at: p.voting_closes_at,
+        effect: p.effect.clone(),
+    }
 }
 
 /// Each kind has the effect it is for, and the effect's parameters must make sense now.
@@ -125,15 +265,22 @@ async fn check_effect(
         (Kind::Decision | Kind::Endorsement, Effect::None) => Ok(Ok(())),
         (Kind::Policy, Effect::SetPolicy { key, value }) => match proposal::policy_parameter(key) {
             None => {
-                let known: Vec<&str> = proposal::POLICY_PARAMETERS.iter().map(|p| p.key).collect();
+                let known: Vec<&str> = proposal::policy_parameters().map(|p| p.key).collect();
                 Ok(Err(Invalid::new("effect", format!("unknown policy '{key}'; known: {}", known.join(", ")))))
             }
             Some(p) if !(p.min..=p.max).contains(value) => {
                 Ok(Err(Invalid::new("effect", format!("{key} must be between {} and {}", p.min, p.max))))
             }
+            Some(p) if p.scope == PolicyScope::Commune && !org.is_root => Ok(Err(Invalid::new(
+                "effect",
+                format!("{key} is a policy of the whole commune: propose it in the commune itself"),
+            ))),
             Some(_) => Ok(Ok(())),
         },
         (Kind::Policy, Effect::SetAttribute { key, name, domain_weights, active, .. }) => {
+            if !org.is_root {
+                return bad("the attributes are the commune's: propose them in the commune itself");
+            }
             Ok(proposal::check_attribute(key, name, domain_weights, *active))
         }
         (Kind::Admission, Effect::Admit { member_id }) => {
@@ -147,16 +294,26 @@ async fn check_effect(
         }
         (Kind::Allocation, Effect::Allocate { amount_minor, currency, recipient }) => {
             if *amount_minor <= 0 {
-                bad("the amount must be a positive number of minor units")
-            } else if currency.is_empty() || currency.len() > 12 || recipient.trim().is_empty() {
-                bad("name a currency (e.g. EUR) and a recipient")
-            } else {
-                Ok(Ok(()))
+                return bad("the amount must be a positive number of minor units");
             }
+            if state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await?.is_none() {
+                return bad("name a currency the commune keeps a ledger in (e.g. EUR)");
+            }
+            let party = match crate::payments::resolve_party(state, recipient, "recipient").await {
+                Ok(party) => party,
+                Err(AppError::Invalid(why)) => return Ok(Err(Invalid::new("recipient", why.to_string()))),
+                Err(e) => return Err(e),
+            };
+            if party.owner()? == &Owner::Org(org.id.clone()) {
+                return Ok(Err(Invalid::new("recipient", "an organisation cannot allocate money to itself")));
+            }
+            Ok(Ok(()))
         }
         (Kind::Budget, Effect::Budget { total_minor, currency }) => {
-            if *total_minor <= 0 || currency.is_empty() {
-                bad("the budget needs a positive total and a currency")
+            if *total_minor <= 0 {
+                bad("the budget needs a positive total")
+            } else if state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await?.is_none() {
+                bad("name a currency the commune keeps a ledger in (e.g. EUR)")
             } else {
                 Ok(Ok(()))
             }
@@ -195,10 +352,21 @@ pub async fn create(
     slug: &str,
     input: &ProposalInput,
 ) -> Result<Proposal, AppError> {
+    create_at(state, caller, slug, input, now_ms()).await
+}
+
+/// Drafts a proposal as of `now` (the demo drafts its past season this way).
+pub async fn create_at(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    input: &ProposalInput,
+    now: i64,
+) -> Result<Proposal, AppError> {
     let org = service::org_for(state, caller, slug, Action::Participate).await?;
     let me = caller.require_member()?;
-    let draft = draft_of(state, &org, input).await?;
-    let mut tx = state.store.write(&me.member.id).await?;
+    let (draft, _) = draft_of(state, &org, &me.member.id, input, now).await?;
+    let mut tx = state.store.write_at(&me.member.id, now).await?;
     let id = tx.create_proposal(&me.member.id, &draft).await?;
     tx.commit().await?;
     state.store.proposal(&id).await?.ok_or(AppError::NotFound("proposal"))
@@ -235,30 +403,46 @@ pub async fn update_draft(
     if proposal.phase != Phase::Draft {
         return Err(AppError::Rule("only drafts can be edited; nobody edits a proposal once it is published".into()));
     }
-    let draft = draft_of(state, &org, input).await?;
+    let (draft, _) = draft_of(state, &org, &proposal.author_id, input, now_ms()).await?;
     let mut tx = state.store.write(&caller.audit_actor()).await?;
     tx.update_draft(id, &draft).await?;
     tx.commit().await?;
     state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
 }
 
-/// Publishes a draft: it enters discussion, and voting opens at its scheduled time.
+/// Publishes a draft: it enters discussion, and voting opens at its scheduled time. Everything
+/// is checked again against the floors in force now, which are recorded with the proposal.
 pub async fn publish(state: &AppState, caller: &Caller, id: &str) -> Result<Proposal, AppError> {
-    let (proposal, _) = visible(state, caller, id).await?;
+    publish_at(state, caller, id, now_ms()).await
+}
+
+/// Publishes a draft as of `now`.
+pub async fn publish_at(state: &AppState, caller: &Caller, id: &str, now: i64) -> Result<Proposal, AppError> {
+    let (proposal, org) = visible(state, caller, id).await?;
     require_author(caller, &proposal)?;
-    if proposal.voting_opens_at < now_ms() {
+    if proposal.phase != Phase::Draft {
+        return Err(AppError::Rule(format!("this proposal is {}, not a draft", proposal.phase.as_str())));
+    }
+    if proposal.voting_opens_at < now {
         return Err(AppError::Rule("voting was due to open already; edit the draft's times first".into()));
     }
-    let mut tx = state.store.write(&caller.audit_actor()).await?;
+    let (draft, floors) = draft_of(state, &org, &proposal.author_id, &input_of(&proposal), now).await?;
+    let mut tx = state.store.write_at(&caller.audit_actor(), now).await?;
     if !tx.advance(id, Phase::Draft, Phase::Discussion, "").await? {
         return Err(AppError::Rule(format!("this proposal is {}, not a draft", proposal.phase.as_str())));
     }
+    tx.set_floors(id, &floors, &draft.self_interest).await?;
     tx.commit().await?;
     state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
 }
 
 /// Cancels a proposal before voting opens: its author, or a steward of its organisation.
 pub async fn cancel(state: &AppState, caller: &Caller, id: &str) -> Result<Proposal, AppError> {
+    cancel_at(state, caller, id, now_ms()).await
+}
+
+/// Cancels a proposal as of `now`.
+pub async fn cancel_at(state: &AppState, caller: &Caller, id: &str, now: i64) -> Result<Proposal, AppError> {
     let (proposal, org) = visible(state, caller, id).await?;
     let me = caller.require_member()?;
     let steward = state.store.role_in(&org.id, &me.member.id).await? == Some(Role::Steward);
@@ -267,7 +451,7 @@ pub async fn cancel(state: &AppState, caller: &Caller, id: &str) -> Result<Propo
             "only the author or a steward may cancel",
         )));
     }
-    let mut tx = state.store.write(&me.member.id).await?;
+    let mut tx = state.store.write_at(&me.member.id, now).await?;
     let cancelled = tx.advance(id, Phase::Draft, Phase::Cancelled, "cancelled").await?
         || tx.advance(id, Phase::Discussion, Phase::Cancelled, "cancelled").await?;
     if !cancelled {
@@ -297,6 +481,34 @@ pub struct Receipt {
 /// Casts or replaces the caller's ballot. The hot path of a vote: a handful of reads, then the
 /// ballot joins the next group commit (see [`crate::ballots`]).
 pub async fn cast(state: &AppState, caller: &Caller, id: &str, ballot: &Ballot) -> Result<Receipt, AppError> {
+    let (cast, receipt) = prepare_cast(state, caller, id, ballot, now_ms()).await?;
+    let cast_at = state.ballots().cast(cast).await?;
+    Ok(Receipt { cast_at, ..receipt })
+}
+
+/// Casts a ballot as of `now`, in a transaction of its own (the demo votes its past season so).
+pub async fn cast_at(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    ballot: &Ballot,
+    now: i64,
+) -> Result<Receipt, AppError> {
+    let (cast, receipt) = prepare_cast(state, caller, id, ballot, now).await?;
+    let (cast_at, mut results) = crate::ballots::record(&state.store, now, vec![cast]).await?;
+    results.pop().unwrap_or(Ok(()))?;
+    Ok(Receipt { cast_at, ..receipt })
+}
+
+/// Everything a cast checks before its ballot is written: who votes, whether voting is open at
+/// `now`, the ballot itself, eligibility; then the receipt.
+async fn prepare_cast(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    ballot: &Ballot,
+    now: i64,
+) -> Result<(crate::ballots::Cast, Receipt), AppError> {
     let me = caller.require_member()?;
     let proposal = state.proposal_cache.get(&state.store, id).await?.ok_or(AppError::NotFound("proposal"))?;
     if proposal.phase == Phase::Draft && proposal.author_id != me.member.id {
@@ -308,7 +520,7 @@ pub async fn cast(state: &AppState, caller: &Caller, id: &str, ballot: &Ballot) 
             "only members of this organisation take part in its decisions",
         )));
     }
-    if proposal.phase != Phase::Voting || now_ms() >= proposal.voting_closes_at {
+    if proposal.phase != Phase::Voting || now >= proposal.voting_closes_at {
         return Err(AppError::Rule(format!("voting is not open on this proposal (it is {})", proposal.phase.as_str())));
     }
     methods::validate(&proposal.method, proposal.options.len(), ballot)
@@ -321,25 +533,23 @@ pub async fn cast(state: &AppState, caller: &Caller, id: &str, ballot: &Ballot) 
     let ballot_json = serde_json::to_string(ballot).map_err(AppError::internal)?;
     let nonce = random_token();
     let receipt = ballot_receipt(id, &me.member.id, &ballot_json, &nonce);
-    let cast_at = state
-        .ballots()
-        .cast(crate::ballots::Cast {
-            proposal_id: id.to_owned(),
-            voter_id: me.member.id.clone(),
-            ballot: ballot_json,
-            nonce: nonce.clone(),
-            receipt: receipt.clone(),
-            secret: proposal.secret,
-        })
-        .await?;
-    Ok(Receipt {
+    let cast = crate::ballots::Cast {
+        proposal_id: id.to_owned(),
+        voter_id: me.member.id.clone(),
+        ballot: ballot_json,
+        nonce: nonce.clone(),
+        receipt: receipt.clone(),
+        secret: proposal.secret,
+    };
+    let receipt = Receipt {
         proposal_id: id.to_owned(),
         receipt,
         nonce,
         ballot: serde_json::to_value(ballot).map_err(AppError::internal)?,
-        cast_at,
+        cast_at: now,
         delegation_overridden: voter.delegate,
-    })
+    };
+    Ok((cast, receipt))
 }
 
 pub async fn my_receipt(state: &AppState, caller: &Caller, proposal: &Proposal) -> Result<Option<Receipt>, AppError> {
@@ -385,6 +595,33 @@ pub async fn delegate(
         .into());
     }
     let mut tx = state.store.write(&me.member.id).await?;
+    // Checked inside the write transaction, which every other delegation waits for: two
+    // delegations made at once cannot close a cycle between them.
+    let live = tx.live_delegations(&org.id).await?;
+    let scope = (!domain.is_empty()).then_some(domain.as_str());
+    if let Some(cycle) = crate::scheduler::graph_of(&live).cycle_with(&me.member.id, scope, &target.id) {
+        let handles: HashMap<&str, &str> = live
+            .iter()
+            .flat_map(|d| {
+                [
+                    (d.delegator_id.as_str(), d.delegator_handle.as_str()),
+                    (d.delegate_id.as_str(), d.delegate_handle.as_str()),
+                ]
+            })
+            .chain([(me.member.id.as_str(), me.member.handle.as_str()), (target.id.as_str(), target.handle.as_str())])
+            .collect();
+        let chain: Vec<String> =
+            cycle.iter().map(|id| format!("@{}", handles.get(id.as_str()).unwrap_or(&"?"))).collect();
+        let scope = if domain.is_empty() { "in some domain".to_owned() } else { format!("in {domain}") };
+        return Err(Invalid::new(
+            "delegate",
+            format!(
+                "this delegation would make a cycle {scope} ({}), and a cycle passes no weight to anyone; delegate to someone outside it",
+                chain.join(" → ")
+            ),
+        )
+        .into());
+    }
     let id = tx.delegate(&org.id, &me.member.id, &target.id, &domain).await?;
     tx.commit().await?;
     let all = state.store.live_delegations(&org.id).await?;
@@ -449,58 +686,64 @@ pub async fn results(state: &AppState, caller: &Caller, id: &str) -> Result<Opti
     }))
 }
 
-/// The ballots of a closed proposal as JSON: voters named unless the ballot was secret.
+/// The ballots of a closed proposal as JSON, weights in micro-votes. Voters are named unless the
+/// ballot was secret; a secret proposal's ballots and receipts come as two separate sorted lists,
+/// so that no receipt (which its voter may show) leads to a ballot.
 pub async fn export_ballots(state: &AppState, caller: &Caller, id: &str) -> Result<serde_json::Value, AppError> {
     let (proposal, _) = visible(state, caller, id).await?;
     if !proposal.phase.is_final() || proposal.phase == Phase::Cancelled {
         return Err(AppError::Rule("ballots are exported once voting has closed".into()));
     }
-    let weights: HashMap<String, (f64, f64)> =
+    let weights: HashMap<String, (u64, u64)> =
         state.store.weights(id).await?.into_iter().map(|(m, e, w)| (m, (e, w))).collect();
-    let ballots: Vec<serde_json::Value> = state
-        .store
-        .ballots(id)
-        .await?
+    let rows = state.store.ballots(id).await?;
+    let head = serde_json::json!({ "id": proposal.id, "title": proposal.title, "method": proposal.method,
+        "options": proposal.options, "quorum": proposal.quorum, "secret": proposal.secret, "domain": proposal.domain });
+    if proposal.secret {
+        let mut ballots: Vec<String> = rows.iter().map(|b| b.ballot.clone()).collect();
+        ballots.sort();
+        let ballots: Vec<serde_json::Value> =
+            ballots.iter().map(|b| serde_json::from_str(b).unwrap_or(serde_json::Value::Null)).collect();
+        let mut receipts: Vec<&str> = rows.iter().map(|b| b.receipt.as_str()).collect();
+        receipts.sort_unstable();
+        return Ok(
+            serde_json::json!({ "proposal": head, "eligible": weights.len(), "ballots": ballots, "receipts": receipts }),
+        );
+    }
+    let ballots: Vec<serde_json::Value> = rows
         .into_iter()
         .map(|b| {
             let ballot: serde_json::Value = serde_json::from_str(&b.ballot).unwrap_or(serde_json::Value::Null);
-            let (equal, merit) = weights.get(&b.voter_id).copied().unwrap_or((0.0, 0.0));
-            if proposal.secret {
-                serde_json::json!({ "receipt": b.receipt, "ballot": ballot })
-            } else {
-                serde_json::json!({ "voter": b.voter_handle, "receipt": b.receipt, "ballot": ballot,
-                    "equal_weight": equal, "merit_weight": merit })
-            }
+            let (equal, merit) = weights.get(&b.voter_id).copied().unwrap_or((0, 0));
+            serde_json::json!({ "voter": b.voter_handle, "receipt": b.receipt, "ballot": ballot,
+                "equal_weight": equal, "merit_weight": merit })
         })
         .collect();
-    Ok(serde_json::json!({
-        "proposal": { "id": proposal.id, "title": proposal.title, "method": proposal.method, "options": proposal.options,
-            "quorum": proposal.quorum, "secret": proposal.secret, "domain": proposal.domain },
-        "eligible": weights.len(),
-        "ballots": ballots,
-    }))
+    Ok(
+        serde_json::json!({ "proposal": head, "eligible": weights.len(), "weight_unit": "micro-votes", "ballots": ballots }),
+    )
 }
 
 /// A ranked proposal's ballots as a PrefLib `.toi` file: options are numbered from 1, and each
-/// order's count is the weight it carried in the deciding mode (delegations included), so
-/// `commune tally` on the file reproduces the result.
+/// order's count is the votes it carried in the deciding mode (delegations included), exactly,
+/// so `commune tally` on the file reproduces the result.
 pub async fn export_preflib(state: &AppState, caller: &Caller, id: &str) -> Result<String, AppError> {
     let (proposal, _) = visible(state, caller, id).await?;
     if !matches!(proposal.method, VotingMethod::Ranked { .. }) {
         return Err(AppError::Rule("only ranked proposals export as PrefLib".into()));
     }
-    let results = results(state, caller, id)
-        .await?
-        .ok_or_else(|| AppError::Rule("ballots are exported once the vote is counted".into()))?;
-    let mode = if results.primary_mode == "merit" { &results.merit } else { &results.equal };
-    let weights: HashMap<String, (f64, f64)> =
-        state.store.weights(id).await?.into_iter().map(|(m, e, w)| (m, (e, w))).collect();
-    let received: HashMap<&str, f64> = mode.received.iter().map(|(m, w)| (m.as_str(), *w)).collect();
-    let mut lines: Vec<(String, f64)> = Vec::new();
-    for b in state.store.ballots(id).await? {
+    let Some(tally) = state.store.tally(id).await? else {
+        return Err(AppError::Rule("ballots are exported once the vote is counted".into()));
+    };
+    let weights = state.store.weights(id).await?;
+    let rows = state.store.ballots(id).await?;
+    let ballots: Vec<(String, String)> = rows.iter().map(|b| (b.voter_id.clone(), b.ballot.clone())).collect();
+    let edges: Vec<crate::scheduler::Edge> = serde_json::from_str(&tally.delegations).map_err(AppError::internal)?;
+    let effective = crate::scheduler::effective_weights(&proposal, &weights, &ballots, &edges, &tally.primary_mode)?;
+    let mut lines: Vec<(String, u64)> = Vec::new();
+    for b in &rows {
         let Ok(Ballot::Ranked { ranking }) = serde_json::from_str::<Ballot>(&b.ballot) else { continue };
-        let own = weights.get(&b.voter_id).map_or(0.0, |(e, m)| if results.primary_mode == "merit" { *m } else { *e });
-        let weight = own + received.get(b.voter_id.as_str()).copied().unwrap_or(0.0);
+        let weight = effective.get(&b.voter_id).copied().unwrap_or(0);
         let order: Vec<String> = ranking
             .iter()
             .map(|tier| {
@@ -514,6 +757,8 @@ pub async fn export_preflib(state: &AppState, caller: &Caller, id: &str) -> Resu
             None => lines.push((order, weight)),
         }
     }
+    // Orders sorted, so the file itself says nothing about who voted first.
+    lines.sort();
     let mut out = format!(
         "# FILE NAME: {}.toi\n# TITLE: {}\n# DATA TYPE: toi\n# NUMBER ALTERNATIVES: {}\n",
         proposal.id,
@@ -523,13 +768,9 @@ pub async fn export_preflib(state: &AppState, caller: &Caller, id: &str) -> Resu
     for (i, option) in proposal.options.iter().enumerate() {
         out.push_str(&format!("# ALTERNATIVE NAME {}: {}\n", i + 1, option.replace('\n', " ")));
     }
-    out.push_str(&format!(
-        "# NUMBER VOTERS: {}\n# NUMBER UNIQUE ORDERS: {}\n",
-        lines.iter().map(|l| l.1).sum::<f64>(),
-        lines.len()
-    ));
+    out.push_str(&format!("# NUMBER VOTERS: {}\n# NUMBER UNIQUE ORDERS: {}\n", rows.len(), lines.len()));
     for (order, weight) in lines {
-        out.push_str(&format!("{weight}: {order}\n"));
+        out.push_str(&format!("{}: {order}\n", weight::format_votes(weight)));
     }
     Ok(out)
 }

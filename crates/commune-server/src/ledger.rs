@@ -7,7 +7,7 @@
 use crate::error::AppError;
 use crate::metrics::LedgerMetrics;
 use commune_domain::ledger::{CreateAccountResult, CreateTransferResult, Transfer};
-use commune_store::{LedgerBatch, NewAccount, Note, Store};
+use commune_store::{LedgerBatch, NewAccount, Note, Settle, Store};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,6 +22,8 @@ pub struct Request {
     pub accounts: Vec<NewAccount>,
     pub transfers: Vec<Transfer>,
     pub notes: HashMap<u128, Note>,
+    /// The payment request these transfers pay, if any.
+    pub settles: Option<Settle>,
 }
 
 /// The engine's answer to one request, in the order of its accounts and transfers.
@@ -98,6 +100,7 @@ async fn write(store: &Store, metrics: &LedgerMetrics, jobs: Vec<Job>) {
         combined.accounts.extend(job.request.accounts.iter().cloned());
         combined.transfers.extend(job.request.transfers.iter().copied());
         combined.notes.extend(job.request.notes.iter().map(|(k, v)| (*k, v.clone())));
+        combined.settles.extend(job.request.settles.iter().cloned());
     }
     match store.ledger_batch("ledger", &combined).await {
         Ok(outcome) => {
@@ -109,7 +112,16 @@ async fn write(store: &Store, metrics: &LedgerMetrics, jobs: Vec<Job>) {
                     transfers: t.by_ref().take(job.request.transfers.len()).collect(),
                     at_ms: outcome.at_ms,
                 };
-                let _ = job.done.send(Ok(answer));
+                let closed =
+                    job.request.settles.as_ref().is_some_and(|s| outcome.closed_requests.contains(&s.request_id));
+                let reply = if closed {
+                    Err(AppError::Rule(
+                        "this request was cancelled or declined before it could be paid; nothing moved".into(),
+                    ))
+                } else {
+                    Ok(answer)
+                };
+                let _ = job.done.send(reply);
             }
         }
         Err(e) if jobs.len() > 1 => {

@@ -18,7 +18,7 @@ use commune_domain::ledger::{
 use commune_domain::org::{OrgKind, Role};
 use commune_domain::token::Scope;
 use commune_domain::validation::Invalid;
-use commune_store::{AccountRow, LedgerInfo, NewAccount, NewPaymentRequest, Note, PaymentRequest};
+use commune_store::{AccountRow, LedgerInfo, NewAccount, NewPaymentRequest, Note, PaymentRequest, Settle};
 use std::collections::HashMap;
 
 /// Longest memo kept with a transfer.
@@ -242,14 +242,20 @@ async fn submit(
     ledger: u32,
     transfers: Vec<Transfer>,
     note: &str,
+    settles: Option<String>,
 ) -> Result<(Answer, bool), AppError> {
     let notes = if note.is_empty() {
         HashMap::new()
     } else {
         transfers.iter().map(|t| (t.id, Note { memo: note.to_owned(), actor: actor.to_owned() })).collect()
     };
-    let answer =
-        state.ledger().submit(Request { accounts: wallet_request(owners, ledger, true), transfers, notes }).await?;
+    let settles = settles.map(|request_id| Settle {
+        request_id,
+        transfer_id: transfers[0].id,
+        chain: transfers.iter().map(|t| t.id).collect(),
+    });
+    let request = Request { accounts: wallet_request(owners, ledger, true), transfers, notes, settles };
+    let answer = state.ledger().submit(request).await?;
     if let Some(bad) =
         answer.accounts.iter().find(|r| !matches!(r, CreateAccountResult::Ok | CreateAccountResult::Exists))
     {
@@ -323,6 +329,9 @@ pub struct Movement {
     pub hold_timeout_s: Option<u32>,
     /// Whether the funnel share goes to the pot (revenue of a business).
     pub funnel: bool,
+    /// The payment request this movement pays: its state changes with the transfer, or the
+    /// transfer is not attempted (see [`commune_store::Settle`]).
+    pub settles: Option<String>,
 }
 
 /// Money to move: the amount as a decimal (`"12.50"`) or in minor units (`1250`).
@@ -387,6 +396,7 @@ pub async fn pay(state: &AppState, caller: &Caller, input: PaymentInput) -> Resu
         memo: input.memo,
         hold_timeout_s: None,
         funnel,
+        settles: None,
     };
     move_money(state, &caller.audit_actor(), movement).await
 }
@@ -412,6 +422,7 @@ pub async fn book_revenue(
         memo: input.memo,
         hold_timeout_s: None,
         funnel: org.kind == OrgKind::Business,
+        settles: None,
     };
     move_money(state, &caller.audit_actor(), movement).await
 }
@@ -431,6 +442,7 @@ pub async fn payout(state: &AppState, caller: &Caller, input: PaymentInput) -> R
         memo: input.memo,
         hold_timeout_s: None,
         funnel: false,
+        settles: None,
     };
     move_money(state, &caller.audit_actor(), movement).await
 }
@@ -452,6 +464,7 @@ pub async fn hold(state: &AppState, caller: &Caller, input: HoldInput) -> Result
         memo: p.memo,
         hold_timeout_s: Some(input.timeout_s.unwrap_or(0)),
         funnel: false,
+        settles: None,
     };
     move_money(state, &caller.audit_actor(), movement).await
 }
@@ -492,7 +505,8 @@ pub async fn move_money(state: &AppState, actor: &str, m: Movement) -> Result<Re
         transfers.push(funnel_transfer(m.id, to.id, pot.id, share, l));
     }
     let ids: Vec<String> = transfers.iter().map(|t| show_id(t.id)).collect();
-    let (answer, replayed) = submit(state, actor, &[&m.from, &m.to, &Owner::Pot], l, transfers, &memo).await?;
+    let (answer, replayed) =
+        submit(state, actor, &[&m.from, &m.to, &Owner::Pot], l, transfers, &memo, m.settles.clone()).await?;
     Ok(Receipt {
         id: show_id(m.id),
         transfers: ids,
@@ -582,9 +596,16 @@ pub async fn settle_hold(
         ));
     }
     let ids = transfers.iter().map(|t| show_id(t.id)).collect();
-    let (answer, replayed) =
-        submit(state, &caller.audit_actor(), &[&payer_owner, &payee_owner, &Owner::Pot], ledger.id, transfers, "")
-            .await?;
+    let (answer, replayed) = submit(
+        state,
+        &caller.audit_actor(),
+        &[&payer_owner, &payee_owner, &Owner::Pot],
+        ledger.id,
+        transfers,
+        "",
+        None,
+    )
+    .await?;
     Ok(Receipt {
         id: show_id(id),
         transfers: ids,
@@ -873,7 +894,9 @@ pub async fn request_payment(
 }
 
 /// Pays an open request: the money moves with an id derived from the request, so paying twice
-/// (a double click, a retry, two tabs) moves it once; then the request is marked paid.
+/// (a double click, a retry, two tabs) moves it once, and the request becomes `paid` in the same
+/// transaction as the transfer, so a cancellation or decline racing it either wins (and nothing
+/// moves) or loses (and the request is paid).
 pub async fn pay_request(state: &AppState, caller: &Caller, request_id: &str) -> Result<Receipt, AppError> {
     let request = state.store.payment_request(request_id).await?.ok_or(AppError::NotFound("payment request"))?;
     let payer_owner = Owner::from_parts(&request.payer_kind, &request.payer_id).ok_or(AppError::NotFound("payer"))?;
@@ -905,13 +928,10 @@ pub async fn pay_request(state: &AppState, caller: &Caller, request_id: &str) ->
             memo: request.memo.clone(),
             hold_timeout_s: None,
             funnel,
+            settles: Some(request.id.clone()),
         },
     )
     .await?;
-    let mut tx = state.store.write(&caller.audit_actor()).await?;
-    if tx.decide_payment_request(&request.id, "paid", Some(id)).await? {
-        tx.commit().await?;
-    }
     Ok(receipt)
 }
 
@@ -934,41 +954,34 @@ pub async fn close_request(state: &AppState, caller: &Caller, request_id: &str, 
     Ok(())
 }
 
-/// Carries out passed allocation and budget proposals waiting in the outbox, each exactly once:
-/// the transfer's id is derived from the proposal, so a crash between moving the money and
-/// marking the request done repeats nothing.
-pub async fn execute_pending(state: &AppState) -> Result<usize, AppError> {
+/// Carries out a passed allocation or budget proposal: the money moves from the pot (for the
+/// commune) or the organisation's wallet, with a transfer id derived from the proposal, so doing
+/// it again is a replay. `Ok(Ok(note))` when the money moved (now or before), `Ok(Err(reason))`
+/// when the ledger or the recipient refused it.
+pub async fn execute_effect(
+    state: &AppState,
+    proposal: &commune_store::Proposal,
+) -> Result<Result<String, String>, AppError> {
     use commune_domain::governance::proposal::Effect;
-    let mut done = 0;
-    for (proposal_id, effect) in state.store.pending_executions().await? {
-        let Some(proposal) = state.store.proposal(&proposal_id).await? else { continue };
-        let effect: Effect = serde_json::from_str(&effect).map_err(AppError::internal)?;
-        let from = match state.store.org_by_id(&proposal.org_id).await? {
-            Some(org) if org.is_root => Owner::Pot,
-            Some(org) => Owner::Org(org.id),
-            None => continue,
-        };
-        let outcome = match effect {
-            Effect::Allocate { amount_minor, currency, recipient } => {
-                allocate(state, &proposal_id, from, amount_minor, &currency, &recipient, false).await
-            }
-            Effect::Budget { total_minor, currency } => {
-                allocate(state, &proposal_id, from, total_minor, &currency, "", true).await
-            }
-            _ => Ok("nothing to carry out".to_owned()),
-        };
-        let (status, note) = match outcome {
-            Ok(note) => ("done", note),
-            Err(e @ (AppError::Ledger { .. } | AppError::Invalid(_))) => ("failed", e.to_string()),
-            Err(e) => return Err(e),
-        };
-        let mut tx = state.store.write("system").await?;
-        if tx.finish_execution(&proposal_id, status, &note).await? {
-            tx.commit().await?;
-            done += 1;
+    let from = match state.store.org_by_id(&proposal.org_id).await? {
+        Some(org) if org.is_root => Owner::Pot,
+        Some(org) => Owner::Org(org.id),
+        None => return Ok(Err("its organisation no longer exists".into())),
+    };
+    let outcome = match &proposal.effect {
+        Effect::Allocate { amount_minor, currency, recipient } => {
+            allocate(state, &proposal.id, from, *amount_minor, currency, recipient, false).await
         }
+        Effect::Budget { total_minor, currency } => {
+            allocate(state, &proposal.id, from, *total_minor, currency, "", true).await
+        }
+        _ => return Ok(Err("this proposal moves no money".into())),
+    };
+    match outcome {
+        Ok(note) => Ok(Ok(note)),
+        Err(e @ (AppError::Ledger { .. } | AppError::Invalid(_))) => Ok(Err(e.to_string())),
+        Err(e) => Err(e),
     }
-    Ok(done)
 }
 
 async fn allocate(
@@ -1001,8 +1014,15 @@ async fn allocate(
             memo: format!("proposal {proposal_id}"),
             hold_timeout_s: None,
             funnel: false,
+            settles: None,
         },
     )
     .await?;
-    Ok(format!("moved {} {} (transfer {})", amount::format(i128::from(amount), ledger.scale), ledger.asset, receipt.id))
+    let to_whom = if budget { "the budget round".to_owned() } else { recipient.to_owned() };
+    Ok(format!(
+        "moved {} {} to {to_whom} (transfer {})",
+        amount::format(i128::from(amount), ledger.scale),
+        ledger.asset,
+        receipt.id
+    ))
 }

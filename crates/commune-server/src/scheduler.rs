@@ -1,21 +1,28 @@
 //! The scheduler: opens, closes and executes proposals on time, each step exactly once.
 //!
 //! Every step is a compare-and-set on the proposal's phase inside one audited transaction, so a
-//! step taken twice (two servers, a restart, a retry) changes nothing the second time. Closing
-//! counts the ballots in the same transaction, so a closed proposal always has its tally; the
-//! effects of a passed proposal are applied in the transaction that marks it executed.
+//! step taken twice (two servers, a restart, a retry) changes nothing the second time. Opening
+//! checks the proposal against the constitutional floors again (those recorded at publication,
+//! raised for money by what its source holds now) and fails it instead of opening when it falls
+//! below them. Closing counts the ballots in the same transaction, so a closed proposal always
+//! has its tally. A passed proposal is `executed` only once its effect has happened: rules and
+//! memberships change in the transaction that marks it, and money moves through the ledger first
+//! (with a transfer id derived from the proposal, so a retry moves nothing twice); a ledger
+//! refusal marks it `failed` with the reason.
 //!
-//! Two interfaces plug in here: [`WeightSource`] (merit weights; equal for now, the merit engine
-//! replaces it) and [`Treasury`] (money effects: an outbox, consumed on every tick by
-//! [`crate::payments::execute_pending`], which moves the money through the ledger exactly once).
+//! [`WeightSource`] is the plug-in point for merit weights.
 
 use crate::error::AppError;
 use crate::state::AppState;
-use commune_domain::governance::count::{CountInput, dual_tally};
+use commune_domain::governance::count::{CountInput, dual_tally, min_voters};
+use commune_domain::governance::delegation::{self, Delegations};
+use commune_domain::governance::floors::{self, Floors};
 use commune_domain::governance::methods::Ballot;
-use commune_domain::governance::proposal::{Effect, Phase, Weighting};
+use commune_domain::governance::proposal::{Effect, Phase, Weighting, policy_default};
+use commune_domain::governance::weight::{self, UNIT};
 use commune_domain::org::Role;
 use commune_store::{Proposal, Store, TallyRow, WriteTx};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -24,7 +31,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Where merit-mode vote weights come from, snapshotted when voting opens.
 pub trait WeightSource: Send + Sync {
-    /// One merit weight per member of `members`, in the proposal's `domain`.
+    /// One merit share per member of `members` (shares sum to 1), in the proposal's `domain`.
     fn merit_weights<'a>(
         &'a self,
         store: &'a Store,
@@ -49,34 +56,6 @@ impl WeightSource for EqualWeights {
     }
 }
 
-/// Carries out the money effects of passed `allocation` and `budget` proposals.
-pub trait Treasury: Send + Sync {
-    /// Executes (or durably schedules) `effect` inside `tx`; returns a note for the outcome.
-    fn execute<'a>(
-        &'a self,
-        tx: &'a mut WriteTx,
-        proposal: &'a Proposal,
-        effect: &'a Effect,
-    ) -> BoxFuture<'a, Result<String, AppError>>;
-}
-
-/// Records an execution request (one per proposal, by a unique key) for the treasury to consume.
-pub struct Outbox;
-
-impl Treasury for Outbox {
-    fn execute<'a>(
-        &'a self,
-        tx: &'a mut WriteTx,
-        proposal: &'a Proposal,
-        effect: &'a Effect,
-    ) -> BoxFuture<'a, Result<String, AppError>> {
-        Box::pin(async move {
-            tx.request_execution(&proposal.id, effect).await?;
-            Ok("handed to the treasury".to_owned())
-        })
-    }
-}
-
 /// Proposals handled per tick; the rest wait for the next one.
 const BATCH: i64 = 100;
 
@@ -85,15 +64,14 @@ pub async fn tick(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
     let mut taken = 0;
     for (id, phase) in state.store.due_proposals(now_ms, BATCH).await? {
         let done = match phase {
-            Phase::Discussion => open_voting(state, &id).await?,
-            Phase::Voting => close_and_count(state, &id).await?,
-            Phase::Closed => finish(state, &id).await?,
+            Phase::Discussion => open_voting(state, &id, now_ms).await?,
+            Phase::Voting => close_and_count(state, &id, now_ms).await?,
+            Phase::Closed => finish(state, &id, now_ms).await?,
             _ => false,
         };
         taken += usize::from(done);
     }
-    // Money effects of passed proposals, then holds whose timeout has passed (each exactly once).
-    taken += crate::payments::execute_pending(state).await?;
+    // Holds whose timeout has passed (each exactly once).
     taken += state.store.ledger_expire(now_ms, BATCH).await?.len();
     Ok(taken)
 }
@@ -106,9 +84,18 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut seconds: u64 = 0;
         loop {
             interval.tick().await;
-            if let Err(e) = tick(&state, commune_store::now_ms()).await {
-                e.log();
-                tracing::warn!(error = %e, "scheduler tick failed; retrying next second");
+            // Each tick runs as its own task: a broken invariant (an assertion) stops that
+            // tick, is logged, and the next second tries again, instead of ending the scheduler.
+            let ticking = state.clone();
+            match tokio::spawn(async move { tick(&ticking, commune_store::now_ms()).await }).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    e.log();
+                    tracing::warn!(error = %e, "scheduler tick failed; retrying next second");
+                }
+                Err(panic) => {
+                    tracing::error!(error = %panic, "scheduler tick broke an invariant; retrying next second")
+                }
             }
             // Believability is refitted every minute, off the request path.
             if seconds.is_multiple_of(60)
@@ -125,16 +112,54 @@ async fn load(state: &AppState, id: &str) -> Result<Proposal, AppError> {
     state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
 }
 
-/// Opens voting and snapshots who may vote with what weight.
-async fn open_voting(state: &AppState, id: &str) -> Result<bool, AppError> {
+/// The floors a published proposal meets: those recorded at publication (or, for one published
+/// before floors were recorded, the default ones of its kind).
+pub fn floors_of(proposal: &Proposal) -> Floors {
+    proposal.floors.unwrap_or_else(|| floors::of(proposal.kind, &proposal.effect, policy_default))
+}
+
+/// The proposal's own parameters, measured as it was published.
+fn parameters(proposal: &Proposal) -> floors::Parameters<'_> {
+    floors::Parameters {
+        discussion_ms: proposal.voting_opens_at - proposal.published_at.unwrap_or(proposal.voting_opens_at),
+        voting_ms: proposal.voting_closes_at - proposal.voting_opens_at,
+        quorum: proposal.quorum,
+        method: &proposal.method,
+    }
+}
+
+/// Why a proposal may not go on: below the floors recorded at its publication, raised for money
+/// by what its source holds now.
+async fn below_floors(state: &AppState, proposal: &Proposal) -> Result<Option<String>, AppError> {
+    let mut floors = floors_of(proposal);
+    if let Some(org) = state.store.org_by_id(&proposal.org_id).await? {
+        floors = floors.max(crate::governance::floors_now(state, &org, proposal.kind, &proposal.effect).await?);
+    }
+    Ok(floors::check(&parameters(proposal), &floors, proposal.kind).err().map(|v| {
+        let problems: Vec<String> = v.0.iter().map(|i| i.message.clone()).collect();
+        format!("below the constitutional floors: {}", problems.join("; "))
+    }))
+}
+
+/// Opens voting and snapshots who may vote with what weight, both modes for everyone; or, when
+/// the proposal no longer meets its floors, fails it with the reason.
+async fn open_voting(state: &AppState, id: &str, now: i64) -> Result<bool, AppError> {
     let proposal = load(state, id).await?;
-    let mut tx = state.store.write("scheduler").await?;
+    if let Some(why) = below_floors(state, &proposal).await? {
+        let mut tx = state.store.write_at("scheduler", now).await?;
+        return Ok(tx.advance(id, Phase::Discussion, Phase::Failed, &format!("did not open: {why}")).await?
+            && commit(tx).await?);
+    }
+    let mut tx = state.store.write_at("scheduler", now).await?;
     if !tx.advance(id, Phase::Discussion, Phase::Voting, "").await? {
         return Ok(false);
     }
     let members = tx.member_ids(&proposal.org_id).await?;
-    let merit = state.weights.merit_weights(&state.store, &proposal.org_id, &proposal.domain, &members).await?;
-    let snapshot: Vec<(String, f64, f64)> = members.into_iter().zip(merit).map(|(m, w)| (m, 1.0, w)).collect();
+    let shares = state.weights.merit_weights(&state.store, &proposal.org_id, &proposal.domain, &members).await?;
+    let total = UNIT * members.len() as u64;
+    let merit = weight::apportion(&shares, total);
+    let snapshot: Vec<(String, u64, u64)> = members.into_iter().zip(merit).map(|(m, w)| (m, UNIT, w)).collect();
+    assert_eq!(snapshot.iter().map(|s| s.2).sum::<u64>(), total, "merit and equal weights share one total");
     tx.snapshot_weights(id, &snapshot).await?;
     tx.commit().await?;
     Ok(true)
@@ -145,6 +170,19 @@ pub type Edge = (String, String, String);
 
 pub fn edges_of(delegations: &[commune_store::Delegation]) -> Vec<Edge> {
     delegations.iter().map(|d| (d.delegator_id.clone(), d.domain.clone(), d.delegate_id.clone())).collect()
+}
+
+fn graph(edges: &[Edge]) -> Delegations {
+    let mut graph = Delegations::default();
+    for (delegator, domain, delegate) in edges {
+        graph.add(delegator, (!domain.is_empty()).then_some(domain.as_str()), delegate);
+    }
+    graph
+}
+
+/// The live delegations of an organisation as a graph.
+pub fn graph_of(delegations: &[commune_store::Delegation]) -> Delegations {
+    graph(&edges_of(delegations))
 }
 
 /// Recounts a tallied proposal from its stored ballots, weights and delegations and compares
@@ -158,14 +196,15 @@ pub async fn verify_tally(store: &Store, proposal_id: &str) -> Result<Result<(),
         let expected =
             commune_domain::governance::count::ballot_receipt(proposal_id, &row.voter_id, &row.ballot, &row.nonce);
         if expected != row.receipt {
-            return Ok(Err(format!("the ballot of {} does not match its receipt", row.voter_handle)));
+            let who = if proposal.secret { "a secret ballot" } else { row.voter_handle.as_str() };
+            return Ok(Err(format!("the ballot of {who} does not match its receipt")));
         }
     }
     let ballots: Vec<(String, String)> = rows.into_iter().map(|b| (b.voter_id, b.ballot)).collect();
     let edges: Vec<Edge> = serde_json::from_str(&stored.delegations).map_err(AppError::internal)?;
     let parts = count(&proposal, &weights, &ballots, &edges)?;
-    if parts.primary != stored.primary_mode {
-        return Ok(Err(format!("decided by {} weights, recount says {}", stored.primary_mode, parts.primary)));
+    if parts.primary.as_str() != stored.primary_mode {
+        return Ok(Err(format!("decided by {} weights, recount says {}", stored.primary_mode, parts.primary.as_str())));
     }
     if parts.equal != stored.equal_result {
         return Ok(Err("the equal-weight tally differs from a recount of the stored ballots".into()));
@@ -173,52 +212,76 @@ pub async fn verify_tally(store: &Store, proposal_id: &str) -> Result<Result<(),
     if parts.merit != stored.merit_result {
         return Ok(Err("the merit-weight tally differs from a recount of the stored ballots".into()));
     }
+    if parts.differ != stored.modes_differ {
+        return Ok(Err("whether merit and headcount disagree differs from a recount".into()));
+    }
     Ok(Ok(()))
 }
 
-/// Counts a proposal from stored data: the same function closes a vote and verifies it.
+fn parse_ballots(ballots: &[(String, String)]) -> Result<Vec<(String, Ballot)>, AppError> {
+    ballots
+        .iter()
+        .map(|(voter, json)| Ok((voter.clone(), serde_json::from_str(json).map_err(AppError::internal)?)))
+        .collect()
+}
+
+/// Counts a proposal from stored data: the same function closes a vote and verifies it. A secret
+/// proposal's tallies keep only aggregates (nobody's delegation route or received weight).
 pub fn count(
     proposal: &Proposal,
-    weights: &[(String, f64, f64)],
+    weights: &[(String, u64, u64)],
     ballots: &[(String, String)],
     edges: &[Edge],
 ) -> Result<TallyParts, AppError> {
-    let parsed: Vec<(String, Ballot)> = ballots
-        .iter()
-        .map(|(voter, json)| Ok((voter.clone(), serde_json::from_str(json).map_err(AppError::internal)?)))
-        .collect::<Result<_, AppError>>()?;
-    let mut graph = commune_domain::governance::delegation::Delegations::default();
-    for (delegator, domain, delegate) in edges {
-        graph.add(delegator, (!domain.is_empty()).then_some(domain.as_str()), delegate);
-    }
+    let parsed = parse_ballots(ballots)?;
+    let graph = graph(edges);
+    let floors = floors_of(proposal);
+    let beneficiary = (!proposal.self_interest.is_empty()).then_some(proposal.author_id.as_str());
+    let beneficiary_eligible = beneficiary.is_some_and(|b| weights.iter().any(|(m, _, _)| m == b));
     let dual = dual_tally(&CountInput {
         method: &proposal.method,
         options: proposal.options.len(),
-        quorum: proposal.quorum,
+        quorum_ppm: weight::ppm(proposal.quorum).max(floors.quorum_ppm),
+        min_voters: min_voters(floors.min_voters, weights.len(), beneficiary_eligible),
+        beneficiary,
         domain: &proposal.domain,
         weights,
         ballots: &parsed,
         delegations: &graph,
     });
-    let primary = if proposal.weighting == Weighting::Merit && !proposal.effect.is_constitutional(proposal.kind) {
-        "merit"
-    } else {
-        "equal"
-    };
+    let (equal, merit) =
+        if proposal.secret { (dual.equal.anonymised(), dual.merit.anonymised()) } else { (dual.equal, dual.merit) };
+    let primary = proposal.deciding_mode();
+    let decided = if primary == Weighting::Merit { &merit } else { &equal };
     Ok(TallyParts {
-        primary: primary.to_owned(),
-        equal: serde_json::to_string(&dual.equal).map_err(AppError::internal)?,
-        merit: serde_json::to_string(&dual.merit).map_err(AppError::internal)?,
+        primary,
+        passed: decided.tally.passed,
+        winners: decided.tally.winners.clone(),
+        equal: serde_json::to_string(&equal).map_err(AppError::internal)?,
+        merit: serde_json::to_string(&merit).map_err(AppError::internal)?,
         differ: dual.differ,
         delegations: serde_json::to_string(edges).map_err(AppError::internal)?,
-        passed: if primary == "merit" { dual.merit.tally.passed } else { dual.equal.tally.passed },
-        winners: if primary == "merit" { dual.merit.tally.winners } else { dual.equal.tally.winners },
     })
+}
+
+/// Each direct voter's weight in `mode` (own plus delegated), as counted.
+pub fn effective_weights(
+    proposal: &Proposal,
+    weights: &[(String, u64, u64)],
+    ballots: &[(String, String)],
+    edges: &[Edge],
+    mode: &str,
+) -> Result<HashMap<String, u64>, AppError> {
+    let merit = mode == Weighting::Merit.as_str();
+    let own: HashMap<String, u64> = weights.iter().map(|(m, e, w)| (m.clone(), if merit { *w } else { *e })).collect();
+    let voters: std::collections::HashSet<&str> = ballots.iter().map(|(v, _)| v.as_str()).collect();
+    let voted = |m: &str| voters.contains(m);
+    Ok(delegation::resolve(&own, &voted, &graph(edges), &proposal.domain).effective)
 }
 
 /// A computed tally, ready to store or to compare with a stored one.
 pub struct TallyParts {
-    pub primary: String,
+    pub primary: Weighting,
     pub equal: String,
     pub merit: String,
     pub differ: bool,
@@ -228,9 +291,9 @@ pub struct TallyParts {
 }
 
 /// Closes voting and counts, in one transaction.
-async fn close_and_count(state: &AppState, id: &str) -> Result<bool, AppError> {
+async fn close_and_count(state: &AppState, id: &str, now: i64) -> Result<bool, AppError> {
     let proposal = load(state, id).await?;
-    let mut tx = state.store.write("scheduler").await?;
+    let mut tx = state.store.write_at("scheduler", now).await?;
     if !tx.advance(id, Phase::Voting, Phase::Closed, "").await? {
         return Ok(false);
     }
@@ -240,7 +303,7 @@ async fn close_and_count(state: &AppState, id: &str) -> Result<bool, AppError> {
     let parts = count(&proposal, &weights, &ballots, &edges)?;
     tx.save_tally(&TallyRow {
         proposal_id: id.to_owned(),
-        primary_mode: parts.primary,
+        primary_mode: parts.primary.as_str().to_owned(),
         equal_result: parts.equal,
         merit_result: parts.merit,
         modes_differ: parts.differ,
@@ -252,8 +315,8 @@ async fn close_and_count(state: &AppState, id: &str) -> Result<bool, AppError> {
     Ok(true)
 }
 
-/// Marks a counted proposal executed (applying its effect) or failed.
-async fn finish(state: &AppState, id: &str) -> Result<bool, AppError> {
+/// Marks a counted proposal executed (its effect applied) or failed (with the reason).
+async fn finish(state: &AppState, id: &str, now: i64) -> Result<bool, AppError> {
     let proposal = load(state, id).await?;
     let tally = state
         .store
@@ -263,12 +326,32 @@ async fn finish(state: &AppState, id: &str) -> Result<bool, AppError> {
     let primary: commune_domain::governance::count::ModeTally =
         serde_json::from_str(if tally.primary_mode == "merit" { &tally.merit_result } else { &tally.equal_result })
             .map_err(AppError::internal)?;
-    let mut tx = state.store.write("scheduler").await?;
+    let mut why_not = None;
     if !primary.tally.passed {
-        let why = if primary.tally.quorum_met { "did not pass" } else { "quorum not reached" };
-        return Ok(tx.advance(id, Phase::Closed, Phase::Failed, why).await? && commit(tx).await?);
+        why_not =
+            Some(if primary.tally.quorum_met { "did not pass".to_owned() } else { "quorum not reached".to_owned() });
+    } else if let Err(below) = floors::check(&parameters(&proposal), &floors_of(&proposal), proposal.kind) {
+        let problems: Vec<String> = below.0.iter().map(|i| i.message.clone()).collect();
+        why_not = Some(format!("below the constitutional floors: {}", problems.join("; ")));
     }
-    let note = apply_effect(state, &mut tx, &proposal, &primary.tally.winners).await?;
+    // Money moves first, outside the proposal's transaction (the ledger commits its own
+    // batches); its id is derived from the proposal, so doing this again after a crash is a
+    // replay, and the proposal is marked only once the money has moved or been refused.
+    let mut note = None;
+    if why_not.is_none() && matches!(proposal.effect, Effect::Allocate { .. } | Effect::Budget { .. }) {
+        match crate::payments::execute_effect(state, &proposal).await? {
+            Ok(moved) => note = Some(moved),
+            Err(refused) => why_not = Some(format!("the money could not move: {refused}")),
+        }
+    }
+    let mut tx = state.store.write_at("scheduler", now).await?;
+    if let Some(why) = why_not {
+        return Ok(tx.advance(id, Phase::Closed, Phase::Failed, &why).await? && commit(tx).await?);
+    }
+    let note = match note {
+        Some(note) => note,
+        None => apply_effect(state, &mut tx, &proposal, &primary.tally.winners).await?,
+    };
     Ok(tx.advance(id, Phase::Closed, Phase::Executed, &note).await? && commit(tx).await?)
 }
 
@@ -277,6 +360,8 @@ async fn commit(tx: WriteTx) -> Result<bool, AppError> {
     Ok(true)
 }
 
+/// Applies an effect that changes rules or memberships, inside the transaction that marks the
+/// proposal executed.
 async fn apply_effect(
     state: &AppState,
     tx: &mut WriteTx,
@@ -316,8 +401,8 @@ async fn apply_effect(
             tx.set_attribute(key, name, description, &weights, *active, &proposal.id).await?;
             if *active { format!("attribute {key} is now counted") } else { format!("attribute {key} is retired") }
         }
-        effect @ (Effect::Allocate { .. } | Effect::Budget { .. }) => {
-            state.treasury.execute(tx, proposal, effect).await?
+        Effect::Allocate { .. } | Effect::Budget { .. } => {
+            unreachable!("money effects are carried out before the proposal's transaction")
         }
     })
 }

@@ -118,32 +118,145 @@ pub struct NewSession {
     pub csrf: String,
 }
 
-pub async fn login(
-    state: &AppState,
-    handle: &str,
-    password: &str,
-    client: Option<&str>,
-) -> Result<NewSession, AppError> {
+/// Where a login comes from: the client's address (when the server knows it) and its user
+/// agent (shown in the member's list of sessions).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    pub client: Option<&'a str>,
+    pub user_agent: &'a str,
+}
+
+/// Logs in. Limits: attempts per client address, and per handle *from that address* (so a
+/// stranger's failures never lock the owner out elsewhere); failures against a handle from
+/// anywhere slow its next attempts down a little.
+pub async fn login(state: &AppState, handle: &str, password: &str, origin: Origin<'_>) -> Result<NewSession, AppError> {
     let handle = Handle::parse(handle).map_err(|_| AppError::BadCredentials)?;
-    if let Some(client) = client {
-        state.client_limiter.check(&format!("login:{client}"))?;
+    let client = origin.client.unwrap_or("local");
+    state.client_limiter.check(&format!("login:{client}"))?;
+    state.login_limiter.check(&format!("{}@{client}", handle.as_str()))?;
+    let delay = state.login_slowdown.delay(handle.as_str());
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
-    state.login_limiter.check(handle.as_str())?;
     let credentials = state.store.credentials(handle.as_str()).await?;
     let stored = credentials.as_ref().map(|c| c.password_hash.clone());
     if password.len() > commune_domain::identity::PASSWORD_MAX_BYTES
         || !verify_password(password.to_owned(), stored).await?
     {
+        state.login_slowdown.failed(handle.as_str());
         return Err(AppError::BadCredentials);
     }
+    state.login_slowdown.succeeded(handle.as_str());
     let member_id = credentials.map(|c| c.member_id).ok_or(AppError::BadCredentials)?;
     let member = state.store.member_by_id(&member_id).await?.ok_or(AppError::BadCredentials)?;
+    start_session(state, member, origin.user_agent).await
+}
+
+/// A fresh session for `member`: the secret for the cookie, only its hash stored.
+async fn start_session(state: &AppState, member: Member, user_agent: &str) -> Result<NewSession, AppError> {
     let secret = random_token();
     let csrf = random_token();
     let mut tx = state.store.write(&member.id).await?;
-    tx.create_session(&token::secret_hash(&secret), &member.id, &csrf, state.config.session_ttl_ms).await?;
+    tx.create_session(&token::secret_hash(&secret), &member.id, &csrf, state.config.session_ttl_ms, user_agent).await?;
     tx.commit().await?;
     Ok(NewSession { member, secret, csrf })
+}
+
+/// A password change: the current password proves it is the member; every other session ends.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}
+
+/// Changes the caller's password; returns how many other sessions were ended.
+pub async fn change_password(state: &AppState, caller: &Caller, input: &PasswordChange) -> Result<u64, AppError> {
+    caller.authorize(state, None, Action::EditOwnProfile).await?;
+    let me = caller.require_member()?;
+    commune_domain::identity::check_new_password(&input.new_password)?;
+    let stored = state.store.credentials(&me.member.handle).await?.map(|c| c.password_hash);
+    if input.current_password.len() > commune_domain::identity::PASSWORD_MAX_BYTES
+        || !verify_password(input.current_password.clone(), stored).await?
+    {
+        return Err(commune_domain::Invalid::new("current_password", "that is not your current password").into());
+    }
+    let hash = hash_password(input.new_password.clone()).await?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    let ended = tx.set_password(&me.member.id, &hash, Some(&me.session_hash)).await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// The caller's live sessions, and which one is this one.
+pub async fn sessions(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(Vec<commune_store::SessionInfo>, String), AppError> {
+    caller.authorize(state, None, Action::EditOwnProfile).await?;
+    let me = caller.require_member()?;
+    let current = state.store.session_id(&me.session_hash).await?.unwrap_or_default();
+    Ok((state.store.sessions_of(&me.member.id, commune_store::now_ms()).await?, current))
+}
+
+/// Ends one of the caller's sessions (any of them, this one included).
+pub async fn revoke_session(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
+    caller.authorize(state, None, Action::EditOwnProfile).await?;
+    let me = caller.require_member()?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    tx.revoke_session(&me.member.id, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How long a recovery link works.
+pub const RECOVERY_TTL_MS: i64 = 60 * 60 * 1000;
+
+/// A recovery link's secret, shown once to the steward who issued it.
+pub struct RecoveryLink {
+    pub member: Member,
+    pub secret: String,
+    pub expires_at: i64,
+}
+
+/// A steward of the commune issues a one-time recovery link for a member who lost their
+/// password: shown once, valid for an hour, single use, audited; stored only as a hash.
+pub async fn issue_recovery(state: &AppState, caller: &Caller, handle: &str) -> Result<RecoveryLink, AppError> {
+    caller.authorize(state, None, Action::IssueRecovery).await?;
+    let me = caller.require_member()?;
+    let member = state
+        .store
+        .member_by_handle(&handle.trim().trim_start_matches('@').to_ascii_lowercase())
+        .await?
+        .ok_or(AppError::NotFound("member"))?;
+    let secret = random_token();
+    let mut tx = state.store.write(&me.member.id).await?;
+    let expires_at =
+        tx.create_recovery(&token::secret_hash(&secret), &member.id, &me.member.id, RECOVERY_TTL_MS).await?;
+    tx.commit().await?;
+    Ok(RecoveryLink { member, secret, expires_at })
+}
+
+/// Uses a recovery link: sets the new password, ends every session of the member, and starts a
+/// fresh one. An unknown, used or expired link changes nothing.
+pub async fn recover(
+    state: &AppState,
+    secret: &str,
+    new_password: &str,
+    user_agent: &str,
+) -> Result<NewSession, AppError> {
+    commune_domain::identity::check_new_password(new_password)?;
+    let hash = hash_password(new_password.to_owned()).await?;
+    let mut tx = state.store.write("recovery").await?;
+    let Some(member_id) = tx.use_recovery(&token::secret_hash(secret.trim())).await? else {
+        return Err(AppError::Rule(
+            "this recovery link is unknown, used or expired; ask a steward for a new one".into(),
+        ));
+    };
+    tx.set_password(&member_id, &hash, None).await?;
+    tx.commit().await?;
+    let member = state.store.member_by_id(&member_id).await?.ok_or(AppError::NotFound("member"))?;
+    start_session(state, member, user_agent).await
 }
 
 pub async fn logout(state: &AppState, signed_in: &SignedIn) -> Result<(), AppError> {

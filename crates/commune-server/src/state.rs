@@ -3,7 +3,7 @@
 use crate::ballots::Batcher;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiter;
-use crate::scheduler::{Outbox, Treasury, WeightSource};
+use crate::scheduler::WeightSource;
 use commune_store::Store;
 use std::sync::Arc;
 
@@ -16,8 +16,9 @@ pub struct Config {
     pub session_ttl_ms: i64,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
-    /// Login attempts allowed per handle per minute (a burst of this size, then one every
-    /// `60 / n` seconds).
+    /// Login attempts allowed per handle from one client address per minute (a burst of this
+    /// size, then one every `60 / n` seconds). Other addresses are not affected: a stranger
+    /// cannot lock the owner out.
     pub logins_per_minute: u32,
     /// Sign-ups and logins allowed per client address per minute.
     pub requests_per_client_per_minute: u32,
@@ -42,10 +43,11 @@ pub struct Inner {
     pub store: Store,
     pub config: Config,
     pub weights: Arc<dyn WeightSource>,
-    pub treasury: Arc<dyn Treasury>,
     pub evidence: Arc<dyn crate::merit::PerformanceEvidence>,
     pub metrics: Metrics,
     pub login_limiter: Limiter,
+    /// Failed logins per handle, from any address: a growing delay, never a lock.
+    pub login_slowdown: crate::ratelimit::Slowdown,
     pub client_limiter: Limiter,
     /// Dots per rater per minute.
     pub dot_limiter: Limiter,
@@ -71,10 +73,10 @@ impl AppState {
             store,
             config,
             weights: Arc::new(crate::merit::MeritWeights),
-            treasury: Arc::new(Outbox),
             evidence: Arc::new(crate::merit::NoEvidence),
             metrics: Metrics::default(),
             login_limiter,
+            login_slowdown: crate::ratelimit::Slowdown::default(),
             client_limiter,
             dot_limiter: Limiter::per_minute(60),
             ballots: std::sync::OnceLock::new(),

@@ -2,6 +2,7 @@
 //! execution requests.
 
 use crate::{Result, Store, StoreError, WriteTx, conflict_as, one_row};
+use commune_domain::governance::floors::Floors;
 use commune_domain::governance::methods::VotingMethod;
 use commune_domain::governance::proposal::{Effect, Kind, Phase, Weighting};
 use serde_json::json;
@@ -35,6 +36,17 @@ pub struct Proposal {
     pub closed_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub outcome: String,
+    /// The constitutional floors in force when it was published (none for a draft).
+    pub floors: Option<Floors>,
+    /// Why it benefits its author, when it does (empty otherwise).
+    pub self_interest: String,
+}
+
+impl Proposal {
+    /// The mode whose tally decides it (see [`commune_domain::governance::proposal::deciding_mode`]).
+    pub fn deciding_mode(&self) -> Weighting {
+        commune_domain::governance::proposal::deciding_mode(self.weighting, self.kind, &self.effect)
+    }
 }
 
 /// The editable part of a proposal.
@@ -53,7 +65,12 @@ pub struct ProposalDraft {
     pub secret: bool,
     pub voting_opens_at: i64,
     pub voting_closes_at: i64,
+    /// Why it benefits its author, when it does (empty otherwise).
+    pub self_interest: String,
 }
+
+/// The audit actor of every secret ballot: who cast it is not recorded in the log.
+pub const SECRET_BALLOT_ACTOR: &str = "secret-ballot";
 
 /// One ballot of a group commit.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,13 +135,19 @@ pub struct Comment {
     pub created_at: i64,
 }
 
-/// f64 ↔ TEXT with exact round trips.
+/// f64 ↔ TEXT with exact round trips (quorum and policy values).
 pub fn weight_text(w: f64) -> String {
     format!("{w:?}")
 }
 
 fn parse_weight(raw: &str) -> Result<f64> {
     raw.parse().map_err(|_| StoreError::Corrupt(format!("weight '{raw}'")))
+}
+
+/// A snapshotted weight: whole micro-votes as decimal TEXT (every value of a u64, on both
+/// backends).
+fn parse_units(raw: &str) -> Result<u64> {
+    raw.parse().map_err(|_| StoreError::Corrupt(format!("weight '{raw}' is not a whole number of micro-votes")))
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -134,7 +157,8 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 const PROPOSAL_SELECT: &str =
     "SELECT p.id, p.org_id, o.slug AS org_slug, o.name AS org_name, p.author_id, m.handle AS author_handle,
         p.title, p.body, p.domain, p.kind, p.method, p.weighting, p.quorum, p.effect, p.options, p.secret, p.phase,
-        p.created_at, p.published_at, p.voting_opens_at, p.voting_closes_at, p.closed_at, p.finished_at, p.outcome
+        p.created_at, p.published_at, p.voting_opens_at, p.voting_closes_at, p.closed_at, p.finished_at, p.outcome,
+        p.floors, p.self_interest
     FROM proposals p JOIN orgs o ON o.id = p.org_id JOIN members m ON m.id = p.author_id";
 
 fn proposal_from(row: &AnyRow) -> Result<Proposal> {
@@ -164,6 +188,11 @@ fn proposal_from(row: &AnyRow) -> Result<Proposal> {
         closed_at: row.try_get("closed_at")?,
         finished_at: row.try_get("finished_at")?,
         outcome: text("outcome")?,
+        floors: match text("floors")?.as_str() {
+            "" => None,
+            json => Some(serde_json::from_str(json).map_err(corrupt)?),
+        },
+        self_interest: text("self_interest")?,
     })
 }
 
@@ -235,8 +264,8 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
-    /// The weight snapshot: `(member_id, equal, merit)`.
-    pub async fn weights(&self, proposal_id: &str) -> Result<Vec<(String, f64, f64)>> {
+    /// The weight snapshot in micro-votes: `(member_id, equal, merit)`, by member id.
+    pub async fn weights(&self, proposal_id: &str) -> Result<Vec<(String, u64, u64)>> {
         fetch_weights(&self.pool, proposal_id).await
     }
 
@@ -347,22 +376,12 @@ impl Store {
             .await?;
         row.map(|r| parse_weight(&r.try_get::<String, _>(0)?)).transpose()
     }
-
-    /// Execution requests waiting for the treasury: `(proposal_id, effect JSON)`.
-    pub async fn pending_executions(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "SELECT proposal_id, effect FROM execution_requests WHERE status = 'pending' ORDER BY created_at",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
-    }
 }
 
 async fn fetch_weights<'e>(
     e: impl sqlx::Executor<'e, Database = sqlx::Any>,
     proposal_id: &str,
-) -> Result<Vec<(String, f64, f64)>> {
+) -> Result<Vec<(String, u64, u64)>> {
     let rows = sqlx::query(
         "SELECT member_id, equal_weight, merit_weight FROM weight_snapshots WHERE proposal_id = $1 ORDER BY member_id",
     )
@@ -371,7 +390,7 @@ async fn fetch_weights<'e>(
     .await?;
     rows.iter()
         .map(|r| {
-            Ok((r.try_get(0)?, parse_weight(&r.try_get::<String, _>(1)?)?, parse_weight(&r.try_get::<String, _>(2)?)?))
+            Ok((r.try_get(0)?, parse_units(&r.try_get::<String, _>(1)?)?, parse_units(&r.try_get::<String, _>(2)?)?))
         })
         .collect()
 }
@@ -419,7 +438,7 @@ impl WriteTx {
         fetch_ballots(&mut *self.tx, proposal_id).await
     }
 
-    pub async fn weights(&mut self, proposal_id: &str) -> Result<Vec<(String, f64, f64)>> {
+    pub async fn weights(&mut self, proposal_id: &str) -> Result<Vec<(String, u64, u64)>> {
         fetch_weights(&mut *self.tx, proposal_id).await
     }
 
@@ -464,8 +483,8 @@ impl WriteTx {
         let id = crate::new_id();
         sqlx::query(
             "INSERT INTO proposals (id, org_id, author_id, title, body, domain, kind, method, weighting, quorum, effect, options,
-                secret, phase, created_at, voting_opens_at, voting_closes_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'draft', $14, $15, $16)",
+                secret, phase, created_at, voting_opens_at, voting_closes_at, self_interest)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'draft', $14, $15, $16, $17)",
         )
         .bind(&id)
         .bind(&draft.org_id)
@@ -483,6 +502,7 @@ impl WriteTx {
         .bind(self.at_ms())
         .bind(draft.voting_opens_at)
         .bind(draft.voting_closes_at)
+        .bind(&draft.self_interest)
         .execute(&mut *self.tx)
         .await?;
         self.audit("proposal.create", &id, draft_json(draft)?).await?;
@@ -493,8 +513,8 @@ impl WriteTx {
     pub async fn update_draft(&mut self, id: &str, draft: &ProposalDraft) -> Result<()> {
         let result = sqlx::query(
             "UPDATE proposals SET title = $1, body = $2, domain = $3, kind = $4, method = $5, weighting = $6, quorum = $7,
-                effect = $8, options = $9, secret = $10, voting_opens_at = $11, voting_closes_at = $12
-             WHERE id = $13 AND phase = 'draft'",
+                effect = $8, options = $9, secret = $10, voting_opens_at = $11, voting_closes_at = $12, self_interest = $13
+             WHERE id = $14 AND phase = 'draft'",
         )
         .bind(&draft.title)
         .bind(&draft.body)
@@ -508,6 +528,7 @@ impl WriteTx {
         .bind(i64::from(draft.secret))
         .bind(draft.voting_opens_at)
         .bind(draft.voting_closes_at)
+        .bind(&draft.self_interest)
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
@@ -545,56 +566,43 @@ impl WriteTx {
         Ok(true)
     }
 
-    /// Records the eligible members and their weights when voting opens.
-    pub async fn snapshot_weights(&mut self, proposal_id: &str, weights: &[(String, f64, f64)]) -> Result<()> {
-        for (member_id, equal, merit) in weights {
-            sqlx::query("INSERT INTO weight_snapshots (proposal_id, member_id, equal_weight, merit_weight) VALUES ($1, $2, $3, $4)")
-                .bind(proposal_id)
-                .bind(member_id)
-                .bind(weight_text(*equal))
-                .bind(weight_text(*merit))
-                .execute(&mut *self.tx)
-                .await?;
+    /// Records the eligible members and their weights (micro-votes) when voting opens.
+    pub async fn snapshot_weights(&mut self, proposal_id: &str, weights: &[(String, u64, u64)]) -> Result<()> {
+        for chunk in weights.chunks(500) {
+            let rows = crate::values_placeholders(self.backend, chunk.len(), 4);
+            let sql = format!(
+                "INSERT INTO weight_snapshots (proposal_id, member_id, equal_weight, merit_weight) VALUES {rows}"
+            );
+            let mut query = sqlx::query(&sql);
+            for (member_id, equal, merit) in chunk {
+                query = query
+                    .bind(proposal_id.to_owned())
+                    .bind(member_id.clone())
+                    .bind(equal.to_string())
+                    .bind(merit.to_string());
+            }
+            query.execute(&mut *self.tx).await?;
         }
-        let summary: Vec<_> = weights.iter().map(|(m, e, w)| json!([m, weight_text(*e), weight_text(*w)])).collect();
+        let summary: Vec<_> = weights.iter().map(|(m, e, w)| json!([m, e.to_string(), w.to_string()])).collect();
         self.audit("proposal.snapshot_weights", proposal_id, json!({ "weights": summary })).await
     }
 
-    /// Casts or replaces a ballot (a second ballot replaces the first, never adds). Secret
-    /// proposals audit only the receipt.
-    pub async fn cast_ballot(
-        &mut self,
-        proposal_id: &str,
-        voter_id: &str,
-        ballot: &str,
-        nonce: &str,
-        receipt: &str,
-        secret: bool,
-    ) -> Result<()> {
-        let at = self.at_ms();
-        sqlx::query(
-            "INSERT INTO ballots (proposal_id, voter_id, ballot, nonce, receipt, cast_at) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (proposal_id, voter_id) DO UPDATE SET ballot = excluded.ballot, nonce = excluded.nonce,
-                receipt = excluded.receipt, cast_at = excluded.cast_at",
-        )
-        .bind(proposal_id)
-        .bind(voter_id)
-        .bind(ballot)
-        .bind(nonce)
-        .bind(receipt)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
-        let change = if secret {
-            json!({ "proposal_id": proposal_id, "receipt": receipt })
-        } else {
-            json!({ "proposal_id": proposal_id, "ballot": ballot, "receipt": receipt })
-        };
-        self.audit("ballot.cast", proposal_id, change).await
+    /// Records the floors in force at publication (and why it benefits its author, if it does).
+    pub async fn set_floors(&mut self, proposal_id: &str, floors: &Floors, self_interest: &str) -> Result<()> {
+        let floors = json_text(floors)?;
+        let result = sqlx::query("UPDATE proposals SET floors = $1, self_interest = $2 WHERE id = $3")
+            .bind(&floors)
+            .bind(self_interest)
+            .bind(proposal_id)
+            .execute(&mut *self.tx)
+            .await?;
+        one_row(result, "proposal")?;
+        self.audit("proposal.floors", proposal_id, json!({ "floors": floors, "self_interest": self_interest })).await
     }
 
-    /// Casts or replaces many ballots with multi-row statements, auditing each (receipts only
-    /// for secret proposals): the group commit's write.
+    /// Casts or replaces many ballots with multi-row statements, auditing each: the one way a
+    /// ballot is written. A secret ballot's audit entry names neither the voter nor the ballot:
+    /// it carries the receipt alone, under the actor `secret-ballot`.
     pub async fn cast_ballots(&mut self, casts: &[BallotCast]) -> Result<()> {
         let at = self.at_ms();
         // Within one statement a voter may appear once: a later ballot in the batch wins.
@@ -628,12 +636,13 @@ impl WriteTx {
         let entries: Vec<(String, &str, String, serde_json::Value)> = casts
             .iter()
             .map(|c| {
-                let change = if c.secret {
-                    json!({ "proposal_id": c.proposal_id, "receipt": c.receipt })
+                if c.secret {
+                    let change = json!({ "proposal_id": c.proposal_id, "receipt": c.receipt });
+                    (SECRET_BALLOT_ACTOR.to_owned(), "ballot.cast", c.proposal_id.clone(), change)
                 } else {
-                    json!({ "proposal_id": c.proposal_id, "ballot": c.ballot, "receipt": c.receipt })
-                };
-                (c.voter_id.clone(), "ballot.cast", c.proposal_id.clone(), change)
+                    let change = json!({ "proposal_id": c.proposal_id, "ballot": c.ballot, "receipt": c.receipt });
+                    (c.voter_id.clone(), "ballot.cast", c.proposal_id.clone(), change)
+                }
             })
             .collect();
         self.audit_many(&entries).await
@@ -740,21 +749,6 @@ impl WriteTx {
         .await?;
         self.audit("policy.set", org_id, json!({ "key": key, "value": value, "proposal_id": proposal_id })).await
     }
-
-    /// Hands an effect to the treasury (exactly once per proposal: the id is unique).
-    pub async fn request_execution(&mut self, proposal_id: &str, effect: &Effect) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO execution_requests (id, proposal_id, effect, status, created_at) VALUES ($1, $2, $3, 'pending', $4)",
-        )
-        .bind(crate::new_id())
-        .bind(proposal_id)
-        .bind(json_text(effect)?)
-        .bind(self.at_ms())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(conflict_as("an execution request for this proposal"))?;
-        self.audit("execution.request", proposal_id, json!({ "effect": effect })).await
-    }
 }
 
 fn draft_json(draft: &ProposalDraft) -> Result<serde_json::Value> {
@@ -763,5 +757,6 @@ fn draft_json(draft: &ProposalDraft) -> Result<serde_json::Value> {
         "kind": draft.kind, "method": draft.method, "weighting": draft.weighting, "quorum": draft.quorum,
         "effect": draft.effect, "options": draft.options, "secret": draft.secret,
         "voting_opens_at": draft.voting_opens_at, "voting_closes_at": draft.voting_closes_at,
+        "self_interest": draft.self_interest,
     }))
 }

@@ -310,6 +310,21 @@ pub struct LedgerBatch {
     /// Historical data (TigerBeetle's `imported`): the batch's time, in the past and not
     /// before the last stored transfer, so the log stays in time order.
     pub imported_at_ms: Option<i64>,
+    /// Payment requests this batch pays: each one's state and its transfers commit together.
+    pub settles: Vec<Settle>,
+}
+
+/// A payment request paid by transfers of the same batch. Inside the batch's transaction (which
+/// every writer, cancellation and decline included, serialises behind): if the request is no
+/// longer open, its transfers are not attempted; if its transfer is written, it becomes `paid`.
+/// So `paid` holds exactly when the transfer exists, in every interleaving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settle {
+    pub request_id: String,
+    /// The transfer that pays it (its id is derived from the request).
+    pub transfer_id: u128,
+    /// Every transfer of the payment's linked chain (the payment and its funnel share).
+    pub chain: Vec<u128>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,6 +333,9 @@ pub struct BatchOutcome {
     pub transfers: Vec<CreateTransferResult>,
     /// The batch's time: every transfer it wrote carries it.
     pub at_ms: i64,
+    /// Requests of `settles` that were no longer open: their transfers were not attempted (and
+    /// are answered `linked_event_failed`).
+    pub closed_requests: Vec<String>,
 }
 
 const TRANSFER_COLUMNS: &str = "t.seq, t.id, t.debit_account_id, t.credit_account_id, t.amount, t.requested, \
@@ -488,7 +506,37 @@ impl crate::Store {
     pub async fn ledger_batch(&self, actor: &str, batch: &LedgerBatch) -> Result<BatchOutcome> {
         let mut tx = self.write(actor).await?;
         let base = tx.claim_ledger().await?;
-        let (outcome, changed) = tx.apply_batch(batch, &self.ledger_cache, base).await?;
+        let closed = tx.closed_requests(&batch.settles).await?;
+        let skipped: HashSet<u128> = batch
+            .settles
+            .iter()
+            .filter(|s| closed.contains(&s.request_id))
+            .flat_map(|s| s.chain.iter().copied())
+            .collect();
+        let (outcome, changed) = if skipped.is_empty() {
+            tx.apply_batch(batch, &self.ledger_cache, base).await?
+        } else {
+            let kept = LedgerBatch {
+                transfers: batch.transfers.iter().filter(|t| !skipped.contains(&t.id)).copied().collect(),
+                ..batch.clone()
+            };
+            let (kept_outcome, changed) = tx.apply_batch(&kept, &self.ledger_cache, base).await?;
+            let mut answers = kept_outcome.transfers.iter();
+            let transfers = batch
+                .transfers
+                .iter()
+                .map(|t| {
+                    if skipped.contains(&t.id) {
+                        CreateTransferResult::LinkedEventFailed
+                    } else {
+                        *answers.next().expect("one answer per kept transfer")
+                    }
+                })
+                .collect();
+            (BatchOutcome { transfers, ..kept_outcome }, changed)
+        };
+        tx.mark_paid(batch, &outcome).await?;
+        let outcome = BatchOutcome { closed_requests: closed, ..outcome };
         if tx.appended() > 0 {
             let max_written = batch
                 .transfers
@@ -881,7 +929,10 @@ impl WriteTx {
             });
             self.audit("ledger.batch", &subject, change).await?;
         }
-        Ok((BatchOutcome { accounts: account_results, transfers: results, at_ms: now }, changed))
+        Ok((
+            BatchOutcome { accounts: account_results, transfers: results, at_ms: now, closed_requests: Vec::new() },
+            changed,
+        ))
     }
 
     async fn write_transfers(
@@ -971,6 +1022,43 @@ impl WriteTx {
             query.execute(&mut *self.tx).await?;
         }
         Ok((written, changed))
+    }
+
+    /// The requests among `settles` that can no longer be paid by their transfer: not open, and
+    /// not already paid by that very transfer (a retry, which the engine answers `exists`).
+    async fn closed_requests(&mut self, settles: &[Settle]) -> Result<Vec<String>> {
+        let mut closed = Vec::new();
+        for s in settles {
+            let row = sqlx::query("SELECT status, transfer_id FROM payment_requests WHERE id = $1")
+                .bind(&s.request_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+            let open = match row {
+                Some(r) => {
+                    let status: String = r.try_get(0)?;
+                    let paid_by: Option<Vec<u8>> = r.try_get(1)?;
+                    status == "open" || (status == "paid" && paid_by == Some(id_bytes(s.transfer_id)))
+                }
+                None => false,
+            };
+            if !open {
+                closed.push(s.request_id.clone());
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Marks paid every request whose paying transfer this batch wrote (or found written).
+    async fn mark_paid(&mut self, batch: &LedgerBatch, outcome: &BatchOutcome) -> Result<()> {
+        for s in &batch.settles {
+            let result =
+                batch.transfers.iter().zip(&outcome.transfers).find(|(t, _)| t.id == s.transfer_id).map(|(_, r)| *r);
+            if matches!(result, Some(CreateTransferResult::Ok | CreateTransferResult::Exists)) {
+                // False when it is already paid by this transfer: a retry changes nothing.
+                self.decide_payment_request(&s.request_id, "paid", Some(s.transfer_id)).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Multi-row insert of transfer rows into `table` (the ledger's, or the benchmark's raw twin).

@@ -25,10 +25,11 @@ mod write;
 pub use audit::{AuditStats, ChainReport};
 pub use connect::{Backend, Store, redact};
 pub use governance::{
-    BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, TallyRow, VoterContext, weight_text,
+    BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
+    weight_text,
 };
 pub use ledger::{
-    AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, NewAccount, Note, TransferRecord, TransferRow,
+    AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, NewAccount, Note, Settle, TransferRecord, TransferRow,
     digest as transfer_digest, id_bytes,
 };
 pub use members::{Counted, Credentials, Member};
@@ -36,7 +37,7 @@ pub use merit::{Attribute, Believability, Dot, Meeting, NewDot};
 pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
 pub use payments::{NewPaymentRequest, PaymentRequest};
-pub use sessions::Session;
+pub use sessions::{Session, SessionInfo};
 pub use tokens::ApiToken;
 pub use write::{WriteTx, now_ms};
 

@@ -15,21 +15,82 @@ pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// A query counting rows that this migration cannot carry over, and what to do about them:
+    /// the migration is refused (and nothing changes) while the count is above zero.
+    pub refuse_if: Option<(&'static str, &'static str)>,
 }
+
+/// Tallies counted with floating-point weights cannot be recounted exactly.
+const FLOAT_TALLIES: Option<(&str, &str)> = Some((
+    "SELECT CAST(COUNT(*) AS BIGINT) FROM tallies",
+    "this database holds tallies counted with floating-point weights by an earlier Commune, which cannot be recounted exactly; export what you need (commune ledger export, the ballot exports) and start from a fresh database",
+));
 
 /// The migration set of a backend, in order.
 pub fn migrations(backend: Backend) -> &'static [Migration] {
     const SQLITE: &[Migration] = &[
-        Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") },
-        Migration { version: 2, name: "governance", sql: include_str!("../migrations/sqlite/0002_governance.sql") },
-        Migration { version: 3, name: "merit", sql: include_str!("../migrations/sqlite/0003_merit.sql") },
-        Migration { version: 4, name: "ledger", sql: include_str!("../migrations/sqlite/0004_ledger.sql") },
+        Migration {
+            version: 1,
+            name: "foundation",
+            sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 2,
+            name: "governance",
+            sql: include_str!("../migrations/sqlite/0002_governance.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 3,
+            name: "merit",
+            sql: include_str!("../migrations/sqlite/0003_merit.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 4,
+            name: "ledger",
+            sql: include_str!("../migrations/sqlite/0004_ledger.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 5,
+            name: "trust",
+            sql: include_str!("../migrations/sqlite/0005_trust.sql"),
+            refuse_if: FLOAT_TALLIES,
+        },
     ];
     const POSTGRES: &[Migration] = &[
-        Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") },
-        Migration { version: 2, name: "governance", sql: include_str!("../migrations/postgres/0002_governance.sql") },
-        Migration { version: 3, name: "merit", sql: include_str!("../migrations/postgres/0003_merit.sql") },
-        Migration { version: 4, name: "ledger", sql: include_str!("../migrations/postgres/0004_ledger.sql") },
+        Migration {
+            version: 1,
+            name: "foundation",
+            sql: include_str!("../migrations/postgres/0001_foundation.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 2,
+            name: "governance",
+            sql: include_str!("../migrations/postgres/0002_governance.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 3,
+            name: "merit",
+            sql: include_str!("../migrations/postgres/0003_merit.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 4,
+            name: "ledger",
+            sql: include_str!("../migrations/postgres/0004_ledger.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 5,
+            name: "trust",
+            sql: include_str!("../migrations/postgres/0005_trust.sql"),
+            refuse_if: FLOAT_TALLIES,
+        },
     ];
     match backend {
         Backend::Sqlite => SQLITE,
@@ -88,6 +149,15 @@ impl Store {
                     )));
                 }
                 continue;
+            }
+            if let Some((count, why)) = migration.refuse_if {
+                let blocking: i64 = sqlx::query(count).fetch_one(&mut **conn).await?.try_get(0)?;
+                if blocking > 0 {
+                    return Err(StoreError::Migration(format!(
+                        "migration {} ({}) cannot run: {why}",
+                        migration.version, migration.name
+                    )));
+                }
             }
             let mut tx = conn.begin().await?;
             sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(|e| {

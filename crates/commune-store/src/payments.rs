@@ -77,6 +77,16 @@ impl crate::Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// A page of every payment request in id order, after `after_id` (for `commune verify`).
+    pub async fn payment_requests_page(&self, after_id: &str, limit: i64) -> Result<Vec<PaymentRequest>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM payment_requests WHERE id > $1 ORDER BY id LIMIT $2"))
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Requests a payee account has sent, newest first.
     pub async fn payment_requests_from(&self, payee_account: u128, limit: i64) -> Result<Vec<PaymentRequest>> {
         let rows = sqlx::query(&format!(
@@ -162,26 +172,6 @@ impl WriteTx {
         if done {
             let transfer = transfer_id.map(|t| format!("{t:032x}"));
             self.audit("payment_request.decide", id, serde_json::json!({ "status": status, "transfer": transfer }))
-                .await?;
-        }
-        Ok(done)
-    }
-
-    /// Marks a passed proposal's execution request done or failed, with a note.
-    pub async fn finish_execution(&mut self, proposal_id: &str, status: &str, result: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE execution_requests SET status = $1, result = $2, done_at = $3 WHERE proposal_id = $4 AND status = 'pending'",
-        )
-        .bind(status)
-        .bind(result)
-        .bind(self.at_ms())
-        .bind(proposal_id)
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if done {
-            self.audit("execution.finish", proposal_id, serde_json::json!({ "status": status, "result": result }))
                 .await?;
         }
         Ok(done)

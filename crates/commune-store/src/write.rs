@@ -28,6 +28,13 @@ pub struct WriteTx {
 impl crate::Store {
     /// Begins a write transaction for `actor` (a member id, `token:<id>`, or `system`).
     pub async fn write(&self, actor: &str) -> Result<WriteTx> {
+        self.write_at(actor, now_ms()).await
+    }
+
+    /// Begins a write transaction that happens at `at_ms`: the scheduler's own clock (the instant
+    /// it was asked to act for), or imported history such as the demo commune's past season.
+    /// Every row and audit entry it writes carries that instant.
+    pub async fn write_at(&self, actor: &str, at_ms: i64) -> Result<WriteTx> {
         let mut tx = self.pool.begin().await?;
         let row =
             sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
@@ -35,7 +42,7 @@ impl crate::Store {
             tx,
             backend: self.backend(),
             actor: actor.to_owned(),
-            at_ms: now_ms(),
+            at_ms,
             head_seq: row.try_get(0)?,
             head_hash: row.try_get(1)?,
             appended: 0,

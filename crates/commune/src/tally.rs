@@ -63,7 +63,7 @@ fn preflib_tally(method_name: &str, file: &Path, text: &str) -> anyhow::Result<V
         "score_meaning": method.score_meaning(),
         "alternatives": profile.alternatives(),
         "orders": profile.ballots(),
-        "total_weight": profile.total_weight(),
+        "total_weight": commune_domain::governance::weight::votes(profile.total_weight()),
     });
     if !outcome.rounds.is_empty() {
         let rounds: Vec<Value> = outcome

@@ -19,6 +19,7 @@
 
 use super::profile::Profile;
 use super::ranked::{self, Method as RankedMethod};
+use super::weight;
 
 /// A proposal's counting rule with its parameters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -100,6 +101,12 @@ impl VotingMethod {
             }
             m if m.has_options() && !(2..=MAX_OPTIONS).contains(&options) => {
                 Err(format!("this method needs between 2 and {MAX_OPTIONS} options"))
+            }
+            VotingMethod::Ranked { rule: RankedRule::RankedPairs } if options > ranked::MAX_RANKED_PAIRS_SEARCH => {
+                Err(format!(
+                    "ranked pairs counts at most {} options; choose Schulze for more",
+                    ranked::MAX_RANKED_PAIRS_SEARCH
+                ))
             }
             m if !m.has_options() && options != 0 => Err("yes/no and consent proposals take no options".into()),
             _ => Ok(()),
@@ -200,6 +207,8 @@ pub fn validate(method: &VotingMethod, options: usize, ballot: &Ballot) -> Resul
                 bad("a ranked option does not exist")
             } else if !unique(&flat) {
                 bad("an option is ranked twice")
+            } else if ranking.iter().any(|tier| tier.len() > ranked::MAX_SPLIT_TIE) {
+                bad(format!("at most {} options may share one rank", ranked::MAX_SPLIT_TIE))
             } else {
                 Ok(())
             }
@@ -228,19 +237,36 @@ pub fn validate(method: &VotingMethod, options: usize, ballot: &Ballot) -> Resul
     }
 }
 
-/// A counted ballot: its weight (own plus delegated) and the ballot.
+/// A counted ballot: its weight in micro-votes (own plus delegated) and the ballot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Counted<'a> {
-    pub weight: f64,
+    pub weight: u64,
     pub ballot: &'a Ballot,
+    /// Whether this ballot counts toward the quorum (not when it is the author's own ballot on
+    /// a proposal that benefits its author).
+    pub for_quorum: bool,
 }
 
-/// The outcome of one tally under one set of weights.
+/// Who could have voted, and what participation the tally needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Electorate {
+    /// Micro-votes of every eligible member.
+    pub eligible_weight: u64,
+    /// Participation needed, in parts per million of the eligible weight.
+    pub quorum_ppm: u64,
+    /// Distinct direct voters (counted toward the quorum) needed, however quiet the rest are.
+    pub min_voters: usize,
+}
+
+/// The outcome of one tally under one set of weights. Every decision in it (winners, passed,
+/// quorum) is made in exact integer arithmetic; the `f64` fields are the same numbers in votes
+/// and shares, for people and charts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Winning options (indices), empty for yes/no and consent or below quorum.
     pub winners: Vec<usize>,
-    /// Per option; for yes/no `[yes, no, abstain]`, for consent `[consent, object]`.
+    /// Per option, in votes (weighted points for score, quadratic and points ballots); for
+    /// yes/no `[yes, no, abstain]`, for consent `[consent, object]`.
     pub scores: Vec<f64>,
     /// Whether the proposal passes: yes/no and consent by their rules; other methods when
     /// quorum is met and there is a winner.
@@ -250,91 +276,126 @@ pub struct Tally {
     pub participation: f64,
     /// Yes/no only: yes / (yes + no).
     pub support: Option<f64>,
-    pub cast_weight: f64,
-    pub eligible_weight: f64,
+    /// Micro-votes cast (own and delegated) and eligible.
+    pub cast_weight: u64,
+    pub eligible_weight: u64,
+    /// Direct voters, and the micro-votes and voters that counted toward the quorum.
+    pub voters: usize,
+    pub quorum_weight: u64,
+    pub quorum_voters: usize,
+    /// Instant runoff only: each round's tallies in votes (`None` once eliminated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<Vec<Option<f64>>>,
+    /// Pairwise ranked methods only: `margins[a][b]` in votes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub margins: Vec<Vec<f64>>,
 }
 
 /// Tallies `ballots` (already validated) for a proposal with `options` options.
-pub fn tally(
-    method: &VotingMethod,
-    options: usize,
-    ballots: &[Counted<'_>],
-    eligible_weight: f64,
-    quorum: f64,
-) -> Tally {
-    let cast_weight: f64 = ballots.iter().map(|b| b.weight).sum();
-    let participation = if eligible_weight > 0.0 { cast_weight / eligible_weight } else { 0.0 };
-    let quorum_met = participation >= quorum;
-    let mut support = None;
-    let (scores, winners, passed) = match method {
+pub fn tally(method: &VotingMethod, options: usize, ballots: &[Counted<'_>], electorate: Electorate) -> Tally {
+    let cast_weight: u64 = ballots.iter().map(|b| b.weight).sum();
+    assert!(
+        cast_weight <= electorate.eligible_weight,
+        "cast {cast_weight} exceeds eligible {}",
+        electorate.eligible_weight
+    );
+    let quorum_weight: u64 = ballots.iter().filter(|b| b.for_quorum).map(|b| b.weight).sum();
+    let quorum_voters = ballots.iter().filter(|b| b.for_quorum).count();
+    let quorum_met = weight::reaches(quorum_weight, electorate.eligible_weight, electorate.quorum_ppm)
+        && quorum_voters >= electorate.min_voters
+        && !ballots.is_empty();
+    let participation =
+        if electorate.eligible_weight > 0 { cast_weight as f64 / electorate.eligible_weight as f64 } else { 0.0 };
+    let mut t = Tally {
+        winners: Vec::new(),
+        scores: Vec::new(),
+        passed: false,
+        quorum_met,
+        participation,
+        support: None,
+        cast_weight,
+        eligible_weight: electorate.eligible_weight,
+        voters: ballots.len(),
+        quorum_weight,
+        quorum_voters,
+        rounds: Vec::new(),
+        margins: Vec::new(),
+    };
+    match method {
         VotingMethod::YesNo { threshold } => {
-            let mut s = [0.0; 3];
+            let mut s = [0u64; 3];
             for b in ballots {
-                if let Ballot::YesNo { stance } = b.ballot {
-                    s[*stance as usize] += b.weight;
-                }
+                let Ballot::YesNo { stance } = b.ballot else { unreachable!("validated: a yes/no ballot") };
+                s[*stance as usize] += b.weight;
             }
             let decided = s[0] + s[1];
-            let share = if decided > 0.0 { s[0] / decided } else { 0.0 };
-            support = Some(share);
-            (s.to_vec(), Vec::new(), quorum_met && share > *threshold)
+            t.support = Some(if decided > 0 { s[0] as f64 / decided as f64 } else { 0.0 });
+            t.passed = quorum_met && weight::exceeds(s[0], decided, weight::ppm(*threshold));
+            t.scores = s.iter().map(|&x| weight::votes(x)).collect();
         }
         VotingMethod::Consent { objection_limit } => {
-            let mut s = [0.0; 2];
+            let mut s = [0u64; 2];
             for b in ballots {
-                if let Ballot::Consent { object } = b.ballot {
-                    s[usize::from(*object)] += b.weight;
-                }
+                let Ballot::Consent { object } = b.ballot else { unreachable!("validated: a consent ballot") };
+                s[usize::from(*object)] += b.weight;
             }
-            (s.to_vec(), Vec::new(), quorum_met && s[1] < objection_limit * eligible_weight)
+            let blocked = weight::reaches(s[1], electorate.eligible_weight, weight::ppm(*objection_limit));
+            t.passed = quorum_met && !blocked;
+            t.scores = s.iter().map(|&x| weight::votes(x)).collect();
         }
         VotingMethod::Ranked { rule } => {
             let mut profile = Profile::new((1..=options as i64).collect());
             for b in ballots {
-                if let Ballot::Ranked { ranking } = b.ballot {
-                    let tiers: Vec<Vec<i64>> =
-                        ranking.iter().map(|t| t.iter().map(|&o| o as i64 + 1).collect()).collect();
-                    // Validated ballots always fit; a misfit would be skipped rather than miscounted.
-                    let _ = profile.push(b.weight, &tiers);
-                }
+                let Ballot::Ranked { ranking } = b.ballot else { unreachable!("validated: a ranked ballot") };
+                let tiers: Vec<Vec<i64>> = ranking.iter().map(|t| t.iter().map(|&o| o as i64 + 1).collect()).collect();
+                let pushed = profile.push(b.weight, &tiers);
+                assert!(pushed.is_ok(), "a validated ranked ballot fits its profile: {pushed:?}");
             }
             match ranked::tally(rule.method(), &profile) {
                 Ok(outcome) => {
-                    let winners = if quorum_met && !ballots.is_empty() { outcome.winners } else { Vec::new() };
-                    let passed = !winners.is_empty();
-                    (outcome.scores, winners, passed)
+                    t.winners = if quorum_met { outcome.winners } else { Vec::new() };
+                    t.scores = outcome.scores;
+                    t.rounds = outcome.rounds;
+                    t.margins = outcome.margins;
                 }
-                Err(_) => (vec![0.0; options], Vec::new(), false),
+                // Validation keeps proposals inside the ranked core's bounds; a tally it still
+                // cannot count has no winner rather than a wrong one.
+                Err(_) => t.scores = vec![0.0; options],
             }
+            t.passed = !t.winners.is_empty();
         }
         _ => {
-            let mut s = vec![0.0; options];
+            let mut s = vec![0u128; options];
             for b in ballots {
                 add_scores(&mut s, b);
             }
-            let winners = if quorum_met && cast_weight > 0.0 { top(&s) } else { Vec::new() };
-            let passed = !winners.is_empty();
-            (s, winners, passed)
+            if quorum_met && cast_weight > 0 {
+                t.winners = top(&s);
+            }
+            t.passed = !t.winners.is_empty();
+            t.scores = s.iter().map(|&x| x as f64 / weight::UNIT as f64).collect();
         }
-    };
-    Tally { winners, scores, passed, quorum_met, participation, support, cast_weight, eligible_weight }
+    }
+    t
 }
 
-fn add_scores(s: &mut [f64], b: &Counted<'_>) {
-    let w = b.weight;
+fn add_scores(s: &mut [u128], b: &Counted<'_>) {
+    let w = u128::from(b.weight);
     match b.ballot {
         Ballot::Single { option } => s[*option] += w,
         Ballot::Approval { options } => options.iter().for_each(|&o| s[o] += w),
-        Ballot::Score { scores } => scores.iter().enumerate().for_each(|(o, v)| s[o] += w * f64::from(v.unwrap_or(0))),
-        Ballot::Quadratic { votes } => votes.iter().enumerate().for_each(|(o, &v)| s[o] += w * f64::from(v)),
-        Ballot::Points { points } => points.iter().enumerate().for_each(|(o, &p)| s[o] += w * f64::from(p)),
-        Ballot::YesNo { .. } | Ballot::Consent { .. } | Ballot::Ranked { .. } => {}
+        Ballot::Score { scores } => scores.iter().enumerate().for_each(|(o, v)| s[o] += w * u128::from(v.unwrap_or(0))),
+        Ballot::Quadratic { votes } => votes.iter().enumerate().for_each(|(o, &v)| s[o] += w * u128::from(v)),
+        Ballot::Points { points } => points.iter().enumerate().for_each(|(o, &p)| s[o] += w * u128::from(p)),
+        Ballot::YesNo { .. } | Ballot::Consent { .. } | Ballot::Ranked { .. } => {
+            unreachable!("validated: an option ballot")
+        }
     }
 }
 
 /// Options with the highest score (all of them when tied).
-fn top(scores: &[f64]) -> Vec<usize> {
-    let best = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+fn top(scores: &[u128]) -> Vec<usize> {
+    let Some(&best) = scores.iter().max() else { return Vec::new() };
     (0..scores.len()).filter(|&i| scores[i] == best).collect()
 }
 
@@ -342,8 +403,14 @@ fn top(scores: &[f64]) -> Vec<usize> {
 mod tests {
     use super::*;
 
-    fn counted(ballots: &[(f64, Ballot)]) -> Vec<Counted<'_>> {
-        ballots.iter().map(|(w, b)| Counted { weight: *w, ballot: b }).collect()
+    /// Tallies ballots given with weights in votes, against an electorate of `eligible` votes.
+    fn tally(method: &VotingMethod, options: usize, ballots: &[(f64, Ballot)], eligible: f64, quorum: f64) -> Tally {
+        let units = |v: f64| (v * weight::UNIT as f64).round() as u64;
+        let counted: Vec<Counted<'_>> =
+            ballots.iter().map(|(w, b)| Counted { weight: units(*w), ballot: b, for_quorum: true }).collect();
+        let electorate =
+            Electorate { eligible_weight: units(eligible), quorum_ppm: weight::ppm(quorum), min_voters: 0 };
+        super::tally(method, options, &counted, electorate)
     }
 
     #[test]
@@ -353,15 +420,15 @@ mod tests {
         let abstain = Ballot::YesNo { stance: Stance::Abstain };
         let method = VotingMethod::YesNo { threshold: 0.5 };
         // Exactly 50% support does not pass.
-        let t = tally(&method, 0, &counted(&[(1.0, yes.clone()), (1.0, no.clone())]), 4.0, 0.5);
+        let t = tally(&method, 0, &[(1.0, yes.clone()), (1.0, no.clone())], 4.0, 0.5);
         assert_eq!((t.support, t.quorum_met, t.passed), (Some(0.5), true, false));
         // Abstentions count for quorum, not for support: participation 3/6 = 0.5 ≥ 0.5.
-        let t = tally(&method, 0, &counted(&[(2.0, yes.clone()), (1.0, abstain.clone())]), 6.0, 0.5);
+        let t = tally(&method, 0, &[(2.0, yes.clone()), (1.0, abstain.clone())], 6.0, 0.5);
         assert_eq!((t.support, t.participation, t.passed), (Some(1.0), 0.5, true));
         // Below quorum fails whatever the support.
-        let t = tally(&method, 0, &counted(&[(2.0, yes)]), 6.0, 0.5);
+        let t = tally(&method, 0, &[(2.0, yes)], 6.0, 0.5);
         assert!(!t.passed && !t.quorum_met);
-        assert_eq!(tally(&method, 0, &counted(&[(1.0, abstain)]), 1.0, 0.0).support, Some(0.0));
+        assert_eq!(tally(&method, 0, &[(1.0, abstain)], 1.0, 0.0).support, Some(0.0));
     }
 
     #[test]
@@ -369,11 +436,8 @@ mod tests {
         let method = VotingMethod::Consent { objection_limit: 0.25 };
         let object = Ballot::Consent { object: true };
         let consent = Ballot::Consent { object: false };
-        assert!(
-            tally(&method, 0, &counted(&[(1.0, object.clone()), (2.0, consent.clone())]), 5.0, 0.0).passed,
-            "1 < 1.25"
-        );
-        assert!(!tally(&method, 0, &counted(&[(1.25, object), (2.0, consent)]), 5.0, 0.0).passed, "1.25 reaches 1.25");
+        assert!(tally(&method, 0, &[(1.0, object.clone()), (2.0, consent.clone())], 5.0, 0.0).passed, "1 < 1.25");
+        assert!(!tally(&method, 0, &[(1.25, object), (2.0, consent)], 5.0, 0.0).passed, "1.25 reaches 1.25");
     }
 
     #[test]
@@ -381,7 +445,7 @@ mod tests {
         let t = tally(
             &VotingMethod::SingleChoice,
             3,
-            &counted(&[(2.0, Ballot::Single { option: 0 }), (2.0, Ballot::Single { option: 2 })]),
+            &[(2.0, Ballot::Single { option: 0 }), (2.0, Ballot::Single { option: 2 })],
             4.0,
             0.0,
         );
@@ -389,7 +453,7 @@ mod tests {
         let t = tally(
             &VotingMethod::Approval,
             3,
-            &counted(&[(0.5, Ballot::Approval { options: vec![0, 1] }), (1.0, Ballot::Approval { options: vec![1] })]),
+            &[(0.5, Ballot::Approval { options: vec![0, 1] }), (1.0, Ballot::Approval { options: vec![1] })],
             1.5,
             0.0,
         );
@@ -397,10 +461,10 @@ mod tests {
         let t = tally(
             &VotingMethod::Score,
             2,
-            &counted(&[
+            &[
                 (1.0, Ballot::Score { scores: vec![Some(5), None] }),
                 (3.0, Ballot::Score { scores: vec![Some(1), Some(2)] }),
-            ]),
+            ],
             4.0,
             0.0,
         );
@@ -408,7 +472,7 @@ mod tests {
         let t = tally(
             &VotingMethod::Quadratic { credits: 9 },
             2,
-            &counted(&[(1.0, Ballot::Quadratic { votes: vec![3, 0] }), (1.0, Ballot::Quadratic { votes: vec![2, 2] })]),
+            &[(1.0, Ballot::Quadratic { votes: vec![3, 0] }), (1.0, Ballot::Quadratic { votes: vec![2, 2] })],
             2.0,
             0.0,
         );
@@ -431,11 +495,62 @@ mod tests {
     }
 
     #[test]
+    fn a_knife_edge_does_not_depend_on_the_order_of_addition() {
+        // 0.1 + 0.2 yes against 0.3 no: in floating point 0.1 + 0.2 > 0.3, in micro-votes it is
+        // exactly half, and exactly half does not pass.
+        let yes = Ballot::YesNo { stance: Stance::Yes };
+        let no = Ballot::YesNo { stance: Stance::No };
+        let method = VotingMethod::YesNo { threshold: 0.5 };
+        let ballots = [(0.1, yes.clone()), (0.2, yes), (0.3, no)];
+        let t = tally(&method, 0, &ballots, 1.0, 0.0);
+        assert_eq!((t.support, t.passed), (Some(0.5), false));
+        let mut reversed = ballots.to_vec();
+        reversed.reverse();
+        assert_eq!(tally(&method, 0, &reversed, 1.0, 0.0), t, "bit for bit in any order");
+    }
+
+    #[test]
+    fn quorum_counts_voters_and_leaves_out_the_beneficiary() {
+        let yes = Ballot::YesNo { stance: Stance::Yes };
+        let method = VotingMethod::YesNo { threshold: 0.5 };
+        let counted = |for_quorum: bool| Counted { weight: weight::UNIT, ballot: &yes, for_quorum };
+        let electorate = Electorate { eligible_weight: 10 * weight::UNIT, quorum_ppm: 0, min_voters: 2 };
+        // One voter alone never meets the quorum, however low it is set.
+        assert!(!super::tally(&method, 0, &[counted(true)], electorate).passed);
+        // The author's own ballot on a proposal that benefits them does not count toward it.
+        let t = super::tally(&method, 0, &[counted(false), counted(true)], electorate);
+        assert_eq!((t.quorum_voters, t.quorum_met, t.voters), (1, false, 2));
+        assert!(super::tally(&method, 0, &[counted(true), counted(true)], electorate).passed);
+    }
+
+    proptest::proptest! {
+        /// Any order of the same ballots gives the same tally, bit for bit.
+        #[test]
+        fn tallies_ignore_ballot_order(
+            weights in proptest::collection::vec(1u64..5_000_000, 1..30),
+            picks in proptest::collection::vec(0usize..4, 30),
+            rotate in 0usize..30,
+        ) {
+            let ballots: Vec<Ballot> = picks.iter().map(|&p| Ballot::Ranked { ranking: vec![vec![p], vec![(p + 1) % 4]] }).collect();
+            let counted: Vec<Counted<'_>> =
+                weights.iter().zip(&ballots).map(|(&w, b)| Counted { weight: w, ballot: b, for_quorum: true }).collect();
+            let eligible = counted.iter().map(|c| c.weight).sum();
+            let electorate = Electorate { eligible_weight: eligible, quorum_ppm: 0, min_voters: 1 };
+            for rule in [RankedRule::Schulze, RankedRule::Irv, RankedRule::Borda, RankedRule::Plurality] {
+                let method = VotingMethod::Ranked { rule };
+                let mut turned = counted.clone();
+                turned.rotate_left(rotate % counted.len());
+                proptest::prop_assert_eq!(super::tally(&method, 4, &counted, electorate), super::tally(&method, 4, &turned, electorate));
+            }
+        }
+    }
+
+    #[test]
     fn ranked_proposals_use_the_ranked_core() {
         let method = VotingMethod::Ranked { rule: RankedRule::Schulze };
         let a = Ballot::Ranked { ranking: vec![vec![0], vec![1], vec![2]] };
         let b = Ballot::Ranked { ranking: vec![vec![1], vec![2], vec![0]] };
-        let t = tally(&method, 3, &counted(&[(3.0, a), (2.0, b)]), 5.0, 0.0);
+        let t = tally(&method, 3, &[(3.0, a), (2.0, b)], 5.0, 0.0);
         assert_eq!(t.winners, [0]);
         assert!(t.passed);
     }

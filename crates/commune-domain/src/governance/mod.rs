@@ -1,16 +1,20 @@
 //! Governance: how ballots become outcomes. Pure and weighted throughout: every ballot carries a
 //! weight (1 in equal mode), and every method documents its ties and partial ballots.
 //!
+//! - [`floors`]: the constitutional floors every proposal meets, and self-interest.
 //! - [`profile`]: ranked ballots (strict, partial or with ties) as a weighted profile.
 //! - [`ranked`]: plurality, Borda, instant runoff, Schulze, Copeland, ranked pairs, minimax.
 //! - [`preflib`]: the PrefLib `.soc`/`.soi`/`.toc` formats.
 //! - [`snapshot`]: Snapshot's six voting types, score for score, for communities moving over.
+//! - [`weight`]: weights in exact micro-votes, fractions in parts per million, the rounding rule.
 
 pub mod count;
 pub mod delegation;
+pub mod floors;
 pub mod methods;
 pub mod preflib;
 pub mod profile;
 pub mod proposal;
 pub mod ranked;
 pub mod snapshot;
+pub mod weight;

@@ -148,11 +148,8 @@ fn ballot_line(
     data_type: DataType,
     line: usize,
 ) -> Result<(), ParseError> {
-    let weight: f64 =
-        count.trim().parse().map_err(|_| err(line, format!("the count '{}' is not a number", count.trim())))?;
-    if !weight.is_finite() || weight < 0.0 {
-        return Err(err(line, "the count must be a finite number of at least 0"));
-    }
+    let weight = super::weight::parse_votes(count)
+        .map_err(|why| err(line, format!("the count '{}' is not a number of votes: {why}", count.trim())))?;
     pairs.clear();
     let mut tier: u16 = 0;
     let mut in_group = false;
@@ -213,7 +210,6 @@ fn ballot_line(
             err(line, format!("alternative {label} is not one of the declared alternatives"))
         }
         BallotError::Repeated(label) => err(line, format!("alternative {label} appears twice")),
-        BallotError::BadWeight => err(line, "the count must be a finite number of at least 0"),
     })
 }
 
@@ -226,7 +222,10 @@ mod tests {
     #[test]
     fn current_format() {
         let (p, t) = parse(SOC, None).expect("valid");
-        assert_eq!((t, p.labels.clone(), p.weights.clone()), (DataType::Soc, vec![1, 2, 3], vec![4.0, 3.0]));
+        assert_eq!(
+            (t, p.labels.clone(), p.weights.clone()),
+            (DataType::Soc, vec![1, 2, 3], vec![4_000_000, 3_000_000])
+        );
         assert_eq!(p.ballot(1), [2, 1, 0]);
     }
 
@@ -242,7 +241,7 @@ mod tests {
     fn legacy_format() {
         let text = "3\n1,A\n2,B\n3,C\n7,7,2\n4,1,2,3\n3,3,{1,2}\n";
         let (p, _) = parse(text, Some(DataType::Toc)).expect("valid");
-        assert_eq!(p.weights, [4.0, 3.0]);
+        assert_eq!(p.weights, [4_000_000, 3_000_000]);
         assert_eq!(p.ballot(1), [1, 1, 0]);
     }
 
@@ -256,6 +255,7 @@ mod tests {
             (SOC.replace("3: 3, 2, 1", "3: {3, 2}, 1"), 9, "strict"),
             (SOC.replace("3: 3, 2, 1", "3 3 2 1"), 9, "count: order"),
             (SOC.replace("3: 3, 2, 1", "-3: 3, 2, 1"), 9, "at least 0"),
+            (SOC.replace("3: 3, 2, 1", "3.1234567: 3, 2, 1"), 9, "six decimals"),
             (SOC.replace("# DATA TYPE: soc", "# DATA TYPE: xyz"), 2, "data type"),
             ("# DATA TYPE: toc\n# NUMBER ALTERNATIVES: 2\n1: {1,2\n".to_owned(), 3, "never closed"),
         ];

@@ -16,8 +16,8 @@ pub struct Profile {
     /// The alternatives' labels (e.g. PrefLib numbers), in ascending order; methods work on
     /// indices into this list.
     pub labels: Vec<i64>,
-    /// One weight per ballot.
-    pub weights: Vec<f64>,
+    /// One weight per ballot, in micro-votes (see [`super::weight`]).
+    pub weights: Vec<u64>,
     /// `labels.len()` tiers per ballot, ballot after ballot.
     pub tiers: Vec<u16>,
 }
@@ -29,8 +29,6 @@ pub enum BallotError {
     Unknown(i64),
     #[error("alternative {0} is ranked twice")]
     Repeated(i64),
-    #[error("the weight must be a finite number of at least 0")]
-    BadWeight,
 }
 
 impl Profile {
@@ -53,7 +51,7 @@ impl Profile {
     }
 
     /// Adds a ballot given as tiers of labels, best first; labels not mentioned are unranked.
-    pub fn push(&mut self, weight: f64, ranking: &[Vec<i64>]) -> Result<(), BallotError> {
+    pub fn push(&mut self, weight: u64, ranking: &[Vec<i64>]) -> Result<(), BallotError> {
         let pairs: Vec<(i64, u16)> = ranking
             .iter()
             .enumerate()
@@ -65,10 +63,7 @@ impl Profile {
     }
 
     /// Adds a ballot given as `(label, tier)` pairs (tier 0 = top); the fast path for parsers.
-    pub fn push_pairs(&mut self, weight: f64, pairs: &[(i64, u16)]) -> Result<(), BallotError> {
-        if !weight.is_finite() || weight < 0.0 {
-            return Err(BallotError::BadWeight);
-        }
+    pub fn push_pairs(&mut self, weight: u64, pairs: &[(i64, u16)]) -> Result<(), BallotError> {
         let n = self.alternatives();
         let start = self.tiers.len();
         self.tiers.resize(start + n, UNRANKED);
@@ -94,14 +89,32 @@ impl Profile {
         &self.tiers[i * n..(i + 1) * n]
     }
 
-    pub fn total_weight(&self) -> f64 {
-        self.weights.iter().sum()
+    /// The sum of all weights (saturating: a tally refuses totals above
+    /// [`super::weight::MAX_TOTAL`]).
+    pub fn total_weight(&self) -> u64 {
+        self.weights.iter().fold(0u64, |a, &w| a.saturating_add(w))
+    }
+
+    /// The largest number of alternatives any ballot ties in one tier (1 for strict orders).
+    pub fn widest_tier(&self) -> usize {
+        let n = self.alternatives();
+        let mut widest = 1;
+        let mut counts: Vec<u16> = Vec::with_capacity(n);
+        for i in 0..self.ballots() {
+            counts.clear();
+            counts.extend(self.ballot(i).iter().copied().filter(|&t| t != UNRANKED));
+            counts.sort_unstable();
+            for run in counts.chunk_by(|a, b| a == b) {
+                widest = widest.max(run.len());
+            }
+        }
+        widest
     }
 
     /// `margins[a * n + b]`: weight preferring a to b minus weight preferring b to a.
-    pub fn margins(&self) -> Vec<f64> {
+    pub fn margins(&self) -> Vec<i128> {
         let n = self.alternatives();
-        let mut support = vec![0.0; n * n];
+        let mut support = vec![0i128; n * n];
         for (i, &w) in self.weights.iter().enumerate() {
             let row = self.ballot(i);
             for a in 0..n {
@@ -109,14 +122,14 @@ impl Profile {
                 for b in (a + 1)..n {
                     let tb = row[b];
                     if ta < tb {
-                        support[a * n + b] += w;
+                        support[a * n + b] += i128::from(w);
                     } else if tb < ta {
-                        support[b * n + a] += w;
+                        support[b * n + a] += i128::from(w);
                     }
                 }
             }
         }
-        let mut margins = vec![0.0; n * n];
+        let mut margins = vec![0i128; n * n];
         for a in 0..n {
             for b in 0..n {
                 margins[a * n + b] = support[a * n + b] - support[b * n + a];

@@ -121,71 +121,140 @@ impl Weighting {
     }
 }
 
-/// Parameters that `policy` proposals may change, with their bounds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Where a policy parameter applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyScope {
+    /// The whole commune: set only by proposals of the commune (the root organisation).
+    Commune,
+    /// Each organisation for itself.
+    Org,
+}
+
+/// A parameter that `policy` proposals may change, with its bounds and its one default.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct PolicyParameter {
     pub key: &'static str,
     pub describe: &'static str,
     pub min: f64,
     pub max: f64,
     pub default: f64,
-    /// Changing it changes how votes are weighted: always decided with equal weights.
+    /// Part of the constitution: changing it is decided with equal weights under the fixed
+    /// constitutional floors (see [`super::floors::CONSTITUTION`]).
     pub constitutional: bool,
+    pub scope: PolicyScope,
 }
 
-pub const POLICY_PARAMETERS: [PolicyParameter; 6] = [
-    PolicyParameter {
-        key: "funnel_rate",
-        describe: "share of business revenue that flows into the common pot",
-        min: 0.0,
-        max: 1.0,
-        default: 0.2,
-        constitutional: false,
-    },
-    PolicyParameter {
-        key: "merit_lambda",
-        describe: "λ: how much of each vote weight comes from merit",
-        min: 0.0,
-        max: 1.0,
-        default: 0.5,
-        constitutional: true,
-    },
-    PolicyParameter {
-        key: "merit_cap",
-        describe: "c: nobody's weight exceeds c/N",
-        min: 1.0,
-        max: 100.0,
-        default: 3.0,
-        constitutional: true,
-    },
-    PolicyParameter {
-        key: "default_quorum",
-        describe: "participation a proposal needs unless it sets its own",
-        min: 0.0,
-        max: 1.0,
-        default: 0.2,
-        constitutional: false,
-    },
-    PolicyParameter {
-        key: "default_threshold",
-        describe: "support a yes/no proposal needs unless it sets its own",
-        min: 0.0,
-        max: 0.99,
-        default: 0.5,
-        constitutional: false,
-    },
-    PolicyParameter {
-        key: "believability_half_life_days",
-        describe: "how fast old ratings fade",
-        min: 1.0,
-        max: 3650.0,
-        default: 180.0,
-        constitutional: false,
-    },
+const fn parameter(
+    key: &'static str,
+    describe: &'static str,
+    (min, max, default): (f64, f64, f64),
+    constitutional: bool,
+    scope: PolicyScope,
+) -> PolicyParameter {
+    PolicyParameter { key, describe, min, max, default, constitutional, scope }
+}
+
+/// The ordinary policies.
+pub const POLICY_PARAMETERS: [PolicyParameter; 7] = [
+    parameter(
+        "funnel_rate",
+        "share of business revenue that flows into the common pot",
+        (0.0, 1.0, 0.2),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "merit_lambda",
+        "λ: how much of each vote weight comes from merit",
+        (0.0, 1.0, 0.5),
+        true,
+        PolicyScope::Commune,
+    ),
+    parameter("merit_cap", "c: nobody's weight exceeds c/N", (1.0, 100.0, 3.0), true, PolicyScope::Commune),
+    parameter(
+        "default_quorum",
+        "participation a proposal needs unless it sets its own (never below its floor)",
+        (0.0, 1.0, 0.2),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "default_threshold",
+        "support a yes/no proposal needs unless it sets its own (never below its floor)",
+        (0.0, 0.99, 0.5),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "believability_half_life_days",
+        "how fast old ratings fade",
+        (1.0, 3650.0, 180.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "floor_min_voters",
+        "floor: direct voters every proposal needs toward its quorum, however quiet the commune",
+        (2.0, 50.0, 3.0),
+        true,
+        PolicyScope::Commune,
+    ),
 ];
 
+/// The floors of one kind as policies: `floor_<kind>_discussion_hours`, `_voting_hours`,
+/// `_quorum` and `_support`, with their defaults and the fixed limits a constitutional vote may
+/// move them within.
+macro_rules! floor_parameters {
+    ($( $kind:literal => ($discussion:expr, $voting:expr, $quorum:expr, $support:expr) ),* $(,)?) => {
+        [ $(
+            parameter(
+                concat!("floor_", $kind, "_discussion_hours"),
+                concat!("floor: hours a ", $kind, " proposal is discussed before voting opens"),
+                (1.0, 720.0, $discussion), true, PolicyScope::Commune,
+            ),
+            parameter(
+                concat!("floor_", $kind, "_voting_hours"),
+                concat!("floor: hours a ", $kind, " proposal's vote stays open"),
+                (24.0, 2160.0, $voting), true, PolicyScope::Commune,
+            ),
+            parameter(
+                concat!("floor_", $kind, "_quorum"),
+                concat!("floor: participation a ", $kind, " proposal needs"),
+                (0.05, 0.9, $quorum), true, PolicyScope::Commune,
+            ),
+            parameter(
+                concat!("floor_", $kind, "_support"),
+                concat!("floor: support a ", $kind, " motion needs (yes/no threshold; consent allows objections up to 1 − this)"),
+                (0.5, 0.9, $support), true, PolicyScope::Commune,
+            ),
+        )* ]
+    };
+}
+
+/// The constitutional floors per proposal kind.
+pub const FLOOR_PARAMETERS: [PolicyParameter; 28] = floor_parameters! {
+    "decision" => (24.0, 48.0, 0.2, 0.5),
+    "policy" => (48.0, 72.0, 0.3, 0.5),
+    "allocation" => (48.0, 72.0, 0.25, 0.5),
+    "budget" => (48.0, 72.0, 0.25, 0.5),
+    "admission" => (24.0, 48.0, 0.2, 0.5),
+    "election" => (48.0, 72.0, 0.3, 0.5),
+    "endorsement" => (24.0, 48.0, 0.2, 0.5),
+};
+
+/// Every policy parameter, ordinary ones first.
+pub fn policy_parameters() -> impl Iterator<Item = &'static PolicyParameter> {
+    POLICY_PARAMETERS.iter().chain(FLOOR_PARAMETERS.iter())
+}
+
 pub fn policy_parameter(key: &str) -> Option<&'static PolicyParameter> {
-    POLICY_PARAMETERS.iter().find(|p| p.key == key)
+    policy_parameters().find(|p| p.key == key)
+}
+
+/// A parameter's default (0 for a key nobody defined; callers name only defined keys).
+pub fn policy_default(key: &str) -> f64 {
+    policy_parameter(key).map_or(0.0, |p| p.default)
 }
 
 /// What a proposal does when it passes, beyond recording its result.
@@ -230,14 +299,27 @@ pub enum Effect {
 }
 
 impl Effect {
-    /// Whether deciding it with merit weights would let merit rewrite the rules of merit.
+    /// Whether deciding it with merit weights would let merit rewrite the rules of merit (or
+    /// of membership): such proposals always count equal weights.
     pub fn is_constitutional(&self, kind: Kind) -> bool {
-        match (kind, self) {
-            (Kind::Admission, _) | (_, Effect::SetAttribute { .. }) => true,
-            (_, Effect::SetPolicy { key, .. }) => policy_parameter(key).is_some_and(|p| p.constitutional),
+        kind == Kind::Admission || self.changes_constitution()
+    }
+
+    /// Whether it changes the constitution itself (λ, c, the attributes, the floors): such
+    /// proposals meet the fixed constitutional floors instead of their kind's.
+    pub fn changes_constitution(&self) -> bool {
+        match self {
+            Effect::SetAttribute { .. } => true,
+            Effect::SetPolicy { key, .. } => policy_parameter(key).is_some_and(|p| p.constitutional),
             _ => false,
         }
     }
+}
+
+/// The mode whose tally decides: merit when the author asked for it, equal weights for every
+/// constitutional proposal (merit may not rewrite the rules of merit or of membership).
+pub fn deciding_mode(weighting: Weighting, kind: Kind, effect: &Effect) -> Weighting {
+    if weighting == Weighting::Merit && !effect.is_constitutional(kind) { Weighting::Merit } else { Weighting::Equal }
 }
 
 /// Checks an attribute change: a key `[a-z0-9_]{2,40}`, a name, and domain weights from 0 to 10
@@ -370,5 +452,22 @@ mod tests {
         assert!(Effect::SetPolicy { key: "merit_lambda".into(), value: 0.3 }.is_constitutional(Kind::Policy));
         assert!(!Effect::SetPolicy { key: "funnel_rate".into(), value: 0.3 }.is_constitutional(Kind::Policy));
         assert!(Effect::None.is_constitutional(Kind::Admission));
+        assert!(!Effect::None.changes_constitution(), "admissions count equal weights under their own floors");
+        let floor = Effect::SetPolicy { key: "floor_policy_quorum".into(), value: 0.4 };
+        assert!(floor.changes_constitution() && floor.is_constitutional(Kind::Policy));
+    }
+
+    #[test]
+    fn every_kind_has_its_four_floors_and_keys_are_unique() {
+        for kind in Kind::ALL {
+            for what in ["discussion_hours", "voting_hours", "quorum", "support"] {
+                let key = format!("floor_{}_{what}", kind.as_str());
+                let p = policy_parameter(&key).unwrap_or_else(|| panic!("{key}"));
+                assert!(p.constitutional && (p.min..=p.max).contains(&p.default), "{key}");
+            }
+        }
+        let mut keys: Vec<&str> = policy_parameters().map(|p| p.key).collect();
+        keys.sort_unstable();
+        assert!(keys.windows(2).all(|w| w[0] != w[1]));
     }
 }

@@ -13,6 +13,7 @@
 //!   half the number tied with it (so a complete strict order gives n−1, n−2, …, 0).
 
 use super::profile::{Profile, UNRANKED};
+use super::weight::{MAX_TOTAL, UNIT};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -68,22 +69,39 @@ impl Method {
 }
 
 /// The result of a ranked tally: winner indices ascending, and one score per alternative.
+///
+/// Winners are decided in exact integer arithmetic over micro-vote weights (see
+/// [`super::weight`]); the scores, rounds and margins here are the same numbers in votes, for
+/// people and charts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub winners: Vec<usize>,
     pub scores: Vec<f64>,
-    /// Instant runoff only: each round's tallies (`None` once eliminated).
+    /// Instant runoff only: each round's tallies in votes (`None` once eliminated).
     pub rounds: Vec<Vec<Option<f64>>>,
+    /// Pairwise methods only: `margins[a][b]`, the votes preferring a to b minus the votes
+    /// preferring b to a.
+    pub margins: Vec<Vec<f64>>,
 }
 
 impl Outcome {
     fn new(winners: Vec<usize>, scores: Vec<f64>) -> Outcome {
-        Outcome { winners, scores, rounds: Vec::new() }
+        Outcome { winners, scores, rounds: Vec::new(), margins: Vec::new() }
+    }
+
+    fn pairwise(winners: Vec<usize>, scores: Vec<f64>, margins: &[i128]) -> Outcome {
+        let n = scores.len();
+        let margins = (0..n).map(|a| (0..n).map(|b| votes(margins[a * n + b], 1)).collect()).collect();
+        Outcome { winners, scores, rounds: Vec::new(), margins }
     }
 }
 
 /// Alternatives ranking ranked methods supports when ranked pairs must search tie-break orders.
 pub const MAX_RANKED_PAIRS_SEARCH: usize = 12;
+
+/// The widest tie a plurality or runoff count splits exactly: weights are scaled by
+/// lcm(1, …, k), which must stay far inside `i128`.
+pub const MAX_SPLIT_TIE: usize = 48;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TallyError {
@@ -91,13 +109,22 @@ pub enum TallyError {
         "ranked pairs with tied margins searches every tie-break order; that is bounded at {MAX_RANKED_PAIRS_SEARCH} alternatives (this profile has {0})"
     )]
     TooManyForRankedPairs(usize),
+    #[error("the weights add up to more than a tally counts exactly (at most 10^9 votes)")]
+    TooHeavy,
+    #[error(
+        "a ballot ties {0} alternatives in one rank; a first-choice count splits ties exactly only up to {MAX_SPLIT_TIE}"
+    )]
+    TieTooWide(usize),
 }
 
 pub fn tally(method: Method, profile: &Profile) -> Result<Outcome, TallyError> {
+    if profile.total_weight() > MAX_TOTAL {
+        return Err(TallyError::TooHeavy);
+    }
     Ok(match method {
-        Method::Plurality => plurality(profile),
+        Method::Plurality => plurality(profile)?,
         Method::Borda => borda(profile),
-        Method::InstantRunoff => instant_runoff(profile),
+        Method::InstantRunoff => instant_runoff(profile)?,
         Method::Schulze => schulze(profile),
         Method::Copeland => copeland(profile),
         Method::RankedPairs => ranked_pairs(profile)?,
@@ -105,8 +132,13 @@ pub fn tally(method: Method, profile: &Profile) -> Result<Outcome, TallyError> {
     })
 }
 
+/// `x / scale` micro-votes as votes.
+fn votes(x: i128, scale: i128) -> f64 {
+    x as f64 / (scale as f64 * UNIT as f64)
+}
+
 /// Indices whose score equals the best one (`better(a, b)`: a is better than b).
-fn best(scores: &[f64], better: impl Fn(f64, f64) -> bool) -> Vec<usize> {
+fn best<T: Copy + PartialEq>(scores: &[T], better: impl Fn(T, T) -> bool) -> Vec<usize> {
     let Some(mut top) = scores.first().copied() else { return Vec::new() };
     for &s in scores {
         if better(s, top) {
@@ -116,10 +148,27 @@ fn best(scores: &[f64], better: impl Fn(f64, f64) -> bool) -> Vec<usize> {
     (0..scores.len()).filter(|&i| scores[i] == top).collect()
 }
 
-/// Adds each ballot's weight to its top tier among `standing`, split equally within the tier.
-fn first_choices(profile: &Profile, standing: &[bool]) -> Vec<f64> {
+/// The factor that makes every equal split of a tied top tier a whole number: lcm(1, …, k) for
+/// the widest tie k in the profile.
+fn split_scale(profile: &Profile) -> Result<i128, TallyError> {
+    let widest = profile.widest_tier();
+    if widest > MAX_SPLIT_TIE {
+        return Err(TallyError::TieTooWide(widest));
+    }
+    let gcd = |mut a: i128, mut b: i128| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    Ok((1..=widest as i128).fold(1, |l, k| l / gcd(l, k) * k))
+}
+
+/// Adds each ballot's weight (times `scale`) to its top tier among `standing`, split equally
+/// within the tier; `scale` makes every split exact.
+fn first_choices(profile: &Profile, standing: &[bool], scale: i128) -> Vec<i128> {
     let n = profile.alternatives();
-    let mut counts = vec![0.0; n];
+    let mut counts = vec![0i128; n];
     let mut tops: Vec<usize> = Vec::with_capacity(n);
     for (i, &w) in profile.weights.iter().enumerate() {
         let row = profile.ballot(i);
@@ -137,28 +186,29 @@ fn first_choices(profile: &Profile, standing: &[bool]) -> Vec<f64> {
                 tops.push(c);
             }
         }
-        match tops.len() {
-            0 => {}
-            1 => counts[tops[0]] += w,
-            k => {
-                let share = w / k as f64;
-                for &c in &tops {
-                    counts[c] += share;
-                }
-            }
+        if tops.is_empty() {
+            continue;
+        }
+        let k = tops.len() as i128;
+        assert!(scale % k == 0, "the split scale {scale} divides every tie ({k})");
+        let share = i128::from(w) * (scale / k);
+        for &c in &tops {
+            counts[c] += share;
         }
     }
     counts
 }
 
-pub fn plurality(profile: &Profile) -> Outcome {
-    let scores = first_choices(profile, &vec![true; profile.alternatives()]);
-    Outcome::new(best(&scores, |a, b| a > b), scores)
+pub fn plurality(profile: &Profile) -> Result<Outcome, TallyError> {
+    let scale = split_scale(profile)?;
+    let counts = first_choices(profile, &vec![true; profile.alternatives()], scale);
+    Ok(Outcome::new(best(&counts, |a, b| a > b), counts.iter().map(|&c| votes(c, scale)).collect()))
 }
 
 pub fn borda(profile: &Profile) -> Outcome {
     let n = profile.alternatives();
-    let mut scores = vec![0.0; n];
+    // Twice the points, so that half a point for a tie is a whole number.
+    let mut doubled = vec![0i128; n];
     let mut by_tier: Vec<u16> = Vec::with_capacity(n);
     for (i, &w) in profile.weights.iter().enumerate() {
         let row = profile.ballot(i);
@@ -169,40 +219,44 @@ pub fn borda(profile: &Profile) -> Outcome {
             // Alternatives strictly below c, and tied with c (c itself excluded).
             let below = n - by_tier.partition_point(|&t| t <= row[c]);
             let tied = by_tier.partition_point(|&t| t <= row[c]) - by_tier.partition_point(|&t| t < row[c]) - 1;
-            scores[c] += w * (below as f64 + tied as f64 / 2.0);
+            doubled[c] += i128::from(w) * (2 * below + tied) as i128;
         }
     }
-    Outcome::new(best(&scores, |a, b| a > b), scores)
+    Outcome::new(best(&doubled, |a, b| a > b), doubled.iter().map(|&d| votes(d, 2)).collect())
 }
 
 /// Instant runoff: a strict majority of all weight wins; otherwise every alternative with the
 /// fewest first choices is eliminated at once, and so on. If the last standing are eliminated
 /// together, they are the co-winners.
-pub fn instant_runoff(profile: &Profile) -> Outcome {
+pub fn instant_runoff(profile: &Profile) -> Result<Outcome, TallyError> {
     let n = profile.alternatives();
-    let total = profile.total_weight();
+    let scale = split_scale(profile)?;
+    let total = i128::from(profile.total_weight()) * scale;
     let mut standing = vec![true; n];
-    let mut last_seen = vec![0.0; n];
+    let mut last_seen = vec![0i128; n];
     let mut rounds = Vec::new();
-    loop {
-        let counts = first_choices(profile, &standing);
-        rounds.push((0..n).map(|c| standing[c].then_some(counts[c])).collect::<Vec<_>>());
+    // Every round eliminates at least one alternative: at most n rounds.
+    for _ in 0..=n {
+        let counts = first_choices(profile, &standing, scale);
+        rounds.push((0..n).map(|c| standing[c].then(|| votes(counts[c], scale))).collect::<Vec<_>>());
         for c in (0..n).filter(|&c| standing[c]) {
             last_seen[c] = counts[c];
         }
-        let majority: Vec<usize> = (0..n).filter(|&c| standing[c] && counts[c] > total / 2.0).collect();
+        let majority: Vec<usize> = (0..n).filter(|&c| standing[c] && 2 * counts[c] > total).collect();
+        let scores = last_seen.iter().map(|&c| votes(c, scale)).collect();
         if !majority.is_empty() {
-            return Outcome { winners: majority, scores: last_seen, rounds };
+            return Ok(Outcome { winners: majority, scores, rounds, margins: Vec::new() });
         }
-        let fewest = (0..n).filter(|&c| standing[c]).map(|c| counts[c]).fold(f64::INFINITY, f64::min);
-        let lowest: Vec<usize> = (0..n).filter(|&c| standing[c] && counts[c] == fewest).collect();
+        let fewest = (0..n).filter(|&c| standing[c]).map(|c| counts[c]).min();
+        let lowest: Vec<usize> = (0..n).filter(|&c| standing[c] && Some(counts[c]) == fewest).collect();
         for &c in &lowest {
             standing[c] = false;
         }
         if standing.iter().all(|s| !s) {
-            return Outcome { winners: lowest, scores: last_seen, rounds };
+            return Ok(Outcome { winners: lowest, scores, rounds, margins: Vec::new() });
         }
     }
+    unreachable!("instant runoff eliminates at least one of {n} alternatives per round")
 }
 
 /// Schulze (beat path) on margins: the strength of a path is its weakest margin; `a` beats `b`
@@ -210,14 +264,14 @@ pub fn instant_runoff(profile: &Profile) -> Outcome {
 pub fn schulze(profile: &Profile) -> Outcome {
     let n = profile.alternatives();
     let margins = profile.margins();
-    let mut p: Vec<f64> = margins.iter().map(|&m| if m > 0.0 { m } else { 0.0 }).collect();
+    let mut p: Vec<i128> = margins.iter().map(|&m| m.max(0)).collect();
     for k in 0..n {
         for i in 0..n {
             if i == k {
                 continue;
             }
             let ik = p[i * n + k];
-            if ik == 0.0 {
+            if ik == 0 {
                 continue;
             }
             for j in 0..n {
@@ -232,25 +286,16 @@ pub fn schulze(profile: &Profile) -> Outcome {
     }
     let winners = (0..n).filter(|&c| (0..n).all(|d| d == c || p[c * n + d] >= p[d * n + c])).collect();
     let scores = (0..n).map(|c| (0..n).filter(|&d| d != c && p[c * n + d] > p[d * n + c]).count() as f64).collect();
-    Outcome::new(winners, scores)
+    Outcome::pairwise(winners, scores, &margins)
 }
 
 pub fn copeland(profile: &Profile) -> Outcome {
     let n = profile.alternatives();
     let margins = profile.margins();
-    let scores: Vec<f64> = (0..n)
-        .map(|c| {
-            (0..n)
-                .filter(|&d| d != c)
-                .map(|d| match margins[c * n + d] {
-                    m if m > 0.0 => 1.0,
-                    m if m < 0.0 => -1.0,
-                    _ => 0.0,
-                })
-                .sum()
-        })
-        .collect();
-    Outcome::new(best(&scores, |a, b| a > b), scores)
+    let scores: Vec<i64> =
+        (0..n).map(|c| (0..n).filter(|&d| d != c).map(|d| margins[c * n + d].signum() as i64).sum()).collect();
+    let winners = best(&scores, |a, b| a > b);
+    Outcome::pairwise(winners, scores.iter().map(|&s| s as f64).collect(), &margins)
 }
 
 /// Minimax on margins: an alternative's score is its largest pairwise defeat (0 if undefeated);
@@ -258,8 +303,9 @@ pub fn copeland(profile: &Profile) -> Outcome {
 pub fn minimax(profile: &Profile) -> Outcome {
     let n = profile.alternatives();
     let margins = profile.margins();
-    let scores: Vec<f64> = (0..n).map(|c| (0..n).map(|d| margins[d * n + c]).fold(0.0, f64::max)).collect();
-    Outcome::new(best(&scores, |a, b| a < b), scores)
+    let defeats: Vec<i128> = (0..n).map(|c| (0..n).map(|d| margins[d * n + c]).fold(0, i128::max)).collect();
+    let winners = best(&defeats, |a, b| a < b);
+    Outcome::pairwise(winners, defeats.iter().map(|&d| votes(d, 1)).collect(), &margins)
 }
 
 /// Ranked pairs (Tideman), in its neutral form: an alternative wins if it comes out on top under
@@ -271,15 +317,15 @@ pub fn ranked_pairs(profile: &Profile) -> Result<Outcome, TallyError> {
     let margins = profile.margins();
     let locked = lock_in(n, &margins);
     let scores: Vec<f64> = (0..n).map(|c| (0..n).filter(|&d| locked[c * n + d]).count() as f64).collect();
-    if let Some(cw) = (0..n).find(|&c| (0..n).all(|d| d == c || margins[c * n + d] > 0.0)) {
-        return Ok(Outcome::new(vec![cw], scores));
+    if let Some(cw) = (0..n).find(|&c| (0..n).all(|d| d == c || margins[c * n + d] > 0)) {
+        return Ok(Outcome::pairwise(vec![cw], scores, &margins));
     }
-    let mut strengths: Vec<f64> = (0..n)
+    let mut strengths: Vec<i128> = (0..n)
         .flat_map(|a| (0..n).filter(move |&b| b != a).map(move |b| (a, b)))
         .map(|(a, b)| margins[a * n + b])
-        .filter(|m| *m >= 0.0)
+        .filter(|m| *m >= 0)
         .collect();
-    strengths.sort_by(|a, b| b.total_cmp(a));
+    strengths.sort_unstable_by(|a, b| b.cmp(a));
     let ties = strengths.windows(2).any(|w| w[0] == w[1]);
     let winners = if !ties {
         (0..n).filter(|&c| (0..n).all(|d| d == c || !locked[d * n + c])).collect()
@@ -289,17 +335,16 @@ pub fn ranked_pairs(profile: &Profile) -> Result<Outcome, TallyError> {
         }
         (0..n).filter(|&top| tops_a_stack(n, &margins, top)).collect()
     };
-    Ok(Outcome::new(winners, scores))
+    Ok(Outcome::pairwise(winners, scores, &margins))
 }
 
 /// Locks in pairs (a over b, margin ≥ 0) from the largest margin down, ties in index order,
 /// skipping any that would contradict what is locked; returns the transitive "above" relation.
-fn lock_in(n: usize, margins: &[f64]) -> Vec<bool> {
-    let mut edges: Vec<(usize, usize)> = (0..n)
-        .flat_map(|a| (0..n).map(move |b| (a, b)))
-        .filter(|&(a, b)| a != b && margins[a * n + b] >= 0.0)
-        .collect();
-    edges.sort_by(|&(a, b), &(c, d)| margins[c * n + d].total_cmp(&margins[a * n + b]));
+fn lock_in(n: usize, margins: &[i128]) -> Vec<bool> {
+    let mut edges: Vec<(usize, usize)> =
+        (0..n).flat_map(|a| (0..n).map(move |b| (a, b))).filter(|&(a, b)| a != b && margins[a * n + b] >= 0).collect();
+    // A stable sort keeps equal margins in index order.
+    edges.sort_by(|&(a, b), &(c, d)| margins[c * n + d].cmp(&margins[a * n + b]));
     let mut above = vec![false; n * n];
     for (a, b) in edges {
         if above[b * n + a] || above[a * n + b] {
@@ -321,16 +366,16 @@ fn lock_in(n: usize, margins: &[f64]) -> Vec<bool> {
 /// Whether some stack (a linear order in which every a above b is joined by a downward path whose
 /// margins are all at least margin(b, a)) has `top` first. Depth-first over orders, pruning a
 /// prefix as soon as its newest element breaks the condition.
-fn tops_a_stack(n: usize, margins: &[f64], top: usize) -> bool {
+fn tops_a_stack(n: usize, margins: &[i128], top: usize) -> bool {
     let mut order = vec![top];
     // best[i][j]: the strongest downward path from order[i] to order[j] within the prefix.
-    let mut best: Vec<Vec<f64>> = vec![vec![f64::NEG_INFINITY; n]];
+    let mut best: Vec<Vec<i128>> = vec![vec![i128::MIN; n]];
     let mut used = vec![false; n];
     used[top] = true;
     extend(n, margins, &mut order, &mut best, &mut used)
 }
 
-fn extend(n: usize, margins: &[f64], order: &mut Vec<usize>, best: &mut Vec<Vec<f64>>, used: &mut [bool]) -> bool {
+fn extend(n: usize, margins: &[i128], order: &mut Vec<usize>, best: &mut Vec<Vec<i128>>, used: &mut [bool]) -> bool {
     if order.len() == n {
         return true;
     }
@@ -340,7 +385,7 @@ fn extend(n: usize, margins: &[f64], order: &mut Vec<usize>, best: &mut Vec<Vec<
             continue;
         }
         // Column j of `best` for x placed at position j.
-        let mut column = vec![f64::NEG_INFINITY; j];
+        let mut column = vec![i128::MIN; j];
         let mut ok = true;
         for i in (0..j).rev() {
             let mut strength = margins[order[i] * n + x];
@@ -359,7 +404,7 @@ fn extend(n: usize, margins: &[f64], order: &mut Vec<usize>, best: &mut Vec<Vec<
         for (i, row) in best.iter_mut().enumerate() {
             row[j] = column[i];
         }
-        best.push(vec![f64::NEG_INFINITY; n]);
+        best.push(vec![i128::MIN; n]);
         order.push(x);
         used[x] = true;
         if extend(n, margins, order, best, used) {
@@ -377,12 +422,12 @@ mod tests {
     use super::*;
 
     /// A profile from `(weight, "a>b>c")`-style rows over labels 1..=n (`=` ties, missing = unranked).
-    fn profile(n: i64, rows: &[(f64, &str)]) -> Profile {
+    fn profile(n: i64, rows: &[(u64, &str)]) -> Profile {
         let mut p = Profile::new((1..=n).collect());
         for (w, order) in rows {
             let tiers: Vec<Vec<i64>> =
                 order.split('>').map(|t| t.split('=').map(|x| x.trim().parse().expect("label")).collect()).collect();
-            p.push(*w, &tiers).expect("valid ballot");
+            p.push(*w * UNIT, &tiers).expect("valid ballot");
         }
         p
     }
@@ -391,7 +436,7 @@ mod tests {
         tally(method, p).expect("tally").winners.iter().map(|&i| p.labels[i]).collect()
     }
 
-    fn check(n: i64, rows: &[(f64, &str)], expected: &[(Method, &[i64])]) {
+    fn check(n: i64, rows: &[(u64, &str)], expected: &[(Method, &[i64])]) {
         let p = profile(n, rows);
         for (method, want) in expected {
             assert_eq!(winners(*method, &p), *want, "{}", method.name());
@@ -404,14 +449,14 @@ mod tests {
         check(
             5,
             &[
-                (5.0, "1>3>2>5>4"),
-                (5.0, "1>4>5>3>2"),
-                (8.0, "2>5>4>1>3"),
-                (3.0, "3>1>2>5>4"),
-                (7.0, "3>1>5>2>4"),
-                (2.0, "3>2>1>4>5"),
-                (7.0, "4>3>5>2>1"),
-                (8.0, "5>2>1>4>3"),
+                (5, "1>3>2>5>4"),
+                (5, "1>4>5>3>2"),
+                (8, "2>5>4>1>3"),
+                (3, "3>1>2>5>4"),
+                (7, "3>1>5>2>4"),
+                (2, "3>2>1>4>5"),
+                (7, "4>3>5>2>1"),
+                (8, "5>2>1>4>3"),
             ],
             // IRV drops 4, then 2 and 5 together (8 each), whose voters put 1 before 3.
             &[(Method::Schulze, &[5]), (Method::Plurality, &[3]), (Method::InstantRunoff, &[1])],
@@ -420,7 +465,7 @@ mod tests {
 
     #[test]
     fn a_condorcet_winner_wins_every_pairwise_method() {
-        let rows = [(4.0, "1>2>3"), (3.0, "2>1>3"), (2.0, "3>1>2")];
+        let rows = [(4, "1>2>3"), (3, "2>1>3"), (2, "3>1>2")];
         check(
             3,
             &rows,
@@ -438,7 +483,7 @@ mod tests {
 
     #[test]
     fn perfect_ties_return_every_co_winner() {
-        let rows = [(1.0, "1>2>3"), (1.0, "2>3>1"), (1.0, "3>1>2")];
+        let rows = [(1, "1>2>3"), (1, "2>3>1"), (1, "3>1>2")];
         for method in Method::ALL {
             assert_eq!(winners(method, &profile(3, &rows)), [1, 2, 3], "{}", method.name());
         }
@@ -446,18 +491,10 @@ mod tests {
 
     #[test]
     fn weights_count_like_repeated_ballots() {
-        let weighted = profile(3, &[(3.0, "1>2>3"), (2.0, "3>2>1"), (2.0, "2>3>1")]);
+        let weighted = profile(3, &[(3, "1>2>3"), (2, "3>2>1"), (2, "2>3>1")]);
         let repeated = profile(
             3,
-            &[
-                (1.0, "1>2>3"),
-                (1.0, "1>2>3"),
-                (1.0, "1>2>3"),
-                (1.0, "3>2>1"),
-                (1.0, "3>2>1"),
-                (1.0, "2>3>1"),
-                (1.0, "2>3>1"),
-            ],
+            &[(1, "1>2>3"), (1, "1>2>3"), (1, "1>2>3"), (1, "3>2>1"), (1, "3>2>1"), (1, "2>3>1"), (1, "2>3>1")],
         );
         for method in Method::ALL {
             assert_eq!(winners(method, &weighted), winners(method, &repeated), "{}", method.name());
@@ -466,11 +503,11 @@ mod tests {
 
     #[test]
     fn partial_ballots_and_ties_follow_the_documented_rules() {
-        let p = profile(3, &[(1.0, "1=2>3"), (1.0, "3")]);
+        let p = profile(3, &[(1, "1=2>3"), (1, "3")]);
         let b = borda(&p);
         // Ballot 1 gives 1.5, 1.5, 0; ballot 2 gives 0.5, 0.5 (unranked, tied) and 2.
         assert_eq!(b.scores, [2.0, 2.0, 2.0]);
-        let plural = plurality(&p);
+        let plural = plurality(&p).expect("plurality");
         assert_eq!(plural.scores, [0.5, 0.5, 1.0]);
         // IRV: 3 has 1 of 2 (not a majority); 1 and 2 tie lowest with 0.5 and go together.
         assert_eq!(winners(Method::InstantRunoff, &p), [3]);
@@ -479,10 +516,14 @@ mod tests {
     #[test]
     fn ranked_pairs_considers_every_tie_break() {
         // Margins: 1>2 by 1, 2>3 by 1, 3>1 by 1 — any edge can be the one dropped.
-        let rows = [(1.0, "1>2>3"), (1.0, "2>3>1"), (1.0, "3>1>2"), (1.0, "1>2>3"), (1.0, "3>2>1")];
+        let rows = [(1, "1>2>3"), (1, "2>3>1"), (1, "3>1>2"), (1, "1>2>3"), (1, "3>2>1")];
         let p = profile(3, &rows);
         let m = p.margins();
-        assert_eq!((m[1], m[5], m[6]), (1.0, 1.0, 1.0), "a cycle of equal margins (1>2, 2>3, 3>1)");
+        assert_eq!(
+            (m[1], m[5], m[6]),
+            (UNIT as i128, UNIT as i128, UNIT as i128),
+            "a cycle of equal margins (1>2, 2>3, 3>1)"
+        );
         assert_eq!(winners(Method::RankedPairs, &p), [1, 2, 3]);
     }
 }

@@ -163,7 +163,9 @@ pub async fn login(
     ext: Extensions,
     Json(input): Json<LoginInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let session = service::login(&state, &input.handle, &input.password, client_key(&ext).as_deref()).await?;
+    let client = client_key(&ext);
+    let origin = service::Origin { client: client.as_deref(), user_agent: "" };
+    let session = service::login(&state, &input.handle, &input.password, origin).await?;
     let max_age_s = state.config.session_ttl_ms / 1000;
     let cookie = set_cookie(SESSION_COOKIE, &session.secret, max_age_s, state.config.secure_cookies);
     let body = SessionCreated { member: session.member.into(), csrf_token: session.csrf };

@@ -229,6 +229,7 @@ pub async fn deposit(
         memo: input.memo,
         hold_timeout_s: None,
         funnel: false,
+        settles: None,
     };
     Ok(created(payments::move_money(&state, &caller.audit_actor(), movement).await?))
 }

@@ -12,8 +12,10 @@ use axum::response::{IntoResponse, Redirect};
 use commune_domain::Invalid;
 use commune_domain::authz::Action;
 use commune_domain::governance::count::ModeTally;
+use commune_domain::governance::floors::Floors;
 use commune_domain::governance::methods::{Ballot, RankedRule, Stance, VotingMethod};
 use commune_domain::governance::proposal::{self, Effect, Kind, Phase};
+use commune_domain::governance::weight;
 use commune_domain::org::Role;
 use commune_store::{Delegation, Org, Proposal};
 use std::collections::BTreeMap;
@@ -287,14 +289,27 @@ pub async fn create(
     }
 }
 
-/// One row of the results chart.
+/// One row of the results chart: an option in both modes.
 pub struct ResultRow {
     label: String,
     equal: String,
     merit: String,
+    /// Percent of the votes cast (or of all points), as shown beside the number.
+    equal_share: String,
+    merit_share: String,
     equal_pct: i64,
     merit_pct: i64,
-    winner: bool,
+    equal_wins: bool,
+    merit_wins: bool,
+}
+
+/// A pairwise margin table or runoff rounds of one mode.
+pub struct Detail {
+    mode: &'static str,
+    /// Column headings (options or rounds).
+    head: Vec<String>,
+    /// Row label and cells.
+    rows: Vec<(String, Vec<String>)>,
 }
 
 pub struct ResultsView {
@@ -302,8 +317,17 @@ pub struct ResultsView {
     verdict: String,
     summary: String,
     differ: bool,
+    /// What each mode decided, in words, for the disagreement banner.
+    equal_says: String,
+    merit_says: String,
+    /// What the percentages are of.
+    share_of: &'static str,
     rows: Vec<ResultRow>,
+    details: Vec<Detail>,
     received: Vec<(String, String)>,
+    /// Delegated and lost votes (totals only, for a secret proposal).
+    delegated: String,
+    lost: String,
     receipts: Vec<String>,
 }
 
@@ -315,22 +339,94 @@ fn labels(p: &Proposal) -> Vec<String> {
     }
 }
 
+/// What a mode decided, in words.
+fn verdict_of(p: &Proposal, t: &commune_domain::governance::methods::Tally) -> String {
+    match (&p.method, t.passed) {
+        (_, false) if !t.quorum_met => "no decision: quorum not reached".to_owned(),
+        (VotingMethod::YesNo { .. } | VotingMethod::Consent { .. }, true) => "passed".to_owned(),
+        (VotingMethod::YesNo { .. } | VotingMethod::Consent { .. }, false) => "did not pass".to_owned(),
+        (_, _) => {
+            let names: Vec<&str> = t.winners.iter().filter_map(|&w| p.options.get(w).map(String::as_str)).collect();
+            if names.is_empty() { "no winner".to_owned() } else { format!("winner: {}", names.join(" and ")) }
+        }
+    }
+}
+
+/// Percentages of what: the votes cast for choices that split the votes, all points for
+/// methods that hand out points, nothing for pairwise counts (their margins say more).
+fn share_basis(method: &VotingMethod) -> Option<&'static str> {
+    match method {
+        VotingMethod::YesNo { .. }
+        | VotingMethod::Consent { .. }
+        | VotingMethod::SingleChoice
+        | VotingMethod::Approval => Some("of the votes cast"),
+        VotingMethod::Ranked { rule: RankedRule::Plurality | RankedRule::Irv } => Some("of the votes cast"),
+        VotingMethod::Score | VotingMethod::Quadratic { .. } | VotingMethod::Points { .. } => Some("of all points"),
+        VotingMethod::Ranked { rule: RankedRule::Borda } => Some("of all Borda points"),
+        VotingMethod::Ranked { .. } => None,
+    }
+}
+
+fn percent_text(part: f64, whole: f64) -> String {
+    if whole > 0.0 { format!("{:.1}%", part / whole * 100.0) } else { "–".to_owned() }
+}
+
+fn details_of(p: &Proposal, mode: &'static str, t: &commune_domain::governance::methods::Tally) -> Option<Detail> {
+    if !t.margins.is_empty() {
+        let rows = p
+            .options
+            .iter()
+            .zip(&t.margins)
+            .map(|(label, row)| {
+                (
+                    label.clone(),
+                    row.iter().map(|m| if *m > 0.0 { format!("+{}", number(*m)) } else { number(*m) }).collect(),
+                )
+            })
+            .collect();
+        return Some(Detail { mode, head: p.options.clone(), rows });
+    }
+    if !t.rounds.is_empty() {
+        let head = (1..=t.rounds.len()).map(|r| format!("round {r}")).collect();
+        let rows = p
+            .options
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                let cells = t
+                    .rounds
+                    .iter()
+                    .map(|round| round.get(i).copied().flatten().map_or("out".to_owned(), number))
+                    .collect();
+                (label.clone(), cells)
+            })
+            .collect();
+        return Some(Detail { mode, head, rows });
+    }
+    None
+}
+
 async fn results_view(state: &AppState, p: &Proposal, r: governance::Results) -> Result<ResultsView, AppError> {
     let primary: &ModeTally = if r.primary_mode == "merit" { &r.merit } else { &r.equal };
     let t = &primary.tally;
-    let verdict = match (&p.method, t.passed) {
-        (_, false) if !t.quorum_met => "No decision: quorum not reached".to_owned(),
-        (VotingMethod::YesNo { .. } | VotingMethod::Consent { .. }, true) => "Passed".to_owned(),
-        (VotingMethod::YesNo { .. } | VotingMethod::Consent { .. }, false) => "Did not pass".to_owned(),
-        (_, _) => {
-            let names: Vec<&str> = t.winners.iter().filter_map(|&w| p.options.get(w).map(String::as_str)).collect();
-            if names.is_empty() { "No winner".to_owned() } else { format!("Winner: {}", names.join(" and ")) }
-        }
-    };
-    let mut summary = format!("Participation {:.0}% (quorum {:.0}%)", t.participation * 100.0, p.quorum * 100.0);
+    let verdict = verdict_of(p, t);
+    let mut summary = format!(
+        "{} of {} eligible voted ({:.0}% of the weight; quorum {:.0}%, counted {} voters toward it)",
+        t.voters,
+        p_eligible(t),
+        t.participation * 100.0,
+        p.quorum * 100.0,
+        t.quorum_voters
+    );
     if let Some(s) = t.support {
         summary.push_str(&format!(", support {:.1}%", s * 100.0));
     }
+    let basis = share_basis(&p.method);
+    let whole = |tally: &commune_domain::governance::methods::Tally| match basis {
+        Some("of the votes cast") => weight::votes(tally.cast_weight),
+        _ => tally.scores.iter().sum(),
+    };
+    let (we, wm) = (whole(&r.equal.tally), whole(&r.merit.tally));
     let max_of = |scores: &[f64]| scores.iter().copied().map(f64::abs).fold(0.0, f64::max);
     let (me, mm) = (max_of(&r.equal.tally.scores), max_of(&r.merit.tally.scores));
     let pct = |x: f64, max: f64| if max > 0.0 { ((x.abs() / max) * 100.0).round() as i64 } else { 0 };
@@ -344,26 +440,49 @@ async fn results_view(state: &AppState, p: &Proposal, r: governance::Results) ->
                 label,
                 equal: number(e),
                 merit: number(m),
+                equal_share: basis.map_or_else(String::new, |_| percent_text(e, we)),
+                merit_share: basis.map_or_else(String::new, |_| percent_text(m, wm)),
                 equal_pct: pct(e, me),
                 merit_pct: pct(m, mm),
-                winner: t.winners.contains(&i),
+                equal_wins: r.equal.tally.winners.contains(&i),
+                merit_wins: r.merit.tally.winners.contains(&i),
             }
         })
+        .collect();
+    let details = [("equal weights", &r.equal), ("merit weights", &r.merit)]
+        .into_iter()
+        .filter_map(|(mode, m)| details_of(p, mode, &m.tally))
         .collect();
     let mut received = Vec::new();
     for (id, w) in &primary.received {
         let handle = state.store.member_by_id(id).await?.map_or_else(|| id.clone(), |m| m.handle);
-        received.push((handle, number(*w)));
+        received.push((handle, number(weight::votes(*w))));
     }
     Ok(ResultsView {
-        primary: r.primary_mode,
-        verdict,
+        primary: r.primary_mode.clone(),
+        verdict: capitalised(&verdict),
         summary,
         differ: r.modes_differ,
+        equal_says: verdict_of(p, &r.equal.tally),
+        merit_says: verdict_of(p, &r.merit.tally),
+        share_of: basis.unwrap_or(""),
         rows,
+        details,
         received,
+        delegated: number(weight::votes(primary.delegated_weight)),
+        lost: number(weight::votes(primary.lost_weight)),
         receipts: r.receipts,
     })
+}
+
+/// The eligible electorate, in votes (every member's equal weight is one vote).
+fn p_eligible(t: &commune_domain::governance::methods::Tally) -> String {
+    number(weight::votes(t.eligible_weight))
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 pub struct MyBallot {
@@ -407,6 +526,8 @@ struct ProposalPage {
     errors: Vec<String>,
     /// The voter's current ballot as form values, so replacing it starts from it.
     prefill: std::collections::HashMap<String, String>,
+    /// The floors it meets, in words: discussion, voting, quorum, support (empty for choices), voters.
+    floors: Option<(String, String, String, String, usize)>,
 }
 
 impl ProposalPage {
@@ -530,8 +651,20 @@ async fn proposal_page(state: &AppState, web: &Web, id: &str, errors: Vec<String
         ballots_cast,
         eligible_count: weights.len(),
         errors,
+        floors: p.floors.map(|f| floors_in_words(&f, &p.method)),
         p,
     })
+}
+
+/// Floors for people: durations in hours or days, fractions in percent.
+fn floors_in_words(f: &Floors, method: &VotingMethod) -> (String, String, String, String, usize) {
+    let span = |ms: i64| {
+        let hours = ms as f64 / 3_600_000.0;
+        if hours >= 48.0 { format!("{} days", number(hours / 24.0)) } else { format!("{} hours", number(hours)) }
+    };
+    let percent = |ppm: u64| format!("{}%", number(ppm as f64 / 10_000.0));
+    let support = if method.has_options() { String::new() } else { percent(f.support_ppm) };
+    (span(f.discussion_ms), span(f.voting_ms), percent(f.quorum_ppm), support, f.min_voters)
 }
 
 pub async fn show(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {

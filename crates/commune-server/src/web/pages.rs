@@ -33,7 +33,7 @@ fn with_status(status: StatusCode, response: Response) -> Response {
 
 /// Signs in and redirects to `to`, setting the session cookie.
 async fn sign_in_and_go(state: &AppState, handle: &str, password: &str, client: Option<&str>, to: &str) -> WebResult {
-    let session = service::login(state, handle, password, client).await?;
+    let session = service::login(state, handle, password, service::Origin { client, user_agent: "" }).await?;
     let cookie =
         set_cookie(SESSION_COOKIE, &session.secret, state.config.session_ttl_ms / 1000, state.config.secure_cookies);
     Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(to)).into_response())

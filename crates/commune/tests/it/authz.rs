@@ -66,11 +66,11 @@ impl World {
         // A proposal in its voting phase, for the governance endpoints.
         let now = commune_store::now_ms();
         let body = json!({ "title": "Open late on Fridays", "kind": "decision", "method": { "method": "yes_no", "threshold": 0.5 },
-            "voting_opens_at": now + 1_000, "voting_closes_at": now + 3_600_000 });
+            "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN });
         let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/proposals", &steward, Some(body)).await;
         let voting = p["id"].as_str().expect("proposal id").to_owned();
         app.call(Method::POST, &format!("/api/v1/proposals/{voting}/publish"), &steward, None).await;
-        commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open voting");
+        commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open voting");
         // A Dot Collector meeting, and a dot the member gave.
         let (_, meeting) =
             app.call(Method::POST, "/api/v1/orgs/acme/meetings", &steward, Some(json!({ "title": "Standup" }))).await;
@@ -303,7 +303,7 @@ fn cases() -> Vec<Case> {
             method: Method::POST,
             path: "/api/v1/orgs/acme/proposals",
             body: Some(
-                json!({ "title": "A proposal by {role}", "kind": "decision", "method": { "method": "approval" }, "options": ["a", "b"], "voting_opens_at": 4_000_000_000_000_i64, "voting_closes_at": 4_000_086_400_000_i64 }),
+                json!({ "title": "A proposal by {role}", "kind": "decision", "method": { "method": "approval" }, "options": ["a", "b"], "voting_opens_at": 4_000_000_000_000_i64, "voting_closes_at": 4_000_259_200_000_i64 }),
             ),
             allowed: &[(Member, 201), (Steward, 201)],
             refused_code: token_or_member_refusal,

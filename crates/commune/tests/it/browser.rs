@@ -203,6 +203,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
             memo: "from the bank".into(),
             hold_timeout_s: None,
             funnel: false,
+            settles: None,
         },
     )
     .await?;

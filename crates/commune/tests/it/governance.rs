@@ -28,8 +28,8 @@ async fn coop(app: &TestApp, n: usize) -> Vec<Auth> {
 fn proposal(method: Value, options: &[&str], extra: Value) -> Value {
     let mut body = json!({
         "title": "Paint the bakery green", "body": "**Green** is calm.", "domain": "design", "kind": "decision",
-        "method": method, "options": options, "quorum": 0.0,
-        "voting_opens_at": now() + 1_000, "voting_closes_at": now() + HOUR,
+        "method": method, "options": options,
+        "voting_opens_at": now() + crate::support::OPENS_IN, "voting_closes_at": now() + crate::support::CLOSES_IN,
     });
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
@@ -41,13 +41,17 @@ fn proposal(method: Value, options: &[&str], extra: Value) -> Value {
 
 /// Creates and publishes a proposal, then opens voting with the scheduler; returns its id.
 async fn open(app: &TestApp, author: &Auth, body: Value) -> String {
-    let (status, p) = app.call(Method::POST, "/api/v1/orgs/coop/proposals", author, Some(body)).await;
+    open_in(app, author, "coop", body).await
+}
+
+async fn open_in(app: &TestApp, author: &Auth, org: &str, body: Value) -> String {
+    let (status, p) = app.call(Method::POST, &format!("/api/v1/orgs/{org}/proposals"), author, Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     assert_eq!(p["phase"], "draft");
     let id = p["id"].as_str().expect("id").to_owned();
     let (status, p) = app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), author, None).await;
     assert_eq!((status, p["phase"].as_str()), (StatusCode::OK, Some("discussion")), "{p}");
-    assert_eq!(tick(&app.state, now() + 2_000).await.expect("tick"), 1, "voting opens");
+    assert_eq!(tick(&app.state, now() + crate::support::OPENS_IN + 1_000).await.expect("tick"), 1, "voting opens");
     id
 }
 
@@ -57,7 +61,7 @@ async fn vote(app: &TestApp, who: &Auth, id: &str, ballot: Value) -> (StatusCode
 
 /// Runs the scheduler past the close: counts, then executes or fails.
 async fn close(app: &TestApp, id: &str) -> Value {
-    let later = now() + 2 * HOUR;
+    let later = now() + crate::support::CLOSES_IN + HOUR;
     assert!(tick(&app.state, later).await.expect("tick") >= 1);
     tick(&app.state, later).await.expect("tick");
     let (_, p) = app.call(Method::GET, &format!("/api/v1/proposals/{id}"), &app.login("steward").await, None).await;
@@ -280,7 +284,7 @@ async fn delegation_flows_to_voters_and_direct_votes_override() {
     let tally = &results["equal"]["tally"];
     assert_eq!(tally["scores"], json!([3.0, 1.0, 0.0]), "{results}");
     assert_eq!(results["equal"]["received"].as_array().map(Vec::len), Some(1));
-    assert_eq!(results["equal"]["received"][0][1], 2.0);
+    assert_eq!(results["equal"]["received"][0][1], 2_000_000, "two votes, in micro-votes");
     assert_eq!(tally["participation"], 0.8, "the steward neither voted nor delegated");
 }
 
@@ -306,12 +310,31 @@ async fn policy_and_admission_proposals_execute_when_they_pass() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     );
-    let policy = proposal(
-        yes_no.clone(),
-        &[],
-        json!({ "kind": "policy", "weighting": "merit", "effect": { "effect": "set_policy", "key": "merit_lambda", "value": 0.3 } }),
+    // λ belongs to the whole commune: a business cannot change it, the commune can, under the
+    // constitution's own floors (two-thirds support among them).
+    let lambda = json!({ "kind": "policy", "weighting": "merit", "effect": { "effect": "set_policy", "key": "merit_lambda", "value": 0.3 } });
+    check_error(
+        app.call(
+            Method::POST,
+            "/api/v1/orgs/coop/proposals",
+            &m[1],
+            Some(proposal(json!({ "method": "yes_no", "threshold": 0.7 }), &[], lambda.clone())),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
     );
-    let id = open(&app, &m[1], policy).await;
+    let root = app.login("root").await;
+    for (i, who) in m.iter().enumerate() {
+        let (status, body) = app.call(Method::POST, "/api/v1/orgs/root/join-requests", who, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let rid = body["id"].as_str().expect("request").to_owned();
+        let (status, _) =
+            app.call(Method::POST, &format!("/api/v1/orgs/root/join-requests/{rid}/admit"), &root, None).await;
+        assert_eq!(status, StatusCode::OK, "member {i} joins the commune");
+    }
+    let policy = proposal(json!({ "method": "yes_no", "threshold": 0.7 }), &[], lambda);
+    let id = open_in(&app, &m[1], "root", policy).await;
     let (_, p) = app.call(Method::GET, &format!("/api/v1/proposals/{id}"), &m[1], None).await;
     assert_eq!(p["constitutional"], true);
     for who in &m[..3] {
@@ -337,7 +360,9 @@ async fn policy_and_admission_proposals_execute_when_they_pass() {
         json!({ "kind": "admission", "effect": { "effect": "admit", "member_id": newcomer_id } }),
     );
     let id = open(&app, &m[1], admission).await;
-    vote(&app, &m[0], &id, json!({ "kind": "yes_no", "stance": "yes" })).await;
+    for who in &m {
+        vote(&app, who, &id, json!({ "kind": "yes_no", "stance": "yes" })).await;
+    }
     let p = close(&app, &id).await;
     assert_eq!(p["outcome"], "admitted");
     let (_, members) = app.call(Method::GET, "/api/v1/orgs/coop/members", &m[0], None).await;
@@ -350,14 +375,16 @@ async fn each_step_happens_exactly_once_across_servers_and_restarts() {
     let m = coop(&app, 2).await;
     let id =
         open(&app, &m[1], proposal(json!({ "method": "single_choice" }), &["A", "B"], json!({ "secret": true }))).await;
-    vote(&app, &m[1], &id, json!({ "kind": "single", "option": 1 })).await;
+    for who in &m {
+        vote(&app, who, &id, json!({ "kind": "single", "option": 1 })).await;
+    }
     // Two servers on the same database (a second process, or the first after a restart) both
     // find the proposal due and race to close it.
     let second = commune_server::AppState::new(
         commune_store::Store::connect(&app.db.url).await.expect("connect"),
         commune_server::Config::default(),
     );
-    let later = now() + 2 * HOUR;
+    let later = now() + crate::support::CLOSES_IN + HOUR;
     let (a, b) = tokio::join!(tick(&app.state, later), tick(&second, later));
     let (a, b) = (a.expect("tick"), b.expect("tick"));
     assert!(a + b >= 1);

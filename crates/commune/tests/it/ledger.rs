@@ -633,8 +633,8 @@ async fn passed_allocations_move_money_once_and_uncovered_ones_fail() {
     let allocate = |amount_minor: u64| {
         json!({
             "title": "Pay Bob for the oven", "body": "He fixed it.", "domain": "finance", "kind": "allocation",
-            "method": { "method": "yes_no", "threshold": 0.5 }, "options": [], "quorum": 0.0,
-            "voting_opens_at": now + 1_000, "voting_closes_at": now + 3_600_000,
+            "method": { "method": "yes_no", "threshold": 0.7 }, "options": [],
+            "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN,
             "effect": { "effect": "allocate", "amount_minor": amount_minor, "currency": "EUR", "recipient": "bob" },
         })
     };
@@ -647,29 +647,38 @@ async fn passed_allocations_move_money_once_and_uncovered_ones_fail() {
         assert_eq!(status, StatusCode::OK, "{p}");
         ids.push(id);
     }
-    commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open");
+    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
     for id in &ids {
-        let (status, b) =
-            post(&app, &format!("/api/v1/proposals/{id}/ballot"), &ada, json!({ "kind": "yes_no", "stance": "yes" }))
-                .await;
-        assert_eq!(status, StatusCode::OK, "{b}");
+        // Ada is the bakery's only member (and may spend its wallet anyway): she alone decides.
+        for who in [&ada] {
+            let (status, b) = post(
+                &app,
+                &format!("/api/v1/proposals/{id}/ballot"),
+                who,
+                json!({ "kind": "yes_no", "stance": "yes" }),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{b}");
+        }
     }
     for _ in 0..3 {
-        commune_server::scheduler::tick(&app.state, now + 7_200_000).await.expect("close, execute, pay");
+        commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000)
+            .await
+            .expect("close, execute, pay");
     }
     assert_eq!(balance(&app, &bob, "").await, 300_00, "moved once, however many ticks");
     assert_eq!(balance(&app, &ada, "?org=bakery").await, 800_00 - 300_00);
-    let outcomes: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT proposal_id, status, result FROM execution_requests ORDER BY created_at")
-            .fetch_all(app.store.pool())
-            .await
-            .expect("execution requests");
-    let status_of =
-        |id: &str| outcomes.iter().find(|o| o.0 == id).map(|o| (o.1.clone(), o.2.clone().unwrap_or_default()));
-    let (done, note) = status_of(&ids[0]).expect("first");
-    assert!(done == "done" && note.contains("300.00 EUR"), "{done}: {note}");
-    let (failed, why) = status_of(&ids[1]).expect("second");
-    assert!(failed == "failed" && why.contains("not enough money"), "{failed}: {why}");
+    // Executed only once the money moved; otherwise failed, with the ledger's reason, visibly.
+    let (_, first) = app.call(Method::GET, &format!("/api/v1/proposals/{}", ids[0]), &ada, None).await;
+    assert!(
+        first["phase"] == "executed" && first["outcome"].as_str().is_some_and(|o| o.contains("300.00 EUR")),
+        "{first}"
+    );
+    let (_, second) = app.call(Method::GET, &format!("/api/v1/proposals/{}", ids[1]), &ada, None).await;
+    assert!(
+        second["phase"] == "failed" && second["outcome"].as_str().is_some_and(|o| o.contains("not enough money")),
+        "{second}"
+    );
     ledger_is_sound(&app).await;
 }
 

@@ -167,13 +167,13 @@ async fn a_dot_collector_meeting_then_believability_cards_and_weights() {
 
     // A merit-mode proposal snapshots these weights and shows both tallies.
     let now = commune_store::now_ms();
-    let body = json!({ "title": "Who leads the next sprint?", "kind": "decision", "weighting": "merit", "quorum": 0.0,
+    let body = json!({ "title": "Who leads the next sprint?", "kind": "decision", "weighting": "merit", 
         "method": { "method": "single_choice" }, "options": ["member0's plan", "member3's plan"],
-        "voting_opens_at": now + 1000, "voting_closes_at": now + 3_600_000 });
+        "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN });
     let (_, p) = app.call(Method::POST, "/api/v1/orgs/coop/proposals", &m[1], Some(body)).await;
     let pid = p["id"].as_str().expect("id").to_owned();
     app.call(Method::POST, &format!("/api/v1/proposals/{pid}/publish"), &m[1], None).await;
-    commune_server::scheduler::tick(&app.state, now + 2000).await.expect("open");
+    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
     // member0 votes for their plan; member3 and member2 for the other: headcount says 1, merit says 0.
     for (who, option) in [(1, 0), (4, 1), (3, 1)] {
         let (status, r) = app
@@ -186,8 +186,8 @@ async fn a_dot_collector_meeting_then_believability_cards_and_weights() {
             .await;
         assert_eq!(status, StatusCode::OK, "{r}");
     }
-    commune_server::scheduler::tick(&app.state, now + 7_200_000).await.expect("close");
-    commune_server::scheduler::tick(&app.state, now + 7_200_000).await.expect("finish");
+    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("close");
+    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("finish");
     let (_, results) = app.call(Method::GET, &format!("/api/v1/proposals/{pid}/results"), &m[1], None).await;
     assert_eq!(results["primary_mode"], "merit");
     assert_eq!(results["equal"]["tally"]["winners"], json!([1]), "{results}");
@@ -204,20 +204,32 @@ async fn attributes_change_only_through_constitutional_policy_proposals() {
     let effect = json!({ "effect": "set_attribute", "key": "mentoring", "name": "Mentoring", "description": "Helps others grow.",
         "domain_weights": { "general": 1.0, "education": 2.0 }, "active": true });
     let bad = json!({ "title": "Count mentoring", "kind": "decision", "method": { "method": "yes_no", "threshold": 0.5 },
-        "effect": effect, "voting_opens_at": now + 1000, "voting_closes_at": now + 3_600_000 });
+        "effect": effect, "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN });
     check_error(
         app.call(Method::POST, "/api/v1/orgs/coop/proposals", &m[1], Some(bad)).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     );
-    let body = json!({ "title": "Count mentoring", "kind": "policy", "weighting": "merit", "quorum": 0.0,
-        "method": { "method": "yes_no", "threshold": 0.5 }, "effect": effect, "voting_opens_at": now + 1000, "voting_closes_at": now + 3_600_000 });
-    let (status, p) = app.call(Method::POST, "/api/v1/orgs/coop/proposals", &m[1], Some(body)).await;
+    let body = json!({ "title": "Count mentoring", "kind": "policy", "weighting": "merit",
+        "method": { "method": "yes_no", "threshold": 0.7 }, "effect": effect, "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN });
+    check_error(
+        app.call(Method::POST, "/api/v1/orgs/coop/proposals", &m[1], Some(body.clone())).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    // The attributes are the commune's: proposed there, by its members.
+    let root = app.login("root").await;
+    for who in &m {
+        let (_, r) = app.call(Method::POST, "/api/v1/orgs/root/join-requests", who, Some(json!({}))).await;
+        let rid = r["id"].as_str().expect("request").to_owned();
+        app.call(Method::POST, &format!("/api/v1/orgs/root/join-requests/{rid}/admit"), &root, None).await;
+    }
+    let (status, p) = app.call(Method::POST, "/api/v1/orgs/root/proposals", &m[1], Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     assert_eq!(p["constitutional"], true);
     let id = p["id"].as_str().expect("id").to_owned();
     app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), &m[1], None).await;
-    commune_server::scheduler::tick(&app.state, now + 2000).await.expect("open");
+    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
     for who in &m {
         app.call(
             Method::POST,
@@ -227,8 +239,8 @@ async fn attributes_change_only_through_constitutional_policy_proposals() {
         )
         .await;
     }
-    commune_server::scheduler::tick(&app.state, now + 7_200_000).await.expect("close");
-    commune_server::scheduler::tick(&app.state, now + 7_200_000).await.expect("finish");
+    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("close");
+    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("finish");
     let (_, results) = app.call(Method::GET, &format!("/api/v1/proposals/{id}/results"), &m[0], None).await;
     assert_eq!(results["primary_mode"], "equal", "the metric is decided one member, one vote");
     let (_, attributes) = app.call(Method::GET, "/api/v1/attributes", &m[0], None).await;

@@ -13,6 +13,12 @@ use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+const DAY: i64 = 24 * 3_600_000;
+/// When a test proposal's vote opens and closes, from now: past every kind's discussion and
+/// voting floors, money-scaled and constitutional ones included.
+pub const OPENS_IN: i64 = 8 * DAY;
+pub const CLOSES_IN: i64 = 20 * DAY;
+
 /// Where a test's database lives: its URL and, for SQLite, the folder to delete afterwards.
 pub struct TestDb {
     pub url: String,

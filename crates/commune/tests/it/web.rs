@@ -285,11 +285,11 @@ async fn voting_through_the_page_keeps_the_ballot_for_replacement() {
     };
     let now = commune_store::now_ms();
     let body = serde_json::json!({ "title": "Paint it black", "kind": "decision", "method": { "method": "yes_no", "threshold": 0.5 },
-        "voting_opens_at": now + 1_000, "voting_closes_at": now + 3_600_000 });
+        "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN });
     let (_, p) = app.call(Method::POST, "/api/v1/orgs/vote-lab/proposals", &auth, Some(body)).await;
     let id = p["id"].as_str().expect("id").to_owned();
     app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), &auth, None).await;
-    commune_server::scheduler::tick(&app.state, now + 2_000).await.expect("open voting");
+    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open voting");
     let page = format!("/p/{id}");
     let bad = browser.submit(&page, &format!("/p/{id}/vote"), &[("stance", "maybe")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "a ballot that fits no method is refused on the page");
