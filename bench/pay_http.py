@@ -43,7 +43,7 @@ def main():
         url = f"sqlite://{tmp}/bench.db"
         env = dict(os.environ, COMMUNE_LOG="warn")
         server = subprocess.Popen([args.commune, "serve", "--listen", f"127.0.0.1:{args.port}", "--database-url", url,
-                                   "--client-rate-per-minute", "100000"], env=env,
+                                   "--client-rate-per-minute", "100000", "--metrics-token", "bench"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(100):
@@ -82,7 +82,8 @@ end
 """)
             health_rps, health_p99, health_bad = wrk(args, base + "/healthz")
             pay_rps, pay_p99, pay_bad = wrk(args, base + "/", script)
-            text = urllib.request.urlopen(base + "/metrics").read().decode()
+            metrics = urllib.request.Request(base + "/metrics", headers={"Authorization": "Bearer bench"})
+            text = urllib.request.urlopen(metrics).read().decode()
             batches = metric(text, "commune_ledger_batch_transfers_count")
             transfers = metric(text, "commune_ledger_batch_transfers_sum")
             print(f"load: wrk -t{args.threads} -c{args.connections} -d{args.seconds}s on loopback; SQLite WAL, synchronous=FULL")

@@ -19,6 +19,7 @@ mod ratelimit;
 pub mod scheduler;
 pub mod service;
 pub mod state;
+mod timeouts;
 pub mod web;
 
 pub use state::{AppState, Config};
@@ -28,7 +29,6 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::net::SocketAddr;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -47,7 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router(state.clone()))
         .nest("/api/v1", api::router())
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::serve))
+        .route("/metrics", get(metrics_behind_token))
         .route("/assets/{file}", get(asset))
         .fallback(|| async { web::WebError(error::AppError::NotFound("page")) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
@@ -55,7 +55,31 @@ pub fn app(state: AppState) -> Router {
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
+    // Nothing is cached unless it says so (the embedded assets do): pages with money, ballots and
+    // sessions on them must never sit in a shared or browser cache.
+    router = router
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     router.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// `/metrics` on the main listener: only with the configured bearer token (compared in constant
+/// time); without a token configured it is not served here.
+async fn metrics_behind_token(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return web::WebError(error::AppError::NotFound("page")).into_response();
+    };
+    let given =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|g| auth::constant_time_eq(g.trim(), expected)) {
+        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "metrics need the metrics token\n")
+            .into_response();
+    }
+    metrics::serve(State(state)).await
+}
+
+/// Only `/metrics`, unauthenticated, for a separate (private) listen address.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics::serve)).with_state(state)
 }
 
 #[derive(serde::Serialize)]
@@ -91,15 +115,72 @@ async fn asset(Path(file): Path<String>) -> Response {
 }
 
 /// Serves `app` on `listener`, with the proposal scheduler running, until `shutdown` resolves;
-/// then finishes in-flight requests.
+/// then finishes in-flight requests (for at most ten seconds).
+///
+/// Connections are bounded ([`Config::max_connections`]) and each one is closed when it waits
+/// longer than [`Config::read_timeout_ms`] for the next bytes of a request, its headers or its
+/// body, or sits idle between requests: a few slow or silent clients cannot exhaust the server.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let scheduler = scheduler::spawn(state.clone());
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    let served = serve_router(listener, app(state.clone()), &state.config, shutdown).await;
     scheduler.abort();
     served
+}
+
+/// Serves any router with the connection limits of [`serve`] (the metrics listener uses it too).
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let read_timeout = std::time::Duration::from_millis(config.read_timeout_ms.max(1));
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = router.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let io = TokioIo::new(timeouts::ReadTimeout::new(stream, read_timeout));
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(read_timeout)
+            .serve_connection(io, service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection closed");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            tracing::warn!("connections still open after ten seconds; stopping anyway");
+        }
+    }
+    Ok(())
 }

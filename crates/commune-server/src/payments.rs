@@ -370,10 +370,42 @@ pub struct HoldInput {
     pub timeout_s: Option<u32>,
 }
 
+/// How much of a hold to capture: say it, either as `amount_minor` (more than zero; the rest is
+/// released) or as `"all": true`. A zero never means "everything".
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct CaptureInput {
-    /// Capture less than held (the rest is released); all of it when absent.
     pub amount_minor: Option<u64>,
+    /// Capture the whole hold.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// What a settlement of a hold does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    CaptureAll,
+    Capture(u64),
+    Release,
+}
+
+impl CaptureInput {
+    pub fn settlement(&self) -> Result<Settlement, AppError> {
+        match (self.all, self.amount_minor) {
+            (true, None) => Ok(Settlement::CaptureAll),
+            (false, Some(0)) => Err(Invalid::new(
+                "amount_minor",
+                "capture more than zero, or send \"all\": true to capture the whole hold",
+            )
+            .into()),
+            (false, Some(n)) => Ok(Settlement::Capture(n)),
+            (true, Some(_)) => Err(Invalid::new("amount_minor", "give an amount or \"all\": true, not both").into()),
+            (false, None) => Err(Invalid::new(
+                "amount_minor",
+                "say how much to capture: an amount_minor above zero, or \"all\": true",
+            )
+            .into()),
+        }
+    }
 }
 
 /// Sends money from the caller's wallet (or an organisation's they may spend). Paying a business
@@ -552,9 +584,13 @@ pub async fn settle_hold(
     state: &AppState,
     caller: &Caller,
     hold_id: u128,
-    capture: bool,
-    amount: u64,
+    settlement: Settlement,
 ) -> Result<Receipt, AppError> {
+    let (capture, amount) = match settlement {
+        Settlement::CaptureAll => (true, 0),
+        Settlement::Capture(n) => (true, n),
+        Settlement::Release => (false, 0),
+    };
     let hold = state.store.ledger_transfer(hold_id).await?.ok_or(AppError::NotFound("hold"))?;
     if !hold.record.flags().pending {
         return Err(AppError::NotFound("hold"));

@@ -22,6 +22,14 @@ pub struct Config {
     pub logins_per_minute: u32,
     /// Sign-ups and logins allowed per client address per minute.
     pub requests_per_client_per_minute: u32,
+    /// A bearer token that opens `/metrics` on the main listener; without one, `/metrics` is not
+    /// served there (serve it on its own address with `commune serve --metrics-listen`).
+    pub metrics_token: Option<String>,
+    /// A connection waiting this long for the next bytes of a request (headers or body), or idle
+    /// between requests, is closed, so slow or silent clients cannot hold the server's slots.
+    pub read_timeout_ms: u64,
+    /// Open connections at most; more wait in the listen queue.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -32,6 +40,9 @@ impl Default for Config {
             body_limit_bytes: 64 * 1024,
             logins_per_minute: 5,
             requests_per_client_per_minute: 30,
+            metrics_token: None,
+            read_timeout_ms: 30_000,
+            max_connections: 4_096,
         }
     }
 }

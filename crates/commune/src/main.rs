@@ -56,6 +56,17 @@ enum Command {
         /// Sign-ups and log-ins allowed per client address per minute.
         #[arg(long, env = "COMMUNE_CLIENT_RATE_PER_MINUTE", default_value_t = 30)]
         client_rate_per_minute: u32,
+        /// A bearer token that opens /metrics on the main address (without it, /metrics is not
+        /// served there).
+        #[arg(long, env = "COMMUNE_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// Serve /metrics, without a token, on this separate address (e.g. 127.0.0.1:9090).
+        #[arg(long, env = "COMMUNE_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
+        /// Close a connection that sends nothing for this many seconds (idle, or a half-sent
+        /// request).
+        #[arg(long, env = "COMMUNE_READ_TIMEOUT_S", default_value_t = 30)]
+        read_timeout_s: u64,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -223,12 +234,22 @@ async fn open(settings: &Settings) -> anyhow::Result<Store> {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { listen, demo, secure_cookies, client_rate_per_minute } => {
+        Command::Serve {
+            listen,
+            demo,
+            secure_cookies,
+            client_rate_per_minute,
+            metrics_token,
+            metrics_listen,
+            read_timeout_s,
+        } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
             let store = open(&settings).await?;
             let config = Config {
                 secure_cookies: secure_cookies || settings.secure_cookies,
                 requests_per_client_per_minute: client_rate_per_minute,
+                metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
+                read_timeout_ms: read_timeout_s.clamp(1, 3600) * 1000,
                 ..Config::default()
             };
             let state = AppState::new(store.clone(), config);
@@ -240,6 +261,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             let address = listener.local_addr()?;
             tracing::info!(%address, backend = store.backend().as_str(), "Commune is serving");
             println!("Commune is running at http://{address}/");
+            if let Some(metrics_listen) = metrics_listen {
+                let metrics = tokio::net::TcpListener::bind(&metrics_listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {metrics_listen} for metrics"))?;
+                tracing::info!(address = %metrics.local_addr()?, "metrics are served");
+                let (router, config) = (commune_server::metrics_app(state.clone()), state.config.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = commune_server::serve_router(metrics, router, &config, std::future::pending()).await
+                    {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                });
+            }
             commune_server::serve(listener, state, shutdown_signal()).await?;
             store.close().await;
             tracing::info!("shut down cleanly");

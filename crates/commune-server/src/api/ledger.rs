@@ -260,7 +260,12 @@ pub async fn hold(
     Ok(created(payments::hold(&state, &caller, input).await?))
 }
 
-/// Captures a hold (all, or part: the rest is released).
+/// The largest body `POST /ledger/transfers` accepts: a full batch of 8,190 transfers written out
+/// in full (ids, accounts and user data as 36-character UUIDs, every flag named) stays below it.
+pub const MAX_TRANSFERS_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Captures a hold: `{"all": true}` for all of it, or `{"amount_minor": n}` for part (the rest is
+/// released). Zero is refused: it never means everything.
 #[utoipa::path(post, path = "/api/v1/holds/{id}/capture", tag = "payments", request_body = CaptureInput,
     params(("id" = String, Path)), security(("session" = []), ("bearer" = [])),
     responses((status = 200, description = "Captured", body = Receipt), (status = 403, body = ErrorBody),
@@ -272,7 +277,8 @@ pub async fn capture(
     Json(input): Json<CaptureInput>,
 ) -> ApiResult<Json<Receipt>> {
     let id = parse_id(Some(&id), "id")?;
-    Ok(Json(payments::settle_hold(&state, &caller, id, true, input.amount_minor.unwrap_or(0)).await?))
+    let settlement = input.settlement()?;
+    Ok(Json(payments::settle_hold(&state, &caller, id, settlement).await?))
 }
 
 /// Releases a hold (payer or payee).
@@ -286,7 +292,7 @@ pub async fn release(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Receipt>> {
     let id = parse_id(Some(&id), "id")?;
-    Ok(Json(payments::settle_hold(&state, &caller, id, false, 0).await?))
+    Ok(Json(payments::settle_hold(&state, &caller, id, payments::Settlement::Release).await?))
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

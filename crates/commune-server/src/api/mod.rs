@@ -11,6 +11,7 @@ pub(crate) mod proposals;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRequest;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
@@ -265,7 +266,10 @@ pub fn router() -> Router<AppState> {
         .route("/payment-requests/{id}/cancel", post(ledger::cancel_request))
         .route("/orgs/{slug}/revenue", post(ledger::revenue))
         .route("/orgs/{slug}/treasury", get(ledger::treasury))
-        .route("/ledger/transfers", post(ledger::create_transfers))
+        .route(
+            "/ledger/transfers",
+            post(ledger::create_transfers).layer(DefaultBodyLimit::max(ledger::MAX_TRANSFERS_BODY_BYTES)),
+        )
         .route("/ledger/transfers/{id}", get(ledger::transfer))
         .route("/ledger/accounts/{id}", get(ledger::account))
         .route("/ledger/export", get(ledger::export))

@@ -71,6 +71,38 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/verify", post(pages::admin_verify))
         .route("/api", get(reference::page))
         .layer(axum::middleware::from_fn_with_state(state, csrf_cookie))
+        .layer(axum::middleware::from_fn(remember_destination))
+}
+
+/// A logged-out visit to a page that needs a member is sent to the log-in page with the page to
+/// return to (`/login?next=...`): the log-in then comes back here.
+async fn remember_destination(request: Request, next: Next) -> Response {
+    let is_get = request.method() == axum::http::Method::GET;
+    let here = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let mut response = next.run(request).await;
+    let to_login = response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).map(|l| l.to_owned());
+    if let Some(location) = to_login
+        && is_get
+        && (location == "/login" || location == "/login?expired=1")
+        && pages::safe_next(&here) == here
+    {
+        let joiner = if location.contains('?') { '&' } else { '?' };
+        let target = format!("{location}{joiner}next={}", query_escape(&here));
+        if let Ok(value) = target.parse() {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+    }
+    response
+}
+
+/// Percent-encodes everything but unreserved characters and `/`, for a value inside a query.
+fn query_escape(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The CSRF token of a visitor without a session, from (or for) the `commune_csrf` cookie.

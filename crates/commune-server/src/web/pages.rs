@@ -214,7 +214,7 @@ pub async fn login_page(web: Web, Query(q): Query<LoginQuery>) -> WebResult {
     let page = LoginPage {
         page: web.page("Log in", "home"),
         handle: String::new(),
-        next: q.next.unwrap_or_default(),
+        next: q.next.map(|n| safe_next(&n).to_owned()).filter(|n| n != "/?done=login").unwrap_or_default(),
         expired: q.expired.is_some(),
         errors: Vec::new(),
     };
@@ -233,9 +233,17 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only same-site paths are followed after logging in, never another host.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/?done=login" }
+/// Only same-origin paths are followed after logging in, never another host: a path that starts
+/// with one `/` (not `//`, which browsers read as another host), with no backslash (some browsers
+/// read it as a slash) and no control character or space (browsers drop tabs and newlines, which
+/// turns `/\t/evil.example` into `//evil.example`, and a newline would break the header).
+pub fn safe_next(next: &str) -> &str {
+    let bytes = next.as_bytes();
+    let same_origin = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && next.len() <= 2_000
+        && !next.bytes().any(|b| b == b'\\' || b.is_ascii_control() || b == b' ' || b >= 0x80);
+    if same_origin { next } else { "/?done=login" }
 }
 
 pub async fn login(State(state): State<AppState>, ext: Extensions, web: Web, Form(form): Form<LoginForm>) -> WebResult {
@@ -249,7 +257,7 @@ pub async fn login(State(state): State<AppState>, ext: Extensions, web: Web, For
             let page = LoginPage {
                 page: web.page("Log in", "home"),
                 handle: form.handle,
-                next: form.next,
+                next: safe_next(&form.next).to_owned(),
                 expired: false,
                 errors,
             };

@@ -76,6 +76,112 @@ pub struct MoneyForm {
     /// A one-time id put in the form when it was rendered: a double submit is applied once.
     #[serde(default)]
     id: String,
+    /// Set by the confirmation page: the person has seen the parsed amount and said yes.
+    #[serde(default)]
+    confirmed: String,
+}
+
+/// The page that shows the parsed amount back before money moves ("Send 1.00 EUR to Bruno
+/// Kowalski?"), carrying the form's fields to post again with `confirmed=1`.
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    page: Page,
+    question: String,
+    detail: String,
+    action: String,
+    button: String,
+    back: String,
+    fields: Vec<(&'static str, String)>,
+}
+
+/// What a money form is about to do, in words, for its confirmation.
+struct Preview {
+    question: String,
+    button: &'static str,
+}
+
+impl MoneyForm {
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        [
+            ("csrf", &self.csrf),
+            ("to", &self.to),
+            ("payer", &self.payer),
+            ("amount", &self.amount),
+            ("currency", &self.currency),
+            ("memo", &self.memo),
+            ("timeout_s", &self.timeout_s),
+            ("id", &self.id),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
+    }
+
+    /// Parses what the form says (amount by the strict grammar, the other party by name), so the
+    /// person sees exactly what will happen; a problem goes back to the form.
+    async fn preview(&self, state: &AppState, verb: &str) -> Result<Preview, AppError> {
+        let ledger = payments::ledger_named(state, Some(&self.currency)).await?;
+        let minor = payments::amount_of(Some(&self.amount), None, &ledger)?;
+        let sum = money_u(&minor, &ledger.scale, &ledger.asset);
+        let question = match verb {
+            "send" => {
+                let to = payments::resolve_party(state, &self.to, "to").await?;
+                format!("Send {sum} to {}?", to.name)
+            }
+            "hold" => {
+                let to = payments::resolve_party(state, &self.to, "to").await?;
+                format!("Hold {sum} for {}? It stays yours until they capture it or it is released.", to.name)
+            }
+            "request" => {
+                let from = payments::resolve_party(state, &self.payer, "payer").await?;
+                format!("Ask {} for {sum}?", from.name)
+            }
+            "payout" => format!("Pay {sum} out of the commune, to your bank?"),
+            "revenue" => format!("Book {sum} of revenue from outside?"),
+            _ => return Err(AppError::NotFound("action")),
+        };
+        let button = match verb {
+            "send" => "Yes, send it",
+            "hold" => "Yes, hold it",
+            "request" => "Yes, send the request",
+            "payout" => "Yes, pay it out",
+            _ => "Yes, book it",
+        };
+        Ok(Preview { question, button })
+    }
+}
+
+/// Before money moves: the confirmation page, or the form again with its problem. `Ok(None)`
+/// when the person has confirmed and the action may go ahead.
+async fn confirmation(
+    state: &AppState,
+    web: &Web,
+    form: &MoneyForm,
+    verb: &str,
+    action: &str,
+    back: &str,
+) -> Result<Option<axum::response::Response>, WebError> {
+    if form.confirmed == "1" {
+        return Ok(None);
+    }
+    match form.preview(state, verb).await {
+        Ok(preview) => {
+            let memo = if form.memo.trim().is_empty() { String::new() } else { format!("Memo: {}", form.memo.trim()) };
+            let page = ConfirmPage {
+                page: web.page("Confirm", if back.starts_with("/orgs/") { "orgs" } else { "wallet" }),
+                question: preview.question,
+                detail: memo,
+                action: action.to_owned(),
+                button: preview.button.to_owned(),
+                back: back.to_owned(),
+                fields: form.fields(),
+            };
+            Ok(Some(render(&page)))
+        }
+        Err(e) => Ok(Some(finish(state, web, Err(e), back, "").await?)),
+    }
 }
 
 impl MoneyForm {
@@ -120,18 +226,27 @@ fn problems(e: AppError) -> Result<Vec<String>, WebError> {
 
 pub async fn send(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
+    if let Some(page) = confirmation(&state, &web, &form, "send", "/wallet/send", "/wallet").await? {
+        return Ok(page);
+    }
     let result = payments::pay(&state, &web.caller, form.payment(None)).await.map(|_| ());
     finish(&state, &web, result, "/wallet", "sent").await
 }
 
 pub async fn payout(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
+    if let Some(page) = confirmation(&state, &web, &form, "payout", "/wallet/payout", "/wallet").await? {
+        return Ok(page);
+    }
     let result = payments::payout(&state, &web.caller, form.payment(None)).await.map(|_| ());
     finish(&state, &web, result, "/wallet", "paid_out").await
 }
 
 pub async fn hold(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
+    if let Some(page) = confirmation(&state, &web, &form, "hold", "/wallet/hold", "/wallet").await? {
+        return Ok(page);
+    }
     let timeout_s = form.timeout_s.trim().parse::<u32>().ok();
     let result =
         payments::hold(&state, &web.caller, HoldInput { payment: form.payment(None), timeout_s }).await.map(|_| ());
@@ -140,6 +255,9 @@ pub async fn hold(State(state): State<AppState>, web: Web, Form(form): Form<Mone
 
 pub async fn request(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
+    if let Some(page) = confirmation(&state, &web, &form, "request", "/wallet/request", "/wallet").await? {
+        return Ok(page);
+    }
     let result = request_money(&state, &web, &form, None).await;
     finish(&state, &web, result, "/wallet", "requested_money").await
 }
@@ -194,12 +312,13 @@ pub async fn hold_action(
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let id = payments::parse_id(Some(&id), "id")?;
-    let (capture, done) = match action.as_str() {
-        "capture" => (true, "captured"),
-        "release" => (false, "released"),
+    // The page's buttons say what they do: "Capture all" or "Release".
+    let (settlement, done) = match action.as_str() {
+        "capture-all" | "capture" => (payments::Settlement::CaptureAll, "captured"),
+        "release" => (payments::Settlement::Release, "released"),
         _ => return Err(AppError::NotFound("action").into()),
     };
-    let result = payments::settle_hold(&state, &web.caller, id, capture, 0).await.map(|_| ());
+    let result = payments::settle_hold(&state, &web.caller, id, settlement).await.map(|_| ());
     finish(&state, &web, result, &back_to(&form.back), done).await
 }
 
@@ -267,6 +386,13 @@ pub async fn treasury_action(
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let back = format!("/orgs/{slug}/treasury");
+    let verb = if action == "revenue" || action == "send" || action == "request" { action.as_str() } else { "" };
+    let target = format!("/orgs/{slug}/treasury/{action}");
+    if !verb.is_empty()
+        && let Some(page) = confirmation(&state, &web, &form, verb, &target, &back).await?
+    {
+        return Ok(page);
+    }
     let (result, done) = match action.as_str() {
         "revenue" => {
             let input = RevenueInput {

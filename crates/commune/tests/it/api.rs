@@ -377,7 +377,8 @@ async fn health_metrics_and_directory() {
     let app = TestApp::set_up().await;
     let (status, health) = app.call(Method::GET, "/healthz", &Auth::None, None).await;
     assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
-    let (status, metrics) = app.call(Method::GET, "/metrics", &Auth::None, None).await;
+    let (status, metrics) =
+        app.call(Method::GET, "/metrics", &Auth::Bearer(crate::support::METRICS_TOKEN.into()), None).await;
     assert_eq!(status, StatusCode::OK);
     let text = metrics.as_str().expect("text format");
     assert!(text.contains("commune_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");

@@ -137,7 +137,7 @@ async fn payments_revenue_funnel_requests_and_holds() {
     let (_, wallet) = app.call(Method::GET, "/api/v1/wallet", &ada, None).await;
     assert_eq!(wallet[0]["held_minor"], 0, "{wallet}");
     check_error(
-        post(&app, &format!("/api/v1/holds/{short_id}/capture"), &bob, json!({})).await,
+        post(&app, &format!("/api/v1/holds/{short_id}/capture"), &bob, json!({ "all": true })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "pending_transfer_expired",
     );
@@ -403,7 +403,8 @@ async fn a_thousand_concurrent_debits_never_overdraw_and_retries_apply_once() {
     }
     assert_eq!((created, refused), (500, 500), "exactly the money there was");
     assert_eq!((balance(&app, &ada, "").await, balance(&app, &bob, "").await), (0, 500_00));
-    let (_, metrics) = app.call(Method::GET, "/metrics", &Auth::None, None).await;
+    let (_, metrics) =
+        app.call(Method::GET, "/metrics", &Auth::Bearer(crate::support::METRICS_TOKEN.into()), None).await;
     let metrics = metrics.as_str().unwrap_or_default().to_owned();
     assert!(metrics.contains("commune_ledger_transfers_total{result=\"exceeds_credits\"} 500"), "{metrics}");
     assert!(metrics.contains("commune_ledger_batches_total"), "{metrics}");

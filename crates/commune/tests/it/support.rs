@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The bearer token that opens `/metrics` in tests.
+pub const METRICS_TOKEN: &str = "metrics-test-token";
 
 const DAY: i64 = 24 * 3_600_000;
 /// When a test proposal's vote opens and closes, from now: past every kind's discussion and
@@ -77,9 +79,9 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// An empty instance (no commune yet).
+    /// An empty instance (no commune yet), with `/metrics` behind [`METRICS_TOKEN`].
     pub async fn empty() -> TestApp {
-        TestApp::with_config(Config::default()).await
+        TestApp::with_config(Config { metrics_token: Some(METRICS_TOKEN.into()), ..Config::default() }).await
     }
 
     pub async fn with_config(config: Config) -> TestApp {

@@ -203,8 +203,18 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let paid = browser.post(&pay_path, &[("csrf", &wallet.csrf())]).await;
     assert_eq!((paid.status, paid.location.as_deref()), (StatusCode::SEE_OTHER, Some("/wallet?done=paid")));
     assert!(browser.get("/wallet?done=paid").await.html.contains("Paid. The request is settled."));
-    let refused =
+    // The form shows the parsed amount back first; nothing moves until the person confirms.
+    let asked =
         browser.submit("/wallet", "/wallet/send", &[("to", "bayo"), ("amount", "999999"), ("memo", "too much")]).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.html.contains("Send 999999.00 EUR to Bayo"), "the confirmation names the amount and the payee");
+    let refused = browser
+        .submit(
+            "/wallet",
+            "/wallet/send",
+            &[("to", "bayo"), ("amount", "999999"), ("memo", "too much"), ("confirmed", "1")],
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.html.contains("not enough money"), "the ledger's reason, on the form");
     let pot = browser.get("/orgs/neon-valley/treasury").await;
@@ -213,7 +223,7 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let out = browser.submit("/", "/logout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let after = browser.get("/orgs").await;
-    assert_eq!(after.location.as_deref(), Some("/login"), "signed-out visitors are sent to log in");
+    assert_eq!(after.location.as_deref(), Some("/login?next=/orgs"), "signed-out visitors log in, then come back");
 }
 
 #[tokio::test]
