@@ -62,3 +62,24 @@
   };
   form.addEventListener("input", update);
 })();
+
+// Forms marked data-reset-on-success clear after htmx posts them successfully, and take a fresh
+// one-time key (the server gives each key one result, so a double click records one dot and
+// the next dot is a new one). Behaviour lives here, not in hx-on attributes: the page's
+// Content-Security-Policy allows no inline or evaluated script.
+(function () {
+  function freshKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.target && e.target.closest ? e.target.closest("form[data-reset-on-success]") : null;
+    if (!form || !e.detail || !e.detail.successful) return;
+    form.reset();
+    form.querySelectorAll("input[data-one-time]").forEach(function (input) {
+      input.value = freshKey();
+      input.defaultValue = input.value;
+    });
+  });
+})();

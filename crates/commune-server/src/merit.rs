@@ -36,6 +36,9 @@ pub struct DotInput {
     /// Optional; visible to the rated person (and the rater).
     #[serde(default)]
     pub comment: String,
+    /// A one-time key from the form that made this dot: sent twice, it gives one dot.
+    #[serde(default)]
+    pub form_key: Option<String>,
 }
 
 fn default_context() -> String {
@@ -92,6 +95,13 @@ pub async fn give_dot(state: &AppState, caller: &Caller, slug: &str, input: &Dot
         return Err(AppError::RateLimited { retry_after_s: 3600 });
     }
     let mut tx = state.store.write(&me.member.id).await?;
+    let form_key = input.form_key.as_deref().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 64);
+    if let Some(key) = form_key
+        && let Some(earlier) = tx.form_result(&me.member.id, key).await?
+    {
+        drop(tx);
+        return state.store.dot(&earlier).await?.ok_or(AppError::NotFound("dot"));
+    }
     let id = tx
         .create_dot(&NewDot {
             org_id: &org.id,
@@ -105,6 +115,9 @@ pub async fn give_dot(state: &AppState, caller: &Caller, slug: &str, input: &Dot
             at_ms: tx.at_ms(),
         })
         .await?;
+    if let Some(key) = form_key {
+        tx.remember_form(&me.member.id, key, &id).await?;
+    }
     tx.commit().await?;
     state.store.dot(&id).await?.ok_or(AppError::NotFound("dot"))
 }

@@ -158,3 +158,31 @@ impl WriteTx {
         Ok(())
     }
 }
+
+impl WriteTx {
+    /// What a one-time form key already made, if anything: the key a form carried when it was
+    /// rendered makes its second submission (a double click, a retry) find the first one's
+    /// result instead of creating it again. Read inside the write transaction, which serialises
+    /// two submissions of one form.
+    pub async fn form_result(&mut self, member_id: &str, form_key: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT location FROM form_submissions WHERE member_id = $1 AND form_key = $2")
+            .bind(member_id)
+            .bind(form_key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    /// Records what a one-time form key made (its id or its page).
+    pub async fn remember_form(&mut self, member_id: &str, form_key: &str, location: &str) -> Result<()> {
+        sqlx::query("INSERT INTO form_submissions (member_id, form_key, location, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(member_id)
+            .bind(form_key)
+            .bind(location)
+            .bind(self.at_ms)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(crate::conflict_as("a submission of this form"))?;
+        Ok(())
+    }
+}

@@ -187,3 +187,122 @@ pub async fn logout(State(state): State<AppState>, ApiCaller(caller): ApiCaller)
     ];
     Ok((StatusCode::NO_CONTENT, AppendHeaders(cookies)))
 }
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PasswordChanged {
+    /// Every other session of yours was ended.
+    pub sessions_ended: u64,
+}
+
+/// Change your password: the current one proves it is you; every other session ends.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "identity", request_body = service::PasswordChange,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Changed", body = PasswordChanged),
+        (status = 403, description = "Tokens cannot change passwords", body = ErrorBody),
+        (status = 422, description = "Wrong current password, or a weak new one", body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<service::PasswordChange>,
+) -> ApiResult<Json<PasswordChanged>> {
+    Ok(Json(PasswordChanged { sessions_ended: service::change_password(&state, &caller, &input).await? }))
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub user_agent: String,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// Your live sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "identity", security(("session" = [])),
+    responses((status = 200, description = "Sessions", body = Vec<SessionView>),
+        (status = 401, description = "Not signed in", body = ErrorBody)))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    let (list, current) = service::sessions(&state, &caller).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|s| SessionView {
+                current: s.id == current,
+                id: s.id,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                user_agent: s.user_agent,
+            })
+            .collect(),
+    ))
+}
+
+/// End one of your sessions.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "identity", params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 204, description = "Ended"), (status = 404, description = "No such session of yours", body = ErrorBody)))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    service::revoke_session(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct RecoveryRequest {
+    /// The member who lost their password.
+    pub handle: String,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RecoveryIssued {
+    pub handle: String,
+    /// The one-time path to give the member (shown once; valid for an hour; single use).
+    pub link: String,
+    pub expires_at: i64,
+}
+
+/// Issue a one-time recovery link for a member (stewards of the commune only).
+#[utoipa::path(post, path = "/api/v1/recovery-links", tag = "identity", request_body = RecoveryRequest,
+    security(("session" = [])),
+    responses((status = 201, description = "Issued; the link is shown this once", body = RecoveryIssued),
+        (status = 403, description = "Not a steward of the commune", body = ErrorBody),
+        (status = 404, description = "No such member", body = ErrorBody)))]
+pub async fn issue_recovery(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<RecoveryRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let link = service::issue_recovery(&state, &caller, &input.handle).await?;
+    Ok(super::created(RecoveryIssued {
+        handle: link.member.handle,
+        link: format!("/recover?token={}", link.secret),
+        expires_at: link.expires_at,
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct RecoverInput {
+    /// The token from the recovery link.
+    pub token: String,
+    pub new_password: String,
+}
+
+/// Use a recovery link: set a new password, end every other session, start a new one.
+#[utoipa::path(post, path = "/api/v1/recovery", tag = "identity", request_body = RecoverInput,
+    responses((status = 201, description = "Recovered and signed in", body = SessionCreated),
+        (status = 409, description = "Unknown, used or expired link", body = ErrorBody),
+        (status = 422, description = "A weak new password", body = ErrorBody)))]
+pub async fn recover(State(state): State<AppState>, Json(input): Json<RecoverInput>) -> ApiResult<impl IntoResponse> {
+    let session = service::recover(&state, &input.token, &input.new_password, "").await?;
+    let cookie =
+        set_cookie(SESSION_COOKIE, &session.secret, state.config.session_ttl_ms / 1000, state.config.secure_cookies);
+    let body = SessionCreated { member: session.member.into(), csrf_token: session.csrf };
+    Ok((StatusCode::CREATED, AppendHeaders([(header::SET_COOKIE, cookie)]), Json(body)))
+}

@@ -45,6 +45,13 @@ pub struct ProposalView {
     pub closed_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub outcome: String,
+    /// Why it benefits its author (it elects, admits or pays them, or pays an organisation they
+    /// steward), when it does: their own ballot then does not count toward the quorum.
+    pub self_interest: Option<String>,
+    /// The constitutional floors it meets, recorded at publication: `discussion_ms`,
+    /// `voting_ms`, `quorum_ppm`, `support_ppm` (parts per million) and `min_voters`.
+    #[schema(value_type = Option<Object>)]
+    pub floors: Option<serde_json::Value>,
 }
 
 impl From<Proposal> for ProposalView {
@@ -74,6 +81,8 @@ impl From<Proposal> for ProposalView {
             closed_at: p.closed_at,
             finished_at: p.finished_at,
             outcome: p.outcome,
+            self_interest: (!p.self_interest.is_empty()).then_some(p.self_interest),
+            floors: p.floors.and_then(|f| serde_json::to_value(f).ok()),
         }
     }
 }

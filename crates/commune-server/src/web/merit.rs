@@ -220,6 +220,8 @@ pub struct DotForm {
     score: String,
     #[serde(default)]
     comment: String,
+    #[serde(default)]
+    form_key: String,
 }
 
 /// Gives a dot; htmx gets the fresh grid back, a plain form a redirect.
@@ -239,6 +241,7 @@ pub async fn dot(
         context: "meeting".into(),
         context_id: meeting.id.clone(),
         comment: form.comment,
+        form_key: Some(form.form_key),
     };
     let result = merit::give_dot(&state, &web.caller, &org.slug, &input).await;
     let htmx = headers.contains_key("hx-request");

@@ -69,6 +69,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/treasury/{action}", post(wallet::treasury_action))
         .route("/admin", get(pages::admin))
         .route("/admin/verify", post(pages::admin_verify))
+        .route("/admin/recovery", post(pages::admin_recovery))
+        .route("/settings/security", get(pages::security))
+        .route("/settings/security/password", post(pages::change_password))
+        .route("/settings/security/sessions/{id}/revoke", post(pages::revoke_session))
+        .route("/recover", get(pages::recover_page).post(pages::recover))
         .route("/api", get(reference::page))
         .layer(axum::middleware::from_fn_with_state(state, csrf_cookie))
         .layer(axum::middleware::from_fn(remember_destination))
@@ -211,6 +216,9 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "captured" => "Hold captured.",
         "released" => "Hold released.",
         "revenue" => "Revenue booked; the funnel share went to the common pot.",
+        "password" => "Password changed. Every other session of yours has ended.",
+        "session_ended" => "That session has ended.",
+        "recovered" => "Your new password is set, and you are logged in.",
         _ => return None,
     })
 }

@@ -668,12 +668,14 @@ struct AdminPage {
     page: Page,
     overview: crate::api::AdminOverview,
     chain: Option<crate::api::ChainView>,
+    /// A recovery link just issued: `(handle, path)`, shown this once.
+    recovery: Option<(String, String)>,
 }
 
 pub async fn admin(State(state): State<AppState>, web: Web) -> WebResult {
     web.caller.authorize(&state, None, Action::AdministerInstance).await?;
     let overview = crate::api::admin_overview(&state).await?;
-    Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: None }))
+    Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: None, recovery: None }))
 }
 
 pub async fn admin_verify(State(state): State<AppState>, web: Web, Form(form): Form<CsrfOnly>) -> WebResult {
@@ -681,5 +683,123 @@ pub async fn admin_verify(State(state): State<AppState>, web: Web, Form(form): F
     web.caller.authorize(&state, None, Action::AdministerInstance).await?;
     let chain = state.store.verify_audit(|_| {}).await?.into();
     let overview = crate::api::admin_overview(&state).await?;
-    Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: Some(chain) }))
+    Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: Some(chain), recovery: None }))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct HandleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    handle: String,
+}
+
+/// Issues a recovery link and shows it in this one response (never stored in clear).
+pub async fn admin_recovery(State(state): State<AppState>, web: Web, Form(form): Form<HandleForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let link = service::issue_recovery(&state, &web.caller, &form.handle).await?;
+    let overview = crate::api::admin_overview(&state).await?;
+    let recovery = Some((link.member.handle, format!("/recover?token={}", link.secret)));
+    Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: None, recovery }))
+}
+
+#[derive(Template)]
+#[template(path = "security.html")]
+struct SecurityPage {
+    page: Page,
+    sessions: Vec<commune_store::SessionInfo>,
+    current: String,
+    errors: Vec<String>,
+}
+
+async fn security_page(state: &AppState, web: &Web, errors: Vec<String>) -> Result<SecurityPage, WebError> {
+    let (sessions, current) = service::sessions(state, &web.caller).await?;
+    Ok(SecurityPage { page: web.page("Password and sessions", "members"), sessions, current, errors })
+}
+
+pub async fn security(State(state): State<AppState>, web: Web) -> WebResult {
+    Ok(render(&security_page(&state, &web, Vec::new()).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(State(state): State<AppState>, web: Web, Form(form): Form<PasswordForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let change = service::PasswordChange { current_password: form.current_password, new_password: form.new_password };
+    match service::change_password(&state, &web.caller, &change).await {
+        Ok(_) => Ok(Redirect::to("/settings/security?done=password").into_response()),
+        Err(e) => {
+            let status = e.status();
+            let errors = form_problems(e)?;
+            Ok(with_status(status, render(&security_page(&state, &web, errors).await?)))
+        }
+    }
+}
+
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    service::revoke_session(&state, &web.caller, &id).await?;
+    Ok(Redirect::to("/settings/security?done=session_ended").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "recover.html")]
+struct RecoverPage {
+    page: Page,
+    token: String,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RecoverQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn recover_page(web: Web, Query(q): Query<RecoverQuery>) -> WebResult {
+    Ok(render(&RecoverPage { page: web.page("Recover your account", "home"), token: q.token, errors: Vec::new() }))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RecoverForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn recover(State(state): State<AppState>, web: Web, Form(form): Form<RecoverForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    match service::recover(&state, &form.token, &form.new_password, "").await {
+        Ok(session) => {
+            let cookie = set_cookie(
+                SESSION_COOKIE,
+                &session.secret,
+                state.config.session_ttl_ms / 1000,
+                state.config.secure_cookies,
+            );
+            Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/?done=recovered")).into_response())
+        }
+        Err(e) => {
+            let status = e.status();
+            let errors = form_problems(e)?;
+            let page = RecoverPage { page: web.page("Recover your account", "home"), token: form.token, errors };
+            Ok(with_status(status, render(&page)))
+        }
+    }
 }

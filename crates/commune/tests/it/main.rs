@@ -14,4 +14,5 @@ mod merit;
 mod openapi;
 mod schema;
 mod support;
+mod trust;
 mod web;

@@ -7,15 +7,15 @@ use http_body_util::BodyExt;
 use std::collections::BTreeMap;
 
 /// A cookie-keeping client over the in-process router.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: BTreeMap<String, String>,
 }
 
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    html: String,
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub html: String,
 }
 
 impl Page {
@@ -30,7 +30,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Browser<'a> {
         Browser { app, cookies: BTreeMap::new() }
     }
 
@@ -62,20 +62,26 @@ impl<'a> Browser<'a> {
         Page { status, location, html: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, None).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(fields)).await
     }
 
     /// Posts a form with the CSRF token of the page at `form_page`.
-    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    pub async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.get(form_page).await.csrf();
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
         self.post(action, &all).await
+    }
+
+    /// Logs in as `handle` (with the test password) through the log-in form.
+    pub async fn log_in(&mut self, handle: &str) {
+        let page = self.submit("/login", "/login", &[("handle", handle), ("password", PASSWORD)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "log-in of {handle}: {}", page.html);
     }
 }
 
