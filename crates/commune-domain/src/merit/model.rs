@@ -11,8 +11,17 @@
 //! - **decay**: each rating carries a weight (`0.5^(age / half-life)` in the shell);
 //! - **believability-weighted raters**: a rater's weight is scaled by their own believability
 //!   (EigenTrust-style, mixed with a uniform democratic prior and bounded);
-//! - **reciprocity discount**: mutual ratings that are both well above the raters' norms count
-//!   less (rings of mutual praise);
+//! - **corroboration of mutual ratings**: a rating whose ratee also rated the rater (a pair, a
+//!   ring, a retaliation) is compared with what the ratee's *other* raters say; when it lies far
+//!   from that outside view (beyond two typical standard deviations) its weight falls as the eighth
+//!   power of the distance, so rings of
+//!   mutual praise and tit-for-tat marks carry almost nothing, while honest mutual ratings (a
+//!   team rating each other, as in a Dot Collector meeting) keep their weight;
+//! - **closed groups count as newcomers**: a rater rated only inside mutual pairs that nobody
+//!   outside corroborates (fewer than `min_raters` independent raters: raters outside any mutual
+//!   pair, or corroborated ones) counts at `newcomer_credibility` relative to everyone else, so
+//!   a flock of fresh accounts praising each other and a friend buys little. A rater nobody has
+//!   rated at all keeps the uniform democratic prior;
 //! - a **conservative estimate** `believability − k·sd` ranks people, so newcomers start at the
 //!   floor rather than at zero.
 
@@ -34,8 +43,11 @@ pub struct ModelConfig {
     pub noise_prior: f64,
     /// Below this many distinct raters, uncertainty is inflated.
     pub min_raters: usize,
-    /// Factor applied to mutual high ratings.
-    pub reciprocity_discount: f64,
+    /// How far (in standard deviations) a mutual rating may lie from the ratee's outside view
+    /// before its weight falls (as `(limit / z)^8`).
+    pub corroboration_limit: f64,
+    /// A newcomer's influence as a rater, relative to an established rater's.
+    pub newcomer_credibility: f64,
     /// How much a rater's own believability scales their influence (0 = not at all).
     pub credibility_mix: f64,
 }
@@ -47,7 +59,8 @@ impl Default for ModelConfig {
             k: 1.0,
             noise_prior: 4.0,
             min_raters: 3,
-            reciprocity_discount: 0.5,
+            corroboration_limit: 2.0,
+            newcomer_credibility: 0.05,
             credibility_mix: 0.3,
         }
     }
@@ -118,6 +131,8 @@ pub fn fit(n: usize, ratings: &[Rating], config: ModelConfig) -> Fit {
     }
     let distinct_raters: Vec<usize> = distinct.iter().map(|d| d.len()).collect();
     let reciprocal = reciprocal_pairs(&ratings);
+    // Until corroboration has been weighed, nobody counts as a closed group.
+    let mut closed: Vec<bool> = vec![false; n];
 
     for iteration in 0..config.iterations.max(1) {
         // Rater bias, shrunk towards 0.
@@ -183,21 +198,34 @@ pub fn fit(n: usize, ratings: &[Rating], config: ModelConfig) -> Fit {
                     / raters.len() as f64)
                     .max(1e-6);
         }
-        // After the estimates settle: discount mutual praise, and weigh raters by believability.
-        if iteration == 4 {
-            for (idx, r) in ratings.iter().enumerate() {
-                if let Some(&back) = reciprocal.get(&(r.ratee, r.rater)) {
-                    let other = &ratings[back];
-                    let high =
-                        |x: &Rating| x.score - mean - ability[x.ratee] - bias[x.rater] > noise_var[x.rater].sqrt();
-                    if high(r) && high(other) {
-                        weights[idx] *= config.reciprocity_discount;
-                    }
-                }
+        // Once the estimates settle: weigh mutual ratings by how well the ratee's other raters
+        // corroborate them, and raters by their own believability and evidence.
+        if iteration >= 4 && iteration % 5 == 4 {
+            // The typical rater's noise (a median, so a ring's wild marks do not widen it).
+            let mut spread: Vec<f64> = (0..n).filter(|&i| cnt[i] > 0.0).map(|i| noise_var[i]).collect();
+            spread.sort_by(f64::total_cmp);
+            let common_var = spread.get(spread.len() / 2).copied().unwrap_or(common);
+            let (factors, independent) = corroboration(
+                &ratings,
+                &reciprocal,
+                &Estimates {
+                    mean,
+                    ability: &ability,
+                    bias: &bias,
+                    noise_var: &noise_var,
+                    credibility: &credibility,
+                    tau_a,
+                },
+                common_var,
+                config,
+            );
+            for (w, (r, f)) in weights.iter_mut().zip(ratings.iter().zip(&factors)) {
+                *w = r.weight * f;
             }
+            closed = independent;
         }
-        if iteration >= 4 && config.credibility_mix > 0.0 {
-            credibility = rater_credibility(&ability, &ability_var, &distinct_raters, config);
+        if iteration >= 4 {
+            credibility = rater_credibility(&ability, &ability_var, &distinct_raters, &closed, &ratings, config);
         }
     }
     Fit {
@@ -217,29 +245,102 @@ fn reciprocal_pairs(ratings: &[Rating]) -> std::collections::HashMap<(usize, usi
     ratings.iter().enumerate().map(|(i, r)| ((r.rater, r.ratee), i)).collect()
 }
 
+/// The current estimates, as corroboration reads them.
+struct Estimates<'a> {
+    mean: f64,
+    ability: &'a [f64],
+    bias: &'a [f64],
+    noise_var: &'a [f64],
+    credibility: &'a [f64],
+    tau_a: f64,
+}
+
+/// Per rating, the factor its weight gets from corroboration (1 unless it is a mutual rating far
+/// from the ratee's outside view), and per member whether they are a closed group's: rated inside
+/// mutual pairs, with fewer than `min_raters` independent raters (raters outside any mutual
+/// pair, or in one whose rating the outside view corroborates).
+fn corroboration(
+    ratings: &[Rating],
+    reciprocal: &std::collections::HashMap<(usize, usize), usize>,
+    e: &Estimates<'_>,
+    common_var: f64,
+    config: ModelConfig,
+) -> (Vec<f64>, Vec<bool>) {
+    let n = e.ability.len();
+    let mutual: Vec<bool> = ratings.iter().map(|r| reciprocal.contains_key(&(r.ratee, r.rater))).collect();
+    // The outside view of each ratee: what its raters outside any mutual pair say.
+    let mut num = vec![0.0; n];
+    let mut prec = vec![0.0; n];
+    let mut outside: Vec<std::collections::HashSet<usize>> = vec![Default::default(); n];
+    for (r, m) in ratings.iter().zip(&mutual) {
+        if !m {
+            let p = r.weight * e.credibility[r.rater] / e.noise_var[r.rater];
+            num[r.ratee] += p * (r.score - e.mean - e.bias[r.rater]);
+            prec[r.ratee] += p;
+            outside[r.ratee].insert(r.rater);
+        }
+    }
+    let mut factors = vec![1.0; ratings.len()];
+    let mut independent: Vec<std::collections::HashSet<usize>> = outside.clone();
+    let mut rated_mutually = vec![false; n];
+    for (k, (r, m)) in ratings.iter().zip(&mutual).enumerate() {
+        if !m {
+            continue;
+        }
+        rated_mutually[r.ratee] = true;
+        // The outside view with its own uncertainty: with no outside raters it is the prior (the
+        // commune's average, as uncertain as abilities vary), so only far-out praise or blame is
+        // discounted there.
+        let posterior = prec[r.ratee] + 1.0 / e.tau_a;
+        let view = num[r.ratee] / posterior;
+        let excess = r.score - e.mean - e.bias[r.rater] - view;
+        let z = excess.abs() / (common_var + 1.0 / posterior).sqrt();
+        if z > config.corroboration_limit {
+            factors[k] = (config.corroboration_limit / z).powi(8);
+        } else if outside[r.ratee].len() >= config.min_raters {
+            independent[r.ratee].insert(r.rater);
+        }
+    }
+    let closed = (0..n).map(|j| rated_mutually[j] && independent[j].len() < config.min_raters).collect();
+    (factors, closed)
+}
+
 /// Credibility of each member as a rater: `(1 − mix) + mix · (their conservative believability
-/// relative to the average)`, bounded to [0.5, 2]; members not yet rated enough keep 1 (the
-/// uniform democratic prior).
-fn rater_credibility(ability: &[f64], ability_var: &[f64], distinct: &[usize], config: ModelConfig) -> Vec<f64> {
+/// relative to the average)`, bounded to [0.5, 2], for members rated by at least `min_raters`;
+/// 1 (the uniform democratic prior) for members rated less; `newcomer_credibility` for members
+/// of closed groups. Normalised so that the average rating is given with credibility 1: when
+/// everyone is new, everyone counts the same.
+fn rater_credibility(
+    ability: &[f64],
+    ability_var: &[f64],
+    distinct: &[usize],
+    closed: &[bool],
+    ratings: &[Rating],
+    config: ModelConfig,
+) -> Vec<f64> {
     let lower: Vec<Option<f64>> = (0..ability.len())
-        .map(|j| (distinct[j] >= config.min_raters).then(|| ability[j] - config.k * ability_var[j].sqrt()))
+        .map(|j| {
+            (distinct[j] >= config.min_raters && !closed[j]).then(|| ability[j] - config.k * ability_var[j].sqrt())
+        })
         .collect();
     let known: Vec<f64> = lower.iter().flatten().copied().collect();
-    if known.is_empty() {
-        return vec![1.0; ability.len()];
-    }
     let min = known.iter().copied().fold(f64::INFINITY, f64::min);
-    let shifted: Vec<f64> = known.iter().map(|x| x - min).collect();
-    let avg = shifted.iter().sum::<f64>() / shifted.len() as f64;
-    lower
+    let avg = if known.is_empty() { 0.0 } else { known.iter().map(|x| x - min).sum::<f64>() / known.len() as f64 };
+    let raw: Vec<f64> = lower
         .iter()
-        .map(|l| match l {
-            Some(x) if avg > 0.0 => {
+        .zip(closed)
+        .map(|(l, &closed)| match l {
+            Some(x) if avg > 0.0 && config.credibility_mix > 0.0 => {
                 ((1.0 - config.credibility_mix) + config.credibility_mix * (x - min) / avg).clamp(0.5, 2.0)
             }
-            _ => 1.0,
+            Some(_) => 1.0,
+            None if closed => config.newcomer_credibility,
+            None => 1.0,
         })
-        .collect()
+        .collect();
+    let given: f64 = ratings.iter().map(|r| r.weight).sum();
+    let average: f64 = ratings.iter().map(|r| r.weight * raw[r.rater]).sum::<f64>() / given.max(1e-12);
+    if average > 0.0 { raw.iter().map(|c| c / average).collect() } else { vec![1.0; ability.len()] }
 }
 
 #[cfg(test)]
