@@ -15,7 +15,7 @@ pub struct CountInput<'a> {
     pub options: usize,
     /// Participation needed, in parts per million of the eligible weight.
     pub quorum_ppm: u64,
-    /// Direct voters needed toward the quorum (see [`min_voters`]).
+    /// People whose weight must be cast toward the quorum (see [`min_voters`]).
     pub min_voters: usize,
     /// A member whose own ballot does not count toward the quorum: the author of a proposal that
     /// benefits them.
@@ -82,12 +82,21 @@ fn count_mode(input: &CountInput<'_>, pick: impl Fn(&(String, u64, u64)) -> u64)
     // ranked profile (and so its displayed rounds) the same on every recount.
     let mut voters: Vec<&str> = by_voter.keys().copied().collect();
     voters.sort_unstable();
+    let mut delegators: HashMap<&str, usize> = HashMap::new();
+    for route in resolution.routes.values() {
+        if let delegation::Route::Delegated(chain) = route
+            && let Some(voter) = chain.last()
+        {
+            *delegators.entry(voter.as_str()).or_default() += 1;
+        }
+    }
     let counted: Vec<Counted<'_>> = voters
         .iter()
         .map(|v| Counted {
             weight: resolution.effective.get(*v).copied().unwrap_or(0),
             ballot: by_voter[v],
             for_quorum: input.beneficiary != Some(*v),
+            people: 1 + delegators.get(v).copied().unwrap_or(0),
         })
         .collect();
     let eligible: u64 = weights.values().sum();

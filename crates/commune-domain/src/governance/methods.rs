@@ -245,6 +245,8 @@ pub struct Counted<'a> {
     /// Whether this ballot counts toward the quorum (not when it is the author's own ballot on
     /// a proposal that benefits its author).
     pub for_quorum: bool,
+    /// The people whose weight it carries: its voter and everyone who delegated to them.
+    pub people: usize,
 }
 
 /// Who could have voted, and what participation the tally needs.
@@ -254,7 +256,8 @@ pub struct Electorate {
     pub eligible_weight: u64,
     /// Participation needed, in parts per million of the eligible weight.
     pub quorum_ppm: u64,
-    /// Distinct direct voters (counted toward the quorum) needed, however quiet the rest are.
+    /// People whose weight was cast (direct voters and the members who delegated to them),
+    /// counted toward the quorum, needed however quiet the rest are.
     pub min_voters: usize,
 }
 
@@ -279,7 +282,8 @@ pub struct Tally {
     /// Micro-votes cast (own and delegated) and eligible.
     pub cast_weight: u64,
     pub eligible_weight: u64,
-    /// Direct voters, and the micro-votes and voters that counted toward the quorum.
+    /// Direct voters; the micro-votes and the people (voters and their delegators) that counted
+    /// toward the quorum.
     pub voters: usize,
     pub quorum_weight: u64,
     pub quorum_voters: usize,
@@ -300,7 +304,7 @@ pub fn tally(method: &VotingMethod, options: usize, ballots: &[Counted<'_>], ele
         electorate.eligible_weight
     );
     let quorum_weight: u64 = ballots.iter().filter(|b| b.for_quorum).map(|b| b.weight).sum();
-    let quorum_voters = ballots.iter().filter(|b| b.for_quorum).count();
+    let quorum_voters = ballots.iter().filter(|b| b.for_quorum).map(|b| b.people).sum();
     let quorum_met = weight::reaches(quorum_weight, electorate.eligible_weight, electorate.quorum_ppm)
         && quorum_voters >= electorate.min_voters
         && !ballots.is_empty();
@@ -406,8 +410,10 @@ mod tests {
     /// Tallies ballots given with weights in votes, against an electorate of `eligible` votes.
     fn tally(method: &VotingMethod, options: usize, ballots: &[(f64, Ballot)], eligible: f64, quorum: f64) -> Tally {
         let units = |v: f64| (v * weight::UNIT as f64).round() as u64;
-        let counted: Vec<Counted<'_>> =
-            ballots.iter().map(|(w, b)| Counted { weight: units(*w), ballot: b, for_quorum: true }).collect();
+        let counted: Vec<Counted<'_>> = ballots
+            .iter()
+            .map(|(w, b)| Counted { weight: units(*w), ballot: b, for_quorum: true, people: 1 })
+            .collect();
         let electorate =
             Electorate { eligible_weight: units(eligible), quorum_ppm: weight::ppm(quorum), min_voters: 0 };
         super::tally(method, options, &counted, electorate)
@@ -513,7 +519,7 @@ mod tests {
     fn quorum_counts_voters_and_leaves_out_the_beneficiary() {
         let yes = Ballot::YesNo { stance: Stance::Yes };
         let method = VotingMethod::YesNo { threshold: 0.5 };
-        let counted = |for_quorum: bool| Counted { weight: weight::UNIT, ballot: &yes, for_quorum };
+        let counted = |for_quorum: bool| Counted { weight: weight::UNIT, ballot: &yes, for_quorum, people: 1 };
         let electorate = Electorate { eligible_weight: 10 * weight::UNIT, quorum_ppm: 0, min_voters: 2 };
         // One voter alone never meets the quorum, however low it is set.
         assert!(!super::tally(&method, 0, &[counted(true)], electorate).passed);
@@ -533,7 +539,7 @@ mod tests {
         ) {
             let ballots: Vec<Ballot> = picks.iter().map(|&p| Ballot::Ranked { ranking: vec![vec![p], vec![(p + 1) % 4]] }).collect();
             let counted: Vec<Counted<'_>> =
-                weights.iter().zip(&ballots).map(|(&w, b)| Counted { weight: w, ballot: b, for_quorum: true }).collect();
+                weights.iter().zip(&ballots).map(|(&w, b)| Counted { weight: w, ballot: b, for_quorum: true, people: 1 }).collect();
             let eligible = counted.iter().map(|c| c.weight).sum();
             let electorate = Electorate { eligible_weight: eligible, quorum_ppm: 0, min_voters: 1 };
             for rule in [RankedRule::Schulze, RankedRule::Irv, RankedRule::Borda, RankedRule::Plurality] {

@@ -106,9 +106,11 @@ impl ProposalForm {
         }
     }
 
+    /// A new form: voting opens two days and ten minutes from now and stays open four days,
+    /// which meets the floors of every kind but large money (whose floors the form will name).
     fn fresh(now_ms: i64) -> ProposalForm {
         let minute = 60_000;
-        let opens = now_ms - now_ms.rem_euclid(minute) + 10 * minute;
+        let opens = now_ms - now_ms.rem_euclid(minute) + 2 * 24 * 60 * minute + 10 * minute;
         ProposalForm {
             kind: "decision".into(),
             method: "ranked:schulze".into(),
@@ -116,7 +118,7 @@ impl ProposalForm {
             objection_limit: "0.1".into(),
             budget: "100".into(),
             opens: local(opens),
-            closes: local(opens + 3 * 24 * 60 * minute),
+            closes: local(opens + 4 * 24 * 60 * minute),
             currency: "EUR".into(),
             seats: "1".into(),
             ..ProposalForm::default()
@@ -173,6 +175,15 @@ fn method_of(form: &ProposalForm) -> Result<VotingMethod, Invalid> {
     })
 }
 
+/// The form's amount in minor units of its currency, by the one amount grammar.
+async fn amount_in(state: &AppState, form: &ProposalForm) -> Result<Result<i64, Invalid>, AppError> {
+    let Some(ledger) = state.store.ledger_by_asset(&form.currency.trim().to_ascii_uppercase()).await? else {
+        return Ok(Err(Invalid::new("currency", "name a currency the commune keeps a ledger in (e.g. EUR)")));
+    };
+    Ok(commune_domain::ledger::amount::parse(&form.amount, ledger.scale, "amount")
+        .and_then(|m| i64::try_from(m).map_err(|_| Invalid::new("amount", "the amount is too large"))))
+}
+
 async fn input_of(state: &AppState, form: &ProposalForm) -> Result<ProposalInput, AppError> {
     let mut problems = commune_domain::Violations::default();
     let method = problems.check(method_of(form));
@@ -206,12 +217,12 @@ async fn input_of(state: &AppState, form: &ProposalForm) -> Result<ProposalInput
             }
         },
         Kind::Allocation => Effect::Allocate {
-            amount_minor: form.amount.trim().parse().unwrap_or(0),
+            amount_minor: problems.check(amount_in(state, form).await?).unwrap_or(0),
             currency: form.currency.trim().to_owned(),
             recipient: form.recipient.trim().to_owned(),
         },
         Kind::Budget => Effect::Budget {
-            total_minor: form.amount.trim().parse().unwrap_or(0),
+            total_minor: problems.check(amount_in(state, form).await?).unwrap_or(0),
             currency: form.currency.trim().to_owned(),
         },
         Kind::Election => Effect::Elect {

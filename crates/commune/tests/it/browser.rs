@@ -158,7 +158,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     let proposal_url = s.c.current_url().await?;
 
     // 7. Voting opens (the test moves the scheduler's clock past the default opening time).
-    commune_server::scheduler::tick(state, commune_store::now_ms() + 15 * 60_000).await?;
+    commune_server::scheduler::tick(state, commune_store::now_ms() + 2 * 24 * 3_600_000 + 15 * 60_000).await?;
     s.c.goto(proposal_url.as_str()).await?;
     s.see("Your ballot").await?;
     // Rank by keyboard: focus "move Pink neon up" and press Enter.
@@ -178,7 +178,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     s.see("Delegated").await?;
 
     // 9. Voting closes; the results show the winner and the delegated weight.
-    let later = commune_store::now_ms() + 4 * 24 * 3_600_000;
+    let later = commune_store::now_ms() + 7 * 24 * 3_600_000;
     commune_server::scheduler::tick(state, later).await?;
     commune_server::scheduler::tick(state, later).await?;
     s.c.goto(proposal_url.as_str()).await?;

@@ -196,10 +196,16 @@ fn merit_fit_predicts_in_order_and_scores_every_rated_member() {
 }
 
 #[test]
-fn merit_simulate_reports_both_estimators() {
-    let out = commune(&["merit", "simulate", "--members", "200"], &[]);
+fn merit_simulate_reports_every_attack_for_both_estimators() {
+    let out = commune(&["merit", "simulate", "--members", "400"], &[]);
     assert!(out.status.success(), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert!(report["model"]["spearman_honest"].as_f64().is_some_and(|s| s > 0.8), "{report}");
-    assert!(report["plain_mean"]["ring_weight_ratio"].is_number());
+    let attacks: Vec<&str> =
+        report["attacks"].as_array().expect("attacks").iter().filter_map(|a| a["attack"].as_str()).collect();
+    assert_eq!(attacks, ["ring", "reciprocal", "retaliation", "sybil"]);
+    for a in report["attacks"].as_array().expect("attacks") {
+        assert!(a["model"]["lift"].as_f64().is_some_and(|l| l <= 0.05), "{a}");
+        assert!(a["model"]["spearman_honest"].as_f64().is_some_and(|s| s >= 0.95), "{a}");
+        assert!(a["plain_mean"]["lift"].is_number());
+    }
 }
