@@ -215,6 +215,9 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     form.find(Locator::Css("[name='amount']")).await?.send_keys("7.50").await?;
     form.find(Locator::Css("[name='memo']")).await?.send_keys("Sign repair").await?;
     form.find(Locator::Css("button[type=submit]")).await?.click().await?;
+    // The amount is shown back before anything happens.
+    s.see("Ask Third Person for 7.50 EUR?").await?;
+    s.click("form.confirm button.primary").await?;
     s.see("Request sent").await?;
     s.log_out().await?;
     s.log_in("third").await?;
