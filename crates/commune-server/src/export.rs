@@ -182,5 +182,24 @@ pub async fn verify_ledger(store: &Store, mut progress: impl FnMut(u64)) -> anyh
     if covered_to != last_seq {
         report.problems.push(format!("transfers {}..{last_seq} are not covered by any audited batch", covered_to + 1));
     }
+    // Every payment request is paid exactly when the transfer that pays it exists.
+    let mut after = String::new();
+    loop {
+        let page = store.payment_requests_page(&after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for request in &page {
+            let id = commune_domain::ledger::payments::derive_id(&["payment-request", &request.id]);
+            let moved = store.ledger_transfer(id).await?.is_some();
+            if (request.status == "paid") != moved {
+                report.problems.push(format!(
+                    "payment request {} is {} but its transfer {}",
+                    request.id,
+                    request.status,
+                    if moved { "exists" } else { "does not exist" }
+                ));
+            }
+        }
+    }
     Ok(report)
 }
