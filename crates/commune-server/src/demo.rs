@@ -856,6 +856,7 @@ async fn governance_season(
             voting_opens_at: opens,
             voting_closes_at: closes,
             effect: spec.effect.clone(),
+            form_key: None,
         };
         let mut input = input;
         if matches!(spec.effect, Effect::Elect { .. }) {

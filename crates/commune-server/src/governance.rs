@@ -52,6 +52,9 @@ pub struct ProposalInput {
     #[schema(value_type = Object)]
     #[serde(default = "no_effect")]
     pub effect: Effect,
+    /// A one-time key of the form that drafts it: sent twice, it drafts one proposal.
+    #[serde(default)]
+    pub form_key: Option<String>,
 }
 
 fn no_effect() -> Effect {
@@ -249,6 +252,7 @@ fn input_of(p: &Proposal) -> ProposalInput {
         voting_opens_at: p.voting_opens_at,
         voting_closes_at: p.voting_closes_at,
         effect: p.effect.clone(),
+        form_key: None,
     }
 }
 
@@ -367,7 +371,17 @@ pub async fn create_at(
     let me = caller.require_member()?;
     let (draft, _) = draft_of(state, &org, &me.member.id, input, now).await?;
     let mut tx = state.store.write_at(&me.member.id, now).await?;
+    let key = input.form_key.as_deref().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 64);
+    if let Some(key) = key
+        && let Some(earlier) = tx.form_result(&me.member.id, key).await?
+    {
+        drop(tx);
+        return state.store.proposal(&earlier).await?.ok_or(AppError::NotFound("proposal"));
+    }
     let id = tx.create_proposal(&me.member.id, &draft).await?;
+    if let Some(key) = key {
+        tx.remember_form(&me.member.id, key, &id).await?;
+    }
     tx.commit().await?;
     state.store.proposal(&id).await?.ok_or(AppError::NotFound("proposal"))
 }
@@ -642,7 +656,15 @@ pub async fn delegations(state: &AppState, caller: &Caller, slug: &str) -> Resul
     Ok((org.clone(), state.store.live_delegations(&org.id).await?))
 }
 
-pub async fn comment(state: &AppState, caller: &Caller, id: &str, body: &str) -> Result<(), AppError> {
+/// Adds to a proposal's discussion. `form_key`, the one-time key of the form that sent it,
+/// makes a second submission of that form (a double click) add nothing.
+pub async fn comment(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: &str,
+    form_key: Option<&str>,
+) -> Result<(), AppError> {
     let (proposal, org) = visible(state, caller, id).await?;
     caller.authorize(state, Some(&org), Action::Participate).await?;
     let me = caller.require_member()?;
@@ -651,7 +673,16 @@ pub async fn comment(state: &AppState, caller: &Caller, id: &str, body: &str) ->
     }
     let body = validation::text("body", body, 1, 5_000, true)?;
     let mut tx = state.store.write(&me.member.id).await?;
-    tx.add_comment(id, &me.member.id, &body).await?;
+    let key = form_key.map(str::trim).filter(|k| !k.is_empty() && k.len() <= 64);
+    if let Some(key) = key
+        && tx.form_result(&me.member.id, key).await?.is_some()
+    {
+        return Ok(());
+    }
+    let comment = tx.add_comment(id, &me.member.id, &body).await?;
+    if let Some(key) = key {
+        tx.remember_form(&me.member.id, key, &comment).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -301,7 +301,7 @@ pub async fn comment(
     Path(id): Path<String>,
     Json(input): Json<CommentInput>,
 ) -> ApiResult<StatusCode> {
-    governance::comment(&state, &caller, &id, &input.body).await?;
+    governance::comment(&state, &caller, &id, &input.body, None).await?;
     Ok(StatusCode::CREATED)
 }
 

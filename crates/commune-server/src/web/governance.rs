@@ -75,6 +75,8 @@ struct ProposalForm {
     recipient: String,
     seats: String,
     role: String,
+    /// The one-time key this form was rendered with.
+    form_key: String,
 }
 
 impl ProposalForm {
@@ -103,6 +105,7 @@ impl ProposalForm {
             recipient: g("recipient"),
             seats: g("seats"),
             role: g("role"),
+            form_key: g("form_key"),
         }
     }
 
@@ -121,6 +124,7 @@ impl ProposalForm {
             closes: local(opens + 4 * 24 * 60 * minute),
             currency: "EUR".into(),
             seats: "1".into(),
+            form_key: super::wallet::form_id(),
             ..ProposalForm::default()
         }
     }
@@ -246,6 +250,7 @@ async fn input_of(state: &AppState, form: &ProposalForm) -> Result<ProposalInput
         voting_opens_at: opens,
         voting_closes_at: closes,
         effect,
+        form_key: Some(form.form_key.clone()).filter(|k| !k.is_empty()),
     })
 }
 
@@ -803,6 +808,8 @@ pub struct CommentForm {
     csrf: String,
     #[serde(default)]
     body: String,
+    #[serde(default)]
+    form_key: String,
 }
 
 pub async fn comment(
@@ -812,7 +819,7 @@ pub async fn comment(
     Form(form): Form<CommentForm>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    let result = governance::comment(&state, &web.caller, &id, &form.body).await;
+    let result = governance::comment(&state, &web.caller, &id, &form.body, Some(&form.form_key)).await;
     then_redirect(&state, &web, &id, result, format!("/p/{id}#discussion")).await
 }
 

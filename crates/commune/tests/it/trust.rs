@@ -811,3 +811,47 @@ mod served {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 }
+
+#[tokio::test]
+async fn proposal_and_comment_forms_sent_twice_make_one_and_members_see_votes_on_their_docket() {
+    let app = TestApp::set_up().await;
+    let people = commune(&app, 3).await;
+    let mut body =
+        careful("decision", json!({ "effect": "none" }), &[], json!({ "method": "yes_no", "threshold": 0.5 }));
+    body["form_key"] = json!("form-once-1");
+    let (a, b) = tokio::join!(
+        app.call(Method::POST, "/api/v1/orgs/works/proposals", &people[1].1, Some(body.clone())),
+        app.call(Method::POST, "/api/v1/orgs/works/proposals", &people[1].1, Some(body.clone())),
+    );
+    assert!(a.0.is_success() && b.0.is_success(), "{a:?} {b:?}");
+    assert_eq!(a.1["id"], b.1["id"], "one proposal");
+    let id = a.1["id"].as_str().expect("id").to_owned();
+    app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), &people[1].1, None).await;
+    let mut browser = crate::web::Browser::new(&app);
+    browser.log_in("mem2").await;
+    let page = browser.get(&format!("/p/{id}")).await;
+    let marker = "name=\"form_key\" value=\"";
+    let start = page.html.find(marker).map(|i| i + marker.len()).expect("a one-time key in the comment form");
+    let key = page.html[start..].split('"').next().unwrap_or_default().to_owned();
+    let csrf = page
+        .html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    for _ in 0..2 {
+        browser.post(&format!("/p/{id}/comment"), &[("csrf", &csrf), ("form_key", &key), ("body", "Twice?")]).await;
+    }
+    let comments: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM comments")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(comments, 1);
+    // Voting opens: every member of the organisation finds it on their docket.
+    tick(&app.state, now() + OPENS_IN + 1_000).await.expect("open");
+    for (handle, auth) in &people {
+        let (_, docket) = app.call(Method::GET, "/api/v1/docket", auth, None).await;
+        assert!(docket.to_string().contains(&id), "{handle}'s docket: {docket}");
+    }
+}
