@@ -166,10 +166,15 @@ pub async fn login(
     let client = client_key(&ext);
     let origin = service::Origin { client: client.as_deref(), user_agent: "" };
     let session = service::login(&state, &input.handle, &input.password, origin).await?;
+    Ok(signed_in(&state, session))
+}
+
+/// A new session as the API answers it: the cookie set, the member and the CSRF token.
+fn signed_in(state: &AppState, session: service::NewSession) -> impl IntoResponse + use<> {
     let max_age_s = state.config.session_ttl_ms / 1000;
     let cookie = set_cookie(SESSION_COOKIE, &session.secret, max_age_s, state.config.secure_cookies);
     let body = SessionCreated { member: session.member.into(), csrf_token: session.csrf };
-    Ok((StatusCode::CREATED, AppendHeaders([(header::SET_COOKIE, cookie)]), Json(body)))
+    (StatusCode::CREATED, AppendHeaders([(header::SET_COOKIE, cookie)]), Json(body))
 }
 
 /// Log out: end the current session.

@@ -34,9 +34,14 @@ fn with_status(status: StatusCode, response: Response) -> Response {
 /// Signs in and redirects to `to`, setting the session cookie.
 async fn sign_in_and_go(state: &AppState, handle: &str, password: &str, client: Option<&str>, to: &str) -> WebResult {
     let session = service::login(state, handle, password, service::Origin { client, user_agent: "" }).await?;
+    Ok(go_with_session(state, &session, to))
+}
+
+/// Redirects to `to` with a new session's cookie.
+fn go_with_session(state: &AppState, session: &service::NewSession, to: &str) -> Response {
     let cookie =
         set_cookie(SESSION_COOKIE, &session.secret, state.config.session_ttl_ms / 1000, state.config.secure_cookies);
-    Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(to)).into_response())
+    (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(to)).into_response()
 }
 
 #[derive(Template)]
@@ -786,15 +791,7 @@ pub struct RecoverForm {
 pub async fn recover(State(state): State<AppState>, web: Web, Form(form): Form<RecoverForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
     match service::recover(&state, &form.token, &form.new_password, "").await {
-        Ok(session) => {
-            let cookie = set_cookie(
-                SESSION_COOKIE,
-                &session.secret,
-                state.config.session_ttl_ms / 1000,
-                state.config.secure_cookies,
-            );
-            Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/?done=recovered")).into_response())
-        }
+        Ok(session) => Ok(go_with_session(&state, &session, "/?done=recovered")),
         Err(e) => {
             let status = e.status();
             let errors = form_problems(e)?;
