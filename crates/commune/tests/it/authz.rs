@@ -504,6 +504,35 @@ fn cases() -> Vec<Case> {
             refused_code: member_action_refusal,
         },
         Case {
+            method: Method::GET,
+            path: "/api/v1/me/sessions",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // A wrong current password: every member gets as far as the check, and nothing changes.
+            method: Method::POST,
+            path: "/api/v1/me/password",
+            body: Some(json!({ "current_password": "not it at all", "new_password": "something long enough" })),
+            allowed: &[(Outsider, 422), (Member, 422), (Steward, 422), (InstanceSteward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/me/sessions/00000000-0000-7000-8000-000000000000",
+            body: None,
+            allowed: &[(Outsider, 404), (Member, 404), (Steward, 404), (InstanceSteward, 404)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/recovery-links",
+            body: Some(json!({ "handle": "helper" })),
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
             method: Method::DELETE,
             path: "/api/v1/orgs/acme/members/me",
             body: None,

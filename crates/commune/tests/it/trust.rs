@@ -301,7 +301,7 @@ async fn paying_races_cancelling_and_declining_and_paid_means_the_money_moved() 
     let (status, _) =
         app.call(Method::POST, "/api/v1/deposits", &root, Some(json!({ "to": "payer", "amount": "10000" }))).await;
     assert_eq!(status, StatusCode::CREATED);
-    for trial in 0..6 {
+    for trial in 0..10 {
         let mut ids = Vec::new();
         for _ in 0..20 {
             let (status, r) = app
