@@ -36,6 +36,16 @@ struct World {
     voting: String,
     meeting: String,
     dot: String,
+    /// The member's delegation to the helper, a draft of the steward's, a hold and a payment
+    /// request from the member to the helper, one of the member's transfers, the member's
+    /// account, and a token of acme.
+    delegation: String,
+    draft: String,
+    hold: String,
+    request: String,
+    transfer: String,
+    account: String,
+    token: String,
 }
 
 impl World {
@@ -85,7 +95,61 @@ impl World {
             )
             .await;
         let dot = dot["id"].as_str().expect("dot id").to_owned();
-        World { app, auth, steward, applicant_seq: std::cell::Cell::new(0), voting, meeting, dot }
+        let (_, d) = app
+            .call(Method::POST, "/api/v1/orgs/acme/delegations", &member_auth, Some(json!({ "delegate": "helper" })))
+            .await;
+        let delegation = d["id"].as_str().expect("delegation id").to_owned();
+        let body = json!({ "title": "A draft of the steward", "kind": "decision", "method": { "method": "yes_no", "threshold": 0.5 },
+            "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN });
+        let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/proposals", &steward, Some(body)).await;
+        let draft = p["id"].as_str().expect("draft id").to_owned();
+        let root = auth.iter().find(|(r, _)| *r == Role::InstanceSteward).map(|(_, a)| a.clone()).expect("root");
+        app.call(Method::POST, "/api/v1/deposits", &root, Some(json!({ "to": "member", "amount": "100.00" }))).await;
+        let (_, h) = app
+            .call(Method::POST, "/api/v1/holds", &member_auth, Some(json!({ "to": "helper", "amount": "5.00" })))
+            .await;
+        let hold = h["id"].as_str().expect("hold id").to_owned();
+        let (_, pay) = app
+            .call(Method::POST, "/api/v1/payments", &member_auth, Some(json!({ "to": "helper", "amount": "1.00" })))
+            .await;
+        let transfer = pay["id"].as_str().expect("transfer id").to_owned();
+        let helper_auth = app.login("helper").await;
+        let (_, r) = app
+            .call(
+                Method::POST,
+                "/api/v1/payment-requests",
+                &helper_auth,
+                Some(json!({ "payer": "member", "amount": "2.00" })),
+            )
+            .await;
+        let request = r["id"].as_str().expect("request id").to_owned();
+        let (_, w) = app.call(Method::GET, "/api/v1/wallet", &member_auth, None).await;
+        let account = w[0]["account_id"].as_str().expect("account id").to_owned();
+        let (_, t) = app
+            .call(
+                Method::POST,
+                "/api/v1/orgs/acme/tokens",
+                &steward,
+                Some(json!({ "name": "to revoke", "scopes": ["members:read"] })),
+            )
+            .await;
+        let token = t["token"]["id"].as_str().or_else(|| t["id"].as_str()).expect("token id").to_owned();
+        World {
+            app,
+            auth,
+            steward,
+            applicant_seq: std::cell::Cell::new(0),
+            voting,
+            meeting,
+            dot,
+            delegation,
+            draft,
+            hold,
+            request,
+            transfer,
+            account,
+            token,
+        }
     }
 
     fn auth(&self, role: Role) -> &Auth {
@@ -172,6 +236,314 @@ fn participate_refusal(role: Role) -> &'static str {
 fn cases() -> Vec<Case> {
     use Role::*;
     vec![
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/delegations/{delegation}",
+            body: None,
+            allowed: &[(Outsider, 404), (Member, 204), (Steward, 404), (InstanceSteward, 404)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/holds",
+            body: Some(json!({ "to": "helper", "amount": "500.00" })),
+            allowed: &[(Outsider, 422), (Member, 422), (Steward, 422), (InstanceSteward, 422)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/holds/{hold}/capture",
+            body: Some(json!({ "amount_minor": 100 })),
+            allowed: &[(Member, 200)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/holds/{hold}/release",
+            body: None,
+            allowed: &[(Member, 422)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/ledger/accounts/{account}",
+            body: None,
+            allowed: &[
+                (Outsider, 404),
+                (Member, 200),
+                (Steward, 404),
+                (InstanceSteward, 200),
+                (TokenRead, 404),
+                (TokenWrite, 404),
+                (TokenOtherOrg, 404),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/ledger/transfers",
+            body: Some(json!([{ "id": "00000000-0000-7000-8000-0000000000aa", "debit_account_id": "{account}",
+                "credit_account_id": "{account}", "amount": 1, "ledger": 1, "code": 1 }])),
+            allowed: &[(Member, 200)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/ledger/transfers/{transfer}",
+            body: None,
+            allowed: &[
+                (Outsider, 404),
+                (Member, 200),
+                (Steward, 404),
+                (InstanceSteward, 200),
+                (TokenRead, 404),
+                (TokenWrite, 404),
+                (TokenOtherOrg, 404),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/ledgers",
+            body: None,
+            allowed: &[
+                (Outsider, 200),
+                (Member, 200),
+                (Steward, 200),
+                (InstanceSteward, 200),
+                (TokenRead, 200),
+                (TokenWrite, 200),
+                (TokenOtherOrg, 200),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/me",
+            body: None,
+            allowed: &[
+                (Outsider, 200),
+                (Member, 200),
+                (Steward, 200),
+                (InstanceSteward, 200),
+                (TokenRead, 200),
+                (TokenWrite, 200),
+                (TokenOtherOrg, 200),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/members",
+            body: None,
+            allowed: &[
+                (Outsider, 200),
+                (Member, 200),
+                (Steward, 200),
+                (InstanceSteward, 200),
+                (TokenRead, 200),
+                (TokenWrite, 200),
+                (TokenOtherOrg, 200),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/members",
+            body: Some(json!({ "handle": "new_{role}", "display_name": "New", "password": crate::support::PASSWORD })),
+            allowed: &[
+                (Anonymous, 201),
+                (Outsider, 201),
+                (Member, 201),
+                (Steward, 201),
+                (InstanceSteward, 201),
+                (TokenRead, 201),
+                (TokenWrite, 201),
+                (TokenOtherOrg, 201),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme",
+            body: None,
+            allowed: &[
+                (Outsider, 200),
+                (Member, 200),
+                (Steward, 200),
+                (InstanceSteward, 200),
+                (TokenRead, 200),
+                (TokenWrite, 200),
+                (TokenOtherOrg, 200),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/orgs/acme/tokens/{token}",
+            body: None,
+            allowed: &[(Steward, 204)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/payment-requests",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: wallet_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/payment-requests",
+            body: Some(json!({ "payer": "helper", "amount": "1.00" })),
+            allowed: &[(Outsider, 201), (Member, 201), (Steward, 201), (InstanceSteward, 201)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/payment-requests/{request}/decline",
+            body: None,
+            allowed: &[(Member, 204)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/payment-requests/{request}/pay",
+            body: None,
+            allowed: &[(Member, 409)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/payment-requests/{request}/cancel",
+            body: None,
+            allowed: &[],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/payouts",
+            body: Some(json!({ "amount": "500.00" })),
+            allowed: &[(Outsider, 422), (Member, 422), (Steward, 422), (InstanceSteward, 422)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/proposals/{draft}",
+            body: Some(
+                json!({ "title": "Edited by {role}", "kind": "decision", "method": { "method": "yes_no", "threshold": 0.5 }, "voting_opens_at": 4_000_000_000_000_i64, "voting_closes_at": 4_000_259_200_000_i64 }),
+            ),
+            allowed: &[(Member, 404), (Steward, 200), (TokenRead, 404)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/proposals/{voting}/ballot",
+            body: None,
+            allowed: &[(Member, 404), (Steward, 404)],
+            refused_code: participate_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/proposals/{voting}/ballots",
+            body: None,
+            allowed: &[(Member, 409), (Steward, 409), (TokenRead, 409)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/proposals/{voting}/ballots.toi",
+            body: None,
+            allowed: &[(Member, 409), (Steward, 409), (TokenRead, 409)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/proposals/{voting}/results",
+            body: None,
+            allowed: &[(Member, 404), (Steward, 404), (TokenRead, 404)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/proposals/{draft}/publish",
+            body: None,
+            allowed: &[(Member, 404), (Steward, 200)],
+            refused_code: participate_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/recovery",
+            body: Some(json!({ "token": "0000", "new_password": "long enough password" })),
+            allowed: &[
+                (Anonymous, 409),
+                (Outsider, 409),
+                (Member, 409),
+                (Steward, 409),
+                (InstanceSteward, 409),
+                (TokenRead, 409),
+                (TokenWrite, 409),
+                (TokenOtherOrg, 409),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/sessions",
+            body: Some(json!({ "handle": "nobody_{role}", "password": "wrong password" })),
+            allowed: &[
+                (Anonymous, 401),
+                (Outsider, 401),
+                (Member, 401),
+                (Steward, 401),
+                (InstanceSteward, 401),
+                (TokenRead, 401),
+                (TokenWrite, 401),
+                (TokenOtherOrg, 401),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/setup",
+            body: None,
+            allowed: &[
+                (Anonymous, 200),
+                (Outsider, 200),
+                (Member, 200),
+                (Steward, 200),
+                (InstanceSteward, 200),
+                (TokenRead, 200),
+                (TokenWrite, 200),
+                (TokenOtherOrg, 200),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/setup",
+            body: Some(
+                json!({ "commune_name": "Again", "commune_slug": "again", "handle": "again_{role}", "display_name": "Again", "password": crate::support::PASSWORD }),
+            ),
+            allowed: &[
+                (Anonymous, 409),
+                (Outsider, 409),
+                (Member, 409),
+                (Steward, 409),
+                (InstanceSteward, 409),
+                (TokenRead, 409),
+                (TokenWrite, 409),
+                (TokenOtherOrg, 409),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/wallet/statement",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: wallet_refusal,
+        },
         Case {
             method: Method::GET,
             path: "/api/v1/orgs",
@@ -539,6 +911,13 @@ fn cases() -> Vec<Case> {
             allowed: &[(Member, 204), (Steward, 409)],
             refused_code: member_action_refusal,
         },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/sessions/current",
+            body: None,
+            allowed: &[(Outsider, 204), (Member, 204), (Steward, 204), (InstanceSteward, 204)],
+            refused_code: token_or_member_refusal,
+        },
     ]
 }
 
@@ -552,13 +931,20 @@ async fn every_role_against_every_endpoint() {
             path = path
                 .replace("{voting}", &world.voting)
                 .replace("{meeting}", &world.meeting)
-                .replace("{dot}", &world.dot);
+                .replace("{dot}", &world.dot)
+                .replace("{delegation}", &world.delegation)
+                .replace("{draft}", &world.draft)
+                .replace("{hold}", &world.hold)
+                .replace("{request}", &world.request)
+                .replace("{transfer}", &world.transfer)
+                .replace("{account}", &world.account)
+                .replace("{token}", &world.token);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }
             let body = case.body.as_ref().map(|b| {
-                serde_json::from_str(&b.to_string().replace("{role}", &format!("{role:?}").to_lowercase()))
-                    .expect("json")
+                let text = b.to_string().replace("{role}", &format!("{role:?}").to_lowercase());
+                serde_json::from_str(&text.replace("{account}", &world.account)).expect("json")
             });
             let before = world.app.audit_len().await;
             let (status, response) = world.app.call(case.method.clone(), &path, world.auth(role), body).await;
@@ -602,4 +988,26 @@ async fn stewards_cannot_act_for_other_organisations() {
         let (status, body) = world.app.call(method, &path, outsider, None).await;
         assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path}");
     }
+}
+
+/// The matrix covers the whole API: every operation in the committed `openapi.json` has a row.
+#[test]
+fn the_role_matrix_covers_every_operation_in_the_openapi_document() {
+    let document: Value = serde_json::from_str(include_str!("../../../../openapi.json")).expect("openapi.json");
+    let rows: Vec<(String, String)> = cases().iter().map(|c| (c.method.to_string(), c.path.to_owned())).collect();
+    let fits = |template: &str, path: &str| {
+        let (t, p): (Vec<&str>, Vec<&str>) =
+            (template.split('/').collect(), path.split('?').next().unwrap_or("").split('/').collect());
+        t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')))
+    };
+    let mut missing = Vec::new();
+    for (path, operations) in document["paths"].as_object().expect("paths") {
+        for method in operations.as_object().expect("operations").keys() {
+            let method = method.to_uppercase();
+            if !rows.iter().any(|(m, p)| *m == method && fits(path, p)) {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "operations without a row in the role matrix: {missing:?}");
 }
