@@ -30,6 +30,8 @@ pub struct Config {
     pub read_timeout_ms: u64,
     /// Open connections at most; more wait in the listen queue.
     pub max_connections: usize,
+    /// A request still unanswered after this long is answered 408 and its work dropped.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -43,6 +45,7 @@ impl Default for Config {
             metrics_token: None,
             read_timeout_ms: 30_000,
             max_connections: 4_096,
+            request_timeout_ms: 120_000,
         }
     }
 }

@@ -109,7 +109,63 @@ impl Ledger {
     }
 
     /// Applies a batch of transfers at `now_ms`; one result per transfer, in order.
+    ///
+    /// Asserted after every batch (cheaply: over the accounts the batch touched), in release
+    /// builds too: per ledger, the change in debits (pending and posted) equals the change in
+    /// credits, and no touched account breaks its flags.
     pub fn create_transfers(&mut self, batch: &[Transfer], now_ms: i64) -> Vec<R> {
+        let touched = self.touched_by(batch);
+        let before = self.totals_of(&touched);
+        let results = self.apply_transfers(batch, now_ms);
+        let after = self.totals_of(&touched);
+        for (ledger, (debits, credits)) in &after {
+            let (d0, c0) = before.get(ledger).copied().unwrap_or((0, 0));
+            let (debits, credits, d0, c0) = (*debits as i128, *credits as i128, d0 as i128, c0 as i128);
+            assert_eq!(debits - d0, credits - c0, "ledger {ledger}: a batch moved unequal debits and credits");
+        }
+        for id in &touched {
+            if let Some(a) = self.accounts.get(id) {
+                let debits = u128::from(a.debits_pending) + u128::from(a.debits_posted);
+                let credits = u128::from(a.credits_pending) + u128::from(a.credits_posted);
+                assert!(
+                    !a.flags.debits_must_not_exceed_credits || debits <= u128::from(a.credits_posted),
+                    "account {id:032x} debits exceed its credits"
+                );
+                assert!(
+                    !a.flags.credits_must_not_exceed_debits || credits <= u128::from(a.debits_posted),
+                    "account {id:032x} credits exceed its debits"
+                );
+            }
+        }
+        results
+    }
+
+    /// The accounts a batch can change: its own, and those of the pending transfers it settles.
+    fn touched_by(&self, batch: &[Transfer]) -> Vec<u128> {
+        let mut ids: Vec<u128> = Vec::with_capacity(batch.len() * 2);
+        for t in batch {
+            ids.extend([t.debit_account_id, t.credit_account_id]);
+            if let Some(p) = self.transfers.get(&t.pending_id) {
+                ids.extend([p.transfer.debit_account_id, p.transfer.credit_account_id]);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Per ledger, Σ (debits pending + posted) and Σ (credits pending + posted) of `ids`.
+    fn totals_of(&self, ids: &[u128]) -> HashMap<u32, (u128, u128)> {
+        let mut totals: HashMap<u32, (u128, u128)> = HashMap::new();
+        for a in ids.iter().filter_map(|id| self.accounts.get(id)) {
+            let t = totals.entry(a.ledger).or_default();
+            t.0 += u128::from(a.debits_pending) + u128::from(a.debits_posted);
+            t.1 += u128::from(a.credits_pending) + u128::from(a.credits_posted);
+        }
+        totals
+    }
+
+    fn apply_transfers(&mut self, batch: &[Transfer], now_ms: i64) -> Vec<R> {
         let mut results = vec![R::Ok; batch.len()];
         let mut i = 0;
         while i < batch.len() {
