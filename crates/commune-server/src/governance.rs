@@ -78,13 +78,12 @@ pub async fn commune_policy(state: &AppState, key: &str) -> Result<f64, AppError
     }
 }
 
-/// Every floor policy of the commune, read once.
-async fn floor_policies(state: &AppState) -> Result<HashMap<&'static str, f64>, AppError> {
-    let mut values = HashMap::new();
-    for p in proposal::policy_parameters().filter(|p| p.key.starts_with("floor_")) {
-        values.insert(p.key, commune_policy(state, p.key).await?);
-    }
-    Ok(values)
+/// The commune's policies as set (one read); unset keys fall back to their defaults.
+async fn floor_policies(state: &AppState) -> Result<HashMap<String, f64>, AppError> {
+    Ok(match state.store.root_org().await? {
+        Some(root) => state.store.policies(&root.id).await?.into_iter().collect(),
+        None => HashMap::new(),
+    })
 }
 
 /// The money a proposal moves out of its organisation: `(amount, currency)`.

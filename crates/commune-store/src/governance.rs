@@ -367,6 +367,15 @@ impl Store {
         row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
+    /// Every policy an organisation has set, in one read: `(key, value)`.
+    pub async fn policies(&self, org_id: &str) -> Result<Vec<(String, f64)>> {
+        let rows = sqlx::query("SELECT key, value FROM policies WHERE org_id = $1 ORDER BY key LIMIT 1000")
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, parse_weight(&r.try_get::<String, _>(1)?)?))).collect()
+    }
+
     /// A policy parameter of an organisation, if set.
     pub async fn policy(&self, org_id: &str, key: &str) -> Result<Option<f64>> {
         let row = sqlx::query("SELECT value FROM policies WHERE org_id = $1 AND key = $2")
