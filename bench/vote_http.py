@@ -1,8 +1,9 @@
 """Benchmark: casting a vote over HTTP against the same server's /healthz, under the same load.
 
-Starts `commune serve` (release build, fresh SQLite in a temporary folder, durable settings:
-WAL + synchronous=FULL), sets up a commune with N members and a ranked proposal in its voting
-phase, then runs wrk with identical threads, connections and duration against GET /healthz and
+Starts `commune serve --demo` (release build, fresh SQLite in a temporary folder, durable
+settings: WAL + synchronous=FULL) and votes on the demo commune's ranked proposal that is in its
+voting phase (a new proposal would first have to meet its constitutional floors: a day of
+discussion before voting opens), as up to N of its members, then runs wrk with identical threads, connections and duration against GET /healthz and
 against POST /api/v1/proposals/{id}/ballot (each request a full ranked ballot from one of the N
 members, cookie + CSRF authenticated, audited, durably committed). Reports both throughputs, the
 ratio, and p99 latencies. Loopback only; every run is bounded by --seconds. Asserts nothing.
@@ -18,7 +19,7 @@ import tempfile
 import time
 import urllib.request
 
-PASSWORD = "benchmark-password"
+PASSWORD = "commune-demo"
 
 
 def call(base, method, path, body=None, cookie=None, csrf=None):
@@ -63,36 +64,23 @@ def main():
     base = f"http://127.0.0.1:{args.port}"
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, COMMUNE_LOG="warn")
-        server = subprocess.Popen([args.commune, "serve", "--listen", f"127.0.0.1:{args.port}",
+        server = subprocess.Popen([args.commune, "serve", "--demo", "--listen", f"127.0.0.1:{args.port}",
                                    "--database-url", f"sqlite://{tmp}/bench.db", "--client-rate-per-minute", "100000"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            for _ in range(100):
+            for _ in range(600):
                 try:
                     call(base, "GET", "/healthz")
                     break
                 except OSError:
                     time.sleep(0.1)
-            call(base, "POST", "/api/v1/setup", {"commune_name": "Bench", "commune_slug": "bench", "handle": "root",
-                                                  "display_name": "Root", "password": PASSWORD})
-            root = login(base, "root")
-            sessions = []
-            for i in range(args.members):
-                call(base, "POST", "/api/v1/members", {"handle": f"voter{i}", "display_name": f"Voter {i}", "password": PASSWORD})
-                _, request = call(base, "POST", "/api/v1/orgs/bench/join-requests", {}, *login(base, f"voter{i}"))
-                call(base, "POST", f"/api/v1/orgs/bench/join-requests/{request['id']}/admit", None, *root)
-                sessions.append(login(base, f"voter{i}"))
-            now = int(time.time() * 1000)
-            _, proposal = call(base, "POST", "/api/v1/orgs/bench/proposals", {
-                "title": "Benchmark ballot", "kind": "decision", "method": {"method": "ranked", "rule": "schulze"},
-                "options": ["A", "B", "C", "D", "E"], "voting_opens_at": now + 1500, "voting_closes_at": now + 3_600_000}, *root)
-            pid = proposal["id"]
-            call(base, "POST", f"/api/v1/proposals/{pid}/publish", None, *root)
-            for _ in range(50):
-                time.sleep(0.2)
-                _, p = call(base, "GET", f"/api/v1/proposals/{pid}", None, *root)
-                if p["phase"] == "voting":
-                    break
+            ada = login(base, "ada")
+            _, members = call(base, "GET", "/api/v1/orgs/neon-valley/members", None, *ada)
+            sessions = [login(base, m["handle"]) for m in members[:args.members]]
+            _, proposals = call(base, "GET", "/api/v1/orgs/neon-valley/proposals", None, *ada)
+            ranked = [p for p in proposals if p["phase"] == "voting" and p["method"].get("method") == "ranked"]
+            pid, options = ranked[0]["id"], len(ranked[0]["options"])
+            root = ada
             script = os.path.join(tmp, "vote.lua")
             lua_sessions = ",\n".join(f'{{"{c}", "{t}"}}' for c, t in sessions)
             with open(script, "w") as f:
@@ -102,8 +90,8 @@ local n = 0
 request = function()
   n = n + 1
   local s = sessions[(n % #sessions) + 1]
-  local a = n % 5
-  local body = string.format('{{"kind":"ranked","ranking":[[%d],[%d],[%d]]}}', a, (a + 1) % 5, (a + 2) % 5)
+  local a = n % {options}
+  local body = string.format('{{"kind":"ranked","ranking":[[%d],[%d],[%d]]}}', a, (a + 1) % {options}, (a + 2) % {options})
   return wrk.format("POST", "/api/v1/proposals/{pid}/ballot",
     {{ ["Content-Type"] = "application/json", ["Cookie"] = s[1], ["X-CSRF-Token"] = s[2] }}, body)
 end
