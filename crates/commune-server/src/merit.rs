@@ -170,12 +170,30 @@ pub fn hide_comment(mut d: Dot, viewer: &str) -> Dot {
     d
 }
 
-pub async fn create_meeting(state: &AppState, caller: &Caller, slug: &str, title: &str) -> Result<Meeting, AppError> {
+/// Opens a Dot Collector meeting. `form_key`, the one-time key of the form that sent it, makes a
+/// second submission of that form open nothing new.
+pub async fn create_meeting(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    title: &str,
+    form_key: Option<&str>,
+) -> Result<Meeting, AppError> {
     let org = service::org_for(state, caller, slug, Action::Participate).await?;
     let me = caller.require_member()?;
     let title = validation::text("title", title, 1, 120, false)?;
     let mut tx = state.store.write(&me.member.id).await?;
+    let key = form_key.map(str::trim).filter(|k| !k.is_empty() && k.len() <= 64);
+    if let Some(key) = key
+        && let Some(earlier) = tx.form_result(&me.member.id, key).await?
+    {
+        drop(tx);
+        return state.store.meeting(&earlier).await?.ok_or(AppError::NotFound("meeting"));
+    }
     let id = tx.create_meeting(&org.id, &title, &me.member.id).await?;
+    if let Some(key) = key {
+        tx.remember_form(&me.member.id, key, &id).await?;
+    }
     tx.commit().await?;
     state.store.meeting(&id).await?.ok_or(AppError::NotFound("meeting"))
 }

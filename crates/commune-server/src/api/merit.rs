@@ -171,7 +171,7 @@ pub async fn open_meeting(
     Path(slug): Path<String>,
     Json(input): Json<MeetingInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let m = merit::create_meeting(&state, &caller, &slug, &input.title).await?;
+    let m = merit::create_meeting(&state, &caller, &slug, &input.title, None).await?;
     let viewer = caller.require_member()?.member.id.clone();
     Ok(created(meeting_view(&state, &viewer, m).await?))
 }

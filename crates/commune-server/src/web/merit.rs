@@ -38,6 +38,8 @@ pub struct TitleForm {
     csrf: String,
     #[serde(default)]
     title: String,
+    #[serde(default)]
+    form_key: String,
 }
 
 pub async fn open(
@@ -47,7 +49,7 @@ pub async fn open(
     Form(form): Form<TitleForm>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    match merit::create_meeting(&state, &web.caller, &slug, &form.title).await {
+    match merit::create_meeting(&state, &web.caller, &slug, &form.title, Some(&form.form_key)).await {
         Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
         Err(e) => {
             let errors = super::pages::form_problems(e)?;
