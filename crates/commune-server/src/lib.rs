@@ -144,11 +144,16 @@ pub async fn serve_router(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // `biased`, shutdown first: the shutdown future is polled (and a signal handler in it
+        // installed) before the first connection is accepted, and is never starved by a busy queue.
         let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
+            biased;
             () = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
         };
         let (stream, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -158,7 +163,6 @@ pub async fn serve_router(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
         };
         let service = router.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         let service = hyper_util::service::TowerToHyperService::new(service);
