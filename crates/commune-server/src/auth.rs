@@ -218,6 +218,11 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The client's `User-Agent`, for the member's list of sessions (empty when absent or not text).
+pub fn user_agent(headers: &HeaderMap) -> &str {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
 /// The client's address, when the server knows it (not in in-process tests).
 pub fn client_key(parts_ext: &axum::http::Extensions) -> Option<String> {
     parts_ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string())

@@ -899,6 +899,7 @@ async fn governance_season(
     }
     // Ticks before votes at one instant; the season's order is fixed by the seed.
     events.sort_by_key(|(at, order, _)| (*at, *order));
+    let mut majorities: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
     for (at, _, event) in events {
         if at > now {
             continue;
@@ -909,10 +910,19 @@ async fn governance_season(
             }
             Event::Vote(i, voter) => {
                 let (spec, Some(id)) = (&specs[i], &ids[i]) else { continue };
-                let options = state.store.proposal(id).await?.map_or(0, |p| p.options.len());
                 let ballot = match spec.voters {
-                    Voters::SplitByMerit => split_by_merit(state, id, &voter).await?,
-                    _ => demo_ballot(rng, &spec.method, options),
+                    Voters::SplitByMerit => {
+                        // The electorate's weights are fixed once voting opens: read them once.
+                        if !majorities.contains_key(id) {
+                            majorities.insert(id.clone(), merit_majority(state, id).await?);
+                        }
+                        let yes = majorities.get(id).is_some_and(|m| m.contains(&voter));
+                        Ballot::YesNo { stance: if yes { Stance::Yes } else { Stance::No } }
+                    }
+                    _ => {
+                        let options = state.store.proposal(id).await?.map_or(0, |p| p.options.len());
+                        demo_ballot(rng, &spec.method, options)
+                    }
                 };
                 crate::governance::cast_at(state, &caller_of(&voter)?, id, &ballot, at).await?;
             }
@@ -934,21 +944,20 @@ fn raised(method: &VotingMethod, floors: &commune_domain::governance::floors::Fl
     }
 }
 
-/// Yes from the most believable members — the smallest group by merit weight that holds more
-/// than half of it — and no from everyone else.
-async fn split_by_merit(state: &AppState, proposal_id: &str, voter: &str) -> Result<Ballot, AppError> {
+/// The most believable members of a proposal's electorate — the smallest group by merit weight
+/// that holds more than half of it: they vote yes, everyone else no.
+async fn merit_majority(state: &AppState, proposal_id: &str) -> Result<Vec<String>, AppError> {
     let mut weights = state.store.weights(proposal_id).await?;
     weights.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     let total: u64 = weights.iter().map(|w| w.2).sum();
     let mut held = 0;
     let mut yes = Vec::new();
-    for (member, _, merit) in &weights {
+    for (member, _, merit) in weights {
         if 2 * held > total {
             break;
         }
         held += merit;
-        yes.push(member.as_str());
+        yes.push(member);
     }
-    let stance = if yes.contains(&voter) { Stance::Yes } else { Stance::No };
-    Ok(Ballot::YesNo { stance })
+    Ok(yes)
 }

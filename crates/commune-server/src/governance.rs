@@ -70,14 +70,6 @@ pub async fn policy(state: &AppState, org_id: &str, key: &str) -> Result<f64, Ap
     Ok(state.store.policy(org_id, key).await?.unwrap_or_else(|| proposal::policy_default(key)))
 }
 
-/// A policy of the whole commune (the root organisation's value, else its default).
-pub async fn commune_policy(state: &AppState, key: &str) -> Result<f64, AppError> {
-    match state.store.root_org().await? {
-        Some(root) => policy(state, &root.id, key).await,
-        None => Ok(proposal::policy_default(key)),
-    }
-}
-
 /// The commune's policies as set (one read); unset keys fall back to their defaults.
 async fn floor_policies(state: &AppState) -> Result<HashMap<String, f64>, AppError> {
     Ok(match state.store.root_org().await? {

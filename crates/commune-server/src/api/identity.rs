@@ -161,10 +161,11 @@ pub struct SessionCreated {
 pub async fn login(
     State(state): State<AppState>,
     ext: Extensions,
+    headers: axum::http::HeaderMap,
     Json(input): Json<LoginInput>,
 ) -> ApiResult<impl IntoResponse> {
     let client = client_key(&ext);
-    let origin = service::Origin { client: client.as_deref(), user_agent: "" };
+    let origin = service::Origin { client: client.as_deref(), user_agent: crate::auth::user_agent(&headers) };
     let session = service::login(&state, &input.handle, &input.password, origin).await?;
     Ok(signed_in(&state, session))
 }
@@ -304,8 +305,13 @@ pub struct RecoverInput {
     responses((status = 201, description = "Recovered and signed in", body = SessionCreated),
         (status = 409, description = "Unknown, used or expired link", body = ErrorBody),
         (status = 422, description = "A weak new password", body = ErrorBody)))]
-pub async fn recover(State(state): State<AppState>, Json(input): Json<RecoverInput>) -> ApiResult<impl IntoResponse> {
-    let session = service::recover(&state, &input.token, &input.new_password, "").await?;
+pub async fn recover(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Json(input): Json<RecoverInput>,
+) -> ApiResult<impl IntoResponse> {
+    let session =
+        service::recover(&state, &input.token, &input.new_password, crate::auth::user_agent(&headers)).await?;
     let cookie =
         set_cookie(SESSION_COOKIE, &session.secret, state.config.session_ttl_ms / 1000, state.config.secure_cookies);
     let body = SessionCreated { member: session.member.into(), csrf_token: session.csrf };

@@ -8,7 +8,7 @@ use crate::service::{self, CreateOrgInput, CreateTokenInput, ProfileUpdate, Setu
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{Extensions, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use commune_domain::authz::Action;
 use commune_domain::org::{JoinStatus, Role};
@@ -32,8 +32,14 @@ fn with_status(status: StatusCode, response: Response) -> Response {
 }
 
 /// Signs in and redirects to `to`, setting the session cookie.
-async fn sign_in_and_go(state: &AppState, handle: &str, password: &str, client: Option<&str>, to: &str) -> WebResult {
-    let session = service::login(state, handle, password, service::Origin { client, user_agent: "" }).await?;
+async fn sign_in_and_go(
+    state: &AppState,
+    handle: &str,
+    password: &str,
+    origin: service::Origin<'_>,
+    to: &str,
+) -> WebResult {
+    let session = service::login(state, handle, password, origin).await?;
     Ok(go_with_session(state, &session, to))
 }
 
@@ -101,7 +107,13 @@ pub async fn setup_page(State(state): State<AppState>, web: Web) -> WebResult {
     Ok(render(&SetupPage { page: web.page("First run", "home"), form: SetupForm::default(), errors: Vec::new() }))
 }
 
-pub async fn setup(State(state): State<AppState>, ext: Extensions, web: Web, Form(form): Form<SetupForm>) -> WebResult {
+pub async fn setup(
+    State(state): State<AppState>,
+    ext: Extensions,
+    headers: HeaderMap,
+    web: Web,
+    Form(form): Form<SetupForm>,
+) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let input = SetupInput {
         commune_name: form.commune_name.clone(),
@@ -116,7 +128,9 @@ pub async fn setup(State(state): State<AppState>, ext: Extensions, web: Web, For
     };
     match service::setup(&state, &input).await {
         Ok((member, _)) => {
-            sign_in_and_go(&state, &member.handle, &form.password, client_key(&ext).as_deref(), "/?done=setup").await
+            let client = client_key(&ext);
+            let origin = service::Origin { client: client.as_deref(), user_agent: crate::auth::user_agent(&headers) };
+            sign_in_and_go(&state, &member.handle, &form.password, origin, "/?done=setup").await
         }
         Err(e) => {
             let errors = form_problems(e)?;
@@ -173,6 +187,7 @@ pub async fn signup_page(web: Web) -> WebResult {
 pub async fn signup(
     State(state): State<AppState>,
     ext: Extensions,
+    headers: HeaderMap,
     web: Web,
     Form(form): Form<SignupForm>,
 ) -> WebResult {
@@ -187,7 +202,10 @@ pub async fn signup(
         domains: vec![form.domains.clone()],
     };
     match service::signup(&state, &input, client.as_deref()).await {
-        Ok(member) => sign_in_and_go(&state, &member.handle, &form.password, client.as_deref(), "/?done=welcome").await,
+        Ok(member) => {
+            let origin = service::Origin { client: client.as_deref(), user_agent: crate::auth::user_agent(&headers) };
+            sign_in_and_go(&state, &member.handle, &form.password, origin, "/?done=welcome").await
+        }
         Err(e) => {
             let errors = form_problems(e)?;
             let form = SignupForm { password: String::new(), ..form };
@@ -251,10 +269,17 @@ pub fn safe_next(next: &str) -> &str {
     if same_origin { next } else { "/?done=login" }
 }
 
-pub async fn login(State(state): State<AppState>, ext: Extensions, web: Web, Form(form): Form<LoginForm>) -> WebResult {
+pub async fn login(
+    State(state): State<AppState>,
+    ext: Extensions,
+    headers: HeaderMap,
+    web: Web,
+    Form(form): Form<LoginForm>,
+) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    match sign_in_and_go(&state, &form.handle, &form.password, client_key(&ext).as_deref(), safe_next(&form.next)).await
-    {
+    let client = client_key(&ext);
+    let origin = service::Origin { client: client.as_deref(), user_agent: crate::auth::user_agent(&headers) };
+    match sign_in_and_go(&state, &form.handle, &form.password, origin, safe_next(&form.next)).await {
         Ok(response) => Ok(response),
         Err(WebError(e)) => {
             let status = e.status();
@@ -788,9 +813,14 @@ pub struct RecoverForm {
     new_password: String,
 }
 
-pub async fn recover(State(state): State<AppState>, web: Web, Form(form): Form<RecoverForm>) -> WebResult {
+pub async fn recover(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    web: Web,
+    Form(form): Form<RecoverForm>,
+) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    match service::recover(&state, &form.token, &form.new_password, "").await {
+    match service::recover(&state, &form.token, &form.new_password, crate::auth::user_agent(&headers)).await {
         Ok(session) => Ok(go_with_session(&state, &session, "/?done=recovered")),
         Err(e) => {
             let status = e.status();
