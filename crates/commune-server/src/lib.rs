@@ -1,28 +1,19 @@
-//! Commune's HTTP shell: the JSON API (`/api/v1`), the web UI, authentication, operations
-//! endpoints and the demo commune. Domain rules live in `commune-domain`; this crate translates
-//! HTTP to them and writes through `commune-store`.
+//! Commune's HTTP shell: the JSON API (`/api/v1`), the web UI, `/healthz`, `/metrics` and the
+//! embedded assets. Every use case lives in the operations layer (`commune-app`); this crate only
+//! translates requests to its calls and its answers (and errors) to responses.
 
 pub mod api;
 pub mod auth;
-pub mod ballots;
-pub mod demo;
 pub mod error;
-pub mod export;
-pub mod governance;
-pub mod ledger;
 mod markdown;
-pub mod merit;
 pub mod metrics;
 pub mod openapi;
-pub mod payments;
-mod ratelimit;
-pub mod scheduler;
-pub mod service;
-pub mod state;
 mod timeouts;
+pub mod views;
 pub mod web;
 
-pub use state::{AppState, Config};
+pub use commune_app::{AppState, Config};
+use commune_app::scheduler;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -45,11 +36,13 @@ pub fn app(state: AppState) -> Router {
     ];
     let mut router = Router::new()
         .merge(web::router(state.clone()))
+        // The document describes the API (so it imports it); the API does not import the document.
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", api::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_behind_token))
         .route("/assets/{file}", get(asset))
-        .fallback(|| async { web::WebError(error::AppError::NotFound("page")) })
+        .fallback(|| async { web::WebError(commune_app::AppError::NotFound("page")) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes));
     for (name, value) in security_headers {
@@ -66,7 +59,7 @@ pub fn app(state: AppState) -> Router {
 /// time); without a token configured it is not served here.
 async fn metrics_behind_token(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     let Some(expected) = state.config.metrics_token.as_deref() else {
-        return web::WebError(error::AppError::NotFound("page")).into_response();
+        return web::WebError(commune_app::AppError::NotFound("page")).into_response();
     };
     let given =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
@@ -109,7 +102,7 @@ async fn asset(Path(file): Path<String>) -> Response {
         "commune.css" => (include_bytes!("../assets/commune.css"), "text/css; charset=utf-8"),
         "commune.js" => (include_bytes!("../assets/commune.js"), "text/javascript; charset=utf-8"),
         "htmx.min.js" => (include_bytes!("../assets/htmx.min.js"), "text/javascript; charset=utf-8"),
-        _ => return web::WebError(error::AppError::NotFound("asset")).into_response(),
+        _ => return web::WebError(commune_app::AppError::NotFound("asset")).into_response(),
     };
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }

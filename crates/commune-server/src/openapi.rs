@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::error::{ErrorBody, ErrorDetail, FieldError};
-use crate::service;
+use commune_app::service;
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;

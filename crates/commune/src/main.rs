@@ -288,7 +288,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             let store = open(&settings).await?;
             let state = AppState::new(store, Config::default());
-            if !commune_server::service::needs_setup(&state).await? {
+            if !commune_app::service::needs_setup(&state).await? {
                 bail!("this database already holds a commune; the demo loads only into an empty one");
             }
             load_demo(&state).await?;
@@ -297,21 +297,21 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Verify => verify(&settings).await,
         Command::Ledger(LedgerCommand::Export { format }) => {
             let format = match format.as_str() {
-                "hledger" | "journal" | "ledger" => commune_server::export::Format::Journal,
-                "csv" => commune_server::export::Format::Csv,
+                "hledger" | "journal" | "ledger" => commune_app::export::Format::Journal,
+                "csv" => commune_app::export::Format::Csv,
                 other => bail!("unknown format '{other}': use hledger or csv"),
             };
             let store = open(&settings).await?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            commune_server::export::write(&store, format, &mut out).await?;
+            commune_app::export::write(&store, format, &mut out).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger(LedgerCommand::Balances) => {
             let store = open(&settings).await?;
             println!("account,currency,posted,pending");
             let ledgers = store.ledgers().await?;
-            for (account, currency, posted, pending) in commune_server::export::journal_balances(&store).await? {
+            for (account, currency, posted, pending) in commune_app::export::journal_balances(&store).await? {
                 let scale = ledgers.iter().find(|l| l.asset == currency).map_or(0, |l| l.scale);
                 let show = |v| commune_domain::ledger::amount::format(v, scale);
                 println!("{account},{currency},{},{}", show(posted), show(pending));
@@ -339,9 +339,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 async fn load_demo(state: &AppState) -> anyhow::Result<()> {
-    if commune_server::service::needs_setup(state).await? {
-        commune_server::demo::load(state).await.map_err(|e| anyhow::anyhow!("loading the demo failed: {e}"))?;
-        println!("Loaded the demo commune. Log in as ada / {}.", commune_server::demo::DEMO_PASSWORD);
+    if commune_app::service::needs_setup(state).await? {
+        commune_app::demo::load(state).await.map_err(|e| anyhow::anyhow!("loading the demo failed: {e}"))?;
+        println!("Loaded the demo commune. Log in as ada / {}.", commune_app::demo::DEMO_PASSWORD);
     } else {
         println!("The database already holds a commune; not loading the demo.");
     }
@@ -380,7 +380,7 @@ async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     );
     let mut mismatches = 0;
     for id in &tallied {
-        match commune_server::scheduler::verify_tally(&store, id).await {
+        match commune_app::tally::verify_tally(&store, id).await {
             Ok(Ok(())) => {}
             Ok(Err(why)) => {
                 bar.suspend(|| println!("tally of proposal {id}: MISMATCH: {why}"));
@@ -403,7 +403,7 @@ async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message("re-deriving the ledger from its transfers");
     let report =
-        commune_server::export::verify_ledger(&store, |n| bar.set_message(format!("{n} transfers re-derived"))).await?;
+        commune_app::export::verify_ledger(&store, |n| bar.set_message(format!("{n} transfers re-derived"))).await?;
     bar.finish_and_clear();
     if report.problems.is_empty() {
         let totals: Vec<String> = report

@@ -14,6 +14,7 @@ pub mod check;
 pub mod engine;
 pub mod export;
 pub mod payments;
+pub mod plan;
 pub mod reference;
 
 /// Account flags (immutable once created, except `closed`, which closing transfers set).

@@ -9,9 +9,11 @@ pub struct WeightRule {
     pub cap: f64,
 }
 
+/// The commune's defaults, from the one policy table.
 impl Default for WeightRule {
     fn default() -> WeightRule {
-        WeightRule { lambda: 0.5, cap: 3.0 }
+        use crate::governance::proposal::policy_default;
+        WeightRule { lambda: policy_default("merit_lambda"), cap: policy_default("merit_cap") }
     }
 }
 

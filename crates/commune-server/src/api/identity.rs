@@ -1,10 +1,11 @@
 //! Set-up, sign-up, sessions, profiles and the member directory.
 
-use super::{Json, MemberView, OrgView, Path, Query, TokenView, created};
+use super::extract::{Json, Path, Query, created};
+use super::views::{MemberView, OrgView, TokenView};
 use crate::auth::{ApiCaller, CSRF_COOKIE, Caller, SESSION_COOKIE, client_key, set_cookie};
 use crate::error::{ApiResult, AppError, ErrorBody};
-use crate::service::{self, ProfileUpdate, SetupInput, SignupInput};
-use crate::state::AppState;
+use commune_app::service::{self, ProfileUpdate, SetupInput, SignupInput};
+use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::{Extensions, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse};
@@ -119,7 +120,7 @@ pub async fn me(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> 
         }
         Caller::Token(t) => MeView { kind: "token".into(), member: None, token: Some(t.into()) },
         Caller::Anonymous { .. } => {
-            return Err(AppError::Denied(commune_domain::authz::Denied::NotAuthenticated));
+            return Err(AppError::Denied(commune_domain::authz::Denied::NotAuthenticated).into());
         }
     }))
 }
@@ -286,7 +287,7 @@ pub async fn issue_recovery(
     Json(input): Json<RecoveryRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let link = service::issue_recovery(&state, &caller, &input.handle).await?;
-    Ok(super::created(RecoveryIssued {
+    Ok(super::extract::created(RecoveryIssued {
         handle: link.member.handle,
         link: format!("/recover?token={}", link.secret),
         expires_at: link.expires_at,

@@ -1,10 +1,11 @@
 //! Merit: attributes, dots, Dot Collector meetings, baseball cards and weight distributions.
 
-use super::{Json, Path, Query, created};
+use super::extract::{Json, Path, Query, created};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, AppError, ErrorBody};
-use crate::merit::{self, DotInput, WeightExplanation};
-use crate::state::AppState;
+use commune_app::cards::{self, CardView, WeightDistribution};
+use commune_app::merit::{self, DotInput};
+use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -219,64 +220,6 @@ pub async fn end_meeting(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct DomainBelievability {
-    pub domain: String,
-    /// On the 1–10 rating scale.
-    pub estimate: f64,
-    /// The conservative estimate: estimate − k·sd.
-    pub lower: f64,
-    pub sd: f64,
-    pub raters: i64,
-}
-
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct AttributeEvidence {
-    pub attribute: String,
-    pub dots: usize,
-    pub average: f64,
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct CardView {
-    pub handle: String,
-    pub believability: Vec<DomainBelievability>,
-    pub evidence: Vec<AttributeEvidence>,
-    /// How their weight in the commune's general domain comes about.
-    pub weight: Option<WeightExplanation>,
-}
-
-pub(crate) async fn card(state: &AppState, member: &commune_store::Member) -> Result<CardView, AppError> {
-    let believability = state
-        .store
-        .believability_of(&member.id)
-        .await?
-        .into_iter()
-        .map(|b| DomainBelievability {
-            domain: b.domain,
-            estimate: b.estimate,
-            lower: b.lower,
-            sd: b.sd,
-            raters: b.raters,
-        })
-        .collect();
-    let mut by_attribute: BTreeMap<String, (usize, i64)> = BTreeMap::new();
-    for d in state.store.dots_about(&member.id).await? {
-        let e = by_attribute.entry(d.attribute).or_default();
-        e.0 += 1;
-        e.1 += d.score;
-    }
-    let evidence = by_attribute
-        .into_iter()
-        .map(|(attribute, (n, sum))| AttributeEvidence { attribute, dots: n, average: sum as f64 / n as f64 })
-        .collect();
-    let weight = match state.store.root_org().await? {
-        Some(root) => merit::explain(&state.store, &member.id, &root.id, "general").await?,
-        None => None,
-    };
-    Ok(CardView { handle: member.handle.clone(), believability, evidence, weight })
-}
-
 /// A member's baseball card: believability per domain with its uncertainty, the evidence, and
 /// how it became their vote weight.
 #[utoipa::path(get, path = "/api/v1/members/{handle}/card", tag = "merit",
@@ -288,41 +231,8 @@ pub async fn member_card(
     ApiCaller(caller): ApiCaller,
     Path(handle): Path<String>,
 ) -> ApiResult<Json<CardView>> {
-    let member = crate::service::member(&state, &caller, &handle).await?;
-    Ok(Json(card(&state, &member).await?))
-}
-
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct WeightDistribution {
-    pub domain: String,
-    pub members: usize,
-    pub lambda: f64,
-    pub cap: f64,
-    pub gini: f64,
-    pub largest_share: f64,
-    /// `(handle, weight)`, largest first.
-    pub weights: Vec<(String, f64)>,
-}
-
-pub(crate) async fn distribution(
-    state: &AppState,
-    org: &commune_store::Org,
-    domain: &str,
-) -> Result<WeightDistribution, AppError> {
-    let members = state.store.org_members(&org.id).await?;
-    let ids: Vec<String> = members.iter().map(|m| m.member_id.clone()).collect();
-    let (w, _, rule) = merit::domain_weights(&state.store, domain, &ids).await?;
-    let mut weights: Vec<(String, f64)> = members.iter().map(|m| m.handle.clone()).zip(w.iter().copied()).collect();
-    weights.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(WeightDistribution {
-        domain: domain.to_owned(),
-        members: ids.len(),
-        lambda: rule.lambda,
-        cap: rule.cap,
-        gini: commune_domain::merit::weights::gini(&w),
-        largest_share: w.iter().copied().fold(0.0, f64::max),
-        weights,
-    })
+    let member = commune_app::service::member(&state, &caller, &handle).await?;
+    Ok(Json(cards::card(&state, &member).await?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -342,6 +252,6 @@ pub async fn org_weights(
     Path(slug): Path<String>,
     Query(filter): Query<DomainFilter>,
 ) -> ApiResult<Json<WeightDistribution>> {
-    let org = crate::service::org_for(&state, &caller, &slug, Action::ReadProposals).await?;
-    Ok(Json(distribution(&state, &org, filter.domain.as_deref().unwrap_or("general")).await?))
+    let org = commune_app::service::org_for(&state, &caller, &slug, Action::ReadProposals).await?;
+    Ok(Json(cards::distribution(&state, &org, filter.domain.as_deref().unwrap_or("general")).await?))
 }

@@ -1,10 +1,11 @@
 //! Organisations, memberships, join requests and API tokens.
 
-use super::{JoinRequestView, Json, OrgMemberView, OrgView, Path, Query, TokenView, created};
+use super::extract::{Json, Path, Query, created};
+use super::views::{JoinRequestView, OrgMemberView, OrgView, TokenView};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, AppError, ErrorBody};
-use crate::service::{self, CreateOrgInput, CreateTokenInput};
-use crate::state::AppState;
+use commune_app::service::{self, CreateOrgInput, CreateTokenInput};
+use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -1,16 +1,17 @@
 //! Proposals, ballots, delegation, discussion, results and exports.
 
-use super::{Json, Path, created};
+use super::extract::{Json, Path, created};
 use crate::auth::ApiCaller;
+use crate::views::CommentView;
 use crate::error::{ApiResult, AppError, ErrorBody};
-use crate::governance::{self, ProposalInput, Receipt, Results};
-use crate::state::AppState;
+use commune_app::governance::{self, ProposalInput, Receipt, Results};
+use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use commune_domain::authz::Action;
 use commune_domain::governance::methods::Ballot;
-use commune_store::{Comment, Delegation, Proposal};
+use commune_store::{Delegation, Proposal};
 
 /// A proposal as the API shows it.
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -97,7 +98,7 @@ pub async fn list(
     ApiCaller(caller): ApiCaller,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Vec<ProposalView>>> {
-    let org = crate::service::org_for(&state, &caller, &slug, Action::ReadProposals).await?;
+    let org = commune_app::service::org_for(&state, &caller, &slug, Action::ReadProposals).await?;
     let viewer = caller.member().map(|m| m.member.id.clone()).unwrap_or_default();
     Ok(Json(state.store.org_proposals(&org.id, &viewer).await?.into_iter().map(ProposalView::from).collect()))
 }
@@ -247,29 +248,6 @@ pub async fn export_preflib(
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
 }
 
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct CommentView {
-    pub id: String,
-    pub author: String,
-    pub author_name: String,
-    pub body: String,
-    pub body_html: String,
-    pub created_at: i64,
-}
-
-impl From<Comment> for CommentView {
-    fn from(c: Comment) -> CommentView {
-        CommentView {
-            body_html: crate::markdown::to_html(&c.body),
-            id: c.id,
-            author: c.author_handle,
-            author_name: c.author_name,
-            body: c.body,
-            created_at: c.created_at,
-        }
-    }
-}
-
 /// The discussion thread.
 #[utoipa::path(get, path = "/api/v1/proposals/{id}/comments", tag = "governance",
     params(("id" = String, Path, description = "The proposal's id")),
@@ -280,8 +258,7 @@ pub async fn comments(
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<CommentView>>> {
-    governance::visible(&state, &caller, &id).await?;
-    Ok(Json(state.store.comments(&id).await?.into_iter().map(CommentView::from).collect()))
+    Ok(Json(governance::comments(&state, &caller, &id).await?.into_iter().map(CommentView::from).collect()))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]

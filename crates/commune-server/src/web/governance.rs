@@ -1,10 +1,10 @@
 //! Governance pages: proposals, the ballot for every method, results with both tallies,
 //! discussion and delegation.
 
-use super::{Form, Page, Web, WebError, WebResult, render};
+use super::frame::{Form, Page, Web, WebError, WebResult, render};
 use crate::error::AppError;
-use crate::governance::{self, ProposalInput, Receipt};
-use crate::state::AppState;
+use commune_app::governance::{self, ProposalInput, Receipt};
+use commune_app::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -44,7 +44,7 @@ struct ProposalsPage {
 }
 
 pub async fn list(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
-    let org = crate::service::org_for(&state, &web.caller, &slug, Action::ReadProposals).await?;
+    let org = commune_app::service::org_for(&state, &web.caller, &slug, Action::ReadProposals).await?;
     let viewer = web.caller.member().map(|m| m.member.id.clone()).unwrap_or_default();
     let proposals = state.store.org_proposals(&org.id, &viewer).await?;
     Ok(render(&ProposalsPage { page: web.page("Proposals", "orgs"), org, proposals }))
@@ -132,7 +132,7 @@ impl ProposalForm {
 
 /// `YYYY-MM-DDTHH:MM` (UTC) for a datetime-local field.
 fn local(ms: i64) -> String {
-    super::format_ms(ms, time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"))
+    super::frame::format_ms(ms, time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"))
 }
 
 fn parse_local(field_name: &'static str, raw: &str) -> Result<i64, Invalid> {
@@ -279,7 +279,7 @@ fn new_page(web: &Web, org: Org, form: ProposalForm, errors: Vec<String>) -> New
 }
 
 pub async fn new_form(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
-    let org = crate::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
+    let org = commune_app::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
     Ok(render(&new_page(&web, org, ProposalForm::fresh(commune_store::now_ms()), Vec::new())))
 }
 
@@ -290,7 +290,7 @@ pub async fn create(
     Form(fields): Form<Fields>,
 ) -> WebResult {
     web.check_csrf(field(&fields, "csrf"))?;
-    let org = crate::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
+    let org = commune_app::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
     let form = ProposalForm::from_fields(&fields);
     let result = match input_of(&state, &form).await {
         Ok(input) => governance::create(&state, &web.caller, &slug, &input).await,
@@ -536,7 +536,7 @@ struct ProposalPage {
     options: Vec<(usize, String)>,
     my: Option<MyBallot>,
     results: Option<ResultsView>,
-    comments: Vec<crate::api::proposals::CommentView>,
+    comments: Vec<crate::views::CommentView>,
     ballots_cast: usize,
     eligible_count: usize,
     errors: Vec<String>,
@@ -760,7 +760,7 @@ async fn then_redirect(state: &AppState, web: &Web, id: &str, result: Result<(),
 
 /// Re-renders the proposal with the problems of a form, or shows an error page.
 async fn proposal_problem(state: &AppState, web: &Web, id: &str, e: AppError) -> WebResult {
-    let status = e.status();
+    let status = crate::error::status(&e);
     let errors = super::pages::form_problems(e)?;
     Ok((status, render(&proposal_page(state, web, id, errors).await?)).into_response())
 }
@@ -883,7 +883,7 @@ pub async fn delegate(
     match governance::delegate(&state, &web.caller, &slug, &form.delegate, &form.domain).await {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{slug}/delegations?done=delegated")).into_response()),
         Err(e) => {
-            let status = e.status();
+            let status = crate::error::status(&e);
             let errors = super::pages::form_problems(e)?;
             Ok((status, render(&delegations_page(&state, &web, &slug, errors).await?)).into_response())
         }

@@ -1,10 +1,10 @@
 //! Merit pages: the live Dot Collector (htmx polling keeps the grid current for everyone in the
 //! room; without JavaScript the page still works, refreshed by hand).
 
-use super::{Form, Page, Web, WebError, WebResult, render};
+use super::frame::{Form, Page, Web, WebError, WebResult, render};
 use crate::error::AppError;
-use crate::merit::{self, DotInput};
-use crate::state::AppState;
+use commune_app::merit::{self, DotInput};
+use commune_app::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -23,7 +23,7 @@ struct MeetingsPage {
 }
 
 async fn meetings_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) -> Result<MeetingsPage, WebError> {
-    let org = crate::service::org_for(state, &web.caller, slug, Action::Participate).await?;
+    let org = commune_app::service::org_for(state, &web.caller, slug, Action::Participate).await?;
     let meetings = state.store.org_meetings(&org.id).await?;
     Ok(MeetingsPage { page: web.page("Dot Collector", "orgs"), org, meetings, errors })
 }
@@ -53,7 +53,7 @@ pub async fn open(
         Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
         Err(e) => {
             let errors = super::pages::form_problems(e)?;
-            let org = crate::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
+            let org = commune_app::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
             let meetings = state.store.org_meetings(&org.id).await?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -251,7 +251,7 @@ pub async fn dot(
         Ok(_) if htmx => Ok(Html(grid(&state, &meeting).await?.render().map_err(AppError::internal)?).into_response()),
         Ok(_) => Ok(Redirect::to(&format!("/meetings/{id}")).into_response()),
         Err(e) => {
-            let status = e.status();
+            let status = crate::error::status(&e);
             let errors = super::pages::form_problems(e)?;
             Ok((status, render(&meeting_page(&state, &web, &id, errors).await?)).into_response())
         }

@@ -1,11 +1,11 @@
-//! Page handlers. Each one maps a request to a `crate::service` call and renders a template or
+//! Page handlers. Each one maps a request to a `commune_app::service` call and renders a template or
 //! redirects (POST → 303 → GET, so reloading never re-submits).
 
-use super::{Form, Page, Web, WebError, WebResult, render};
+use super::frame::{Form, Page, Web, WebError, WebResult, render};
 use crate::auth::{SESSION_COOKIE, client_key, set_cookie};
 use crate::error::AppError;
-use crate::service::{self, CreateOrgInput, CreateTokenInput, ProfileUpdate, SetupInput, SignupInput};
-use crate::state::AppState;
+use commune_app::service::{self, CreateOrgInput, CreateTokenInput, ProfileUpdate, SetupInput, SignupInput};
+use commune_app::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{Extensions, HeaderMap, StatusCode, header};
@@ -65,7 +65,7 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     }
     let (docket, memberships, requests) = match web.caller.member() {
         Some(me) => (
-            crate::governance::docket(&state, &me.member.id, commune_store::now_ms()).await?,
+            commune_app::governance::docket(&state, &me.member.id, commune_store::now_ms()).await?,
             state.store.memberships_of(&me.member.id).await?,
             state.store.pending_requests_for_steward(&me.member.id).await?,
         ),
@@ -152,7 +152,7 @@ pub struct CsrfOnly {
 
 pub async fn setup_demo(State(state): State<AppState>, web: Web, Form(form): Form<CsrfOnly>) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    crate::demo::load(&state).await?;
+    commune_app::demo::load(&state).await?;
     Ok(Redirect::to("/login?done=demo").into_response())
 }
 
@@ -282,7 +282,7 @@ pub async fn login(
     match sign_in_and_go(&state, &form.handle, &form.password, origin, safe_next(&form.next)).await {
         Ok(response) => Ok(response),
         Err(WebError(e)) => {
-            let status = e.status();
+            let status = crate::error::status(&e);
             let errors = form_problems(e)?;
             let page = LoginPage {
                 page: web.page("Log in", "home"),
@@ -336,7 +336,7 @@ pub async fn members(State(state): State<AppState>, web: Web, Query(q): Query<Of
 #[template(path = "member.html")]
 struct MemberPage {
     page: Page,
-    card: crate::api::merit::CardView,
+    card: commune_app::cards::CardView,
     member: Member,
     memberships: Vec<Membership>,
     is_self: bool,
@@ -346,7 +346,7 @@ pub async fn member(State(state): State<AppState>, web: Web, Path(handle): Path<
     let member = service::member(&state, &web.caller, &handle).await?;
     let memberships = state.store.memberships_of(&member.id).await?;
     let is_self = web.caller.member().is_some_and(|me| me.member.id == member.id);
-    let card = crate::api::merit::card(&state, &member).await?;
+    let card = commune_app::cards::card(&state, &member).await?;
     Ok(render(&MemberPage {
         page: web.page(member.display_name.clone(), "members"),
         card,
@@ -491,7 +491,7 @@ struct OrgPage {
     pending: usize,
     has_pending: bool,
     members: Option<Vec<OrgMember>>,
-    weights: Option<crate::api::merit::WeightDistribution>,
+    weights: Option<commune_app::cards::WeightDistribution>,
     errors: Vec<String>,
 }
 
@@ -512,7 +512,7 @@ async fn org_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) 
         _ => false,
     };
     let weights =
-        if can_see_members { Some(crate::api::merit::distribution(state, &org, "general").await?) } else { None };
+        if can_see_members { Some(commune_app::cards::distribution(state, &org, "general").await?) } else { None };
     Ok(OrgPage {
         weights,
         page: web.page(org.name.clone(), "orgs"),
@@ -536,7 +536,7 @@ async fn org_action(state: &AppState, web: &Web, slug: &str, result: Result<(), 
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/orgs/{slug}?done={done}")).into_response()),
         Err(e) => {
-            let status = e.status();
+            let status = crate::error::status(&e);
             let errors = form_problems(e)?;
             Ok(with_status(status, render(&org_page(state, web, slug, errors).await?)))
         }
@@ -696,23 +696,21 @@ pub async fn revoke_token(
 #[template(path = "admin.html")]
 struct AdminPage {
     page: Page,
-    overview: crate::api::AdminOverview,
-    chain: Option<crate::api::ChainView>,
+    overview: commune_app::admin::AdminOverview,
+    chain: Option<commune_app::admin::ChainView>,
     /// A recovery link just issued: `(handle, path)`, shown this once.
     recovery: Option<(String, String)>,
 }
 
 pub async fn admin(State(state): State<AppState>, web: Web) -> WebResult {
-    web.caller.authorize(&state, None, Action::AdministerInstance).await?;
-    let overview = crate::api::admin_overview(&state).await?;
+    let overview = commune_app::admin::overview(&state, &web.caller).await?;
     Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: None, recovery: None }))
 }
 
 pub async fn admin_verify(State(state): State<AppState>, web: Web, Form(form): Form<CsrfOnly>) -> WebResult {
     web.check_csrf(&form.csrf)?;
-    web.caller.authorize(&state, None, Action::AdministerInstance).await?;
-    let chain = state.store.verify_audit(|_| {}).await?.into();
-    let overview = crate::api::admin_overview(&state).await?;
+    let chain = commune_app::admin::verify_chain(&state, &web.caller).await?;
+    let overview = commune_app::admin::overview(&state, &web.caller).await?;
     Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: Some(chain), recovery: None }))
 }
 
@@ -728,7 +726,7 @@ pub struct HandleForm {
 pub async fn admin_recovery(State(state): State<AppState>, web: Web, Form(form): Form<HandleForm>) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let link = service::issue_recovery(&state, &web.caller, &form.handle).await?;
-    let overview = crate::api::admin_overview(&state).await?;
+    let overview = commune_app::admin::overview(&state, &web.caller).await?;
     let recovery = Some((link.member.handle, format!("/recover?token={}", link.secret)));
     Ok(render(&AdminPage { page: web.page("Admin", "admin"), overview, chain: None, recovery }))
 }
@@ -767,7 +765,7 @@ pub async fn change_password(State(state): State<AppState>, web: Web, Form(form)
     match service::change_password(&state, &web.caller, &change).await {
         Ok(_) => Ok(Redirect::to("/settings/security?done=password").into_response()),
         Err(e) => {
-            let status = e.status();
+            let status = crate::error::status(&e);
             let errors = form_problems(e)?;
             Ok(with_status(status, render(&security_page(&state, &web, errors).await?)))
         }
@@ -823,7 +821,7 @@ pub async fn recover(
     match service::recover(&state, &form.token, &form.new_password, crate::auth::user_agent(&headers)).await {
         Ok(session) => Ok(go_with_session(&state, &session, "/?done=recovered")),
         Err(e) => {
-            let status = e.status();
+            let status = crate::error::status(&e);
             let errors = form_problems(e)?;
             let page = RecoverPage { page: web.page("Recover your account", "home"), token: form.token, errors };
             Ok(with_status(status, render(&page)))

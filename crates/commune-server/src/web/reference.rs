@@ -1,7 +1,7 @@
 //! The API reference page, rendered from the generated OpenAPI document: it works offline and
 //! cannot disagree with the API.
 
-use super::{Page, Web, WebResult, render};
+use super::frame::{Page, Web, WebResult, render};
 use askama::Template;
 use serde_json::Value;
 use utoipa::OpenApi;

@@ -2,11 +2,11 @@
 //! pay a request, pay out, holds) and an organisation's treasury (revenue and funnel history as
 //! a chart, the common pot on the commune's own). Forms post to the same operations as the API.
 
-use super::{Form, Page, Web, WebError, WebResult, render};
-use crate::api::ledger::{PaymentRequests, TreasuryMonth, TreasuryView, requests_of, treasury_of};
+use super::frame::{Form, Page, Web, WebError, WebResult, render};
+use commune_app::payments::{PaymentRequests, TreasuryMonth, TreasuryView, requests_of, treasury_of};
 use crate::error::AppError;
-use crate::payments::{self, HoldInput, PaymentInput, RevenueInput, Statement, StatementFilter, WalletView};
-use crate::state::AppState;
+use commune_app::payments::{self, HoldInput, PaymentInput, RevenueInput, Statement, StatementFilter, WalletView};
+use commune_app::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
@@ -203,7 +203,7 @@ async fn finish(state: &AppState, web: &Web, result: Result<(), AppError>, back:
     match result {
         Ok(()) => Ok(Redirect::to(&format!("{back}?done={done}")).into_response()),
         Err(e) => {
-            let status = e.status();
+            let status = crate::error::status(&e);
             let errors = problems(e)?;
             let body = if let Some(slug) = back.strip_prefix("/orgs/").and_then(|s| s.strip_suffix("/treasury")) {
                 render(&treasury_page(state, web, slug, errors).await?)
@@ -264,12 +264,15 @@ pub async fn request(State(state): State<AppState>, web: Web, Form(form): Form<M
 
 /// Asks `form.payer` for money, into the caller's wallet or `from_org`'s.
 async fn request_money(state: &AppState, web: &Web, form: &MoneyForm, from_org: Option<&str>) -> Result<(), AppError> {
-    let payee = payments::own_owner(state, &web.caller, from_org).await?;
-    let payer = payments::resolve_party(state, &form.payer, "payer").await?;
-    let ledger = payments::ledger_named(state, Some(&form.currency)).await?;
-    let amount = payments::amount_of(Some(&form.amount), None, &ledger)?;
-    payments::request_payment(state, &web.caller, &payee, &payer, amount, &ledger, &form.memo).await?;
-    Ok(())
+    let input = payments::RequestInput {
+        payer: form.payer.clone(),
+        amount: Some(form.amount.clone()),
+        amount_minor: None,
+        currency: Some(form.currency.clone()),
+        memo: form.memo.clone(),
+        from_org: from_org.map(str::to_owned),
+    };
+    payments::ask(state, &web.caller, &input).await.map(|_| ())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -314,8 +317,8 @@ pub async fn hold_action(
     let id = payments::parse_id(Some(&id), "id")?;
     // The page's buttons say what they do: "Capture all" or "Release".
     let (settlement, done) = match action.as_str() {
-        "capture-all" | "capture" => (payments::Settlement::CaptureAll, "captured"),
-        "release" => (payments::Settlement::Release, "released"),
+        "capture-all" | "capture" => (commune_domain::ledger::plan::Settlement::CaptureAll, "captured"),
+        "release" => (commune_domain::ledger::plan::Settlement::Release, "released"),
         _ => return Err(AppError::NotFound("action").into()),
     };
     let result = payments::settle_hold(&state, &web.caller, id, settlement).await.map(|_| ());

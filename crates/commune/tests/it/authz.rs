@@ -80,7 +80,7 @@ impl World {
         let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/proposals", &steward, Some(body)).await;
         let voting = p["id"].as_str().expect("proposal id").to_owned();
         app.call(Method::POST, &format!("/api/v1/proposals/{voting}/publish"), &steward, None).await;
-        commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open voting");
+        commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open voting");
         // A Dot Collector meeting, and a dot the member gave.
         let (_, meeting) =
             app.call(Method::POST, "/api/v1/orgs/acme/meetings", &steward, Some(json!({ "title": "Standup" }))).await;

@@ -158,7 +158,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     let proposal_url = s.c.current_url().await?;
 
     // 7. Voting opens (the test moves the scheduler's clock past the default opening time).
-    commune_server::scheduler::tick(state, commune_store::now_ms() + 2 * 24 * 3_600_000 + 15 * 60_000).await?;
+    commune_app::scheduler::tick(state, commune_store::now_ms() + 2 * 24 * 3_600_000 + 15 * 60_000).await?;
     s.c.goto(proposal_url.as_str()).await?;
     s.see("Your ballot").await?;
     // Rank by keyboard: focus "move Pink neon up" and press Enter.
@@ -179,8 +179,8 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
 
     // 9. Voting closes; the results show the winner and the delegated weight.
     let later = commune_store::now_ms() + 7 * 24 * 3_600_000;
-    commune_server::scheduler::tick(state, later).await?;
-    commune_server::scheduler::tick(state, later).await?;
+    commune_app::scheduler::tick(state, later).await?;
+    commune_app::scheduler::tick(state, later).await?;
     s.c.goto(proposal_url.as_str()).await?;
     s.see("Winner: Pink neon").await?;
     s.see("@second +1").await?;
@@ -189,11 +189,11 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     // 10. Money: third has 100.00 from outside; the garage's steward invoices them in the
     // browser, and third pays the request from their wallet.
     let third = state.store.member_by_handle("third").await?.ok_or("third exists")?;
-    let eur = commune_server::payments::ledger_named(state, None).await?;
-    commune_server::payments::move_money(
+    let eur = commune_app::payments::ledger_named(state, None).await?;
+    commune_app::payments::move_money(
         state,
         "test",
-        commune_server::payments::Movement {
+        commune_app::payments::Movement {
             id: 42,
             from: commune_domain::ledger::payments::Owner::Settlement,
             to: commune_domain::ledger::payments::Owner::Member(third.id.clone()),
@@ -202,9 +202,13 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
             code: commune_domain::ledger::payments::transfer_code::DEPOSIT,
             memo: "from the bank".into(),
             hold_timeout_s: None,
-            funnel: false,
+            payee_is_business: false,
             settles: None,
         },
+        &commune_app::payments::authorize_debit(
+            &commune_domain::ledger::payments::Payer::Settlement,
+            &commune_domain::ledger::payments::Owner::Settlement,
+        )?,
     )
     .await?;
     s.log_in("second").await?;

@@ -3,7 +3,7 @@
 
 use crate::support::{Auth, TestApp, check_error};
 use axum::http::{Method, StatusCode};
-use commune_server::scheduler::tick;
+use commune_app::scheduler::tick;
 use serde_json::{Value, json};
 
 const HOUR: i64 = 3_600_000;

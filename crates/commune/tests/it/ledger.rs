@@ -28,7 +28,7 @@ async fn deposit(app: &TestApp, root: &Auth, to: &str, minor: u64) {
 }
 
 async fn ledger_is_sound(app: &TestApp) {
-    let report = commune_server::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
+    let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     for (ledger, (debits, credits)) in &report.totals {
         assert_eq!(debits, credits, "ledger {ledger}");
@@ -133,7 +133,7 @@ async fn payments_revenue_funnel_requests_and_holds() {
         post(&app, "/api/v1/holds", &ada, json!({ "to": "bob", "amount_minor": 700, "timeout_s": 1 })).await;
     let short_id = short["id"].as_str().expect("id").to_owned();
     let later = commune_store::now_ms() + 5_000;
-    assert!(commune_server::scheduler::tick(&app.state, later).await.expect("tick") >= 1);
+    assert!(commune_app::scheduler::tick(&app.state, later).await.expect("tick") >= 1);
     let (_, wallet) = app.call(Method::GET, "/api/v1/wallet", &ada, None).await;
     assert_eq!(wallet[0]["held_minor"], 0, "{wallet}");
     check_error(
@@ -208,12 +208,12 @@ async fn hledger_rederives_every_balance(app: &TestApp) {
     let dir = TempDir::new();
     let path = dir.0.join("commune.journal");
     let mut journal = Vec::new();
-    commune_server::export::write(&app.store, commune_server::export::Format::Journal, &mut journal)
+    commune_app::export::write(&app.store, commune_app::export::Format::Journal, &mut journal)
         .await
         .expect("export");
     std::fs::write(&path, &journal).expect("write the journal");
     let ledgers = app.store.ledgers().await.expect("ledgers");
-    let ours = commune_server::export::journal_balances(&app.store).await.expect("balances");
+    let ours = commune_app::export::journal_balances(&app.store).await.expect("balances");
     for (flag, pick) in [("--cleared", 0usize), ("--pending", 1)] {
         let out = std::process::Command::new("hledger")
             .args([
@@ -508,7 +508,7 @@ async fn acknowledged_transfers_survive_sigkill() {
         assert!(known.contains(&format!("{:032x}", row.record.id)), "a transfer nobody sent: {:032x}", row.record.id);
     }
     assert!(present >= acked.len() && present <= acked.len() + unknown.len());
-    let report = commune_server::export::verify_ledger(&store, |_| {}).await.expect("verify");
+    let report = commune_app::export::verify_ledger(&store, |_| {}).await.expect("verify");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     let ada_wallet = store.ledger_accounts_of("member", &member_id(&store, "ada").await).await.expect("wallet");
     assert_eq!(ada_wallet[0].account.debits_posted as usize, present, "balances match history");
@@ -648,7 +648,7 @@ async fn passed_allocations_move_money_once_and_uncovered_ones_fail() {
         assert_eq!(status, StatusCode::OK, "{p}");
         ids.push(id);
     }
-    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
+    commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
     for id in &ids {
         // Ada is the bakery's only member (and may spend its wallet anyway): she alone decides.
         for who in [&ada] {
@@ -663,7 +663,7 @@ async fn passed_allocations_move_money_once_and_uncovered_ones_fail() {
         }
     }
     for _ in 0..3 {
-        commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000)
+        commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000)
             .await
             .expect("close, execute, pay");
     }

@@ -144,7 +144,7 @@ async fn a_dot_collector_meeting_then_believability_cards_and_weights() {
         "invalid_input",
     );
 
-    let stored = commune_server::merit::recompute(&app.state, commune_store::now_ms()).await.expect("recompute");
+    let stored = commune_app::merit::recompute(&app.state, commune_store::now_ms()).await.expect("recompute");
     assert!(stored >= 3, "{stored}");
     let (_, top) = app.call(Method::GET, "/api/v1/members/member0/card", &m[1], None).await;
     let (_, low) = app.call(Method::GET, "/api/v1/members/member3/card", &m[1], None).await;
@@ -173,7 +173,7 @@ async fn a_dot_collector_meeting_then_believability_cards_and_weights() {
     let (_, p) = app.call(Method::POST, "/api/v1/orgs/coop/proposals", &m[1], Some(body)).await;
     let pid = p["id"].as_str().expect("id").to_owned();
     app.call(Method::POST, &format!("/api/v1/proposals/{pid}/publish"), &m[1], None).await;
-    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
+    commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
     // member0 votes for their plan; member3 and member2 for the other: headcount says 1, merit says 0.
     for (who, option) in [(1, 0), (4, 1), (3, 1)] {
         let (status, r) = app
@@ -186,8 +186,8 @@ async fn a_dot_collector_meeting_then_believability_cards_and_weights() {
             .await;
         assert_eq!(status, StatusCode::OK, "{r}");
     }
-    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("close");
-    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("finish");
+    commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("close");
+    commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("finish");
     let (_, results) = app.call(Method::GET, &format!("/api/v1/proposals/{pid}/results"), &m[1], None).await;
     assert_eq!(results["primary_mode"], "merit");
     assert_eq!(results["equal"]["tally"]["winners"], json!([1]), "{results}");
@@ -229,7 +229,7 @@ async fn attributes_change_only_through_constitutional_policy_proposals() {
     assert_eq!(p["constitutional"], true);
     let id = p["id"].as_str().expect("id").to_owned();
     app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), &m[1], None).await;
-    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
+    commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
     for who in &m {
         app.call(
             Method::POST,
@@ -239,8 +239,8 @@ async fn attributes_change_only_through_constitutional_policy_proposals() {
         )
         .await;
     }
-    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("close");
-    commune_server::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("finish");
+    commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("close");
+    commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("finish");
     let (_, results) = app.call(Method::GET, &format!("/api/v1/proposals/{id}/results"), &m[0], None).await;
     assert_eq!(results["primary_mode"], "equal", "the metric is decided one member, one vote");
     let (_, attributes) = app.call(Method::GET, "/api/v1/attributes", &m[0], None).await;

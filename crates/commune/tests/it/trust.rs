@@ -5,7 +5,7 @@
 
 use crate::support::{Auth, CLOSES_IN, OPENS_IN, PASSWORD, TestApp, check_error};
 use axum::http::{Method, StatusCode, header};
-use commune_server::scheduler::tick;
+use commune_app::scheduler::tick;
 use serde_json::{Value, json};
 
 fn now() -> i64 {

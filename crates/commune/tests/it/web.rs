@@ -160,7 +160,7 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.html.contains("wrong handle or password"));
     let login = browser
-        .submit("/login", "/login", &[("handle", "ada"), ("password", commune_server::demo::DEMO_PASSWORD)])
+        .submit("/login", "/login", &[("handle", "ada"), ("password", commune_app::demo::DEMO_PASSWORD)])
         .await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
     let home = browser.get("/").await;
@@ -305,7 +305,7 @@ async fn voting_through_the_page_keeps_the_ballot_for_replacement() {
     let (_, p) = app.call(Method::POST, "/api/v1/orgs/vote-lab/proposals", &auth, Some(body)).await;
     let id = p["id"].as_str().expect("id").to_owned();
     app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), &auth, None).await;
-    commune_server::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open voting");
+    commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open voting");
     let page = format!("/p/{id}");
     let bad = browser.submit(&page, &format!("/p/{id}/vote"), &[("stance", "maybe")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "a ballot that fits no method is refused on the page");

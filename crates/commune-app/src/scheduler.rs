@@ -10,51 +10,17 @@
 //! (with a transfer id derived from the proposal, so a retry moves nothing twice); a ledger
 //! refusal marks it `failed` with the reason.
 //!
-//! [`WeightSource`] is the plug-in point for merit weights.
+//! Merit weights come from the [`crate::plugins::WeightSource`] plug-in, snapshotted at opening.
 
 use crate::error::AppError;
 use crate::state::AppState;
-use commune_domain::governance::count::{CountInput, dual_tally, min_voters};
-use commune_domain::governance::delegation::{self, Delegations};
-use commune_domain::governance::floors::{self, Floors};
-use commune_domain::governance::methods::Ballot;
-use commune_domain::governance::proposal::{Effect, Phase, Weighting, policy_default};
+use crate::tally::{count, edges_of, floors_of, parameters};
+use commune_domain::governance::floors;
+use commune_domain::governance::proposal::{Effect, Phase};
 use commune_domain::governance::weight::{self, UNIT};
 use commune_domain::org::Role;
-use commune_store::{Proposal, Store, TallyRow, WriteTx};
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
+use commune_store::{Proposal, TallyRow, WriteTx};
 use std::time::Duration;
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Where merit-mode vote weights come from, snapshotted when voting opens.
-pub trait WeightSource: Send + Sync {
-    /// One merit share per member of `members` (shares sum to 1), in the proposal's `domain`.
-    fn merit_weights<'a>(
-        &'a self,
-        store: &'a Store,
-        org_id: &'a str,
-        domain: &'a str,
-        members: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<f64>, AppError>>;
-}
-
-/// Everyone weighs the same (for tests and instances that want no merit mode).
-pub struct EqualWeights;
-
-impl WeightSource for EqualWeights {
-    fn merit_weights<'a>(
-        &'a self,
-        _: &'a Store,
-        _: &'a str,
-        _: &'a str,
-        members: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<f64>, AppError>> {
-        Box::pin(async move { Ok(vec![1.0; members.len()]) })
-    }
-}
 
 /// Proposals handled per tick; the rest wait for the next one.
 const BATCH: i64 = 100;
@@ -112,22 +78,6 @@ async fn load(state: &AppState, id: &str) -> Result<Proposal, AppError> {
     state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
 }
 
-/// The floors a published proposal meets: those recorded at publication (or, for one published
-/// before floors were recorded, the default ones of its kind).
-pub fn floors_of(proposal: &Proposal) -> Floors {
-    proposal.floors.unwrap_or_else(|| floors::of(proposal.kind, &proposal.effect, policy_default))
-}
-
-/// The proposal's own parameters, measured as it was published.
-fn parameters(proposal: &Proposal) -> floors::Parameters<'_> {
-    floors::Parameters {
-        discussion_ms: proposal.voting_opens_at - proposal.published_at.unwrap_or(proposal.voting_opens_at),
-        voting_ms: proposal.voting_closes_at - proposal.voting_opens_at,
-        quorum: proposal.quorum,
-        method: &proposal.method,
-    }
-}
-
 /// Why a proposal may not go on: below the floors recorded at its publication, raised for money
 /// by what its source holds now.
 async fn below_floors(state: &AppState, proposal: &Proposal) -> Result<Option<String>, AppError> {
@@ -163,131 +113,6 @@ async fn open_voting(state: &AppState, id: &str, now: i64) -> Result<bool, AppEr
     tx.snapshot_weights(id, &snapshot).await?;
     tx.commit().await?;
     Ok(true)
-}
-
-/// Delegation edges as counted: `(delegator, domain or "", delegate)`.
-pub type Edge = (String, String, String);
-
-pub fn edges_of(delegations: &[commune_store::Delegation]) -> Vec<Edge> {
-    delegations.iter().map(|d| (d.delegator_id.clone(), d.domain.clone(), d.delegate_id.clone())).collect()
-}
-
-fn graph(edges: &[Edge]) -> Delegations {
-    let mut graph = Delegations::default();
-    for (delegator, domain, delegate) in edges {
-        graph.add(delegator, (!domain.is_empty()).then_some(domain.as_str()), delegate);
-    }
-    graph
-}
-
-/// The live delegations of an organisation as a graph.
-pub fn graph_of(delegations: &[commune_store::Delegation]) -> Delegations {
-    graph(&edges_of(delegations))
-}
-
-/// Recounts a tallied proposal from its stored ballots, weights and delegations and compares
-/// with the stored tally; `Err` names what differs. Also rechecks every ballot's receipt.
-pub async fn verify_tally(store: &Store, proposal_id: &str) -> Result<Result<(), String>, AppError> {
-    let proposal = store.proposal(proposal_id).await?.ok_or(AppError::NotFound("proposal"))?;
-    let Some(stored) = store.tally(proposal_id).await? else { return Ok(Err("no stored tally".into())) };
-    let weights = store.weights(proposal_id).await?;
-    let rows = store.ballots(proposal_id).await?;
-    for row in &rows {
-        let expected =
-            commune_domain::governance::count::ballot_receipt(proposal_id, &row.voter_id, &row.ballot, &row.nonce);
-        if expected != row.receipt {
-            let who = if proposal.secret { "a secret ballot" } else { row.voter_handle.as_str() };
-            return Ok(Err(format!("the ballot of {who} does not match its receipt")));
-        }
-    }
-    let ballots: Vec<(String, String)> = rows.into_iter().map(|b| (b.voter_id, b.ballot)).collect();
-    let edges: Vec<Edge> = serde_json::from_str(&stored.delegations).map_err(AppError::internal)?;
-    let parts = count(&proposal, &weights, &ballots, &edges)?;
-    if parts.primary.as_str() != stored.primary_mode {
-        return Ok(Err(format!("decided by {} weights, recount says {}", stored.primary_mode, parts.primary.as_str())));
-    }
-    if parts.equal != stored.equal_result {
-        return Ok(Err("the equal-weight tally differs from a recount of the stored ballots".into()));
-    }
-    if parts.merit != stored.merit_result {
-        return Ok(Err("the merit-weight tally differs from a recount of the stored ballots".into()));
-    }
-    if parts.differ != stored.modes_differ {
-        return Ok(Err("whether merit and headcount disagree differs from a recount".into()));
-    }
-    Ok(Ok(()))
-}
-
-fn parse_ballots(ballots: &[(String, String)]) -> Result<Vec<(String, Ballot)>, AppError> {
-    ballots
-        .iter()
-        .map(|(voter, json)| Ok((voter.clone(), serde_json::from_str(json).map_err(AppError::internal)?)))
-        .collect()
-}
-
-/// Counts a proposal from stored data: the same function closes a vote and verifies it. A secret
-/// proposal's tallies keep only aggregates (nobody's delegation route or received weight).
-pub fn count(
-    proposal: &Proposal,
-    weights: &[(String, u64, u64)],
-    ballots: &[(String, String)],
-    edges: &[Edge],
-) -> Result<TallyParts, AppError> {
-    let parsed = parse_ballots(ballots)?;
-    let graph = graph(edges);
-    let floors = floors_of(proposal);
-    let beneficiary = (!proposal.self_interest.is_empty()).then_some(proposal.author_id.as_str());
-    let beneficiary_eligible = beneficiary.is_some_and(|b| weights.iter().any(|(m, _, _)| m == b));
-    let dual = dual_tally(&CountInput {
-        method: &proposal.method,
-        options: proposal.options.len(),
-        quorum_ppm: weight::ppm(proposal.quorum).max(floors.quorum_ppm),
-        min_voters: min_voters(floors.min_voters, weights.len(), beneficiary_eligible),
-        beneficiary,
-        domain: &proposal.domain,
-        weights,
-        ballots: &parsed,
-        delegations: &graph,
-    });
-    let (equal, merit) =
-        if proposal.secret { (dual.equal.anonymised(), dual.merit.anonymised()) } else { (dual.equal, dual.merit) };
-    let primary = proposal.deciding_mode();
-    let decided = if primary == Weighting::Merit { &merit } else { &equal };
-    Ok(TallyParts {
-        primary,
-        passed: decided.tally.passed,
-        winners: decided.tally.winners.clone(),
-        equal: serde_json::to_string(&equal).map_err(AppError::internal)?,
-        merit: serde_json::to_string(&merit).map_err(AppError::internal)?,
-        differ: dual.differ,
-        delegations: serde_json::to_string(edges).map_err(AppError::internal)?,
-    })
-}
-
-/// Each direct voter's weight in `mode` (own plus delegated), as counted.
-pub fn effective_weights(
-    proposal: &Proposal,
-    weights: &[(String, u64, u64)],
-    ballots: &[(String, String)],
-    edges: &[Edge],
-    mode: &str,
-) -> Result<HashMap<String, u64>, AppError> {
-    let merit = mode == Weighting::Merit.as_str();
-    let own: HashMap<String, u64> = weights.iter().map(|(m, e, w)| (m.clone(), if merit { *w } else { *e })).collect();
-    let voters: std::collections::HashSet<&str> = ballots.iter().map(|(v, _)| v.as_str()).collect();
-    let voted = |m: &str| voters.contains(m);
-    Ok(delegation::resolve(&own, &voted, &graph(edges), &proposal.domain).effective)
-}
-
-/// A computed tally, ready to store or to compare with a stored one.
-pub struct TallyParts {
-    pub primary: Weighting,
-    pub equal: String,
-    pub merit: String,
-    pub differ: bool,
-    pub delegations: String,
-    pub passed: bool,
-    pub winners: Vec<usize>,
 }
 
 /// Closes voting and counts, in one transaction.

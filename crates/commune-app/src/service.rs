@@ -2,7 +2,8 @@
 //! input with the domain, authorizes the caller, and writes through one audited transaction.
 //! Handlers only translate HTTP to these calls and back.
 
-use crate::auth::{Caller, SignedIn, hash_password, random_bytes, random_token, verify_password};
+use crate::caller::{Caller, SignedIn};
+use crate::secrets::{hash_password, random_bytes, random_token, verify_password};
 use crate::error::AppError;
 use crate::state::AppState;
 use commune_domain::authz::Action;

@@ -1,13 +1,15 @@
-//! Application state, built once at start-up and shared by every handler.
+//! The application's state, built once at start-up and shared by every operation: the store, the
+//! settings, the counters, the limiters, the two group-commit writers, and the plug-ins (chosen
+//! in `crate::wiring`).
 
 use crate::ballots::Batcher;
 use crate::metrics::Metrics;
+use crate::plugins::{PerformanceEvidence, WeightSource};
 use crate::ratelimit::Limiter;
-use crate::scheduler::WeightSource;
 use commune_store::Store;
 use std::sync::Arc;
 
-/// Settings of the HTTP shell.
+/// Settings of the server.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Mark cookies `Secure`: set when Commune is served over TLS (directly or by a proxy).
@@ -57,7 +59,7 @@ pub struct Inner {
     pub store: Store,
     pub config: Config,
     pub weights: Arc<dyn WeightSource>,
-    pub evidence: Arc<dyn crate::merit::PerformanceEvidence>,
+    pub evidence: Arc<dyn PerformanceEvidence>,
     pub metrics: Metrics,
     pub login_limiter: Limiter,
     /// Failed logins per handle, from any address: a growing delay, never a lock.
@@ -70,6 +72,14 @@ pub struct Inner {
     /// Proposals read on the voting path, kept for a second: every check made with them is
     /// repeated authoritatively inside the ballot writer's transaction.
     pub proposal_cache: crate::ballots::ProposalCache,
+    /// The root organisation's id: none before setup, then never changes.
+    root_id: std::sync::OnceLock<String>,
+}
+
+/// The plug-in points' implementations.
+pub struct Plugins {
+    pub weights: Arc<dyn WeightSource>,
+    pub evidence: Arc<dyn PerformanceEvidence>,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,14 +90,15 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> AppState {
+    /// State with the given plug-ins (`AppState::new`, in `crate::wiring`, chooses the standard ones).
+    pub fn with_plugins(store: Store, config: Config, plugins: Plugins) -> AppState {
         let login_limiter = Limiter::per_minute(config.logins_per_minute);
         let client_limiter = Limiter::per_minute(config.requests_per_client_per_minute);
         AppState(Arc::new(Inner {
             store,
             config,
-            weights: Arc::new(crate::merit::MeritWeights),
-            evidence: Arc::new(crate::merit::NoEvidence),
+            weights: plugins.weights,
+            evidence: plugins.evidence,
             metrics: Metrics::default(),
             login_limiter,
             login_slowdown: crate::ratelimit::Slowdown::default(),
@@ -96,6 +107,7 @@ impl AppState {
             ballots: std::sync::OnceLock::new(),
             ledger: std::sync::OnceLock::new(),
             proposal_cache: crate::ballots::ProposalCache::default(),
+            root_id: std::sync::OnceLock::new(),
         }))
     }
 
@@ -109,5 +121,14 @@ impl AppState {
     /// The ballot writer, started on first use (on the runtime that serves requests).
     pub fn ballots(&self) -> &Batcher {
         self.0.ballots.get_or_init(|| Batcher::start(self.0.store.clone()))
+    }
+
+    /// The root organisation's id, read once after setup and remembered (it never changes).
+    pub async fn root_id(&self) -> Result<Option<String>, commune_store::StoreError> {
+        if let Some(id) = self.0.root_id.get() {
+            return Ok(Some(id.clone()));
+        }
+        let Some(root) = self.0.store.root_org().await? else { return Ok(None) };
+        Ok(Some(self.0.root_id.get_or_init(|| root.id).clone()))
     }
 }

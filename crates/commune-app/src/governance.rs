@@ -2,7 +2,8 @@
 //! ballots with receipts, delegation, discussion, results and exports. The scheduler that moves
 //! proposals through their phases lives in [`crate::scheduler`].
 
-use crate::auth::{Caller, random_token};
+use crate::caller::Caller;
+use crate::secrets::random_token;
 use crate::error::AppError;
 use crate::service;
 use crate::state::AppState;
@@ -61,24 +62,8 @@ fn no_effect() -> Effect {
     Effect::None
 }
 
-fn now_ms() -> i64 {
-    commune_store::now_ms()
-}
+use commune_store::now_ms;
 
-/// The organisation's value of a policy parameter (its default when never set).
-pub async fn policy(state: &AppState, org_id: &str, key: &str) -> Result<f64, AppError> {
-    Ok(state.store.policy(org_id, key).await?.unwrap_or_else(|| proposal::policy_default(key)))
-}
-
-/// The commune's policies as set (one read); unset keys fall back to their defaults.
-async fn floor_policies(state: &AppState) -> Result<HashMap<String, f64>, AppError> {
-    Ok(match state.store.root_org().await? {
-        Some(root) => state.store.policies(&root.id).await?.into_iter().collect(),
-        None => HashMap::new(),
-    })
-}
-
-/// The money a proposal moves out of its organisation: `(amount, currency)`.
 fn money_of(effect: &Effect) -> Option<(u64, &str)> {
     match effect {
         Effect::Allocate { amount_minor, currency, .. } => Some((u64::try_from(*amount_minor).ok()?, currency)),
@@ -104,9 +89,9 @@ pub async fn source_balance(state: &AppState, org: &Org, currency: &str) -> Resu
 /// The floors a proposal of `org` must meet now: its kind's, from the commune's policies, raised
 /// for money by the amount relative to what the source holds now.
 pub async fn floors_now(state: &AppState, org: &Org, kind: Kind, effect: &Effect) -> Result<Floors, AppError> {
-    let values = floor_policies(state).await?;
+    let values = crate::policy::commune(&state.store).await?;
     let base =
-        floors::of(kind, effect, |key| values.get(key).copied().unwrap_or_else(|| proposal::policy_default(key)));
+        floors::of(kind, effect, |key| values.get(key));
     Ok(match money_of(effect) {
         Some((amount, currency)) => floors::for_money(base, amount, source_balance(state, org, currency).await?),
         None => base,
@@ -185,8 +170,8 @@ async fn draft_of(
     };
     let quorum = match (input.quorum, floors) {
         (Some(q), _) => q,
-        (None, Some(f)) => f.default_quorum(policy(state, &org.id, "default_quorum").await?),
-        (None, None) => policy(state, &org.id, "default_quorum").await?,
+        (None, Some(f)) => f.default_quorum(crate::policy::policy(&state.store, &org.id, "default_quorum").await?),
+        (None, None) => crate::policy::policy(&state.store, &org.id, "default_quorum").await?,
     };
     v.check(proposal::check_rules(&input.method, options.len(), quorum));
     let schedule = Schedule { voting_opens_at: input.voting_opens_at, voting_closes_at: input.voting_closes_at };
@@ -604,7 +589,7 @@ pub async fn delegate(
     // delegations made at once cannot close a cycle between them.
     let live = tx.live_delegations(&org.id).await?;
     let scope = (!domain.is_empty()).then_some(domain.as_str());
-    if let Some(cycle) = crate::scheduler::graph_of(&live).cycle_with(&me.member.id, scope, &target.id) {
+    if let Some(cycle) = crate::tally::graph_of(&live).cycle_with(&me.member.id, scope, &target.id) {
         let handles: HashMap<&str, &str> = live
             .iter()
             .flat_map(|d| {
@@ -645,6 +630,12 @@ pub async fn revoke_delegation(state: &AppState, caller: &Caller, id: &str) -> R
 pub async fn delegations(state: &AppState, caller: &Caller, slug: &str) -> Result<(Org, Vec<Delegation>), AppError> {
     let org = service::org_for(state, caller, slug, Action::ReadProposals).await?;
     Ok((org.clone(), state.store.live_delegations(&org.id).await?))
+}
+
+/// The discussion thread of a proposal the caller may see, oldest first.
+pub async fn comments(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<commune_store::Comment>, AppError> {
+    visible(state, caller, id).await?;
+    Ok(state.store.comments(id).await?)
 }
 
 /// Adds to a proposal's discussion. `form_key`, the one-time key of the form that sent it,
@@ -760,8 +751,8 @@ pub async fn export_preflib(state: &AppState, caller: &Caller, id: &str) -> Resu
     let weights = state.store.weights(id).await?;
     let rows = state.store.ballots(id).await?;
     let ballots: Vec<(String, String)> = rows.iter().map(|b| (b.voter_id.clone(), b.ballot.clone())).collect();
-    let edges: Vec<crate::scheduler::Edge> = serde_json::from_str(&tally.delegations).map_err(AppError::internal)?;
-    let effective = crate::scheduler::effective_weights(&proposal, &weights, &ballots, &edges, &tally.primary_mode)?;
+    let edges: Vec<crate::tally::Edge> = serde_json::from_str(&tally.delegations).map_err(AppError::internal)?;
+    let effective = crate::tally::effective_weights(&proposal, &weights, &ballots, &edges, &tally.primary_mode)?;
     let mut lines: Vec<(String, u64)> = Vec::new();
     for b in &rows {
         let Ok(Ballot::Ranked { ranking }) = serde_json::from_str::<Ballot>(&b.ballot) else { continue };

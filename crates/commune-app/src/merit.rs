@@ -1,9 +1,9 @@
 //! Merit operations: dots (with their rules and limits), Dot Collector meetings, the periodic
 //! believability recomputation, and the merit [`WeightSource`] that governance snapshots.
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::error::AppError;
-use crate::scheduler::{BoxFuture, WeightSource};
+use crate::plugins::{BoxFuture, WeightSource};
 use crate::service;
 use crate::state::AppState;
 use commune_domain::authz::{Action, Denied};
@@ -232,36 +232,13 @@ pub async fn end_meeting(state: &AppState, caller: &Caller, id: &str) -> Result<
     Ok(())
 }
 
-/// Performance evidence (task outcomes, exercise results, forecast calibration) enters the model
-/// through this interface: each item is a score on the 1–10 scale about a member in a domain,
-/// counted as a rating from a per-source pseudo-rater (whose bias and reliability the model
-/// learns like anyone else's). The work module implements it; until then there is none.
-pub trait PerformanceEvidence: Send + Sync {
-    fn evidence<'a>(&'a self, store: &'a Store) -> BoxFuture<'a, Result<Vec<Evidence>, AppError>>;
-}
-
-/// One piece of evidence: `(source, member id, domain, score 1–10, unix ms)`.
-pub type Evidence = (String, String, String, f64, i64);
-
-/// No performance evidence yet.
-pub struct NoEvidence;
-
-impl PerformanceEvidence for NoEvidence {
-    fn evidence<'a>(&'a self, _: &'a Store) -> BoxFuture<'a, Result<Vec<Evidence>, AppError>> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
-}
-
 /// Refits believability in every domain from all live dots (decayed by the half-life policy)
 /// and stores it. Runs on the scheduler, never inside a request.
 pub async fn recompute(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
     let dots = state.store.all_dots().await?;
     let evidence = state.evidence.evidence(&state.store).await?;
     let attributes = state.store.attributes().await?;
-    let half_life_days = match state.store.root_org().await? {
-        Some(root) => crate::governance::policy(state, &root.id, "believability_half_life_days").await?,
-        None => 180.0,
-    };
+    let half_life_days = crate::policy::commune(&state.store).await?.get("believability_half_life_days");
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut ids: Vec<&str> = Vec::new();
     let sources: Vec<String> = evidence.iter().map(|(source, ..)| format!("evidence:{source}")).collect();
@@ -361,14 +338,8 @@ pub async fn domain_weights(
         }
     }
     let merit: Vec<f64> = members.iter().map(|m| scores.get(m).map_or(0.0, |l| merit_of(*l))).collect();
-    let rule = match store.root_org().await? {
-        Some(root) => {
-            let lambda = store.policy(&root.id, "merit_lambda").await?.unwrap_or(0.5);
-            let cap = store.policy(&root.id, "merit_cap").await?.unwrap_or(3.0);
-            WeightRule { lambda, cap }
-        }
-        None => WeightRule::default(),
-    };
+    let policies = crate::policy::commune(store).await?;
+    let rule = WeightRule { lambda: policies.get("merit_lambda"), cap: policies.get("merit_cap") };
     Ok((weights(&merit, rule), merit, rule))
 }
 

@@ -1,7 +1,7 @@
 //! The demo commune: a living sample so a newcomer sees real content in the first minute.
 //! Deterministic (a fixed seed), loaded in one audited transaction, only into an empty instance.
 
-use crate::auth::hash_password;
+use crate::secrets::hash_password;
 use crate::error::AppError;
 use crate::state::AppState;
 use commune_domain::governance::methods::{Ballot, RankedRule, Stance, VotingMethod};
@@ -263,7 +263,7 @@ async fn ledger_demo(
     now: i64,
 ) -> Result<(), AppError> {
     let ledger = crate::payments::ledger_named(state, None).await?;
-    let rate = crate::payments::funnel_rate(state).await?;
+    let rate = crate::policy::commune(&state.store).await?.get("funnel_rate");
     let mut books = Books { ledger: ledger.id, rate, counter: 0, transfers: Vec::new(), notes: Default::default() };
     let businesses: Vec<&Staffed> = orgs.iter().filter(|(o, _)| o.kind == OrgKind::Business).collect();
     let member = |i: usize| Owner::Member(members[i % members.len()].id.clone());
@@ -358,8 +358,8 @@ async fn demo_present(
     members: &[commune_store::Member],
     ledger: &commune_store::LedgerInfo,
 ) -> Result<(), AppError> {
-    use crate::auth::{Caller, SignedIn};
-    use crate::payments::{Movement, Party, move_money, pay_request, request_payment};
+    use crate::caller::{Caller, SignedIn};
+    use crate::payments::{self, HoldInput, Party, PaymentInput, pay_request, request_payment, show_id};
     let as_member = |m: &commune_store::Member| {
         Caller::Member(SignedIn { member: m.clone(), session_hash: String::new(), csrf: String::new() })
     };
@@ -386,21 +386,20 @@ async fn demo_present(
                 .await?;
         pay_request(state, &as_member(&members[3]), &request.id).await?;
     }
-    let hold = |to: Owner, amount: u64, timeout_s: u32, memo: &str| Movement {
-        id: commune_domain::ledger::payments::derive_id(&["demo-hold", memo]),
-        from: Owner::Member(members[0].id.clone()),
-        to,
-        amount,
-        ledger: ledger.clone(),
-        code: transfer_code::HOLD,
-        memo: memo.to_owned(),
-        hold_timeout_s: Some(timeout_s),
-        funnel: false,
-        settles: None,
+    let hold = |to: String, amount: u64, timeout_s: u32, memo: &str| HoldInput {
+        payment: PaymentInput {
+            id: Some(show_id(commune_domain::ledger::payments::derive_id(&["demo-hold", memo]))),
+            to,
+            amount_minor: Some(amount),
+            currency: Some(ledger.asset.clone()),
+            memo: memo.to_owned(),
+            ..PaymentInput::default()
+        },
+        timeout_s: Some(timeout_s),
     };
-    let ada = &members[0].id;
-    move_money(state, ada, hold(Owner::Org(cycles.0.id.clone()), 4_000, 7 * 24 * 3600, "Bike repair deposit")).await?;
-    move_money(state, ada, hold(Owner::Member(members[2].id.clone()), 1_500, 1, "Tool library deposit")).await?;
+    let ada = as_member(&members[0]);
+    payments::hold(state, &ada, hold(format!("org:{}", cycles.0.slug), 4_000, 7 * 24 * 3600, "Bike repair deposit")).await?;
+    payments::hold(state, &ada, hold(members[2].handle.clone(), 1_500, 1, "Tool library deposit")).await?;
     state.store.ledger_expire(commune_store::now_ms() + 2_000, 100).await?;
     Ok(())
 }
@@ -822,7 +821,7 @@ async fn governance_season(
     members: &[commune_store::Member],
     now: i64,
 ) -> Result<(), AppError> {
-    use crate::auth::{Caller, SignedIn};
+    use crate::caller::{Caller, SignedIn};
     let caller_of = |id: &str| -> Result<Caller, AppError> {
         let m =
             members.iter().find(|m| m.id == id).ok_or_else(|| AppError::internal(anyhow::anyhow!("demo member")))?;

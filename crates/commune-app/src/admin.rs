@@ -1,0 +1,97 @@
+//! Instance administration, for stewards of the commune: the figures, the newest audit entries,
+//! and a recomputation of the whole audit chain.
+
+use crate::caller::Caller;
+use crate::error::AppError;
+use crate::state::AppState;
+use commune_domain::authz::Action;
+use commune_store::{ChainReport, Counted};
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    /// The change, as JSON text.
+    pub payload: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<commune_domain::audit::Entry> for AuditEntryView {
+    fn from(e: commune_domain::audit::Entry) -> AuditEntryView {
+        AuditEntryView {
+            seq: e.seq,
+            at_ms: e.at_ms,
+            actor: e.actor,
+            action: e.action,
+            subject: e.subject,
+            payload: e.payload,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AdminOverview {
+    pub backend: String,
+    pub members: i64,
+    pub orgs: i64,
+    pub memberships: i64,
+    pub active_tokens: i64,
+    pub audit_entries: i64,
+    pub audit_head_hash: String,
+    /// The newest 50 audit entries, newest first.
+    pub recent_audit: Vec<AuditEntryView>,
+}
+
+/// Instance figures and the newest audit entries, for stewards of the commune.
+pub async fn overview(state: &AppState, caller: &Caller) -> Result<AdminOverview, AppError> {
+    caller.authorize(state, None, Action::AdministerInstance).await?;
+    let store = &state.store;
+    let head = store.audit_head().await?;
+    Ok(AdminOverview {
+        backend: store.backend().as_str().to_owned(),
+        members: store.count(Counted::Members).await?,
+        orgs: store.count(Counted::Orgs).await?,
+        memberships: store.count(Counted::Memberships).await?,
+        active_tokens: store.count(Counted::ActiveTokens).await?,
+        audit_entries: head.entries,
+        audit_head_hash: head.head_hash,
+        recent_audit: store.audit_tail(50).await?.into_iter().map(AuditEntryView::from).collect(),
+    })
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ChainView {
+    pub intact: bool,
+    pub entries: i64,
+    /// The first broken entry, when the chain is broken.
+    pub broken_at: Option<i64>,
+    pub message: String,
+}
+
+impl From<ChainReport> for ChainView {
+    fn from(report: ChainReport) -> ChainView {
+        match report {
+            ChainReport::Intact { entries } => ChainView {
+                intact: true,
+                entries,
+                broken_at: None,
+                message: format!("all {entries} audit entries verify"),
+            },
+            ChainReport::Broken(b) => {
+                ChainView { intact: false, entries: b.seq - 1, broken_at: Some(b.seq), message: b.to_string() }
+            }
+        }
+    }
+}
+
+/// Recomputes the whole audit chain now (stewards of the commune).
+pub async fn verify_chain(state: &AppState, caller: &Caller) -> Result<ChainView, AppError> {
+    caller.authorize(state, None, Action::AdministerInstance).await?;
+    Ok(state.store.verify_audit(|_| {}).await?.into())
+}

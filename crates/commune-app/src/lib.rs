@@ -1,0 +1,29 @@
+//! Commune's operations layer: every use case, from signing up to closing a vote to moving money,
+//! as one function that resolves what it acts on, authorizes the caller, plans the change with
+//! the domain's pure rules and writes it in one audited transaction. The web pages, the JSON API,
+//! the scheduler, the demo and the CLI all call these; none of it knows HTTP.
+
+pub mod admin;
+pub mod ballots;
+pub mod caller;
+pub mod cards;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod governance;
+pub mod ledger;
+pub mod merit;
+pub mod metrics;
+pub mod payments;
+pub mod plugins;
+pub mod policy;
+pub mod ratelimit;
+pub mod scheduler;
+pub mod secrets;
+pub mod service;
+pub mod state;
+pub mod tally;
+mod wiring;
+
+pub use error::AppError;
+pub use state::{AppState, Config};
