@@ -5,6 +5,7 @@
 
 mod api;
 mod audit;
+mod architecture;
 mod authz;
 mod browser;
 mod cli;
