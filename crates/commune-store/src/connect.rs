@@ -1,54 +1,11 @@
 //! Opening a store from a URL and the per-connection settings of each backend.
 
-use crate::{Result, StoreError};
+use crate::error::{Result, StoreError};
+use crate::sql::Backend;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Connection, Executor};
 use std::sync::Once;
 use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn from_url(url: &str) -> Result<Backend> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err(StoreError::Migration(format!(
-                "unsupported database URL '{}': use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB",
-                redact(url)
-            )))
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
-}
-
-/// A URL with any password replaced, for messages and logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => {
-                    format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
-                }
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
 
 /// The storage handle: a connection pool and the backend it talks to. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -56,7 +13,7 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
     /// Ledger accounts as of a ledger version (see `ledger.rs`), shared by clones.
-    pub(crate) ledger_cache: std::sync::Arc<std::sync::Mutex<crate::ledger::AccountCache>>,
+    pub(crate) ledger_cache: std::sync::Arc<std::sync::Mutex<crate::ledger::cache::AccountCache>>,
 }
 
 impl Store {
@@ -143,6 +100,7 @@ fn sqlite_url(url: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::redact;
 
     #[test]
     fn passwords_are_redacted() {

@@ -5,7 +5,8 @@
 //! machinery and one migration folder per database type, while the `Any` pool picks its backend
 //! at run time. The runner is forty lines.
 
-use crate::connect::{Backend, Store};
+use crate::connect::Store;
+use crate::sql::Backend;
 use crate::{Result, StoreError};
 use sha2::{Digest, Sha256};
 use sqlx::{Acquire, Row};

@@ -118,9 +118,14 @@ fn ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Every path written in `code`: the trees of `use` items expanded, and paths used inline.
-fn paths_in(code: &str) -> Vec<Vec<String>> {
+/// What a module hands on: `pub use a::b::C as D` makes `D` name `a::b::C`.
+type Reexports = BTreeMap<String, Vec<String>>;
+
+/// Every path written in `code` (the trees of `use` items expanded, and paths used inline), and
+/// the names its public `use` items hand on.
+fn paths_in(code: &str) -> (Vec<Vec<String>>, Reexports) {
     let mut out = Vec::new();
+    let mut reexports = Reexports::new();
     let bytes = code.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -135,7 +140,15 @@ fn paths_in(code: &str) -> Vec<Vec<String>> {
         let word = &code[start..i];
         if word == "use" {
             let end = code[i..].find(';').map_or(code.len(), |e| i + e);
-            expand_use(code[i..end].trim(), &mut Vec::new(), &mut out);
+            let mut items = Vec::new();
+            expand_use(code[i..end].trim(), &mut Vec::new(), &mut items);
+            let public = code[..start].trim_end().rsplit(['\n', ';', '}', '{']).next().is_some_and(|p| p.trim_start().starts_with("pub"));
+            for (path, visible) in items {
+                if public {
+                    reexports.insert(visible, path.clone());
+                }
+                out.push(path);
+            }
             i = end;
             continue;
         }
@@ -157,11 +170,11 @@ fn paths_in(code: &str) -> Vec<Vec<String>> {
             out.push(path);
         }
     }
-    out
+    (out, reexports)
 }
 
-/// Expands a use tree (`a::b::{c, d::{e, self}}`) into full paths.
-fn expand_use(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+/// Expands a use tree (`a::b::{c, d::{e as f, self}}`) into full paths and the names they bind.
+fn expand_use(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
     let tree = tree.trim();
     if let Some(inner) = tree.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
         for part in split_top(inner) {
@@ -175,13 +188,19 @@ fn expand_use(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) 
             expand_use(rest, prefix, out);
         }
         None => {
-            let name = tree.split_whitespace().next().unwrap_or("");
+            let mut words = tree.split_whitespace();
+            let name = words.next().unwrap_or("");
+            let alias = match (words.next(), words.next()) {
+                (Some("as"), Some(alias)) => alias.to_owned(),
+                _ => name.to_owned(),
+            };
             let mut path = prefix.clone();
             if !name.is_empty() && name != "self" && name != "*" {
                 path.push(name.to_owned());
             }
+            let visible = if name == "self" { prefix.last().cloned().unwrap_or_default() } else { alias };
             if !path.is_empty() {
-                out.push(path);
+                out.push((path, visible));
             }
         }
     }
@@ -206,9 +225,28 @@ fn split_top(inner: &str) -> Vec<&str> {
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
-/// The file a path written in module `here` points into, if it is in this crate.
-fn target(modules: &Modules, here: &[String], path: &[String]) -> Option<PathBuf> {
-    let absolute: Vec<String> = match path[0].as_str() {
+/// The file a path written in module `here` points into, if it is in this crate. A name a module
+/// only hands on (`pub use`) is followed to the module that defines it: a facade is not a room.
+fn target(modules: &Modules, reexports: &BTreeMap<Vec<String>, Reexports>, here: &[String], path: &[String]) -> Option<PathBuf> {
+    let absolute = absolute(modules, here, path)?;
+    let depth = (0..=absolute.len()).rev().find(|n| modules.contains_key(&absolute[..*n]))?;
+    let module = &absolute[..depth];
+    if let Some(name) = absolute.get(depth)
+        && let Some(handed_on) = reexports.get(module).and_then(|r| r.get(name))
+        && handed_on.as_slice() != path
+    {
+        let mut followed = handed_on.clone();
+        followed.extend_from_slice(&absolute[depth + 1..]);
+        if let Some(found) = target(modules, reexports, module, &followed) {
+            return Some(found);
+        }
+    }
+    modules.get(module).cloned()
+}
+
+/// A path as seen from the crate root, when it is one of this crate's.
+fn absolute(modules: &Modules, here: &[String], path: &[String]) -> Option<Vec<String>> {
+    Some(match path[0].as_str() {
         "crate" => path[1..].to_vec(),
         "self" => here.iter().chain(&path[1..]).cloned().collect(),
         "super" => {
@@ -224,8 +262,7 @@ fn target(modules: &Modules, here: &[String], path: &[String]) -> Option<PathBuf
             }
             here.iter().chain(path).cloned().collect()
         }
-    };
-    (1..=absolute.len()).rev().find_map(|n| modules.get(&absolute[..n]).cloned())
+    })
 }
 
 /// Files importing files, in one crate.
@@ -233,13 +270,20 @@ fn graph(src: &Path) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     let modules: Modules = files.iter().map(|f| (module_of(src, f), f.clone())).collect();
+    let read: Vec<(PathBuf, Vec<String>, Vec<Vec<String>>, Reexports)> = files
+        .iter()
+        .map(|file| {
+            let (paths, handed_on) = paths_in(&code_of(&std::fs::read_to_string(file).expect("readable source")));
+            (file.clone(), module_of(src, file), paths, handed_on)
+        })
+        .collect();
+    let reexports: BTreeMap<Vec<String>, Reexports> =
+        read.iter().map(|(_, module, _, handed_on)| (module.clone(), handed_on.clone())).collect();
     let mut edges: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
-    for file in &files {
-        let here = module_of(src, file);
-        let code = code_of(&std::fs::read_to_string(file).expect("readable source"));
+    for (file, here, paths, _) in &read {
         let out = edges.entry(file.clone()).or_default();
-        for path in paths_in(&code) {
-            if let Some(to) = target(&modules, &here, &path)
+        for path in paths {
+            if let Some(to) = target(&modules, &reexports, here, path)
                 && &to != file
             {
                 out.insert(to);

@@ -1,0 +1,41 @@
+//! What can go wrong in storage, and the two helpers that turn database answers into it.
+
+/// What can go wrong in storage, as callers need to tell it apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was hit: the named thing exists already.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The named thing does not exist (or is not in a state the change applies to).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The database holds something this code cannot read back (a bug or tampering).
+    /// A domain rule refused the change (the message says which and what to do).
+    #[error("{0}")]
+    Rule(String),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("migration: {0}")]
+    Migration(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`].
+pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |err| match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Db(err),
+    }
+}
+
+/// Fails with `NotFound(what)` unless exactly one row changed.
+pub(crate) fn one_row(result: sqlx::any::AnyQueryResult, what: &'static str) -> Result<()> {
+    match result.rows_affected() {
+        1 => Ok(()),
+        0 => Err(StoreError::NotFound(what)),
+        n => Err(StoreError::Corrupt(format!("{n} rows changed where one {what} was meant"))),
+    }
+}
