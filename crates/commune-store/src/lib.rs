@@ -35,7 +35,7 @@ pub use governance::{
     weight_text,
 };
 pub use ledger::{
-    AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, NewAccount, Note, Settle, TransferRecord, TransferRow,
+    AccountPage, MAX_PAGE_LINES, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, NewAccount, Note, Settle, TransferRecord, TransferRow,
     digest as transfer_digest, id_bytes,
 };
 pub use members::{Counted, Credentials, Member};

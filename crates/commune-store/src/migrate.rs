@@ -60,6 +60,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0005_trust.sql"),
             refuse_if: FLOAT_TALLIES,
         },
+        Migration {
+            version: 6,
+            name: "checkpoints",
+            sql: include_str!("../migrations/sqlite/0006_checkpoints.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -91,6 +97,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             name: "trust",
             sql: include_str!("../migrations/postgres/0005_trust.sql"),
             refuse_if: FLOAT_TALLIES,
+        },
+        Migration {
+            version: 6,
+            name: "checkpoints",
+            sql: include_str!("../migrations/postgres/0006_checkpoints.sql"),
+            refuse_if: None,
         },
     ];
     match backend {

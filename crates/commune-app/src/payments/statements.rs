@@ -1,12 +1,15 @@
-//! Wallets and statements: balances as shown, and the history of one account with running
-//! balances, filtered, and as CSV.
+//! Wallets and statements: balances as shown, and the history of one account, a page at a time,
+//! with running balances, filtered, and as CSV.
 
+use crate::caller::Caller;
 use crate::error::AppError;
-use crate::payments::parties::{Party, owner_of, party_of, show_id, unknown_party};
+use crate::payments::parties::{Party, ledger_named, owner_of, party_of, readable_owner, show_id, unknown_party};
 use crate::state::AppState;
 use commune_domain::ledger::payments::{Owner, transfer_code};
+use commune_domain::ledger::statement::{self, Line, Page};
 use commune_domain::ledger::{PendingState, amount};
-use commune_store::{AccountRow, LedgerInfo};
+use commune_domain::validation::Invalid;
+use commune_store::{AccountRow, LedgerInfo, MAX_PAGE_LINES, TransferRecord, TransferRow};
 use std::collections::HashMap;
 
 /// A wallet as shown: balances at the ledger's scale.
@@ -70,59 +73,147 @@ pub struct StatementLine {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct StatementFilter {
+/// Which statement, and which page of it: up to `limit` lines older than `before`, of your wallet
+/// (or an organisation's) in one currency. Filters apply within the page; follow `older` for more.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct StatementQuery {
+    /// Show an organisation's wallet (its slug) instead of your own.
+    pub org: Option<String>,
+    /// The currency (asset code); the first ledger when absent.
+    pub currency: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
     /// Only lines at or after this instant (unix ms).
     pub from_ms: Option<i64>,
     /// Only lines before this instant (unix ms).
     pub to_ms: Option<i64>,
-    /// Only this kind (`payment`, `revenue`, `funnel`, ...).
+    /// Only this kind (`payment`, `revenue`, `funnel`, `deposit`, `payout`, `hold`, `invoice`, `allocation`).
     pub kind: Option<String>,
     /// Only lines with this counterparty (handle or slug).
     pub counterparty: Option<String>,
-    /// At most this many lines, newest kept (default 500, at most 10,000).
+    /// Lines per page, newest first (default 100, at most 1,000).
     pub limit: Option<usize>,
+    /// The `older` cursor of the page before: the lines older than it.
+    pub before: Option<String>,
 }
+
+/// Lines per statement page unless asked otherwise.
+pub const DEFAULT_PAGE_LINES: usize = 100;
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Statement {
     pub wallet: WalletView,
-    /// The posted balance before the first line shown.
+    /// The posted balance before the oldest line of this page.
     pub opening_minor: i128,
+    /// The posted balance after the newest line of this page.
     pub closing_minor: i128,
+    /// This page's lines, oldest first.
     pub lines: Vec<StatementLine>,
-    /// Holds still reserving money, placed by or for this wallet.
+    /// Holds still reserving money, placed by or for this wallet (the newest 200).
     pub pending: Vec<StatementLine>,
+    /// Pass as `before` for the page of older lines; absent on the oldest page.
+    pub older: Option<String>,
 }
 
-/// A statement with running balances: the running balance is computed over the whole history,
-/// then the filter picks lines, so balances are always true.
-pub async fn statement(state: &AppState, row: &AccountRow, filter: &StatementFilter) -> Result<Statement, AppError> {
+/// The statement the caller asks for: theirs, or an organisation's they may read.
+pub async fn statement_for(state: &AppState, caller: &Caller, query: &StatementQuery) -> Result<Statement, AppError> {
+    let owner = readable_owner(state, caller, query.org.as_deref()).await?;
+    let ledger = ledger_named(state, query.currency.as_deref()).await?;
+    let Some(row) = state.store.ledger_account(owner.wallet(ledger.id).id).await? else {
+        return Err(AppError::NotFound("wallet in this currency"));
+    };
+    statement(state, &row, query).await
+}
+
+/// One page of an account's statement with true running balances: the store hands over a slice
+/// of the account's chain from the nearest stored checkpoint, and the domain folds it
+/// ([`commune_domain::ledger::statement::page`]); nothing walks the whole history.
+pub async fn statement(state: &AppState, row: &AccountRow, query: &StatementQuery) -> Result<Statement, AppError> {
     let ledgers = state.store.ledgers().await?;
     let wallet = wallet_view(state, row, &ledgers).await?;
     let me = row.account.id;
-    let history = state.store.account_transfers(me).await?;
-    let mut parties: HashMap<u128, Party> = HashMap::new();
-    let mut balance: i128 = 0;
-    // Each line with whether it moved the posted balance (a hold does not; its capture does).
-    let mut lines: Vec<(StatementLine, bool)> = Vec::new();
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE_LINES).clamp(1, MAX_PAGE_LINES as usize);
+    let before = match query.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        Some(raw) => Some(raw.parse::<i64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+            Invalid::new("before", "use the 'older' value of the page before")
+        })?),
+        None => None,
+    };
+    let slice = state.store.account_page(row, before, limit as i64).await.map_err(|e| match e {
+        commune_store::StoreError::NotFound(_) => AppError::from(Invalid::new("before", "not a line of this statement")),
+        other => other.into(),
+    })?;
+    let chain: Vec<Line> = slice.rows.iter().map(|t| line_of(&t.record)).collect();
+    let walked = if slice.top == 0 {
+        Page { balances: Vec::new(), older: None }
+    } else {
+        statement::page(me, slice.checkpoint_balance, &chain, slice.top, limit)
+            .map_err(|why| AppError::internal(anyhow::anyhow!("account {me:032x}: {why}")))?
+    };
+    let mut parties = Parties::default();
+    let mut shown = Vec::with_capacity(walked.balances.len());
+    // A release (void) changes no balance and shows as its hold's status instead.
+    for (i, balance) in walked.balances.iter().filter(|(i, _)| !chain[*i].flags.void_pending_transfer) {
+        shown.push(parties.line(state, me, &slice.rows[*i], *balance).await?);
+    }
+    let closing = walked.balances.first().map_or(0, |(_, b)| *b);
+    let opening = walked.balances.last().map_or(closing, |(i, b)| b - chain[*i].delta_for(me));
+    let reached_from = query.from_ms.is_some_and(|from| shown.last().is_some_and(|l| l.at_ms < from));
+    let mut lines: Vec<StatementLine> = shown.into_iter().filter(|l| keep(query, l)).collect();
+    lines.reverse();
     let mut pending = Vec::new();
-    for t in &history {
+    for t in state.store.pending_of(me, 200).await? {
+        let balance = i128::from(row.account.credits_posted) - i128::from(row.account.debits_posted);
+        pending.push(parties.line(state, me, &t, balance).await?);
+    }
+    Ok(Statement {
+        wallet,
+        opening_minor: opening,
+        closing_minor: closing,
+        lines,
+        pending,
+        older: walked.older.filter(|_| !reached_from).map(|seq| seq.to_string()),
+    })
+}
+
+/// Whether a line passes the query's filters.
+fn keep(query: &StatementQuery, l: &StatementLine) -> bool {
+    let who = query.counterparty.as_deref().map(|c| c.trim_start_matches("org:").trim_start_matches("member:"));
+    query.from_ms.is_none_or(|from| l.at_ms >= from)
+        && query.to_ms.is_none_or(|to| l.at_ms < to)
+        && query.kind.as_deref().is_none_or(|k| k.is_empty() || l.kind == k)
+        && who.is_none_or(|c| c.is_empty() || l.counterparty.handle == c)
+}
+
+fn line_of(r: &TransferRecord) -> Line {
+    Line {
+        seq: r.seq,
+        debit_account_id: r.debit_account_id,
+        credit_account_id: r.credit_account_id,
+        amount: r.amount,
+        flags: r.flags(),
+        debit_prev_seq: r.debit_prev_seq,
+        credit_prev_seq: r.credit_prev_seq,
+    }
+}
+
+/// Counterparties resolved once per statement.
+#[derive(Default)]
+struct Parties(HashMap<u128, Party>);
+
+impl Parties {
+    async fn line(&mut self, state: &AppState, me: u128, t: &TransferRow, balance: i128) -> Result<StatementLine, AppError> {
         let r = t.record;
-        let flags = r.flags();
-        if flags.void_pending_transfer {
-            continue;
-        }
         let incoming = r.credit_account_id == me;
         let other = if incoming { r.debit_account_id } else { r.credit_account_id };
-        if let std::collections::hash_map::Entry::Vacant(slot) = parties.entry(other) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(other) {
             let party = match state.store.ledger_account(other).await? {
                 Some(acct) => party_of(state, &owner_of(&acct)?).await?,
                 None => unknown_party(),
             };
             slot.insert(party);
         }
-        let signed = if incoming { i128::from(r.amount) } else { -i128::from(r.amount) };
+        let flags = r.flags();
         let status = match (flags.pending, t.state) {
             (true, Some(PendingState::Pending)) => "held",
             (true, Some(PendingState::Posted)) => "captured",
@@ -130,45 +221,18 @@ pub async fn statement(state: &AppState, row: &AccountRow, filter: &StatementFil
             (true, _) => "expired",
             (false, _) => "posted",
         };
-        if !flags.pending {
-            balance += signed;
-        }
-        let line = StatementLine {
+        Ok(StatementLine {
             seq: r.seq,
             at_ms: r.at_ms,
             transfer_id: show_id(r.id),
             kind: transfer_code::name(r.code).into(),
-            counterparty: parties.get(&other).cloned().unwrap_or_else(unknown_party),
+            counterparty: self.0.get(&other).cloned().unwrap_or_else(unknown_party),
             memo: t.memo.clone().unwrap_or_default(),
-            amount_minor: signed,
+            amount_minor: if incoming { i128::from(r.amount) } else { -i128::from(r.amount) },
             balance_minor: balance,
             status: status.into(),
-        };
-        if status == "held" {
-            pending.push(line.clone());
-        }
-        lines.push((line, !flags.pending));
+        })
     }
-    let keep = |l: &StatementLine| {
-        let who = filter.counterparty.as_deref().map(|c| c.trim_start_matches("org:").trim_start_matches("member:"));
-        filter.from_ms.is_none_or(|from| l.at_ms >= from)
-            && filter.to_ms.is_none_or(|to| l.at_ms < to)
-            && filter.kind.as_deref().is_none_or(|k| k.is_empty() || l.kind == k)
-            && who.is_none_or(|c| c.is_empty() || l.counterparty.handle == c)
-    };
-    let mut shown: Vec<(StatementLine, bool)> = lines.into_iter().filter(|(l, _)| keep(l)).collect();
-    let limit = filter.limit.unwrap_or(500).clamp(1, 10_000);
-    if shown.len() > limit {
-        shown.drain(..shown.len() - limit);
-    }
-    let opening = shown.first().map_or(balance, |(l, moved)| l.balance_minor - if *moved { l.amount_minor } else { 0 });
-    Ok(Statement {
-        wallet,
-        opening_minor: opening,
-        closing_minor: balance,
-        lines: shown.into_iter().map(|(l, _)| l).collect(),
-        pending,
-    })
 }
 
 /// A statement as CSV (RFC 4180), amounts at the ledger's scale.

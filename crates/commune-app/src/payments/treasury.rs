@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::payments::parties::ledger_named;
-use crate::payments::statements::{self, Statement, StatementFilter, WalletView, wallets_of};
+use crate::payments::statements::{self, Statement, StatementQuery, WalletView, wallets_of};
 use crate::state::AppState;
 use commune_domain::ledger::payments::Owner;
 
@@ -46,7 +46,8 @@ pub async fn treasury_of(
     let main = if org.is_root { Owner::Pot } else { owner };
     let mut statement = None;
     if let Some(row) = state.store.ledger_account(main.wallet(ledger.id).id).await? {
-        let filter = StatementFilter { limit: Some(10_000), ..StatementFilter::default() };
+        // The newest page at its largest: the months it spans (a busy pot spans fewer).
+        let filter = StatementQuery { limit: Some(commune_store::MAX_PAGE_LINES as usize), ..StatementQuery::default() };
         let full = statements::statement(state, &row, &filter).await?;
         for line in full.lines.iter().filter(|l| l.status == "posted") {
             let month = commune_domain::ledger::export::date_of(line.at_ms)[..7].to_owned();

@@ -16,6 +16,7 @@ pub mod export;
 pub mod payments;
 pub mod plan;
 pub mod reference;
+pub mod statement;
 
 /// Account flags (immutable once created, except `closed`, which closing transfers set).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -106,6 +107,16 @@ impl TransferFlags {
     pub fn settles(self) -> bool {
         self.post_pending_transfer || self.void_pending_transfer
     }
+
+    /// Whether a stored transfer with these flags moved posted balances by its amount: every
+    /// transfer but a hold (which only reserves) and a void (which only releases). The one rule
+    /// the statement's running balance and the stored checkpoints both follow.
+    pub fn moves_posted(self) -> bool {
+        !self.pending && !self.void_pending_transfer
+    }
+
+    /// The bit mask of the flags that keep a transfer off posted balances (for SQL).
+    pub const OFF_POSTED_BITS: u16 = 1 << 1 | 1 << 3;
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

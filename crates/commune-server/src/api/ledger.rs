@@ -7,8 +7,8 @@ use crate::auth::ApiCaller;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use commune_app::payments::{
     self, AccountView, CaptureInput, HoldInput, PaymentInput, PaymentRequestView, PaymentRequests, Receipt,
-    RevenueInput, RequestInput, Statement, StatementFilter, TransferInput, TransferResultView, TransferView, TreasuryView,
-    WalletView, ledger_named, parse_id,
+    RevenueInput, RequestInput, Statement, StatementQuery, TransferInput, TransferResultView, TransferView, TreasuryView,
+    WalletView, parse_id,
 };
 use commune_app::state::AppState;
 use axum::extract::State;
@@ -102,37 +102,8 @@ pub async fn wallet(
     Ok(Json(wallets))
 }
 
-#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
-pub struct StatementQuery {
-    pub org: Option<String>,
-    pub currency: Option<String>,
-    /// `json` (default) or `csv`.
-    pub format: Option<String>,
-    /// Only lines at or after this instant (unix ms).
-    pub from_ms: Option<i64>,
-    /// Only lines before this instant (unix ms).
-    pub to_ms: Option<i64>,
-    /// Only this kind (`payment`, `revenue`, `funnel`, `deposit`, `payout`, `hold`, `invoice`, `allocation`).
-    pub kind: Option<String>,
-    /// Only lines with this counterparty (handle or slug).
-    pub counterparty: Option<String>,
-    /// At most this many lines, newest kept (default 500, at most 10,000).
-    pub limit: Option<usize>,
-}
-
-impl StatementQuery {
-    fn filter(&self) -> StatementFilter {
-        StatementFilter {
-            from_ms: self.from_ms,
-            to_ms: self.to_ms,
-            kind: self.kind.clone(),
-            counterparty: self.counterparty.clone(),
-            limit: self.limit,
-        }
-    }
-}
-
-/// A statement with running balances, filtered; `format=csv` for a spreadsheet.
+/// One page of a statement (newest lines first, up to `limit`; `older` continues it) with running
+/// balances, filtered; `format=csv` for a spreadsheet.
 #[utoipa::path(get, path = "/api/v1/wallet/statement", tag = "payments", params(StatementQuery),
     security(("session" = []), ("bearer" = [])),
     responses((status = 200, description = "The statement (JSON, or CSV with format=csv)", body = Statement),
@@ -142,12 +113,10 @@ pub async fn statement(
     ApiCaller(caller): ApiCaller,
     Query(q): Query<StatementQuery>,
 ) -> ApiResult<Response> {
-    let owner = payments::parties::readable_owner(&state, &caller, q.org.as_deref()).await?;
-    let ledger = ledger_named(&state, q.currency.as_deref()).await?;
-    let Some(row) = state.store.ledger_account(owner.wallet(ledger.id).id).await? else {
-        return Err(AppError::NotFound("wallet in this currency").into());
-    };
-    let statement = payments::statement(&state, &row, &q.filter()).await?;
+    if let Some(other) = q.format.as_deref().filter(|f| !matches!(*f, "json" | "csv")) {
+        return Err(Invalid::new("format", format!("'{other}': use json or csv")).into());
+    }
+    let statement = payments::statement_for(&state, &caller, &q).await?;
     Ok(match q.format.as_deref() {
         Some("csv") => (
             [
@@ -157,8 +126,7 @@ pub async fn statement(
             payments::statement_csv(&statement),
         )
             .into_response(),
-        None | Some("json") => Json(statement).into_response(),
-        Some(other) => return Err(Invalid::new("format", format!("'{other}': use json or csv")).into()),
+        _ => Json(statement).into_response(),
     })
 }
 

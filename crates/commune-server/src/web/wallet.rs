@@ -5,7 +5,7 @@
 use super::frame::{Form, Page, Web, WebError, WebResult, render};
 use commune_app::payments::{PaymentRequests, TreasuryMonth, TreasuryView, requests_of, treasury_of};
 use crate::error::AppError;
-use commune_app::payments::{self, HoldInput, PaymentInput, RevenueInput, Statement, StatementFilter, WalletView};
+use commune_app::payments::{self, HoldInput, PaymentInput, RevenueInput, Statement, StatementQuery, WalletView};
 use commune_app::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -36,14 +36,33 @@ struct WalletPage {
     errors: Vec<String>,
 }
 
+/// Lines of history on the wallet page.
+const WALLET_LINES: usize = 50;
+
+/// Which page of history the wallet page shows.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct HistoryPage {
+    /// The `older` cursor of the page before.
+    pub before: Option<String>,
+}
+
 async fn wallet_page(state: &AppState, web: &Web, errors: Vec<String>) -> Result<WalletPage, WebError> {
+    wallet_page_at(state, web, errors, None).await
+}
+
+async fn wallet_page_at(
+    state: &AppState,
+    web: &Web,
+    errors: Vec<String>,
+    before: Option<String>,
+) -> Result<WalletPage, WebError> {
     let member = web.caller.require_member()?;
     let owner = Owner::Member(member.member.id.clone());
     let wallets = payments::wallets_of(state, &owner).await?;
     let ledgers = state.store.ledgers().await?;
     let statement = match state.store.ledger_account(owner.wallet(ledgers.first().map_or(1, |l| l.id)).id).await? {
         Some(row) => Some(
-            payments::statement(state, &row, &StatementFilter { limit: Some(50), ..StatementFilter::default() })
+            payments::statement(state, &row, &StatementQuery { limit: Some(WALLET_LINES), before, ..Default::default() })
                 .await?,
         ),
         None => None,
@@ -52,8 +71,12 @@ async fn wallet_page(state: &AppState, web: &Web, errors: Vec<String>) -> Result
     Ok(WalletPage { page: web.page("Wallet", "wallet"), wallets, statement, requests, ledgers, errors })
 }
 
-pub async fn wallet(State(state): State<AppState>, web: Web) -> WebResult {
-    Ok(render(&wallet_page(&state, &web, Vec::new()).await?))
+pub async fn wallet(
+    State(state): State<AppState>,
+    web: Web,
+    axum::extract::Query(history): axum::extract::Query<HistoryPage>,
+) -> WebResult {
+    Ok(render(&wallet_page_at(&state, &web, Vec::new(), history.before).await?))
 }
 
 /// The fields every money form may carry.

@@ -4,6 +4,7 @@ use crate::error::{Result, StoreError};
 use crate::sql::{list_placeholders, values_placeholders};
 use crate::write::WriteTx;
 use commune_domain::ledger::engine::Ledger;
+use commune_domain::ledger::statement::CHECKPOINT_EVERY;
 use commune_domain::ledger::{
     Account, CreateAccountResult, CreateTransferResult, PendingState, Transfer,
 };
@@ -327,6 +328,7 @@ impl WriteTx {
                     owner_id: new.owner_id.as_str().into(),
                     last_seq: 0,
                     created_at: now,
+                    transfers: 0,
                 };
                 accounts.insert(new.account.id, row.clone());
                 created.push(row);
@@ -380,6 +382,7 @@ impl WriteTx {
         let mut written = Vec::with_capacity(ok.len());
         let mut fates: Vec<(u128, PendingState, Option<i64>)> = Vec::new();
         let mut touched: Vec<u128> = Vec::with_capacity(ok.len() * 2);
+        let mut checkpoints: Vec<(u128, i64, u64, u64)> = Vec::new();
         for t in ok {
             let recorded = engine
                 .transfer(t.id)
@@ -388,16 +391,27 @@ impl WriteTx {
             seq += 1;
             let mut record = TransferRecord::from_recorded(seq, recorded, pending);
             touched.extend([record.debit_account_id, record.credit_account_id]);
-            // Link the transfer into both accounts' history chains.
-            for (account, prev) in [
-                (record.debit_account_id, &mut record.debit_prev_seq),
-                (record.credit_account_id, &mut record.credit_prev_seq),
+            // Link the transfer into both accounts' history chains, keep their posted totals
+            // running (the rows hold the state before the batch), and checkpoint every
+            // CHECKPOINT_EVERY-th transfer of an account.
+            let posted = if record.flags().moves_posted() { record.amount } else { 0 };
+            for (account, prev, debit) in [
+                (record.debit_account_id, &mut record.debit_prev_seq, true),
+                (record.credit_account_id, &mut record.credit_prev_seq, false),
             ] {
                 let row = accounts.get_mut(&account).ok_or_else(|| {
                     StoreError::Corrupt(format!("account {account:032x} moved money but was not loaded"))
                 })?;
                 *prev = row.last_seq;
                 row.last_seq = seq;
+                row.transfers += 1;
+                let total = if debit { &mut row.account.debits_posted } else { &mut row.account.credits_posted };
+                *total = total.checked_add(posted).ok_or_else(|| {
+                    StoreError::Corrupt(format!("account {account:032x} overflowed its posted totals"))
+                })?;
+                if row.transfers % CHECKPOINT_EVERY == 0 {
+                    checkpoints.push((account, seq, row.account.debits_posted, row.account.credits_posted));
+                }
             }
             if t.flags.pending {
                 fates.push((t.id, PendingState::Pending, recorded.expires_at_ms));
@@ -426,11 +440,19 @@ impl WriteTx {
             .filter_map(|id| {
                 let now_account = engine.account(*id)?;
                 let row = accounts.get_mut(id)?;
+                // The posted totals folded transfer by transfer are the engine's: the rule the
+                // statements and checkpoints follow is the engine's rule.
+                assert_eq!(
+                    (row.account.debits_posted, row.account.credits_posted),
+                    (now_account.debits_posted, now_account.credits_posted),
+                    "account {id:032x}: posted totals folded from the batch's rows differ from the engine's"
+                );
                 row.account = *now_account;
                 Some(row.clone())
             })
             .collect();
         self.update_balances(&changed).await?;
+        self.insert_checkpoints(&checkpoints).await?;
         let memos: Vec<(u128, &Note)> =
             written.iter().filter_map(|r| batch.notes.get(&r.id).map(|m| (r.id, m))).collect();
         for chunk in memos.chunks(ROWS_PER_STATEMENT) {
@@ -489,6 +511,21 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, table, rows).await
     }
 
+    async fn insert_checkpoints(&mut self, rows: &[(u128, i64, u64, u64)]) -> Result<()> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO ledger_checkpoints (account_id, seq, debits_posted, credits_posted) VALUES {}",
+                values_placeholders(self.backend, chunk.len(), 4)
+            );
+            let mut query = sqlx::query(&sql);
+            for (account, seq, debits, credits) in chunk {
+                query = query.bind(id_bytes(*account)).bind(*seq).bind(amount_in(*debits)).bind(amount_in(*credits));
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     async fn upsert_pending(&mut self, fates: &[(u128, PendingState, Option<i64>)]) -> Result<()> {
         let now = self.at_ms();
         for chunk in fates.chunks(ROWS_PER_STATEMENT) {
@@ -510,12 +547,13 @@ impl WriteTx {
     async fn update_balances(&mut self, rows: &[AccountRow]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "WITH v (id, flags, debits_pending, debits_posted, credits_pending, credits_posted, last_seq) \
-                 AS (VALUES {}) \
+                "WITH v (id, flags, debits_pending, debits_posted, credits_pending, credits_posted, last_seq, \
+                 transfer_count) AS (VALUES {}) \
                  UPDATE ledger_accounts SET flags = v.flags, debits_pending = v.debits_pending, \
                  debits_posted = v.debits_posted, credits_pending = v.credits_pending, \
-                 credits_posted = v.credits_posted, last_seq = v.last_seq FROM v WHERE ledger_accounts.id = v.id",
-                values_placeholders(self.backend, chunk.len(), 7)
+                 credits_posted = v.credits_posted, last_seq = v.last_seq, transfer_count = v.transfer_count \
+                 FROM v WHERE ledger_accounts.id = v.id",
+                values_placeholders(self.backend, chunk.len(), 8)
             );
             let mut query = sqlx::query(&sql);
             for r in chunk {
@@ -527,7 +565,8 @@ impl WriteTx {
                     .bind(amount_in(a.debits_posted))
                     .bind(amount_in(a.credits_pending))
                     .bind(amount_in(a.credits_posted))
-                    .bind(r.last_seq);
+                    .bind(r.last_seq)
+                    .bind(r.transfers);
             }
             let updated = query.execute(&mut *self.tx).await?.rows_affected();
             if updated != chunk.len() as u64 {
@@ -541,7 +580,7 @@ impl WriteTx {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES {}",
-                values_placeholders(self.backend, chunk.len(), 13)
+                values_placeholders(self.backend, chunk.len(), 14)
             );
             let mut query = sqlx::query(&sql);
             for r in chunk {
@@ -559,7 +598,8 @@ impl WriteTx {
                     .bind(amount_in(a.credits_pending))
                     .bind(amount_in(a.credits_posted))
                     .bind(r.last_seq)
-                    .bind(r.created_at);
+                    .bind(r.created_at)
+                    .bind(r.transfers);
             }
             query.execute(&mut *self.tx).await?;
         }

@@ -11,6 +11,7 @@ pub(crate) mod cache;
 mod read;
 mod rows;
 
+pub use read::{AccountPage, MAX_PAGE_LINES};
 pub use rows::{
     AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, NewAccount, Note, Settle, TransferRecord, TransferRow, digest,
     id_bytes,

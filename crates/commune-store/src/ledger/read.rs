@@ -1,8 +1,10 @@
 //! Reading the ledger: ledgers, accounts, transfers and an account's history.
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 use super::rows::*;
+use commune_domain::ledger::statement::CHECKPOINT_EVERY;
+use sqlx::Row;
 
 impl crate::Store {
     pub async fn ledgers(&self) -> Result<Vec<LedgerInfo>> {
@@ -53,26 +55,6 @@ impl crate::Store {
         row.as_ref().map(transfer_row).transpose()
     }
 
-    /// Every transfer that touched `account`, oldest first: its history chain, walked from the
-    /// account's last transfer by primary key.
-    pub async fn account_transfers(&self, account: u128) -> Result<Vec<TransferRow>> {
-        let rows = sqlx::query(&format!(
-            "WITH RECURSIVE chain (seq) AS ( \
-                 SELECT last_seq FROM ledger_accounts WHERE id = $1 AND last_seq > 0 \
-                 UNION ALL \
-                 SELECT CASE WHEN h.debit_account_id = $2 THEN h.debit_prev_seq ELSE h.credit_prev_seq END \
-                 FROM ledger_transfers h JOIN chain c ON h.seq = c.seq \
-                 WHERE (CASE WHEN h.debit_account_id = $3 THEN h.debit_prev_seq ELSE h.credit_prev_seq END) > 0) \
-             {SELECT_TRANSFERS} JOIN chain c ON t.seq = c.seq ORDER BY t.seq"
-        ))
-        .bind(id_bytes(account))
-        .bind(id_bytes(account))
-        .bind(id_bytes(account))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(transfer_row).collect()
-    }
-
     /// Up to `limit` transfers after `after_seq`, in order: for streaming the whole log.
     pub async fn transfers_after(&self, after_seq: i64, limit: i64) -> Result<Vec<TransferRow>> {
         let rows = sqlx::query(&format!("{SELECT_TRANSFERS} WHERE t.seq > $1 ORDER BY t.seq LIMIT $2"))
@@ -95,4 +77,94 @@ impl crate::Store {
         rows.iter().map(transfer_record).collect()
     }
 
+
+    /// A slice of `account`'s history for a statement page: its transfers newest first, from the
+    /// nearest checkpoint at or after `top` (the newest line the page shows: the line before
+    /// `before`, or the account's last) down to `lines` lines at or below `top`, with the posted
+    /// balance at that checkpoint. At most `CHECKPOINT_EVERY - 1 + lines` rows are read.
+    pub async fn account_page(&self, account: &AccountRow, before: Option<i64>, lines: i64) -> Result<AccountPage> {
+        let me = account.account.id;
+        let top = match before {
+            None => account.last_seq,
+            Some(cursor) => {
+                let row = sqlx::query(
+                    "SELECT debit_account_id, credit_account_id, debit_prev_seq, credit_prev_seq \
+                     FROM ledger_transfers WHERE seq = $1",
+                )
+                .bind(cursor)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound("statement cursor"))?;
+                let (debit, credit) = (id_from(&row.try_get::<Vec<u8>, _>(0)?)?, id_from(&row.try_get::<Vec<u8>, _>(1)?)?);
+                match (debit == me, credit == me) {
+                    (true, _) => row.try_get(2)?,
+                    (_, true) => row.try_get(3)?,
+                    _ => return Err(StoreError::NotFound("statement cursor")),
+                }
+            }
+        };
+        let checkpoint_balance = |debits: u64, credits: u64| i128::from(credits) - i128::from(debits);
+        if top == 0 {
+            return Ok(AccountPage { top, checkpoint_balance: 0, rows: Vec::new() });
+        }
+        let checkpoint = sqlx::query(
+            "SELECT seq, debits_posted, credits_posted FROM ledger_checkpoints \
+             WHERE account_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1",
+        )
+        .bind(id_bytes(me))
+        .bind(top)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (start, balance) = match checkpoint {
+            Some(c) => {
+                (c.try_get::<i64, _>(0)?, checkpoint_balance(amount_out(c.try_get(1)?), amount_out(c.try_get(2)?)))
+            }
+            None => (account.last_seq, checkpoint_balance(account.account.debits_posted, account.account.credits_posted)),
+        };
+        let depth = CHECKPOINT_EVERY + lines.clamp(1, MAX_PAGE_LINES);
+        let rows = sqlx::query(&format!(
+            "WITH RECURSIVE chain (seq, depth) AS ( \
+                 SELECT CAST($1 AS BIGINT), CAST(1 AS BIGINT) \
+                 UNION ALL \
+                 SELECT CASE WHEN h.debit_account_id = $2 THEN h.debit_prev_seq ELSE h.credit_prev_seq END, c.depth + 1 \
+                 FROM ledger_transfers h JOIN chain c ON h.seq = c.seq \
+                 WHERE c.depth < $3 AND (CASE WHEN h.debit_account_id = $4 THEN h.debit_prev_seq ELSE h.credit_prev_seq END) > 0) \
+             {SELECT_TRANSFERS} JOIN chain c ON t.seq = c.seq ORDER BY t.seq DESC"
+        ))
+        .bind(start)
+        .bind(id_bytes(me))
+        .bind(depth)
+        .bind(id_bytes(me))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(AccountPage { top, checkpoint_balance: balance, rows: rows.iter().map(transfer_row).collect::<Result<_>>()? })
+    }
+
+    /// Holds still reserving money on `account` (placed by it or for it), newest first, at most `limit`.
+    pub async fn pending_of(&self, account: u128, limit: i64) -> Result<Vec<TransferRow>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_TRANSFERS} WHERE p.state = 'pending' AND (t.debit_account_id = $1 OR t.credit_account_id = $2) \
+             ORDER BY t.seq DESC LIMIT $3"
+        ))
+        .bind(id_bytes(account))
+        .bind(id_bytes(account))
+        .bind(limit.clamp(1, MAX_PAGE_LINES))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(transfer_row).collect()
+    }
+}
+
+/// The most lines one statement page may ask for.
+pub const MAX_PAGE_LINES: i64 = 1_000;
+
+/// A slice of one account's history (see [`crate::Store::account_page`]).
+#[derive(Debug, Clone)]
+pub struct AccountPage {
+    /// The newest line the page shows (0: the account has no lines there).
+    pub top: i64,
+    /// The account's posted balance (credits − debits) after `rows[0]`.
+    pub checkpoint_balance: i128,
+    /// The account's transfers, newest first, from the checkpoint down.
+    pub rows: Vec<TransferRow>,
 }

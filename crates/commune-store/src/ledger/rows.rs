@@ -77,6 +77,9 @@ pub struct AccountRow {
     pub owner_id: Arc<str>,
     /// The seq of the last transfer on this account (0: none yet): the head of its history.
     pub last_seq: i64,
+    /// How many transfers touched this account (a checkpoint is stored after every
+    /// [`CHECKPOINT_EVERY`](commune_domain::ledger::statement::CHECKPOINT_EVERY)th).
+    pub transfers: i64,
     pub created_at: i64,
 }
 
@@ -289,7 +292,7 @@ pub(crate) const TRANSFER_COLUMNS: &str = "t.seq, t.id, t.debit_account_id, t.cr
      t.pending_id, t.timeout, t.ledger, t.code, t.flags, t.user_data, t.at_ms, t.expires_at, t.debit_prev_seq, \
      t.credit_prev_seq";
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, ledger, code, flags, user_data, owner_kind, owner_id, debits_pending, \
-     debits_posted, credits_pending, credits_posted, last_seq, created_at";
+     debits_posted, credits_pending, credits_posted, last_seq, created_at, transfer_count";
 
 pub(crate) fn transfer_record(r: &AnyRow) -> Result<TransferRecord> {
     Ok(TransferRecord {
@@ -340,6 +343,7 @@ pub(crate) fn account_row(r: &AnyRow) -> Result<AccountRow> {
         owner_id: r.try_get::<String, _>("owner_id")?.into(),
         last_seq: r.try_get("last_seq")?,
         created_at: r.try_get("created_at")?,
+        transfers: r.try_get("transfer_count")?,
     })
 }
 

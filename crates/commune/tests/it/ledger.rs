@@ -767,3 +767,98 @@ async fn verify_names_a_forged_balance_and_an_edited_transfer() {
     let (ok, report) = verify();
     assert!(!ok && report.contains("was altered"), "{report}");
 }
+
+/// A statement is read a page at a time from stored checkpoints: paging through ada's 300-odd
+/// lines gives every line once, each balance is the one before plus its amount, the oldest starts
+/// from zero and the newest is the wallet's balance; the checkpoints the batches wrote are the
+/// ones the migration's SQL derives from the transfers; a cursor that is not ada's is refused.
+#[tokio::test]
+async fn statements_page_through_checkpoints_with_true_running_balances() {
+    let (app, root, ada, bob) = community().await;
+    deposit(&app, &root, "ada", 1_000_00).await;
+    deposit(&app, &root, "bob", 10_00).await;
+    for i in 0..300u64 {
+        let (from, to, amount) = if i % 3 == 2 { (&bob, "ada", 2 + i % 5) } else { (&ada, "bob", 1 + i % 7) };
+        let (status, body) = post(&app, "/api/v1/payments", from, json!({ "to": to, "amount_minor": amount })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, hold) = post(&app, "/api/v1/holds", &ada, json!({ "to": "bob", "amount_minor": 5_00 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    let hold_id = hold["id"].as_str().expect("hold id").to_owned();
+    let (status, _) = post(&app, &format!("/api/v1/holds/{hold_id}/release"), &bob, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut pages = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let query = if cursor.is_empty() { String::new() } else { format!("&before={cursor}") };
+        let (status, page) =
+            app.call(Method::GET, &format!("/api/v1/wallet/statement?limit=37{query}"), &ada, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page["lines"].as_array().expect("lines").len() <= 37);
+        pages.push(page.clone());
+        match page["older"].as_str() {
+            Some(older) => cursor = older.to_owned(),
+            None => break,
+        }
+        assert!(pages.len() < 20, "paging ends");
+    }
+    // Oldest first: pages come newest first, lines within a page oldest first.
+    let lines: Vec<Value> = pages.iter().rev().flat_map(|p| p["lines"].as_array().expect("lines").clone()).collect();
+    assert_eq!(lines.len(), 1 + 300 + 1, "the deposit, every payment and the hold (its release shows as its status)");
+    let mut balance = 0i64;
+    for line in &lines {
+        if line["status"] == "posted" {
+            balance += line["amount_minor"].as_i64().expect("amount");
+        }
+        assert_eq!(line["balance_minor"].as_i64(), Some(balance), "running balance at {line}");
+    }
+    assert_eq!(balance, self::balance(&app, &ada, "").await, "the newest line ends at the wallet's balance");
+    for page in &pages {
+        let page_lines = page["lines"].as_array().expect("lines");
+        if let (Some(first), Some(last)) = (page_lines.first(), page_lines.last()) {
+            let before_first = first["balance_minor"].as_i64().unwrap_or(0)
+                - if first["status"] == "posted" { first["amount_minor"].as_i64().unwrap_or(0) } else { 0 };
+            assert_eq!(page["opening_minor"].as_i64(), Some(before_first));
+            assert_eq!(page["closing_minor"].as_i64(), last["balance_minor"].as_i64());
+        }
+    }
+    let seqs: HashSet<i64> = lines.iter().map(|l| l["seq"].as_i64().expect("seq")).collect();
+    assert_eq!(seqs.len(), lines.len(), "no line twice");
+
+    // The checkpoints the batch writer stored are exactly what the migration derives from the rows.
+    let migration = match app.store.backend() {
+        commune_store::Backend::Sqlite => include_str!("../../../commune-store/migrations/sqlite/0006_checkpoints.sql"),
+        commune_store::Backend::Postgres => include_str!("../../../commune-store/migrations/postgres/0006_checkpoints.sql"),
+    };
+    let derive = &migration[migration.find("WITH sides").expect("the backfill")..migration.find("INSERT INTO").expect("insert")];
+    let derived: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(&format!(
+        "{derive} SELECT account_id, seq, CAST(debits_posted AS BIGINT), CAST(credits_posted AS BIGINT) \
+         FROM running WHERE n % 128 = 0 ORDER BY account_id, seq"
+    ))
+    .fetch_all(app.store.pool())
+    .await
+    .expect("derive checkpoints");
+    let stored: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT account_id, seq, debits_posted, credits_posted FROM ledger_checkpoints ORDER BY account_id, seq",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .expect("stored checkpoints");
+    assert!(stored.len() >= 4, "ada and bob each passed 256 transfers: {}", stored.len());
+    assert_eq!(stored, derived);
+
+    // Cursors are checked: garbage, another wallet's line, or nothing at all change nothing.
+    let bobs_deposit = {
+        let (_, page) = app.call(Method::GET, "/api/v1/wallet/statement?limit=1000", &bob, None).await;
+        page["lines"][0]["seq"].as_i64().expect("bob's first line")
+    };
+    for bad in ["abc", "-5", "0", &bobs_deposit.to_string(), "99999999"] {
+        let result = app.call(Method::GET, &format!("/api/v1/wallet/statement?before={bad}"), &ada, None).await;
+        check_error(result, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    }
+    let (status, huge) = app.call(Method::GET, "/api/v1/wallet/statement?limit=1000000", &ada, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(huge["lines"].as_array().expect("lines").len() <= 1_000, "pages are capped");
+    ledger_is_sound(&app).await;
+}
