@@ -9,8 +9,26 @@ use commune_store::Store;
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
-/// One ballot to record.
-pub use commune_store::BallotCast as Cast;
+use commune_domain::authz::VoteRight;
+use commune_store::BallotCast;
+
+/// One ballot to record, with the right to cast it (only the domain's `may_vote` grants one, so
+/// the writers cannot be handed a ballot nobody authorized).
+#[derive(Debug, Clone)]
+pub struct Cast {
+    ballot: BallotCast,
+    _right: VoteRight,
+}
+
+impl Cast {
+    pub fn new(ballot: BallotCast, right: VoteRight) -> Cast {
+        Cast { ballot, _right: right }
+    }
+
+    pub fn proposal_id(&self) -> &str {
+        &self.ballot.proposal_id
+    }
+}
 
 /// Where a cast's answer goes: the commit time, or why it failed.
 type Answer = oneshot::Sender<Result<i64, AppError>>;
@@ -90,16 +108,16 @@ pub async fn record(store: &Store, at_ms: i64, casts: Vec<Cast>) -> Result<(i64,
     let mut results = Vec::with_capacity(casts.len());
     let mut open = Vec::with_capacity(casts.len());
     for cast in casts {
-        let phase = match phases.get(&cast.proposal_id) {
+        let phase = match phases.get(cast.proposal_id()) {
             Some(phase) => *phase,
             None => {
-                let phase = tx.phase_of(&cast.proposal_id).await?;
-                phases.insert(cast.proposal_id.clone(), phase);
+                let phase = tx.phase_of(cast.proposal_id()).await?;
+                phases.insert(cast.proposal_id().to_owned(), phase);
                 phase
             }
         };
         if phase == Some(Phase::Voting) {
-            open.push(cast);
+            open.push(cast.ballot);
             results.push(Ok(()));
         } else {
             results.push(Err(AppError::Rule("voting has closed".into())));

@@ -7,7 +7,7 @@ use crate::secrets::random_token;
 use crate::error::AppError;
 use crate::service;
 use crate::state::AppState;
-use commune_domain::authz::Action;
+use commune_domain::authz::{self, Action, Actor};
 use commune_domain::governance::count::{ModeTally, ballot_receipt};
 use commune_domain::governance::floors::{self, Beneficiary, Floors};
 use commune_domain::governance::methods::{self, Ballot, VotingMethod};
@@ -505,32 +505,30 @@ async fn prepare_cast(
         return Err(AppError::NotFound("proposal"));
     }
     let voter = state.store.voter_context(&proposal, &me.member.id).await?;
-    if !voter.member {
-        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden(
-            "only members of this organisation take part in its decisions",
-        )));
-    }
+    // One read gave the voter's role in the proposal's organisation: the same question
+    // `Caller::actor` asks, answered for the voting path without a second query.
+    let actor = Actor::Member { role: voter.role, instance_steward: false };
+    authz::authorize(&actor, Action::Participate)?;
     if proposal.phase != Phase::Voting || now >= proposal.voting_closes_at {
         return Err(AppError::Rule(format!("voting is not open on this proposal (it is {})", proposal.phase.as_str())));
     }
     methods::validate(&proposal.method, proposal.options.len(), ballot)
         .map_err(|e| AppError::Invalid(Invalid::new("ballot", e.0).into()))?;
-    if !voter.eligible {
-        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden(
-            "you were not a member when voting opened, so you are not eligible on this proposal",
-        )));
-    }
+    let right = authz::may_vote(&actor, voter.eligible)?;
     let ballot_json = serde_json::to_string(ballot).map_err(AppError::internal)?;
     let nonce = random_token();
     let receipt = ballot_receipt(id, &me.member.id, &ballot_json, &nonce);
-    let cast = crate::ballots::Cast {
-        proposal_id: id.to_owned(),
-        voter_id: me.member.id.clone(),
-        ballot: ballot_json,
-        nonce: nonce.clone(),
-        receipt: receipt.clone(),
-        secret: proposal.secret,
-    };
+    let cast = crate::ballots::Cast::new(
+        commune_store::BallotCast {
+            proposal_id: id.to_owned(),
+            voter_id: me.member.id.clone(),
+            ballot: ballot_json,
+            nonce: nonce.clone(),
+            receipt: receipt.clone(),
+            secret: proposal.secret,
+        },
+        right,
+    );
     let receipt = Receipt {
         proposal_id: id.to_owned(),
         receipt,

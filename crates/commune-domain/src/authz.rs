@@ -81,6 +81,23 @@ pub enum Denied {
     MembersOnly,
 }
 
+/// The right to vote on one proposal: granted only by [`may_vote`], and required by the ballot
+/// writer, so no ballot is recorded that this rule did not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoteRight {
+    _granted: (),
+}
+
+/// A member of the proposal's organisation (who may [`Action::Participate`]) who was in the
+/// electorate snapshotted when voting opened may vote.
+pub fn may_vote(actor: &Actor, eligible: bool) -> Result<VoteRight, Denied> {
+    authorize(actor, Action::Participate)?;
+    if !eligible {
+        return Err(Denied::Forbidden("you were not a member when voting opened, so you are not eligible on this proposal"));
+    }
+    Ok(VoteRight { _granted: () })
+}
+
 /// Decides whether `actor` may perform `action`.
 pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
     use Action::*;

@@ -5,6 +5,7 @@ use crate::{Result, Store, StoreError, WriteTx, conflict_as, one_row};
 use commune_domain::governance::floors::Floors;
 use commune_domain::governance::methods::VotingMethod;
 use commune_domain::governance::proposal::{Effect, Kind, Phase, Weighting};
+use commune_domain::org::Role;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -86,7 +87,8 @@ pub struct BallotCast {
 /// A voter's standing on one proposal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VoterContext {
-    pub member: bool,
+    /// The voter's role in the proposal's organisation, if they belong to it.
+    pub role: Option<Role>,
     pub eligible: bool,
     pub delegate: Option<String>,
 }
@@ -345,7 +347,7 @@ impl Store {
         .await?;
         let role: Option<String> = row.try_get("role")?;
         Ok(VoterContext {
-            member: role.is_some(),
+            role: role.map(|r| Role::parse(&r).map_err(|_| StoreError::Corrupt(format!("role '{r}'")))).transpose()?,
             eligible: row.try_get::<i64, _>("eligible")? > 0,
             delegate: row.try_get("delegate")?,
         })

@@ -7,6 +7,7 @@ use crate::payments::movement::authorize_debit;
 use crate::payments::parties::{Party, may_read, owner_of, parse_id, party_of, payer_of, show_id, signed_in};
 use crate::state::AppState;
 use commune_domain::ledger::payments::Payer;
+use commune_domain::ledger::plan;
 use commune_domain::ledger::{Transfer, TransferFlags};
 use commune_domain::validation::Invalid;
 
@@ -49,16 +50,12 @@ pub struct TransferResultView {
 async fn authorize_raw(state: &AppState, payer: &Payer, t: &Transfer) -> Result<(), AppError> {
     if t.flags.settles() {
         let Some(hold) = state.store.ledger_transfer(t.pending_id).await? else { return Ok(()) };
-        let mut last = Ok(());
-        for account in [hold.record.debit_account_id, hold.record.credit_account_id] {
-            if let Some(row) = state.store.ledger_account(account).await? {
-                last = authorize_debit(payer, &owner_of(&row)?).map(|_| ());
-                if last.is_ok() {
-                    return Ok(());
-                }
-            }
-        }
-        return last;
+        let payer_account = state.store.ledger_account(hold.record.debit_account_id).await?;
+        let payee_account = state.store.ledger_account(hold.record.credit_account_id).await?;
+        let (Some(payer_account), Some(payee_account)) = (payer_account, payee_account) else { return Ok(()) };
+        return plan::may_settle(payer, &owner_of(&payer_account)?, &owner_of(&payee_account)?)
+            .map(|_| ())
+            .map_err(|why| AppError::Denied(commune_domain::authz::Denied::Forbidden(why)));
     }
     if let Some(row) = state.store.ledger_account(t.debit_account_id).await? {
         authorize_debit(payer, &owner_of(&row)?)?;

@@ -332,6 +332,7 @@ pub fn tally(method: &VotingMethod, options: usize, ballots: &[Counted<'_>], ele
                 let Ballot::YesNo { stance } = b.ballot else { unreachable!("validated: a yes/no ballot") };
                 s[*stance as usize] += b.weight;
             }
+            assert_eq!(s.iter().sum::<u64>(), cast_weight, "every weight cast counts once");
             let decided = s[0] + s[1];
             t.support = Some(if decided > 0 { s[0] as f64 / decided as f64 } else { 0.0 });
             t.passed = quorum_met && weight::exceeds(s[0], decided, weight::ppm(*threshold));
@@ -343,6 +344,7 @@ pub fn tally(method: &VotingMethod, options: usize, ballots: &[Counted<'_>], ele
                 let Ballot::Consent { object } = b.ballot else { unreachable!("validated: a consent ballot") };
                 s[usize::from(*object)] += b.weight;
             }
+            assert_eq!(s.iter().sum::<u64>(), cast_weight, "every weight cast counts once");
             let blocked = weight::reaches(s[1], electorate.eligible_weight, weight::ppm(*objection_limit));
             t.passed = quorum_met && !blocked;
             t.scores = s.iter().map(|&x| weight::votes(x)).collect();
@@ -372,6 +374,9 @@ pub fn tally(method: &VotingMethod, options: usize, ballots: &[Counted<'_>], ele
             let mut s = vec![0u128; options];
             for b in ballots {
                 add_scores(&mut s, b);
+            }
+            if matches!(method, VotingMethod::SingleChoice) {
+                assert_eq!(s.iter().sum::<u128>(), u128::from(cast_weight), "every weight cast counts once");
             }
             if quorum_met && cast_weight > 0 {
                 t.winners = top(&s);
