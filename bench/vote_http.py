@@ -1,12 +1,14 @@
-"""Benchmark: casting a vote over HTTP against the same server's /healthz, under the same load.
+"""Benchmark: casting a vote over HTTP, through the JSON API and through the web form, against the
+same server's /healthz, under the same load.
 
 Starts `commune serve --demo` (release build, fresh SQLite in a temporary folder, durable
 settings: WAL + synchronous=FULL) and votes on the demo commune's ranked proposal that is in its
 voting phase (a new proposal would first have to meet its constitutional floors: a day of
 discussion before voting opens), as up to N of its members, then runs wrk with identical threads, connections and duration against GET /healthz and
 against POST /api/v1/proposals/{id}/ballot (each request a full ranked ballot from one of the N
-members, cookie + CSRF authenticated, audited, durably committed). Reports both throughputs, the
-ratio, and p99 latencies. Loopback only; every run is bounded by --seconds. Asserts nothing.
+members, cookie + CSRF authenticated, audited, durably committed) and against POST /p/{id}/vote
+(the same ballot as the web page's form sends it, answered with a redirect). Reports the three
+throughputs, the ratios, and p99 latencies. Loopback only; every run is bounded by --seconds. Asserts nothing.
 """
 
 import argparse
@@ -96,16 +98,35 @@ request = function()
     {{ ["Content-Type"] = "application/json", ["Cookie"] = s[1], ["X-CSRF-Token"] = s[2] }}, body)
 end
 """)
+            form_script = os.path.join(tmp, "form.lua")
+            with open(form_script, "w") as f:
+                f.write(f"""
+local sessions = {{ {lua_sessions} }}
+local n = 0
+request = function()
+  n = n + 1
+  local s = sessions[(n % #sessions) + 1]
+  local a = n % {options}
+  local body = string.format("csrf=%s&rank_%d=1&rank_%d=2&rank_%d=3", s[2], a, (a + 1) % {options}, (a + 2) % {options})
+  return wrk.format("POST", "/p/{pid}/vote",
+    {{ ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = s[1] }}, body)
+end
+""")
             health_rps, health_p99, health_bad = wrk(args, base + "/healthz")
             vote_rps, vote_p99, vote_bad = wrk(args, base + "/", script)
+            web_rps, web_p99, web_bad = wrk(args, base + "/", form_script)
             _, results = call(base, "GET", f"/api/v1/proposals/{pid}", None, *root)
             print(f"load: wrk -t{args.threads} -c{args.connections} -d{args.seconds}s on loopback; SQLite WAL, synchronous=FULL")
             print(f"/healthz        {health_rps:10.0f} req/s   p99 {health_p99:>8}   non-2xx {health_bad}")
             print(f"cast a ballot   {vote_rps:10.0f} req/s   p99 {vote_p99:>8}   non-2xx {vote_bad}")
+            print(f"vote by form    {web_rps:10.0f} req/s   p99 {web_p99:>8}   non-2xx/3xx {web_bad}")
             print(f"ratio: voting runs at {100 * vote_rps / health_rps:.1f}% of /healthz throughput")
+            print(f"ratio: the web form votes at {web_rps / vote_rps:.2f}x the API's throughput (API/web {vote_rps / web_rps:.2f})")
             print(json.dumps({"healthz_rps": health_rps, "healthz_p99": health_p99, "vote_rps": vote_rps, "vote_p99": vote_p99,
-                              "ratio": vote_rps / health_rps, "vote_errors": vote_bad, "phase": results["phase"]}))
-            if vote_bad:
+                              "web_vote_rps": web_rps, "web_vote_p99": web_p99, "ratio": vote_rps / health_rps,
+                              "api_over_web": vote_rps / web_rps, "vote_errors": vote_bad, "web_vote_errors": web_bad,
+                              "phase": results["phase"]}))
+            if vote_bad or web_bad:
                 sys.exit(1)
         finally:
             server.terminate()

@@ -4,7 +4,6 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use commune_domain::authz::{self, Action, Actor};
-use commune_domain::org::Role;
 use commune_domain::token::secret_hash;
 use commune_store::{ApiToken, Member, Org};
 
@@ -14,6 +13,8 @@ pub struct SignedIn {
     pub member: Member,
     pub session_hash: String,
     pub csrf: String,
+    /// Whether they steward the commune, as read with their session.
+    pub instance_steward: bool,
 }
 
 /// Who is asking.
@@ -47,7 +48,12 @@ impl Caller {
         if session.expires_at <= commune_store::now_ms() {
             return Ok(Caller::Anonymous { expired: true });
         }
-        Ok(Caller::Member(SignedIn { member, session_hash, csrf: session.csrf_token }))
+        Ok(Caller::Member(SignedIn {
+            member,
+            session_hash,
+            csrf: session.csrf_token,
+            instance_steward: session.instance_steward,
+        }))
     }
 
     pub fn member(&self) -> Option<&SignedIn> {
@@ -74,17 +80,11 @@ impl Caller {
                 Actor::Token { same_org: org.is_some_and(|o| o.id == token.org_id), scopes: token.scopes.clone() }
             }
             Caller::Member(signed_in) => {
-                let id = &signed_in.member.id;
                 let role = match org {
-                    Some(org) => state.store.role_in(&org.id, id).await?,
+                    Some(org) => state.store.role_in(&org.id, &signed_in.member.id).await?,
                     None => None,
                 };
-                let instance_steward = match state.root_id().await? {
-                    Some(root) if org.is_some_and(|o| o.id == root) => role == Some(Role::Steward),
-                    Some(root) => state.store.role_in(&root, id).await? == Some(Role::Steward),
-                    None => false,
-                };
-                Actor::Member { role, instance_steward }
+                Actor::Member { role, instance_steward: signed_in.instance_steward }
             }
         })
     }

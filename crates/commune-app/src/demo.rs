@@ -361,7 +361,8 @@ async fn demo_present(
     use crate::caller::{Caller, SignedIn};
     use crate::payments::{self, HoldInput, Party, PaymentInput, pay_request, request_payment, show_id};
     let as_member = |m: &commune_store::Member| {
-        Caller::Member(SignedIn { member: m.clone(), session_hash: String::new(), csrf: String::new() })
+        // The demo acts as plain members: nothing it does needs stewardship of the commune.
+        Caller::Member(SignedIn { member: m.clone(), session_hash: String::new(), csrf: String::new(), instance_steward: false })
     };
     let party = |m: &commune_store::Member| Party {
         kind: "member".into(),
@@ -825,7 +826,8 @@ async fn governance_season(
     let caller_of = |id: &str| -> Result<Caller, AppError> {
         let m =
             members.iter().find(|m| m.id == id).ok_or_else(|| AppError::internal(anyhow::anyhow!("demo member")))?;
-        Ok(Caller::Member(SignedIn { member: m.clone(), session_hash: String::new(), csrf: String::new() }))
+        Ok(// The demo acts as plain members: nothing it does needs stewardship of the commune.
+        Caller::Member(SignedIn { member: m.clone(), session_hash: String::new(), csrf: String::new(), instance_steward: false }))
     };
     let specs = demo_proposals(now);
     let mut ids: Vec<Option<String>> = vec![None; specs.len()];

@@ -490,6 +490,13 @@ pub async fn cast_at(
     Ok(Receipt { cast_at, ..receipt })
 }
 
+/// A proposal's voting method and number of options, to read a ballot form with (from the voting
+/// path's cache; no authorization: the cast that follows authorizes, and nothing is shown).
+pub async fn ballot_shape(state: &AppState, id: &str) -> Result<(VotingMethod, usize), AppError> {
+    let proposal = state.proposal_cache.get(&state.store, id).await?.ok_or(AppError::NotFound("proposal"))?;
+    Ok((proposal.method, proposal.options.len()))
+}
+
 /// Everything a cast checks before its ballot is written: who votes, whether voting is open at
 /// `now`, the ballot itself, eligibility; then the receipt.
 async fn prepare_cast(

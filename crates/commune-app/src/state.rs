@@ -74,7 +74,22 @@ pub struct Inner {
     pub proposal_cache: crate::ballots::ProposalCache,
     /// The root organisation's id: none before setup, then never changes.
     root_id: std::sync::OnceLock<String>,
+    /// What every page's frame shows about the instance, read at most once a second.
+    facts: std::sync::Mutex<Option<(std::time::Instant, InstanceFacts)>>,
 }
+
+/// The instance as every page's frame names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceFacts {
+    /// The commune's name ("Commune" before setup).
+    pub name: String,
+    /// Whether this is the demo commune.
+    pub demo: bool,
+}
+
+/// How long [`AppState::instance_facts`] may be out of date (a renamed commune shows on the next
+/// second's pages).
+const FACTS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The plug-in points' implementations.
 pub struct Plugins {
@@ -108,6 +123,7 @@ impl AppState {
             ledger: std::sync::OnceLock::new(),
             proposal_cache: crate::ballots::ProposalCache::default(),
             root_id: std::sync::OnceLock::new(),
+            facts: std::sync::Mutex::new(None),
         }))
     }
 
@@ -130,5 +146,23 @@ impl AppState {
         }
         let Some(root) = self.0.store.root_org().await? else { return Ok(None) };
         Ok(Some(self.0.root_id.get_or_init(|| root.id).clone()))
+    }
+
+    /// The commune's name and whether it is the demo, read at most once a second: the frame of
+    /// every page shows them, and they almost never change.
+    pub async fn instance_facts(&self) -> Result<InstanceFacts, commune_store::StoreError> {
+        let cached = self.0.facts.lock().ok().and_then(|f| f.clone());
+        if let Some((at, facts)) = cached
+            && at.elapsed() < FACTS_TTL
+        {
+            return Ok(facts);
+        }
+        let name = self.0.store.root_org().await?.map_or_else(|| "Commune".to_owned(), |o| o.name);
+        let demo = self.0.store.setting("demo").await?.is_some();
+        let facts = InstanceFacts { name, demo };
+        if let Ok(mut slot) = self.0.facts.lock() {
+            *slot = Some((std::time::Instant::now(), facts.clone()));
+        }
+        Ok(facts)
     }
 }

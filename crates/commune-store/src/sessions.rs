@@ -11,6 +11,9 @@ pub struct Session {
     pub member_id: String,
     pub csrf_token: String,
     pub expires_at: i64,
+    /// Whether the member stewards the commune (the root organisation) now: read with the
+    /// session, so authorizing an instance-wide action costs no further query.
+    pub instance_steward: bool,
 }
 
 /// A session as its member sees it in their list.
@@ -55,30 +58,28 @@ impl Store {
     }
 }
 
-impl Store {
-    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT member_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(Session { member_id: r.try_get(0)?, csrf_token: r.try_get(1)?, expires_at: r.try_get(2)? }))
-            .transpose()
-    }
-}
 
 impl Store {
     /// A session and its member in one query: the cost of every authenticated request. The
     /// member's `domains` are left empty; pages that show them read them with `member_by_id`.
     pub async fn session_member(&self, token_hash: &str) -> Result<Option<(Session, crate::Member)>> {
         let row = sqlx::query(
-            "SELECT s.member_id, s.csrf_token, s.expires_at, m.id, m.handle, m.display_name, m.bio, m.place, m.created_at
+            "SELECT s.member_id, s.csrf_token, s.expires_at, m.id, m.handle, m.display_name, m.bio, m.place, m.created_at,
+                (SELECT mb.role FROM memberships mb JOIN orgs o ON o.id = mb.org_id
+                  WHERE o.is_root = 1 AND mb.member_id = m.id) AS root_role
              FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let session = Session { member_id: row.try_get(0)?, csrf_token: row.try_get(1)?, expires_at: row.try_get(2)? };
+        let root_role: Option<String> = row.try_get("root_role")?;
+        let session = Session {
+            member_id: row.try_get(0)?,
+            csrf_token: row.try_get(1)?,
+            expires_at: row.try_get(2)?,
+            instance_steward: root_role.as_deref() == Some(commune_domain::org::Role::Steward.as_str()),
+        };
         let member = crate::members::member_from(&row)?;
         Ok(Some((session, member)))
     }

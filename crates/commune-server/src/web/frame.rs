@@ -56,12 +56,9 @@ impl FromRequestParts<AppState> for Web {
             Caller::Member(signed_in) => signed_in.csrf.clone(),
             _ => parts.extensions.get::<AnonCsrf>().map(|c| c.0.clone()).unwrap_or_default(),
         };
-        let is_admin = match caller.actor(state, None).await? {
-            commune_domain::authz::Actor::Member { instance_steward, .. } => instance_steward,
-            _ => false,
-        };
-        let instance = state.store.root_org().await?.map_or_else(|| "Commune".to_owned(), |o| o.name);
-        let demo = state.store.setting("demo").await?.is_some();
+        let is_admin = caller.member().is_some_and(|s| s.instance_steward);
+        let facts = state.instance_facts().await?;
+        let (instance, demo) = (facts.name, facts.demo);
         let flash = parts.uri.query().and_then(|q| {
             q.split('&').find_map(|kv| kv.strip_prefix("done=")).and_then(flash_message).map(str::to_owned)
         });

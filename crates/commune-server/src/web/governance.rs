@@ -772,10 +772,16 @@ pub async fn vote(
     Form(fields): Form<Fields>,
 ) -> WebResult {
     web.check_csrf(field(&fields, "csrf"))?;
-    let (p, _) = governance::visible(&state, &web.caller, &id).await?;
-    let result = match ballot_of(&p.method, p.options.len(), &fields) {
+    // The ballot form is read against the proposal's method (from the voting path's cache); the
+    // cast then authorizes and checks everything itself. A form that does not parse is answered
+    // only after the full visibility check, so it tells an outsider nothing.
+    let (method, options) = governance::ballot_shape(&state, &id).await?;
+    let result = match ballot_of(&method, options, &fields) {
         Ok(ballot) => governance::cast(&state, &web.caller, &id, &ballot).await.map(|_| ()),
-        Err(invalid) => Err(invalid.into()),
+        Err(invalid) => {
+            governance::visible(&state, &web.caller, &id).await?;
+            Err(invalid.into())
+        }
     };
     then_redirect(&state, &web, &id, result, format!("/p/{id}?done=voted#receipt")).await
 }
