@@ -3,8 +3,8 @@
 //! Handlers only translate HTTP to these calls and back.
 
 use crate::caller::{Caller, SignedIn};
-use crate::secrets::{hash_password, random_bytes, random_token, verify_password};
 use crate::error::AppError;
+use crate::secrets::{hash_password, random_bytes, random_token, verify_password};
 use crate::state::AppState;
 use commune_domain::authz::Action;
 use commune_domain::identity::{Handle, Profile, ProfileInput, Signup};

@@ -153,4 +153,3 @@ pub struct TallyParts {
     pub passed: bool,
     pub winners: Vec<usize>,
 }
-

@@ -3,7 +3,9 @@
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::payments::movement::{Movement, PaymentInput, Receipt, amount_of, authorize_debit, move_money, submit};
-use crate::payments::parties::{ledger_named, own_owner, owner_of, parse_id, party_of, payer_of, resolve_party, show_id};
+use crate::payments::parties::{
+    ledger_named, own_owner, owner_of, parse_id, party_of, payer_of, resolve_party, show_id,
+};
 use crate::state::AppState;
 use commune_domain::ledger::Transfer;
 use commune_domain::ledger::payments::{Owner, transfer_code};
@@ -83,12 +85,15 @@ pub async fn settle_hold(
         return Err(AppError::NotFound("hold"));
     }
     let record = stored.record;
-    let payer_account = state.store.ledger_account(record.debit_account_id).await?.ok_or(AppError::NotFound("account"))?;
-    let payee_account = state.store.ledger_account(record.credit_account_id).await?.ok_or(AppError::NotFound("account"))?;
+    let payer_account =
+        state.store.ledger_account(record.debit_account_id).await?.ok_or(AppError::NotFound("account"))?;
+    let payee_account =
+        state.store.ledger_account(record.credit_account_id).await?.ok_or(AppError::NotFound("account"))?;
     let (payer_owner, payee_owner) = (owner_of(&payer_account)?, owner_of(&payee_account)?);
     let right = plan::may_settle(&payer_of(state, caller).await?, &payer_owner, &payee_owner)
         .map_err(|why| AppError::Denied(commune_domain::authz::Denied::Forbidden(why)))?;
-    let ledger = state.store.ledgers().await?.into_iter().find(|l| l.id == record.ledger).ok_or(AppError::NotFound("ledger"))?;
+    let ledger =
+        state.store.ledgers().await?.into_iter().find(|l| l.id == record.ledger).ok_or(AppError::NotFound("ledger"))?;
     let payee_is_business = party_of(state, &payee_owner).await?.is_business;
     let hold = plan::Hold {
         transfer: Transfer {
@@ -115,7 +120,8 @@ pub async fn settle_hold(
         Settlement::Release => 0,
     };
     let owners = [&payer_owner, &payee_owner, &Owner::Pot];
-    let (answer, replayed) = submit(state, &caller.audit_actor(), &owners, ledger.id, planned.transfers, "", None).await?;
+    let (answer, replayed) =
+        submit(state, &caller.audit_actor(), &owners, ledger.id, planned.transfers, "", None).await?;
     Ok(Receipt {
         id: show_id(id),
         transfers: ids,

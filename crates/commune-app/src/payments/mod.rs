@@ -28,7 +28,9 @@ pub use movement::{
 };
 pub use parties::{Party, ledger_named, own_owner, owner_of, parse_id, party_of, payer_of, resolve_party, show_id};
 pub use raw::{AccountView, TransferInput, TransferResultView, TransferView};
-pub use requests::{PaymentRequestView, PaymentRequests, RequestInput, ask, close_request, pay_request, request_payment, requests_of};
+pub use requests::{
+    PaymentRequestView, PaymentRequests, RequestInput, ask, close_request, pay_request, request_payment, requests_of,
+};
 pub use statements::{
     Statement, StatementLine, StatementQuery, WalletView, statement, statement_csv, statement_for, wallets_of,
 };

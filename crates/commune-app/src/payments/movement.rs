@@ -318,7 +318,8 @@ pub async fn move_money(state: &AppState, actor: &str, m: Movement, right: &Debi
     )?;
     let ids: Vec<String> = planned.transfers.iter().map(|t| show_id(t.id)).collect();
     let owners = [&m.from, &m.to, &Owner::Pot];
-    let (answer, replayed) = submit(state, actor, &owners, m.ledger.id, planned.transfers, &memo, m.settles.clone()).await?;
+    let (answer, replayed) =
+        submit(state, actor, &owners, m.ledger.id, planned.transfers, &memo, m.settles.clone()).await?;
     Ok(Receipt {
         id: show_id(m.id),
         transfers: ids,

@@ -159,16 +159,13 @@ pub async fn create_transfers(
     }
     let answer =
         state.ledger().submit(crate::ledger::Request { transfers: transfers.clone(), ..Default::default() }).await?;
-    Ok(
-        transfers
-            .iter()
-            .zip(answer.transfers)
-            .enumerate()
-            .map(|(index, (t, r))| TransferResultView { index, id: show_id(t.id), result: r.as_str() })
-            .collect(),
-    )
+    Ok(transfers
+        .iter()
+        .zip(answer.transfers)
+        .enumerate()
+        .map(|(index, (t, r))| TransferResultView { index, id: show_id(t.id), result: r.as_str() })
+        .collect())
 }
-
 
 /// Looks up one account (its owner, its organisation's readers, or an instance steward); others
 /// are told it does not exist.

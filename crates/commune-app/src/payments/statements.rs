@@ -134,13 +134,18 @@ pub async fn statement(state: &AppState, row: &AccountRow, query: &StatementQuer
     let me = row.account.id;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_LINES).clamp(1, MAX_PAGE_LINES as usize);
     let before = match query.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
-        Some(raw) => Some(raw.parse::<i64>().ok().filter(|s| *s > 0).ok_or_else(|| {
-            Invalid::new("before", "use the 'older' value of the page before")
-        })?),
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| Invalid::new("before", "use the 'older' value of the page before"))?,
+        ),
         None => None,
     };
     let slice = state.store.account_page(row, before, limit as i64).await.map_err(|e| match e {
-        commune_store::StoreError::NotFound(_) => AppError::from(Invalid::new("before", "not a line of this statement")),
+        commune_store::StoreError::NotFound(_) => {
+            AppError::from(Invalid::new("before", "not a line of this statement"))
+        }
         other => other.into(),
     })?;
     let chain: Vec<Line> = slice.rows.iter().map(|t| line_of(&t.record)).collect();
@@ -202,7 +207,13 @@ fn line_of(r: &TransferRecord) -> Line {
 struct Parties(HashMap<u128, Party>);
 
 impl Parties {
-    async fn line(&mut self, state: &AppState, me: u128, t: &TransferRow, balance: i128) -> Result<StatementLine, AppError> {
+    async fn line(
+        &mut self,
+        state: &AppState,
+        me: u128,
+        t: &TransferRow,
+        balance: i128,
+    ) -> Result<StatementLine, AppError> {
         let r = t.record;
         let incoming = r.credit_account_id == me;
         let other = if incoming { r.debit_account_id } else { r.credit_account_id };

@@ -47,7 +47,8 @@ pub async fn treasury_of(
     let mut statement = None;
     if let Some(row) = state.store.ledger_account(main.wallet(ledger.id).id).await? {
         // The newest page at its largest: the months it spans (a busy pot spans fewer).
-        let filter = StatementQuery { limit: Some(commune_store::MAX_PAGE_LINES as usize), ..StatementQuery::default() };
+        let filter =
+            StatementQuery { limit: Some(commune_store::MAX_PAGE_LINES as usize), ..StatementQuery::default() };
         let full = statements::statement(state, &row, &filter).await?;
         for line in full.lines.iter().filter(|l| l.status == "posted") {
             let month = commune_domain::ledger::export::date_of(line.at_ms)[..7].to_owned();

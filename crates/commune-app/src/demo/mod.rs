@@ -1,0 +1,20 @@
+//! The demo commune: a season of a living co-op, made through the real operations and the
+//! scheduler's own steps at past instants, so every screen has something to show and every
+//! capability its point (a vote where merit and headcount disagree, a pot that only votes spend).
+//!
+//! - [`people`]: the cast (names, places, organisations) and the seeded random numbers;
+//! - [`founding`]: [`founding::load`], which founds the commune and runs the season;
+//! - [`books`]: half a year of trade, pay and the funnel, and the payment requests and holds of now;
+//! - [`ratings`]: a season of dots and a past Dot Collector meeting;
+//! - [`proposals`]: the season's proposals, as data;
+//! - [`season`]: drafting, publishing, voting and counting them, tick by tick.
+
+pub mod books;
+pub mod founding;
+pub mod people;
+pub mod proposals;
+pub mod ratings;
+pub mod season;
+
+pub use founding::load;
+pub use people::DEMO_PASSWORD;

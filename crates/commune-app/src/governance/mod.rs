@@ -1,0 +1,29 @@
+//! Governance operations shared by the API, the pages, the demo and the scheduler, one room per
+//! concern (children import each other, never this module):
+//!
+//! - [`access`]: which proposals a caller may see, and whose drafts are whose;
+//! - [`checks`]: the floors in force, what a money effect's source holds, who benefits, and whether
+//!   an effect may be proposed at all;
+//! - [`drafting`]: drafting, editing, publishing and cancelling proposals;
+//! - [`voting`]: casting ballots, with receipts;
+//! - [`delegations`]: delegating and revoking, never into a cycle;
+//! - [`discussion`]: the thread of a proposal;
+//! - [`results`]: results, ballot exports and the member's docket.
+//!
+//! The scheduler that moves proposals through their phases lives in [`crate::scheduler`].
+
+pub mod access;
+pub mod checks;
+pub mod delegations;
+pub mod discussion;
+pub mod drafting;
+pub mod results;
+pub mod voting;
+
+pub use access::visible;
+pub use checks::{floors_now, source_balance};
+pub use delegations::{delegate, delegations, revoke_delegation};
+pub use discussion::{comment, comments};
+pub use drafting::{ProposalInput, cancel, cancel_at, create, create_at, publish, publish_at, update_draft};
+pub use results::{Results, docket, export_ballots, export_preflib, results};
+pub use voting::{Receipt, ballot_shape, cast, cast_at, my_receipt};
