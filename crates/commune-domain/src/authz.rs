@@ -93,7 +93,9 @@ pub struct VoteRight {
 pub fn may_vote(actor: &Actor, eligible: bool) -> Result<VoteRight, Denied> {
     authorize(actor, Action::Participate)?;
     if !eligible {
-        return Err(Denied::Forbidden("you were not a member when voting opened, so you are not eligible on this proposal"));
+        return Err(Denied::Forbidden(
+            "you were not a member when voting opened, so you are not eligible on this proposal",
+        ));
     }
     Ok(VoteRight { _granted: () })
 }

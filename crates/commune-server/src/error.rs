@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use commune_domain::authz::Denied;
 pub use commune_app::error::AppError;
+use commune_domain::authz::Denied;
 
 /// The HTTP status of an operation's error.
 pub fn status(err: &AppError) -> StatusCode {
@@ -41,13 +41,7 @@ macro_rules! api_error_from {
         }
     )*};
 }
-api_error_from!(
-    AppError,
-    commune_store::StoreError,
-    Denied,
-    commune_domain::Violations,
-    commune_domain::Invalid
-);
+api_error_from!(AppError, commune_store::StoreError, Denied, commune_domain::Violations, commune_domain::Invalid);
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -12,8 +12,8 @@ mod timeouts;
 pub mod views;
 pub mod web;
 
-pub use commune_app::{AppState, Config};
 use commune_app::scheduler;
+pub use commune_app::{AppState, Config};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};

@@ -3,9 +3,9 @@
 
 use crate::api;
 use crate::error::{ErrorBody, ErrorDetail, FieldError};
-use commune_app::service;
 use axum::http::header;
 use axum::response::IntoResponse;
+use commune_app::service;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 

@@ -28,15 +28,13 @@ pub use audit::{AuditStats, ChainReport};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};
-pub use sql::{Backend, new_id, redact};
-pub(crate) use sql::values_placeholders;
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
     weight_text,
 };
 pub use ledger::{
-    AccountPage, MAX_PAGE_LINES, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, NewAccount, Note, Settle, TransferRecord, TransferRow,
-    digest as transfer_digest, id_bytes,
+    AccountPage, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, MAX_PAGE_LINES, NewAccount, Note, Settle,
+    TransferRecord, TransferRow, digest as transfer_digest, id_bytes,
 };
 pub use members::{Counted, Credentials, Member};
 pub use merit::{Attribute, Believability, Dot, Meeting, NewDot};
@@ -44,5 +42,7 @@ pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
 pub use payments::{NewPaymentRequest, PaymentRequest};
 pub use sessions::{Session, SessionInfo};
+pub(crate) use sql::values_placeholders;
+pub use sql::{Backend, new_id, redact};
 pub use tokens::ApiToken;
 pub use write::{WriteTx, now_ms};

@@ -58,7 +58,6 @@ impl Store {
     }
 }
 
-
 impl Store {
     /// A session and its member in one query: the cost of every authenticated request. The
     /// member's `domains` are left empty; pages that show them read them with `member_by_id`.

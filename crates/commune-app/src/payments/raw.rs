@@ -117,7 +117,7 @@ pub async fn create_transfers(
     caller: &Caller,
     input: &[TransferInput],
 ) -> Result<Vec<TransferResultView>, AppError> {
-    let payer = payer_of(state, &caller).await?;
+    let payer = payer_of(state, caller).await?;
     if input.is_empty() || input.len() > crate::ledger::MAX_BATCH {
         return Err(Invalid::new("transfers", format!("send 1 to {} transfers", crate::ledger::MAX_BATCH)).into());
     }
@@ -171,7 +171,7 @@ pub async fn create_transfers(
 /// are told it does not exist.
 pub async fn account(state: &AppState, caller: &Caller, id: &str) -> Result<AccountView, AppError> {
     signed_in(caller)?;
-    let id = parse_id(Some(&id), "id")?;
+    let id = parse_id(Some(id), "id")?;
     let row = state.store.ledger_account(id).await?.ok_or(AppError::NotFound("account"))?;
     may_read(state, caller, &row).await.map_err(|_| AppError::NotFound("account"))?;
     let a = row.account;
@@ -198,7 +198,7 @@ pub async fn account(state: &AppState, caller: &Caller, id: &str) -> Result<Acco
 /// Looks up one transfer (readable by whoever may read either of its accounts).
 pub async fn transfer(state: &AppState, caller: &Caller, id: &str) -> Result<TransferView, AppError> {
     signed_in(caller)?;
-    let id = parse_id(Some(&id), "id")?;
+    let id = parse_id(Some(id), "id")?;
     let row = state.store.ledger_transfer(id).await?.ok_or(AppError::NotFound("transfer"))?;
     let r = row.record;
     let mut readable = false;

@@ -61,7 +61,13 @@ impl NoFunnel {
 
 /// The funnel rule, in one place: revenue of a business (a payment, a booked sale, a paid invoice
 /// or a captured hold arriving from anyone but itself) sends the funnel share to the common pot.
-pub fn funnel_applies(code: u16, from: &Owner, to: &Owner, payee_is_business: bool, pending: bool) -> Result<(), NoFunnel> {
+pub fn funnel_applies(
+    code: u16,
+    from: &Owner,
+    to: &Owner,
+    payee_is_business: bool,
+    pending: bool,
+) -> Result<(), NoFunnel> {
     use transfer_code::{HOLD, INVOICE, PAYMENT, REVENUE};
     if !matches!(code, PAYMENT | REVENUE | INVOICE | HOLD) {
         return Err(NoFunnel::Spending);
@@ -149,7 +155,12 @@ pub struct Hold {
 
 /// Plans the capture or release of a hold (the ledger checks it is still pending and that a
 /// capture does not exceed it); a capture of a business's revenue carries the funnel share.
-pub fn plan_settlement(hold: &Hold, settlement: Settlement, right: &DebitRight, funnel_rate: f64) -> Result<Plan, Invalid> {
+pub fn plan_settlement(
+    hold: &Hold,
+    settlement: Settlement,
+    right: &DebitRight,
+    funnel_rate: f64,
+) -> Result<Plan, Invalid> {
     if right.owner != hold.payer && right.owner != hold.payee {
         return Err(Invalid::new("hold", "no right to settle this hold was granted"));
     }
@@ -165,7 +176,11 @@ pub fn plan_settlement(hold: &Hold, settlement: Settlement, right: &DebitRight, 
         id,
         pending_id: hold_id,
         amount,
-        flags: TransferFlags { post_pending_transfer: capture, void_pending_transfer: !capture, ..TransferFlags::default() },
+        flags: TransferFlags {
+            post_pending_transfer: capture,
+            void_pending_transfer: !capture,
+            ..TransferFlags::default()
+        },
         ..Transfer::default()
     };
     if !capture {
@@ -183,7 +198,15 @@ pub fn plan_settlement(hold: &Hold, settlement: Settlement, right: &DebitRight, 
 }
 
 /// `main`, followed (linked) by the funnel share when the rule applies and the share is not zero.
-fn with_funnel(main: Transfer, from: &Owner, to: &Owner, business: bool, pending: bool, posted: u64, rate: f64) -> Plan {
+fn with_funnel(
+    main: Transfer,
+    from: &Owner,
+    to: &Owner,
+    business: bool,
+    pending: bool,
+    posted: u64,
+    rate: f64,
+) -> Plan {
     let rule = funnel_applies(main.code_or_hold(), from, to, business, pending);
     let share = if rule.is_ok() { funnel(posted, rate).1 } else { 0 };
     let mut transfers = vec![main];
@@ -199,7 +222,9 @@ fn with_funnel(main: Transfer, from: &Owner, to: &Owner, business: bool, pending
             ..Transfer::default()
         });
     }
-    debug_assert!(transfers.iter().all(|t| t.amount > 0 || t.flags.post_pending_transfer || t.flags.void_pending_transfer));
+    debug_assert!(
+        transfers.iter().all(|t| t.amount > 0 || t.flags.post_pending_transfer || t.flags.void_pending_transfer)
+    );
     Plan { transfers, funnel_minor: share, no_funnel: rule.err() }
 }
 
@@ -242,7 +267,8 @@ mod tests {
         assert_eq!(paid.funnel_minor, 2_000);
         assert!(paid.transfers[0].flags.linked, "share and payment apply together");
         assert_eq!(paid.transfers[1].debit_account_id, biz.wallet(1).id, "the business pays the share");
-        let to_person = plan(&movement(transfer_code::PAYMENT, member("bo"), false), &right(&member("ada")), 0.2).unwrap();
+        let to_person =
+            plan(&movement(transfer_code::PAYMENT, member("bo"), false), &right(&member("ada")), 0.2).unwrap();
         assert_eq!(to_person.no_funnel, Some(NoFunnel::NotABusiness));
         let mut held = movement(transfer_code::HOLD, biz.clone(), true);
         held.hold_timeout_s = Some(60);

@@ -70,7 +70,9 @@ pub fn page(me: u128, checkpoint_balance: i128, lines: &[Line], top: i64, want: 
         }
         balance -= line.delta_for(me);
         if line.prev_for(me) == 0 && balance != 0 {
-            return Err(format!("the history does not add up to the balance: {balance} left before the first transfer"));
+            return Err(format!(
+                "the history does not add up to the balance: {balance} left before the first transfer"
+            ));
         }
         if out.len() == want {
             let prev = line.prev_for(me);

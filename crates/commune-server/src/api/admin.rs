@@ -3,9 +3,9 @@
 use super::extract::Json;
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, ErrorBody};
-use commune_app::state::AppState;
 use axum::extract::State;
 use commune_app::admin::{self, AdminOverview, ChainView};
+use commune_app::state::AppState;
 
 /// Instance figures and the newest audit entries (stewards of the commune).
 #[utoipa::path(get, path = "/api/v1/admin/overview", tag = "admin",

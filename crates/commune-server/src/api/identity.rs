@@ -4,11 +4,11 @@ use super::extract::{Json, Path, Query, created};
 use super::views::{MemberView, OrgView, TokenView};
 use crate::auth::{ApiCaller, CSRF_COOKIE, Caller, SESSION_COOKIE, client_key, set_cookie};
 use crate::error::{ApiResult, AppError, ErrorBody};
-use commune_app::service::{self, ProfileUpdate, SetupInput, SignupInput};
-use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::{Extensions, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse};
+use commune_app::service::{self, ProfileUpdate, SetupInput, SignupInput};
+use commune_app::state::AppState;
 use commune_domain::authz::Action;
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

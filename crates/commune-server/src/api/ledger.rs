@@ -5,15 +5,15 @@
 use super::extract::{Json, Path, Query, created};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, AppError, ErrorBody};
-use commune_app::payments::{
-    self, AccountView, CaptureInput, HoldInput, PaymentInput, PaymentRequestView, PaymentRequests, Receipt,
-    RevenueInput, RequestInput, Statement, StatementQuery, TransferInput, TransferResultView, TransferView, TreasuryView,
-    WalletView, parse_id,
-};
-use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use commune_app::payments::{
+    self, AccountView, CaptureInput, HoldInput, PaymentInput, PaymentRequestView, PaymentRequests, Receipt,
+    RequestInput, RevenueInput, Statement, StatementQuery, TransferInput, TransferResultView, TransferView,
+    TreasuryView, WalletView, parse_id,
+};
+use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_domain::ledger::amount;
 use commune_domain::ledger::plan::Settlement;

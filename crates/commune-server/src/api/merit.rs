@@ -3,12 +3,12 @@
 use super::extract::{Json, Path, Query, created};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, AppError, ErrorBody};
-use commune_app::cards::{self, CardView, WeightDistribution};
-use commune_app::merit::{self, DotInput};
-use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use commune_app::cards::{self, CardView, WeightDistribution};
+use commune_app::merit::{self, DotInput};
+use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_store::{Attribute, Dot, Meeting};
 use std::collections::BTreeMap;

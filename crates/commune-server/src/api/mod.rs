@@ -98,4 +98,3 @@ pub fn router() -> Router<AppState> {
 async fn not_found() -> ApiError {
     ApiError(AppError::NotFound("API endpoint"))
 }
-

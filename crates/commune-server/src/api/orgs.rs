@@ -4,11 +4,11 @@ use super::extract::{Json, Path, Query, created};
 use super::views::{JoinRequestView, OrgMemberView, OrgView, TokenView};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, AppError, ErrorBody};
-use commune_app::service::{self, CreateOrgInput, CreateTokenInput};
-use commune_app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use commune_app::service::{self, CreateOrgInput, CreateTokenInput};
+use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_domain::org::JoinStatus;
 

@@ -2,13 +2,13 @@
 
 use super::extract::{Json, Path, created};
 use crate::auth::ApiCaller;
-use crate::views::CommentView;
 use crate::error::{ApiResult, AppError, ErrorBody};
-use commune_app::governance::{self, ProposalInput, Receipt, Results};
-use commune_app::state::AppState;
+use crate::views::CommentView;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use commune_app::governance::{self, ProposalInput, Receipt, Results};
+use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_domain::governance::methods::Ballot;
 use commune_store::{Delegation, Proposal};

@@ -251,3 +251,39 @@ pub fn scale_percent(value: &f64) -> i64 {
 pub fn percent(part: &i64, whole: &i64) -> i64 {
     if *whole <= 0 { 0 } else { (part * 100 / whole).clamp(0, 100) }
 }
+
+/// Re-renders a form with its problems (422) when the error is the user's to fix; other errors
+/// become error pages.
+pub fn form_problems(err: AppError) -> Result<Vec<String>, WebError> {
+    match err {
+        AppError::Invalid(v) => Ok(v.0.iter().map(|i| i.to_string()).collect()),
+        e @ (AppError::Conflict(_) | AppError::Rule(_) | AppError::BadCredentials | AppError::RateLimited { .. }) => {
+            Ok(vec![e.to_string()])
+        }
+        other => Err(other.into()),
+    }
+}
+
+pub fn with_status(status: StatusCode, response: Response) -> Response {
+    (status, response).into_response()
+}
+
+/// A form that carries only its CSRF token (buttons that post).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Only same-origin paths are followed after logging in, never another host: a path that starts
+/// with one `/` (not `//`, which browsers read as another host), with no backslash (some browsers
+/// read it as a slash) and no control character or space (browsers drop tabs and newlines, which
+/// turns `/\t/evil.example` into `//evil.example`, and a newline would break the header).
+pub fn safe_next(next: &str) -> &str {
+    let bytes = next.as_bytes();
+    let same_origin = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && next.len() <= 2_000
+        && !next.bytes().any(|b| b == b'\\' || b.is_ascii_control() || b == b' ' || b >= 0x80);
+    if same_origin { next } else { "/?done=login" }
+}

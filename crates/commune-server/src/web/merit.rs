@@ -3,12 +3,12 @@
 
 use super::frame::{Form, Page, Web, WebError, WebResult, render};
 use crate::error::AppError;
-use commune_app::merit::{self, DotInput};
-use commune_app::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect};
+use commune_app::merit::{self, DotInput};
+use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_store::{Dot, Meeting, Org};
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ pub async fn open(
     match merit::create_meeting(&state, &web.caller, &slug, &form.title, Some(&form.form_key)).await {
         Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
         Err(e) => {
-            let errors = super::pages::form_problems(e)?;
+            let errors = super::frame::form_problems(e)?;
             let org = commune_app::service::org_for(&state, &web.caller, &slug, Action::Participate).await?;
             let meetings = state.store.org_meetings(&org.id).await?;
             Ok((
@@ -252,7 +252,7 @@ pub async fn dot(
         Ok(_) => Ok(Redirect::to(&format!("/meetings/{id}")).into_response()),
         Err(e) => {
             let status = crate::error::status(&e);
-            let errors = super::pages::form_problems(e)?;
+            let errors = super::frame::form_problems(e)?;
             Ok((status, render(&meeting_page(&state, &web, &id, errors).await?)).into_response())
         }
     }
@@ -262,7 +262,7 @@ pub async fn join(
     State(state): State<AppState>,
     web: Web,
     Path(id): Path<String>,
-    Form(form): Form<super::pages::CsrfOnly>,
+    Form(form): Form<super::frame::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     merit::join_meeting(&state, &web.caller, &id).await?;
@@ -273,7 +273,7 @@ pub async fn end(
     State(state): State<AppState>,
     web: Web,
     Path(id): Path<String>,
-    Form(form): Form<super::pages::CsrfOnly>,
+    Form(form): Form<super::frame::CsrfOnly>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     merit::end_meeting(&state, &web.caller, &id).await?;

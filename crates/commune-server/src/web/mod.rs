@@ -8,18 +8,20 @@ mod pages;
 mod reference;
 pub mod wallet;
 
-pub use frame::{Form, Page, Viewer, Web, WebError, WebResult, date, datetime, percent, percent_of, render, scale_percent};
 use frame::AnonCsrf;
+pub use frame::{
+    Form, Page, Viewer, Web, WebError, WebResult, date, datetime, percent, percent_of, render, scale_percent,
+};
 
 use crate::auth::{CSRF_COOKIE, cookie, set_cookie};
-use commune_app::secrets::random_token;
-use commune_app::state::AppState;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
+use commune_app::secrets::random_token;
+use commune_app::state::AppState;
 
 /// Routes of the web UI.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -89,7 +91,7 @@ async fn remember_destination(request: Request, next: Next) -> Response {
     if let Some(location) = to_login
         && is_get
         && (location == "/login" || location == "/login?expired=1")
-        && pages::safe_next(&here) == here
+        && frame::safe_next(&here) == here
     {
         let joiner = if location.contains('?') { '&' } else { '?' };
         let target = format!("{location}{joiner}next={}", query_escape(&here));

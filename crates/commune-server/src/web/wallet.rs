@@ -3,13 +3,13 @@
 //! a chart, the common pot on the commune's own). Forms post to the same operations as the API.
 
 use super::frame::{Form, Page, Web, WebError, WebResult, render};
-use commune_app::payments::{PaymentRequests, TreasuryMonth, TreasuryView, requests_of, treasury_of};
 use crate::error::AppError;
-use commune_app::payments::{self, HoldInput, PaymentInput, RevenueInput, Statement, StatementQuery, WalletView};
-use commune_app::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
+use commune_app::payments::{self, HoldInput, PaymentInput, RevenueInput, Statement, StatementQuery, WalletView};
+use commune_app::payments::{PaymentRequests, TreasuryMonth, TreasuryView, requests_of, treasury_of};
+use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_domain::ledger::amount;
 use commune_domain::ledger::payments::Owner;
@@ -62,8 +62,12 @@ async fn wallet_page_at(
     let ledgers = state.store.ledgers().await?;
     let statement = match state.store.ledger_account(owner.wallet(ledgers.first().map_or(1, |l| l.id)).id).await? {
         Some(row) => Some(
-            payments::statement(state, &row, &StatementQuery { limit: Some(WALLET_LINES), before, ..Default::default() })
-                .await?,
+            payments::statement(
+                state,
+                &row,
+                &StatementQuery { limit: Some(WALLET_LINES), before, ..Default::default() },
+            )
+            .await?,
         ),
         None => None,
     };
@@ -243,7 +247,7 @@ fn problems(e: AppError) -> Result<Vec<String>, WebError> {
     match e {
         e @ AppError::Ledger { .. } => Ok(vec![e.to_string()]),
         e @ AppError::Denied(commune_domain::authz::Denied::Forbidden(_)) => Ok(vec![e.to_string()]),
-        other => super::pages::form_problems(other),
+        other => super::frame::form_problems(other),
     }
 }
 

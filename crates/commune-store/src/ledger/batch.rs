@@ -5,14 +5,12 @@ use crate::sql::{list_placeholders, values_placeholders};
 use crate::write::WriteTx;
 use commune_domain::ledger::engine::Ledger;
 use commune_domain::ledger::statement::CHECKPOINT_EVERY;
-use commune_domain::ledger::{
-    Account, CreateAccountResult, CreateTransferResult, PendingState, Transfer,
-};
+use commune_domain::ledger::{Account, CreateAccountResult, CreateTransferResult, PendingState, Transfer};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 
-use super::rows::*;
 use super::cache::*;
+use super::rows::*;
 
 impl crate::Store {
     /// Applies one batch in one audited transaction (see the module comment).

@@ -53,4 +53,3 @@ pub(crate) fn after_commit(cache: &Cache, base: i64, changed: Vec<AccountRow>, m
         }
     });
 }
-

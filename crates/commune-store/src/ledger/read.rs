@@ -77,7 +77,6 @@ impl crate::Store {
         rows.iter().map(transfer_record).collect()
     }
 
-
     /// A slice of `account`'s history for a statement page: its transfers newest first, from the
     /// nearest checkpoint at or after `top` (the newest line the page shows: the line before
     /// `before`, or the account's last) down to `lines` lines at or below `top`, with the posted
@@ -95,7 +94,8 @@ impl crate::Store {
                 .fetch_optional(&self.pool)
                 .await?
                 .ok_or(StoreError::NotFound("statement cursor"))?;
-                let (debit, credit) = (id_from(&row.try_get::<Vec<u8>, _>(0)?)?, id_from(&row.try_get::<Vec<u8>, _>(1)?)?);
+                let (debit, credit) =
+                    (id_from(&row.try_get::<Vec<u8>, _>(0)?)?, id_from(&row.try_get::<Vec<u8>, _>(1)?)?);
                 match (debit == me, credit == me) {
                     (true, _) => row.try_get(2)?,
                     (_, true) => row.try_get(3)?,
@@ -119,7 +119,9 @@ impl crate::Store {
             Some(c) => {
                 (c.try_get::<i64, _>(0)?, checkpoint_balance(amount_out(c.try_get(1)?), amount_out(c.try_get(2)?)))
             }
-            None => (account.last_seq, checkpoint_balance(account.account.debits_posted, account.account.credits_posted)),
+            None => {
+                (account.last_seq, checkpoint_balance(account.account.debits_posted, account.account.credits_posted))
+            }
         };
         let depth = CHECKPOINT_EVERY + lines.clamp(1, MAX_PAGE_LINES);
         let rows = sqlx::query(&format!(
@@ -137,7 +139,11 @@ impl crate::Store {
         .bind(id_bytes(me))
         .fetch_all(&self.pool)
         .await?;
-        Ok(AccountPage { top, checkpoint_balance: balance, rows: rows.iter().map(transfer_row).collect::<Result<_>>()? })
+        Ok(AccountPage {
+            top,
+            checkpoint_balance: balance,
+            rows: rows.iter().map(transfer_row).collect::<Result<_>>()?,
+        })
     }
 
     /// Holds still reserving money on `account` (placed by it or for it), newest first, at most `limit`.

@@ -14,7 +14,6 @@ use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-
 /// Storage-only flag bits: which fields of a post or void were left 0 (inherited from the
 /// pending transfer). The row keeps the effective values, so statements need no join, and the
 /// input is rebuilt exactly for idempotency checks.
@@ -398,4 +397,3 @@ pub(crate) async fn insert_rows(
     }
     Ok(())
 }
-

@@ -11,8 +11,12 @@ type Modules = BTreeMap<Vec<String>, PathBuf>;
 
 fn workspace_crates() -> Vec<PathBuf> {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("crates/");
-    let mut out: Vec<PathBuf> =
-        std::fs::read_dir(&crates).expect("crates/").flatten().map(|e| e.path().join("src")).filter(|p| p.is_dir()).collect();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&crates)
+        .expect("crates/")
+        .flatten()
+        .map(|e| e.path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
     out.sort();
     out
 }
@@ -72,7 +76,9 @@ fn code_of(text: &str) -> String {
                 i += 1;
                 out.push_str("\"\"");
             }
-            b'r' if bytes.get(i + 1) == Some(&b'#') || (bytes.get(i + 1) == Some(&b'"') && !ident_byte(prev(bytes, i))) => {
+            b'r' if bytes.get(i + 1) == Some(&b'#')
+                || (bytes.get(i + 1) == Some(&b'"') && !ident_byte(prev(bytes, i))) =>
+            {
                 // A raw string: r"..." or r#"..."#.
                 let mut j = i + 1;
                 let mut hashes = 0;
@@ -142,7 +148,11 @@ fn paths_in(code: &str) -> (Vec<Vec<String>>, Reexports) {
             let end = code[i..].find(';').map_or(code.len(), |e| i + e);
             let mut items = Vec::new();
             expand_use(code[i..end].trim(), &mut Vec::new(), &mut items);
-            let public = code[..start].trim_end().rsplit(['\n', ';', '}', '{']).next().is_some_and(|p| p.trim_start().starts_with("pub"));
+            let public = code[..start]
+                .trim_end()
+                .rsplit(['\n', ';', '}', '{'])
+                .next()
+                .is_some_and(|p| p.trim_start().starts_with("pub"));
             for (path, visible) in items {
                 if public {
                     reexports.insert(visible, path.clone());
@@ -227,7 +237,12 @@ fn split_top(inner: &str) -> Vec<&str> {
 
 /// The file a path written in module `here` points into, if it is in this crate. A name a module
 /// only hands on (`pub use`) is followed to the module that defines it: a facade is not a room.
-fn target(modules: &Modules, reexports: &BTreeMap<Vec<String>, Reexports>, here: &[String], path: &[String]) -> Option<PathBuf> {
+fn target(
+    modules: &Modules,
+    reexports: &BTreeMap<Vec<String>, Reexports>,
+    here: &[String],
+    path: &[String],
+) -> Option<PathBuf> {
     let absolute = absolute(modules, here, path)?;
     let depth = (0..=absolute.len()).rev().find(|n| modules.contains_key(&absolute[..*n]))?;
     let module = &absolute[..depth];
@@ -265,12 +280,15 @@ fn absolute(modules: &Modules, here: &[String], path: &[String]) -> Option<Vec<S
     })
 }
 
+/// One file as read: its path, its module, the paths it names, and the names it hands on.
+type ReadFile = (PathBuf, Vec<String>, Vec<Vec<String>>, Reexports);
+
 /// Files importing files, in one crate.
 fn graph(src: &Path) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     let modules: Modules = files.iter().map(|f| (module_of(src, f), f.clone())).collect();
-    let read: Vec<(PathBuf, Vec<String>, Vec<Vec<String>>, Reexports)> = files
+    let read: Vec<ReadFile> = files
         .iter()
         .map(|file| {
             let (paths, handed_on) = paths_in(&code_of(&std::fs::read_to_string(file).expect("readable source")));

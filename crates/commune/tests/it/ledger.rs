@@ -208,9 +208,7 @@ async fn hledger_rederives_every_balance(app: &TestApp) {
     let dir = TempDir::new();
     let path = dir.0.join("commune.journal");
     let mut journal = Vec::new();
-    commune_app::export::write(&app.store, commune_app::export::Format::Journal, &mut journal)
-        .await
-        .expect("export");
+    commune_app::export::write(&app.store, commune_app::export::Format::Journal, &mut journal).await.expect("export");
     std::fs::write(&path, &journal).expect("write the journal");
     let ledgers = app.store.ledgers().await.expect("ledgers");
     let ours = commune_app::export::journal_balances(&app.store).await.expect("balances");
@@ -829,9 +827,12 @@ async fn statements_page_through_checkpoints_with_true_running_balances() {
     // The checkpoints the batch writer stored are exactly what the migration derives from the rows.
     let migration = match app.store.backend() {
         commune_store::Backend::Sqlite => include_str!("../../../commune-store/migrations/sqlite/0006_checkpoints.sql"),
-        commune_store::Backend::Postgres => include_str!("../../../commune-store/migrations/postgres/0006_checkpoints.sql"),
+        commune_store::Backend::Postgres => {
+            include_str!("../../../commune-store/migrations/postgres/0006_checkpoints.sql")
+        }
     };
-    let derive = &migration[migration.find("WITH sides").expect("the backfill")..migration.find("INSERT INTO").expect("insert")];
+    let derive =
+        &migration[migration.find("WITH sides").expect("the backfill")..migration.find("INSERT INTO").expect("insert")];
     let derived: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(&format!(
         "{derive} SELECT account_id, seq, CAST(debits_posted AS BIGINT), CAST(credits_posted AS BIGINT) \
          FROM running WHERE n % 128 = 0 ORDER BY account_id, seq"

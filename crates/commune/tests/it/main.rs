@@ -4,8 +4,8 @@
 //! `COMMUNE_WEBDRIVER_URL` points at a running chromedriver.
 
 mod api;
-mod audit;
 mod architecture;
+mod audit;
 mod authz;
 mod browser;
 mod cli;

@@ -159,9 +159,8 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let wrong = browser.submit("/login", "/login", &[("handle", "ada"), ("password", "not the password")]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.html.contains("wrong handle or password"));
-    let login = browser
-        .submit("/login", "/login", &[("handle", "ada"), ("password", commune_app::demo::DEMO_PASSWORD)])
-        .await;
+    let login =
+        browser.submit("/login", "/login", &[("handle", "ada"), ("password", commune_app::demo::DEMO_PASSWORD)]).await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
     let home = browser.get("/").await;
     assert!(home.html.contains("Your organisations") && home.html.contains("Common Code"), "ada sees her orgs");
