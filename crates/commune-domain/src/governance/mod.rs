@@ -1,6 +1,7 @@
 //! Governance: how ballots become outcomes. Pure and weighted throughout: every ballot carries a
 //! weight (1 in equal mode), and every method documents its ties and partial ballots.
 //!
+//! - [`ballot_form`]: the ballot form's fields for every method, read and prefilled.
 //! - [`floors`]: the constitutional floors every proposal meets, and self-interest.
 //! - [`profile`]: ranked ballots (strict, partial or with ties) as a weighted profile.
 //! - [`ranked`]: plurality, Borda, instant runoff, Schulze, Copeland, ranked pairs, minimax.
@@ -8,6 +9,7 @@
 //! - [`snapshot`]: Snapshot's six voting types, score for score, for communities moving over.
 //! - [`weight`]: weights in exact micro-votes, fractions in parts per million, the rounding rule.
 
+pub mod ballot_form;
 pub mod count;
 pub mod delegation;
 pub mod floors;

@@ -10,8 +10,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use commune_app::governance::{self, Receipt};
 use commune_app::state::AppState;
+use commune_domain::governance::ballot_form;
 use commune_domain::governance::floors::Floors;
-use commune_domain::governance::methods::{Ballot, Stance, VotingMethod};
+use commune_domain::governance::methods::{Ballot, VotingMethod};
 use commune_domain::governance::proposal::Phase;
 use commune_domain::org::Role;
 use commune_store::Proposal;
@@ -75,57 +76,6 @@ impl ProposalPage {
     }
 }
 
-/// Form values of a stored ballot (see `ballot_of` for the reverse).
-pub(crate) fn prefill_of(ballot: &Ballot) -> std::collections::HashMap<String, String> {
-    let mut values = std::collections::HashMap::new();
-    match ballot {
-        Ballot::YesNo { stance } => {
-            let s = match stance {
-                Stance::Yes => "yes",
-                Stance::No => "no",
-                Stance::Abstain => "abstain",
-            };
-            values.insert("stance".into(), s.into());
-        }
-        Ballot::Consent { object } => {
-            values.insert("consent".into(), if *object { "object" } else { "consent" }.into());
-        }
-        Ballot::Single { option } => {
-            values.insert("option".into(), option.to_string());
-        }
-        Ballot::Approval { options } => {
-            for o in options {
-                values.insert(format!("approve_{o}"), "1".into());
-            }
-        }
-        Ballot::Score { scores } => {
-            for (i, s) in scores.iter().enumerate() {
-                if let Some(s) = s {
-                    values.insert(format!("score_{i}"), s.to_string());
-                }
-            }
-        }
-        Ballot::Ranked { ranking } => {
-            for (tier, options) in ranking.iter().enumerate() {
-                for o in options {
-                    values.insert(format!("rank_{o}"), (tier + 1).to_string());
-                }
-            }
-        }
-        Ballot::Quadratic { votes } => {
-            for (i, v) in votes.iter().enumerate() {
-                values.insert(format!("votes_{i}"), v.to_string());
-            }
-        }
-        Ballot::Points { points } => {
-            for (i, v) in points.iter().enumerate() {
-                values.insert(format!("points_{i}"), v.to_string());
-            }
-        }
-    }
-    values
-}
-
 pub(crate) fn method_kind(m: &VotingMethod) -> (&'static str, u32) {
     match m {
         VotingMethod::YesNo { .. } => ("yes_no", 0),
@@ -157,7 +107,7 @@ pub(crate) async fn proposal_page(
     let (kind, credits) = method_kind(&p.method);
     let my = governance::my_receipt(state, &web.caller, &p).await?;
     let stored: Option<Ballot> = my.as_ref().and_then(|r| serde_json::from_value(r.ballot.clone()).ok());
-    let prefill = stored.as_ref().map(prefill_of).unwrap_or_default();
+    let prefill = stored.as_ref().map(ballot_form::prefill).unwrap_or_default();
     // Ranked ballots list the options in the voter's current order, unranked last.
     let mut options: Vec<(usize, String)> = p.options.iter().cloned().enumerate().collect();
     if let Some(Ballot::Ranked { ranking }) = &stored {
