@@ -113,7 +113,7 @@ fn dot_from(r: &AnyRow) -> Result<Dot> {
 impl Store {
     pub async fn attributes(&self) -> Result<Vec<Attribute>> {
         let rows = sqlx::query(
-            "SELECT key, name, description, domain_weights, active FROM attributes ORDER BY created_at, key",
+            "SELECT key, name, description, domain_weights, active FROM attributes ORDER BY created_at, key LIMIT 1000",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -153,7 +153,7 @@ impl Store {
     /// Live dots given in one context (e.g. a meeting).
     pub async fn context_dots(&self, kind: &str, id: &str) -> Result<Vec<Dot>> {
         let sql = format!(
-            "{DOT_SELECT} WHERE d.context_kind = $1 AND d.context_id = $2 AND d.withdrawn_at IS NULL ORDER BY d.created_at"
+            "{DOT_SELECT} WHERE d.context_kind = $1 AND d.context_id = $2 AND d.withdrawn_at IS NULL ORDER BY d.created_at LIMIT 5000"
         );
         sqlx::query(&sql).bind(kind).bind(id).fetch_all(&self.pool).await?.iter().map(dot_from).collect()
     }
@@ -200,7 +200,7 @@ impl Store {
     pub async fn meeting_participants(&self, meeting_id: &str) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
             "SELECT m.id, m.handle, m.display_name FROM meeting_participants p JOIN members m ON m.id = p.member_id
-             WHERE p.meeting_id = $1 ORDER BY m.handle",
+             WHERE p.meeting_id = $1 ORDER BY m.handle LIMIT 1000",
         )
         .bind(meeting_id)
         .fetch_all(&self.pool)
@@ -210,7 +210,7 @@ impl Store {
 
     pub async fn believability_of(&self, member_id: &str) -> Result<Vec<Believability>> {
         let rows = sqlx::query(
-            "SELECT member_id, domain, estimate, lower, sd, raters, computed_at FROM believability WHERE member_id = $1 ORDER BY domain",
+            "SELECT member_id, domain, estimate, lower, sd, raters, computed_at FROM believability WHERE member_id = $1 ORDER BY domain LIMIT 1000",
         )
         .bind(member_id)
         .fetch_all(&self.pool)

@@ -1,5 +1,6 @@
 //! Organisations, memberships and join requests.
 
+use crate::sql::MAX_LIST;
 use crate::{Result, Store, StoreError, WriteTx, conflict_as, one_row};
 use commune_domain::org::{JoinStatus, NewOrg, OrgKind, Role};
 use serde_json::json;
@@ -118,7 +119,7 @@ impl Store {
 
     /// All organisations: the commune first, then by name.
     pub async fn list_orgs(&self) -> Result<Vec<Org>> {
-        let sql = format!("{ORG_SELECT} ORDER BY o.is_root DESC, o.name");
+        let sql = format!("{ORG_SELECT} ORDER BY o.is_root DESC, o.name LIMIT {MAX_LIST}");
         sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(org_from).collect()
     }
 
@@ -135,7 +136,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT m.id, m.handle, m.display_name, ms.role, ms.joined_at
              FROM memberships ms JOIN members m ON m.id = ms.member_id
-             WHERE ms.org_id = $1 ORDER BY ms.role DESC, m.handle",
+             WHERE ms.org_id = $1 ORDER BY ms.role DESC, m.handle LIMIT 10000",
         )
         .bind(org_id)
         .fetch_all(&self.pool)
@@ -155,7 +156,7 @@ impl Store {
 
     pub async fn memberships_of(&self, member_id: &str) -> Result<Vec<Membership>> {
         let sql = format!(
-            "{ORG_SELECT} JOIN memberships ms ON ms.org_id = o.id WHERE ms.member_id = $1 ORDER BY o.is_root DESC, o.name"
+            "{ORG_SELECT} JOIN memberships ms ON ms.org_id = o.id WHERE ms.member_id = $1 ORDER BY o.is_root DESC, o.name LIMIT {MAX_LIST}"
         );
         let rows = sqlx::query(&sql.replacen("SELECT o.id", "SELECT ms.role, o.id", 1))
             .bind(member_id)
@@ -167,7 +168,8 @@ impl Store {
     }
 
     pub async fn join_requests(&self, org_id: &str, status: JoinStatus) -> Result<Vec<JoinRequest>> {
-        let sql = format!("{JOIN_SELECT} WHERE j.org_id = $1 AND j.status = $2 ORDER BY j.created_at, j.id");
+        let sql =
+            format!("{JOIN_SELECT} WHERE j.org_id = $1 AND j.status = $2 ORDER BY j.created_at, j.id LIMIT {MAX_LIST}");
         let rows = sqlx::query(&sql).bind(org_id).bind(status.as_str()).fetch_all(&self.pool).await?;
         rows.iter().map(join_request_from).collect()
     }

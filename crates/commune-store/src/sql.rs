@@ -63,6 +63,10 @@ pub(crate) fn list_placeholders(backend: Backend, skip: usize, n: usize) -> Stri
     }
 }
 
+/// The most rows any list query returns (organisations, join requests, tokens, memberships): a
+/// request can never read an unbounded table.
+pub const MAX_LIST: i64 = 1_000;
+
 /// A fresh UUIDv7 id as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

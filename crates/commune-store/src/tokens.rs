@@ -1,5 +1,6 @@
 //! Organisation-scoped API tokens. Only the SHA-256 of the secret is stored.
 
+use crate::sql::MAX_LIST;
 use crate::{Result, Store, StoreError, WriteTx, one_row};
 use commune_domain::token::Scope;
 use serde_json::json;
@@ -48,7 +49,9 @@ impl Store {
     }
 
     pub async fn org_tokens(&self, org_id: &str) -> Result<Vec<ApiToken>> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC");
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT {MAX_LIST}"
+        );
         let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
         rows.iter().map(token_from).collect()
     }
