@@ -9,7 +9,7 @@ mod tally;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use commune_server::{AppState, Config};
+use commune_app::{AppState, Config};
 use commune_store::{ChainReport, Store};
 use config::Settings;
 use std::process::ExitCode;
