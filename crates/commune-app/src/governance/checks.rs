@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use commune_domain::Invalid;
 use commune_domain::governance::floors::{self, Beneficiary, Floors};
-use commune_domain::governance::proposal::{self, Effect, Kind, PolicyScope};
+use commune_domain::governance::proposal::{self, Effect, Kind};
 use commune_domain::ledger::payments::Owner;
 use commune_domain::org::Role;
 use commune_store::Org;
@@ -100,88 +100,54 @@ pub(crate) async fn check_effect(
     effect: &Effect,
     options: &[String],
 ) -> Result<Result<(), Invalid>, AppError> {
-    let bad = |m: &str| Ok(Err(Invalid::new("effect", m)));
-    match (kind, effect) {
-        (Kind::Decision | Kind::Endorsement, Effect::None) => Ok(Ok(())),
-        (Kind::Policy, Effect::SetPolicy { key, value }) => match proposal::policy_parameter(key) {
-            None => {
-                let known: Vec<&str> = proposal::policy_parameters().map(|p| p.key).collect();
-                Ok(Err(Invalid::new("effect", format!("unknown policy '{key}'; known: {}", known.join(", ")))))
-            }
-            Some(p) if !(p.min..=p.max).contains(value) => {
-                Ok(Err(Invalid::new("effect", format!("{key} must be between {} and {}", p.min, p.max))))
-            }
-            Some(p) if p.scope == PolicyScope::Commune && !org.is_root => Ok(Err(Invalid::new(
-                "effect",
-                format!("{key} is a policy of the whole commune: propose it in the commune itself"),
-            ))),
-            Some(_) => Ok(Ok(())),
-        },
-        (Kind::Policy, Effect::SetAttribute { key, name, domain_weights, active, .. }) => {
-            if !org.is_root {
-                return bad("the attributes are the commune's: propose them in the commune itself");
-            }
-            Ok(proposal::check_attribute(key, name, domain_weights, *active))
-        }
-        (Kind::Admission, Effect::Admit { member_id }) => {
+    if let Err(why) = proposal::check_effect(kind, effect, org.is_root, options.len()) {
+        return Ok(Err(why));
+    }
+    // What the domain cannot know: who and what exist.
+    let bad = |field: &'static str, m: String| Ok(Err(Invalid::new(field, m)));
+    match effect {
+        Effect::Admit { member_id } => {
             if state.store.member_by_id(member_id).await?.is_none() {
-                bad("the member to admit does not exist")
-            } else if state.store.role_in(&org.id, member_id).await?.is_some() {
-                bad("that person is already a member")
-            } else {
-                Ok(Ok(()))
+                return bad("effect", "the member to admit does not exist".into());
+            }
+            if state.store.role_in(&org.id, member_id).await?.is_some() {
+                return bad("effect", "that person is already a member".into());
             }
         }
-        (Kind::Allocation, Effect::Allocate { amount_minor, currency, recipient }) => {
-            if *amount_minor <= 0 {
-                return bad("the amount must be a positive number of minor units");
-            }
-            if state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await?.is_none() {
-                return bad("name a currency the commune keeps a ledger in (e.g. EUR)");
+        Effect::Allocate { currency, recipient, .. } => {
+            if !ledger_exists(state, currency).await? {
+                return bad("effect", NO_LEDGER.into());
             }
             let party = match crate::payments::resolve_party(state, recipient, "recipient").await {
                 Ok(party) => party,
-                Err(AppError::Invalid(why)) => return Ok(Err(Invalid::new("recipient", why.to_string()))),
+                Err(AppError::Invalid(why)) => return bad("recipient", why.to_string()),
                 Err(e) => return Err(e),
             };
             if party.owner()? == &Owner::Org(org.id.clone()) {
-                return Ok(Err(Invalid::new("recipient", "an organisation cannot allocate money to itself")));
-            }
-            Ok(Ok(()))
-        }
-        (Kind::Budget, Effect::Budget { total_minor, currency }) => {
-            if *total_minor <= 0 {
-                bad("the budget needs a positive total")
-            } else if state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await?.is_none() {
-                bad("name a currency the commune keeps a ledger in (e.g. EUR)")
-            } else {
-                Ok(Ok(()))
+                return bad("recipient", "an organisation cannot allocate money to itself".into());
             }
         }
-        (Kind::Election, Effect::Elect { role, seats }) => {
-            if Role::parse(role).is_err() {
-                return bad("the role must be member or steward");
-            }
-            if *seats == 0 || *seats as usize >= options.len().max(1) {
-                return bad("seats must be at least 1 and fewer than the candidates");
-            }
+        Effect::Budget { currency, .. } if !ledger_exists(state, currency).await? => {
+            return bad("effect", NO_LEDGER.into());
+        }
+        Effect::Elect { .. } => {
             for handle in options {
-                let member = state.store.member_by_handle(handle).await?;
-                let in_org = match &member {
+                let in_org = match state.store.member_by_handle(handle).await? {
                     Some(m) => state.store.role_in(&org.id, &m.id).await?.is_some(),
                     None => false,
                 };
                 if !in_org {
-                    return Ok(Err(Invalid::new(
-                        "options",
-                        format!("candidate '{handle}' is not a member handle of this organisation"),
-                    )));
+                    return bad("options", format!("candidate '{handle}' is not a member handle of this organisation"));
                 }
             }
-            Ok(Ok(()))
         }
-        (kind, _) => {
-            Ok(Err(Invalid::new("effect", format!("a {} proposal needs its own kind of effect", kind.as_str()))))
-        }
+        _ => {}
     }
+    Ok(Ok(()))
+}
+
+const NO_LEDGER: &str = "name a currency the commune keeps a ledger in (e.g. EUR)";
+
+async fn ledger_exists(state: &AppState, currency: &str) -> Result<bool, AppError> {
+    Ok(state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await?.is_some())
 }

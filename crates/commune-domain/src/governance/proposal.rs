@@ -322,6 +322,53 @@ pub fn deciding_mode(weighting: Weighting, kind: Kind, effect: &Effect) -> Weigh
     if weighting == Weighting::Merit && !effect.is_constitutional(kind) { Weighting::Merit } else { Weighting::Equal }
 }
 
+/// The rules an effect meets on its own, before anything is looked up: the kind's own effect, a
+/// known policy within its bounds and proposed where it applies, attributes only in the commune,
+/// a positive amount, a role and a number of seats that leave a choice. `in_commune`: proposed in
+/// the commune itself (the root organisation).
+pub fn check_effect(kind: Kind, effect: &Effect, in_commune: bool, options: usize) -> Result<(), Invalid> {
+    let bad = |m: String| Err(Invalid::new("effect", m));
+    match (kind, effect) {
+        (Kind::Decision | Kind::Endorsement, Effect::None) | (Kind::Admission, Effect::Admit { .. }) => Ok(()),
+        (Kind::Policy, Effect::SetPolicy { key, value }) => match policy_parameter(key) {
+            None => {
+                let known: Vec<&str> = policy_parameters().map(|p| p.key).collect();
+                bad(format!("unknown policy '{key}'; known: {}", known.join(", ")))
+            }
+            Some(p) if !(p.min..=p.max).contains(value) => {
+                bad(format!("{key} must be between {} and {}", p.min, p.max))
+            }
+            Some(p) if p.scope == PolicyScope::Commune && !in_commune => {
+                bad(format!("{key} is a policy of the whole commune: propose it in the commune itself"))
+            }
+            Some(_) => Ok(()),
+        },
+        (Kind::Policy, Effect::SetAttribute { key, name, domain_weights, active, .. }) => {
+            if !in_commune {
+                return bad("the attributes are the commune's: propose them in the commune itself".into());
+            }
+            check_attribute(key, name, domain_weights, *active)
+        }
+        (Kind::Allocation, Effect::Allocate { amount_minor, .. }) if *amount_minor <= 0 => {
+            bad("the amount must be a positive number of minor units".into())
+        }
+        (Kind::Budget, Effect::Budget { total_minor, .. }) if *total_minor <= 0 => {
+            bad("the budget needs a positive total".into())
+        }
+        (Kind::Allocation, Effect::Allocate { .. }) | (Kind::Budget, Effect::Budget { .. }) => Ok(()),
+        (Kind::Election, Effect::Elect { role, seats }) => {
+            if crate::org::Role::parse(role).is_err() {
+                return bad("the role must be member or steward".into());
+            }
+            if *seats == 0 || *seats as usize >= options.max(1) {
+                return bad("seats must be at least 1 and fewer than the candidates".into());
+            }
+            Ok(())
+        }
+        (kind, _) => bad(format!("a {} proposal needs its own kind of effect", kind.as_str())),
+    }
+}
+
 /// Checks an attribute change: a key `[a-z0-9_]{2,40}`, a name, and domain weights from 0 to 10
 /// (at least one positive unless the attribute is retired).
 pub fn check_attribute(

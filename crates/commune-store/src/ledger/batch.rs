@@ -389,47 +389,13 @@ impl WriteTx {
             seq += 1;
             let mut record = TransferRecord::from_recorded(seq, recorded, pending);
             touched.extend([record.debit_account_id, record.credit_account_id]);
-            // Link the transfer into both accounts' history chains, keep their posted totals
-            // running (the rows hold the state before the batch), and checkpoint every
-            // CHECKPOINT_EVERY-th transfer of an account.
-            let posted = if record.flags().moves_posted() { record.amount } else { 0 };
-            for (account, prev, debit) in [
-                (record.debit_account_id, &mut record.debit_prev_seq, true),
-                (record.credit_account_id, &mut record.credit_prev_seq, false),
-            ] {
-                let row = accounts.get_mut(&account).ok_or_else(|| {
-                    StoreError::Corrupt(format!("account {account:032x} moved money but was not loaded"))
-                })?;
-                *prev = row.last_seq;
-                row.last_seq = seq;
-                row.transfers += 1;
-                let total = if debit { &mut row.account.debits_posted } else { &mut row.account.credits_posted };
-                *total = total.checked_add(posted).ok_or_else(|| {
-                    StoreError::Corrupt(format!("account {account:032x} overflowed its posted totals"))
-                })?;
-                if row.transfers % CHECKPOINT_EVERY == 0 {
-                    checkpoints.push((account, seq, row.account.debits_posted, row.account.credits_posted));
-                }
-            }
+            link(&mut record, accounts, &mut checkpoints)?;
             if t.flags.pending {
                 fates.push((t.id, PendingState::Pending, recorded.expires_at_ms));
             }
             written.push(record);
         }
-        // The final fate of every pending transfer this batch created or settled.
-        for (id, state, _) in fates.iter_mut() {
-            *state = engine.pending_state(*id).unwrap_or(*state);
-        }
-        for t in
-            batch.transfers.iter().zip(results).filter(|(t, r)| **r == CreateTransferResult::Ok && t.flags.settles())
-        {
-            let pending_id = t.0.pending_id;
-            if !fates.iter().any(|f| f.0 == pending_id) {
-                let state = engine.pending_state(pending_id).unwrap_or(PendingState::Pending);
-                let expires = engine.transfer(pending_id).and_then(|p| p.expires_at_ms);
-                fates.push((pending_id, state, expires));
-            }
-        }
+        settled_fates(engine, batch, results, &mut fates);
         self.insert_transfer_rows("ledger_transfers", &written).await?;
         self.upsert_pending(&fates).await?;
         sorted_unique(&mut touched);
@@ -602,5 +568,57 @@ impl WriteTx {
             query.execute(&mut *self.tx).await?;
         }
         Ok(())
+    }
+}
+
+/// Links `record` into both accounts' history chains, keeps their posted totals running (the rows
+/// hold the state before the batch; the caller asserts the result against the engine), and
+/// checkpoints every `CHECKPOINT_EVERY`-th transfer of an account.
+fn link(
+    record: &mut TransferRecord,
+    accounts: &mut HashMap<u128, AccountRow>,
+    checkpoints: &mut Vec<(u128, i64, u64, u64)>,
+) -> Result<()> {
+    let seq = record.seq;
+    let posted = if record.flags().moves_posted() { record.amount } else { 0 };
+    for (account, prev, debit) in [
+        (record.debit_account_id, &mut record.debit_prev_seq, true),
+        (record.credit_account_id, &mut record.credit_prev_seq, false),
+    ] {
+        let row = accounts
+            .get_mut(&account)
+            .ok_or_else(|| StoreError::Corrupt(format!("account {account:032x} moved money but was not loaded")))?;
+        *prev = row.last_seq;
+        row.last_seq = seq;
+        row.transfers += 1;
+        let total = if debit { &mut row.account.debits_posted } else { &mut row.account.credits_posted };
+        *total = total
+            .checked_add(posted)
+            .ok_or_else(|| StoreError::Corrupt(format!("account {account:032x} overflowed its posted totals")))?;
+        if row.transfers % CHECKPOINT_EVERY == 0 {
+            checkpoints.push((account, seq, row.account.debits_posted, row.account.credits_posted));
+        }
+    }
+    Ok(())
+}
+
+/// The final fate of every pending transfer the batch created (already in `fates`) or settled.
+fn settled_fates(
+    engine: &Ledger,
+    batch: &LedgerBatch,
+    results: &[CreateTransferResult],
+    fates: &mut Vec<(u128, PendingState, Option<i64>)>,
+) {
+    for (id, state, _) in fates.iter_mut() {
+        *state = engine.pending_state(*id).unwrap_or(*state);
+    }
+    for (t, _) in
+        batch.transfers.iter().zip(results).filter(|(t, r)| **r == CreateTransferResult::Ok && t.flags.settles())
+    {
+        if !fates.iter().any(|f| f.0 == t.pending_id) {
+            let state = engine.pending_state(t.pending_id).unwrap_or(PendingState::Pending);
+            let expires = engine.transfer(t.pending_id).and_then(|p| p.expires_at_ms);
+            fates.push((t.pending_id, state, expires));
+        }
     }
 }
