@@ -1,7 +1,7 @@
 //! Founding the demo commune: its members and organisations, then the season.
 
 use super::books::ledger_demo;
-use super::people::{BIOS, DEMO_PASSWORD, DOMAINS, FIRST, LAST, ORGS, PLACES, Seeded};
+use super::people::{BIOS, DEMO_PASSWORD, DOMAINS, DemoOrg, FIRST, LAST, ORGS, PLACES, Seeded, Staffed};
 use super::ratings::merit_demo;
 use super::season::governance_season;
 use crate::error::AppError;
@@ -9,6 +9,7 @@ use crate::secrets::hash_password;
 use crate::state::AppState;
 use commune_domain::identity::{Handle, Profile};
 use commune_domain::org::{Admission, NewOrg, OrgKind, Role};
+use commune_store::WriteTx;
 
 /// Fills an empty instance with the demo commune. Refused once the instance is set up.
 pub async fn load(state: &AppState) -> Result<(), AppError> {
@@ -21,21 +22,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     let hash = hash_password(DEMO_PASSWORD.to_owned()).await?;
     let mut rng = Seeded(commune_domain::seeded::SplitMix64(20261128));
     let mut tx = state.store.write("demo").await?;
-    let mut members = Vec::new();
-    for (i, first) in FIRST.iter().enumerate() {
-        let last = LAST[i % LAST.len()];
-        let handle = Handle::parse(&first.to_ascii_lowercase())?;
-        let domains = vec![DOMAINS[i % DOMAINS.len()].to_owned(), DOMAINS[(i * 3 + 1) % DOMAINS.len()].to_owned()];
-        let mut domains_dedup = domains.clone();
-        domains_dedup.dedup();
-        let profile = Profile {
-            display_name: format!("{first} {last}"),
-            bio: BIOS[i % BIOS.len()].to_owned(),
-            place: PLACES[i % PLACES.len()].to_owned(),
-            domains: domains_dedup,
-        };
-        members.push(tx.create_member(&handle, &profile, &hash).await?);
-    }
+    let members = create_members(&mut tx, &hash).await?;
     let commune = NewOrg {
         slug: "neon-valley".into(),
         name: "Neon Valley Commune".into(),
@@ -50,46 +37,9 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         tx.add_member(&root.id, &member.id, Role::Member).await?;
     }
     tx.set_role(&root.id, &members[1].id, Role::Steward).await?;
-    let mut orgs: Vec<(commune_store::Org, Vec<String>)> =
-        vec![(root.clone(), members.iter().map(|m| m.id.clone()).collect())];
+    let mut orgs: Vec<Staffed> = vec![(root.clone(), members.iter().map(|m| m.id.clone()).collect())];
     for (k, spec) in ORGS.iter().enumerate() {
-        let founder = &members[(k * 7 + 2) % members.len()];
-        let new = NewOrg {
-            slug: spec.slug.into(),
-            name: spec.name.into(),
-            kind: spec.kind,
-            description: spec.description.into(),
-            place: spec.place.into(),
-            admission: Admission::Steward,
-        };
-        let org = tx.create_org(&new, &founder.id).await?;
-        let size = 8 + rng.next(8);
-        let mut joined = vec![founder.id.clone()];
-        while joined.len() < size {
-            let candidate = &members[rng.next(members.len())];
-            if joined.contains(&candidate.id) {
-                continue;
-            }
-            let role = if joined.len() == 1 { Role::Steward } else { Role::Member };
-            tx.add_member(&org.id, &candidate.id, role).await?;
-            joined.push(candidate.id.clone());
-        }
-        // Ada (the demo's first steward) stewards Common Code too, so she sees requests.
-        if spec.slug == "common-code" && !joined.contains(&members[0].id) {
-            tx.add_member(&org.id, &members[0].id, Role::Steward).await?;
-            joined.push(members[0].id.clone());
-        }
-        // Two pending requests per organisation, from members not yet in it.
-        let outsiders: Vec<_> = members.iter().filter(|m| !joined.contains(&m.id)).collect();
-        let mut requested: Vec<&str> = Vec::new();
-        while requested.len() < 2.min(outsiders.len()) {
-            let candidate = outsiders[rng.next(outsiders.len())];
-            if !requested.contains(&candidate.id.as_str()) {
-                tx.create_join_request(&org.id, &candidate.id, "I would love to help out here.").await?;
-                requested.push(&candidate.id);
-            }
-        }
-        orgs.push((org, joined));
+        orgs.push(found_org(&mut tx, &mut rng, &members, k, spec).await?);
     }
     // A season of governance: delegations and proposals in every phase.
     let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
@@ -107,4 +57,71 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     crate::merit::recompute(state, now).await?;
     ledger_demo(state, &mut rng, &orgs, &members, now).await?;
     governance_season(state, &mut rng, &orgs, &members, now).await
+}
+
+/// The fifty members, with their profiles.
+async fn create_members(tx: &mut WriteTx, hash: &str) -> Result<Vec<commune_store::Member>, AppError> {
+    let mut members = Vec::new();
+    for (i, first) in FIRST.iter().enumerate() {
+        let last = LAST[i % LAST.len()];
+        let handle = Handle::parse(&first.to_ascii_lowercase())?;
+        let mut domains = vec![DOMAINS[i % DOMAINS.len()].to_owned(), DOMAINS[(i * 3 + 1) % DOMAINS.len()].to_owned()];
+        domains.dedup();
+        let profile = Profile {
+            display_name: format!("{first} {last}"),
+            bio: BIOS[i % BIOS.len()].to_owned(),
+            place: PLACES[i % PLACES.len()].to_owned(),
+            domains,
+        };
+        members.push(tx.create_member(&handle, &profile, hash).await?);
+    }
+    Ok(members)
+}
+
+/// One organisation of the commune: founded by a member, staffed by a seeded handful (its first
+/// joiner stewards it with the founder), with two join requests waiting.
+async fn found_org(
+    tx: &mut WriteTx,
+    rng: &mut Seeded,
+    members: &[commune_store::Member],
+    k: usize,
+    spec: &DemoOrg,
+) -> Result<Staffed, AppError> {
+    let founder = &members[(k * 7 + 2) % members.len()];
+    let new = NewOrg {
+        slug: spec.slug.into(),
+        name: spec.name.into(),
+        kind: spec.kind,
+        description: spec.description.into(),
+        place: spec.place.into(),
+        admission: Admission::Steward,
+    };
+    let org = tx.create_org(&new, &founder.id).await?;
+    let size = 8 + rng.next(8);
+    let mut joined = vec![founder.id.clone()];
+    while joined.len() < size {
+        let candidate = &members[rng.next(members.len())];
+        if joined.contains(&candidate.id) {
+            continue;
+        }
+        let role = if joined.len() == 1 { Role::Steward } else { Role::Member };
+        tx.add_member(&org.id, &candidate.id, role).await?;
+        joined.push(candidate.id.clone());
+    }
+    // Ada (the demo's first steward) stewards Common Code too, so she sees requests.
+    if spec.slug == "common-code" && !joined.contains(&members[0].id) {
+        tx.add_member(&org.id, &members[0].id, Role::Steward).await?;
+        joined.push(members[0].id.clone());
+    }
+    // Two pending requests per organisation, from members not yet in it.
+    let outsiders: Vec<_> = members.iter().filter(|m| !joined.contains(&m.id)).collect();
+    let mut requested: Vec<&str> = Vec::new();
+    while requested.len() < 2.min(outsiders.len()) {
+        let candidate = outsiders[rng.next(outsiders.len())];
+        if !requested.contains(&candidate.id.as_str()) {
+            tx.create_join_request(&org.id, &candidate.id, "I would love to help out here.").await?;
+            requested.push(&candidate.id);
+        }
+    }
+    Ok((org, joined))
 }

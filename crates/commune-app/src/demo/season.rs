@@ -2,7 +2,8 @@
 //! at past instants, opened, counted and executed by the scheduler's own ticks.
 
 use super::people::{HOUR, Seeded, Staffed};
-use super::proposals::{Voters, demo_proposals};
+use super::proposals::{DemoProposal, Voters, demo_proposals};
+use crate::caller::{Caller, SignedIn};
 use crate::error::AppError;
 use crate::state::AppState;
 use commune_domain::governance::methods::{Ballot, Stance, VotingMethod};
@@ -70,119 +71,152 @@ pub(crate) async fn governance_season(
     members: &[commune_store::Member],
     now: i64,
 ) -> Result<(), AppError> {
-    use crate::caller::{Caller, SignedIn};
-    let caller_of = |id: &str| -> Result<Caller, AppError> {
-        let m =
-            members.iter().find(|m| m.id == id).ok_or_else(|| AppError::internal(anyhow::anyhow!("demo member")))?;
-        Ok(
-            // The demo acts as plain members: nothing it does needs stewardship of the commune.
-            Caller::Member(SignedIn {
-                member: m.clone(),
-                session_hash: String::new(),
-                csrf: String::new(),
-                instance_steward: false,
-            }),
-        )
-    };
     let specs = demo_proposals(now);
     let mut ids: Vec<Option<String>> = vec![None; specs.len()];
     let mut events: Vec<(i64, usize, Event)> = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let (org, staff) = &orgs[spec.org];
-        let author = caller_of(&staff[spec.author % staff.len()])?;
-        let floors = crate::governance::floors_now(state, org, spec.kind, &spec.effect).await?;
-        let voting_ms = (spec.closes_at - spec.opens_at).max(floors.voting_ms);
-        // A vote of the past keeps its closing time; one still to come keeps its opening.
-        let (opens, closes) = if spec.target.is_final() && spec.target != Phase::Cancelled {
-            (spec.closes_at - voting_ms, spec.closes_at)
-        } else {
-            (spec.opens_at, spec.opens_at + voting_ms)
-        };
-        let published = (opens - floors.discussion_ms - HOUR).min(now - 60_000);
-        let input = crate::governance::ProposalInput {
-            title: spec.title.into(),
-            body: spec.body.into(),
-            domain: spec.domain.into(),
-            kind: spec.kind.as_str().into(),
-            method: raised(&spec.method, &floors),
-            weighting: spec.weighting.as_str().into(),
-            quorum: Some((0.2f64).max(floors.quorum_ppm as f64 / 1e6)),
-            options: spec.options.iter().map(|o| (*o).to_owned()).collect(),
-            secret: spec.secret,
-            voting_opens_at: opens,
-            voting_closes_at: closes,
-            effect: spec.effect.clone(),
-            form_key: None,
-        };
-        let mut input = input;
-        if matches!(spec.effect, Effect::Elect { .. }) {
-            // The candidates: the author and the next two of the staff, by handle.
-            let at = spec.author % staff.len();
-            input.options = (0..3)
-                .filter_map(|k| members.iter().find(|m| m.id == staff[(at + k) % staff.len()]))
-                .map(|m| m.handle.clone())
-                .collect();
-        }
-        let slug = &org.slug;
-        let p = crate::governance::create_at(state, &author, slug, &input, published - HOUR).await?;
-        ids[i] = Some(p.id.clone());
-        match spec.target {
-            Phase::Draft => continue,
-            Phase::Cancelled => {
-                crate::governance::publish_at(state, &author, &p.id, published).await?;
-                crate::governance::cancel_at(state, &author, &p.id, published + HOUR).await?;
-                continue;
-            }
-            _ => {
-                crate::governance::publish_at(state, &author, &p.id, published).await?;
-            }
-        }
-        events.push((opens, 0, Event::Tick));
-        events.push((closes, 0, Event::Tick));
-        events.push((closes + 1_000, 0, Event::Tick));
-        let share = match spec.voters {
-            Voters::None => 0.0,
-            Voters::Share(share) => share,
-            Voters::SplitByMerit => 1.0,
-        };
-        let last_vote = closes.min(now) - 60_000;
-        for voter in staff {
-            if (rng.next(1000) as f64) < share * 1000.0 && last_vote > opens {
-                let at = opens + 60_000 + rng.next((last_vote - opens - 60_000).max(1) as usize) as i64;
-                events.push((at, 1, Event::Vote(i, voter.clone())));
-            }
+        let author = member_caller(members, &staff[spec.author % staff.len()])?;
+        let (id, window) = propose(state, &author, org, staff, members, spec, now).await?;
+        ids[i] = Some(id);
+        if let Some((opens, closes)) = window {
+            events.extend([(opens, 0, Event::Tick), (closes, 0, Event::Tick), (closes + 1_000, 0, Event::Tick)]);
+            events.extend(votes(rng, i, spec, staff, opens, closes.min(now) - 60_000));
         }
     }
     // Ticks before votes at one instant; the season's order is fixed by the seed.
     events.sort_by_key(|(at, order, _)| (*at, *order));
-    let mut majorities: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
-    for (at, _, event) in events {
-        if at > now {
-            continue;
+    play(state, rng, &specs, &ids, members, events, now).await
+}
+
+/// A demo member as a caller. The demo acts as plain members: nothing it does needs stewardship
+/// of the commune.
+fn member_caller(members: &[commune_store::Member], id: &str) -> Result<Caller, AppError> {
+    let m = members.iter().find(|m| m.id == id).ok_or_else(|| AppError::internal(anyhow::anyhow!("demo member")))?;
+    Ok(Caller::Member(SignedIn {
+        member: m.clone(),
+        session_hash: String::new(),
+        csrf: String::new(),
+        instance_steward: false,
+    }))
+}
+
+/// Drafts one proposal of the season at a past instant, meeting the floors in force, and
+/// publishes (or cancels) it as the season says: its id, and its voting window when it is put to
+/// the vote.
+async fn propose(
+    state: &AppState,
+    author: &Caller,
+    org: &commune_store::Org,
+    staff: &[String],
+    members: &[commune_store::Member],
+    spec: &DemoProposal,
+    now: i64,
+) -> Result<(String, Option<(i64, i64)>), AppError> {
+    let floors = crate::governance::floors_now(state, org, spec.kind, &spec.effect).await?;
+    let voting_ms = (spec.closes_at - spec.opens_at).max(floors.voting_ms);
+    // A vote of the past keeps its closing time; one still to come keeps its opening.
+    let (opens, closes) = if spec.target.is_final() && spec.target != Phase::Cancelled {
+        (spec.closes_at - voting_ms, spec.closes_at)
+    } else {
+        (spec.opens_at, spec.opens_at + voting_ms)
+    };
+    let published = (opens - floors.discussion_ms - HOUR).min(now - 60_000);
+    let mut input = crate::governance::ProposalInput {
+        title: spec.title.into(),
+        body: spec.body.into(),
+        domain: spec.domain.into(),
+        kind: spec.kind.as_str().into(),
+        method: raised(&spec.method, &floors),
+        weighting: spec.weighting.as_str().into(),
+        quorum: Some((0.2f64).max(floors.quorum_ppm as f64 / 1e6)),
+        options: spec.options.iter().map(|o| (*o).to_owned()).collect(),
+        secret: spec.secret,
+        voting_opens_at: opens,
+        voting_closes_at: closes,
+        effect: spec.effect.clone(),
+        form_key: None,
+    };
+    if matches!(spec.effect, Effect::Elect { .. }) {
+        // The candidates: the author and the next two of the staff, by handle.
+        let at = spec.author % staff.len();
+        input.options = (0..3)
+            .filter_map(|k| members.iter().find(|m| m.id == staff[(at + k) % staff.len()]))
+            .map(|m| m.handle.clone())
+            .collect();
+    }
+    let p = crate::governance::create_at(state, author, &org.slug, &input, published - HOUR).await?;
+    if spec.target == Phase::Draft {
+        return Ok((p.id, None));
+    }
+    crate::governance::publish_at(state, author, &p.id, published).await?;
+    if spec.target == Phase::Cancelled {
+        crate::governance::cancel_at(state, author, &p.id, published + HOUR).await?;
+        return Ok((p.id, None));
+    }
+    Ok((p.id, Some((opens, closes))))
+}
+
+/// When each of the staff votes on proposal `i` (a seeded share of them, inside its window).
+fn votes(
+    rng: &mut Seeded,
+    i: usize,
+    spec: &DemoProposal,
+    staff: &[String],
+    opens: i64,
+    last_vote: i64,
+) -> Vec<(i64, usize, Event)> {
+    let share = match spec.voters {
+        Voters::None => 0.0,
+        Voters::Share(share) => share,
+        Voters::SplitByMerit => 1.0,
+    };
+    let mut out = Vec::new();
+    for voter in staff {
+        if (rng.next(1000) as f64) < share * 1000.0 && last_vote > opens {
+            let at = opens + 60_000 + rng.next((last_vote - opens - 60_000).max(1) as usize) as i64;
+            out.push((at, 1, Event::Vote(i, voter.clone())));
         }
-        match event {
+    }
+    out
+}
+
+/// Plays the season's events up to `now`: the scheduler's own ticks, and ballots cast through
+/// the voting operation at their instants.
+async fn play(
+    state: &AppState,
+    rng: &mut Seeded,
+    specs: &[DemoProposal],
+    ids: &[Option<String>],
+    members: &[commune_store::Member],
+    events: Vec<(i64, usize, Event)>,
+    now: i64,
+) -> Result<(), AppError> {
+    let mut majorities: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for (at, _, event) in events.into_iter().filter(|(at, ..)| *at <= now) {
+        let (i, voter) = match event {
             Event::Tick => {
                 crate::scheduler::tick(state, at).await?;
+                continue;
             }
-            Event::Vote(i, voter) => {
-                let (spec, Some(id)) = (&specs[i], &ids[i]) else { continue };
-                let ballot = match spec.voters {
-                    Voters::SplitByMerit => {
-                        // The electorate's weights are fixed once voting opens: read them once.
-                        if !majorities.contains_key(id) {
-                            majorities.insert(id.clone(), merit_majority(state, id).await?);
-                        }
-                        let yes = majorities.get(id).is_some_and(|m| m.contains(&voter));
-                        Ballot::YesNo { stance: if yes { Stance::Yes } else { Stance::No } }
-                    }
-                    _ => {
-                        let options = state.store.proposal(id).await?.map_or(0, |p| p.options.len());
-                        demo_ballot(rng, &spec.method, options)
-                    }
-                };
-                crate::governance::cast_at(state, &caller_of(&voter)?, id, &ballot, at).await?;
+            Event::Vote(i, voter) => (i, voter),
+        };
+        let (spec, Some(id)) = (&specs[i], &ids[i]) else { continue };
+        let ballot = match spec.voters {
+            Voters::SplitByMerit => {
+                // The electorate's weights are fixed once voting opens: read them once.
+                if !majorities.contains_key(id) {
+                    majorities.insert(id.clone(), merit_majority(state, id).await?);
+                }
+                let yes = majorities.get(id).is_some_and(|m| m.contains(&voter));
+                Ballot::YesNo { stance: if yes { Stance::Yes } else { Stance::No } }
             }
-        }
+            _ => {
+                let options = state.store.proposal(id).await?.map_or(0, |p| p.options.len());
+                demo_ballot(rng, &spec.method, options)
+            }
+        };
+        crate::governance::cast_at(state, &member_caller(members, &voter)?, id, &ballot, at).await?;
     }
     Ok(())
 }
