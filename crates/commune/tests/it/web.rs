@@ -155,6 +155,16 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     assert_eq!(kinds.iter().filter(|k| **k == "business").count(), 4, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "chapter").count(), 1);
     assert_eq!(kinds.iter().filter(|k| **k == "commune").count(), 1);
+    // The demo's point: a vote decided by merit where headcount would have decided otherwise,
+    // counted by the scheduler's own steps.
+    let hire: String =
+        sqlx::query_scalar("SELECT id FROM proposals WHERE title = 'Hire a part-time bookkeeper for the pot'")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("the bookkeeper proposal");
+    let tally = app.store.tally(&hire).await.expect("read").expect("counted");
+    assert!(tally.modes_differ && tally.primary_mode == "merit", "merit and headcount disagree: {tally:?}");
+    assert_eq!(commune_app::tally::verify_tally(&app.store, &hire).await.expect("verify"), Ok(()));
 
     let wrong = browser.submit("/login", "/login", &[("handle", "ada"), ("password", "not the password")]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
