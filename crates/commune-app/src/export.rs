@@ -5,6 +5,7 @@ use anyhow::Context;
 use commune_domain::ledger::check::{Recheck, Report};
 use commune_domain::ledger::export::{self, Commodity};
 use commune_domain::ledger::payments::transfer_code;
+use commune_domain::ledger::statement::CHECKPOINT_EVERY;
 use commune_domain::ledger::{Account, amount};
 use commune_store::{AccountRow, Store, TransferRow};
 use std::collections::HashMap;
@@ -142,10 +143,12 @@ pub async fn journal_balances(store: &Store) -> anyhow::Result<Vec<(String, Stri
 pub async fn verify_ledger(store: &Store, mut progress: impl FnMut(u64)) -> anyhow::Result<Report> {
     let accounts: Vec<Account> = store.ledger_accounts().await?.into_iter().map(|r| r.account).collect();
     let mut recheck = Recheck::new(&accounts);
+    let mut checkpoints = Checkpoints::default();
     let mut last_seq = 0;
     let mut seen = 0u64;
     pages(store, |row| {
         recheck.transfer(&row.record.stored(), row.state);
+        checkpoints.transfer(&row.record);
         last_seq = row.record.seq;
         seen += 1;
         if seen.is_multiple_of(PAGE as u64) {
@@ -155,6 +158,7 @@ pub async fn verify_ledger(store: &Store, mut progress: impl FnMut(u64)) -> anyh
     })
     .await?;
     let mut report = recheck.finish(&accounts);
+    checkpoints.compare(store, &mut report.problems).await?;
     let mut covered_to = 0i64;
     for entry in store.audit_entries("ledger.batch").await? {
         let change: serde_json::Value = serde_json::from_str(&entry.payload)?;
@@ -202,4 +206,53 @@ pub async fn verify_ledger(store: &Store, mut progress: impl FnMut(u64)) -> anyh
         }
     }
     Ok(report)
+}
+
+/// The statement checkpoints re-derived from the log: every account's transfer count and posted
+/// totals after each `CHECKPOINT_EVERY`-th transfer on it, compared with what the batches stored.
+#[derive(Default)]
+struct Checkpoints {
+    running: HashMap<u128, (i64, u64, u64)>,
+    expected: Vec<(u128, i64, u64, u64)>,
+}
+
+impl Checkpoints {
+    fn transfer(&mut self, r: &commune_store::TransferRecord) {
+        let posted = if r.flags().moves_posted() { r.amount } else { 0 };
+        for (account, debit) in [(r.debit_account_id, true), (r.credit_account_id, false)] {
+            let (count, debits, credits) = self.running.entry(account).or_default();
+            *count += 1;
+            let total = if debit { &mut *debits } else { &mut *credits };
+            *total = total.wrapping_add(posted);
+            if *count % CHECKPOINT_EVERY == 0 {
+                self.expected.push((account, r.seq, *debits, *credits));
+            }
+        }
+    }
+
+    async fn compare(mut self, store: &Store, problems: &mut Vec<String>) -> anyhow::Result<()> {
+        let mut stored = store.ledger_checkpoints().await?;
+        stored.sort_unstable();
+        self.expected.sort_unstable();
+        if stored != self.expected {
+            let wrong = stored
+                .iter()
+                .zip(&self.expected)
+                .find(|(s, e)| s != e)
+                .map_or(format!("{} stored, {} expected", stored.len(), self.expected.len()), |(s, _)| {
+                    format!("the first wrong one is account {:032x} at transfer {}", s.0, s.1)
+                });
+            problems.push(format!("the statement checkpoints differ from the transfer log: {wrong}"));
+        }
+        for row in store.ledger_accounts().await? {
+            let counted = self.running.get(&row.account.id).map_or(0, |r| r.0);
+            if counted != row.transfers {
+                problems.push(format!(
+                    "account {:032x} counts {} transfers, the log holds {counted}",
+                    row.account.id, row.transfers
+                ));
+            }
+        }
+        Ok(())
+    }
 }

@@ -152,7 +152,7 @@ pub async fn statement(state: &AppState, row: &AccountRow, query: &StatementQuer
     let walked = if slice.top == 0 {
         Page { balances: Vec::new(), older: None }
     } else {
-        statement::page(me, slice.checkpoint_balance, &chain, slice.top, limit)
+        statement::page(me, slice.checkpoint_balance, &slice.crossed, &chain, slice.top, limit)
             .map_err(|why| AppError::internal(anyhow::anyhow!("account {me:032x}: {why}")))?
     };
     let mut parties = Parties::default();

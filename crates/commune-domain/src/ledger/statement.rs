@@ -2,9 +2,9 @@
 //! from a stored checkpoint, walking the account's chain of transfers newest first.
 //!
 //! The store keeps every account's posted totals after each [`CHECKPOINT_EVERY`]th transfer on
-//! it (and the account row itself is the newest checkpoint), so the lines of any page are at most
-//! `CHECKPOINT_EVERY - 1` lines away from a balance known to be true: no statement walks the
-//! whole history.
+//! it (and the account row itself is the newest checkpoint). A page walks from the second
+//! checkpoint above it, so it passes and checks the nearest one on the way: at most
+//! `2 × CHECKPOINT_EVERY` lines more than it shows, never the whole history.
 
 use super::TransferFlags;
 
@@ -51,9 +51,18 @@ pub struct Page {
 
 /// Walks `lines` (the account's chain, newest first, starting at the checkpoint whose posted
 /// balance is `checkpoint_balance`) and returns up to `want` lines at or below `top` with their
-/// running balances. Refuses a slice that is not one chain of `me`'s transfers, or a history whose
-/// first transfer does not start from zero: corrupt or tampered rows are never shown as balances.
-pub fn page(me: u128, checkpoint_balance: i128, lines: &[Line], top: i64, want: usize) -> Result<Page, String> {
+/// running balances. Refuses a slice that is not one chain of `me`'s transfers, a balance that
+/// differs from another checkpoint the walk passes (`crossed`: `(seq, balance after it)`), or a
+/// history whose first transfer does not start from zero: corrupt or tampered rows are never
+/// shown as balances.
+pub fn page(
+    me: u128,
+    checkpoint_balance: i128,
+    crossed: &[(i64, i128)],
+    lines: &[Line],
+    top: i64,
+    want: usize,
+) -> Result<Page, String> {
     let mut balance = checkpoint_balance;
     let mut out = Vec::with_capacity(want.min(lines.len()));
     for (i, line) in lines.iter().enumerate() {
@@ -64,6 +73,11 @@ pub fn page(me: u128, checkpoint_balance: i128, lines: &[Line], top: i64, want: 
             && next.seq != line.prev_for(me)
         {
             return Err(format!("the history breaks after transfer {}", line.seq));
+        }
+        if let Some((_, stored)) = crossed.iter().find(|(seq, _)| *seq == line.seq)
+            && *stored != balance
+        {
+            return Err(format!("the checkpoint at transfer {} says {stored}, the history {balance}", line.seq));
         }
         if line.seq <= top {
             out.push((i, balance));
@@ -117,10 +131,10 @@ mod tests {
     #[test]
     fn pages_carry_true_running_balances() {
         let lines = chain(&[(true, 100), (false, 30), (true, 5), (false, 1)]);
-        let first = page(ME, 74, &lines, 4, 2).unwrap();
+        let first = page(ME, 74, &[], &lines, 4, 2).unwrap();
         assert_eq!(first.balances, vec![(0, 74), (1, 75)]);
         assert_eq!(first.older, Some(3));
-        let rest = page(ME, 74, &lines, 2, 10).unwrap();
+        let rest = page(ME, 74, &[], &lines, 2, 10).unwrap();
         assert_eq!(rest.balances, vec![(2, 70), (3, 100)]);
         assert_eq!(rest.older, None);
     }
@@ -129,17 +143,19 @@ mod tests {
     fn holds_and_voids_leave_posted_balances_alone() {
         let mut lines = chain(&[(true, 100), (true, 50)]);
         lines[0].flags.pending = true;
-        assert_eq!(page(ME, 100, &lines, 2, 5).unwrap().balances, vec![(0, 100), (1, 100)]);
+        assert_eq!(page(ME, 100, &[], &lines, 2, 5).unwrap().balances, vec![(0, 100), (1, 100)]);
     }
 
     #[test]
     fn broken_or_tampered_history_is_refused() {
         let lines = chain(&[(true, 100), (false, 30)]);
-        assert!(page(ME, 71, &lines, 2, 5).is_err(), "a wrong checkpoint does not add up to zero");
+        assert!(page(ME, 71, &[], &lines, 2, 5).is_err(), "a wrong checkpoint does not add up to zero");
         let mut broken = lines.clone();
         broken[0].credit_prev_seq = 5;
         broken[0].debit_prev_seq = 5;
-        assert!(page(ME, 70, &broken, 2, 5).is_err());
-        assert!(page(ME, 70, &lines[..1], 2, 5).is_err(), "a slice that stops early");
+        assert!(page(ME, 70, &[], &broken, 2, 5).is_err());
+        assert!(page(ME, 70, &[], &lines[..1], 2, 5).is_err(), "a slice that stops early");
+        assert!(page(ME, 70, &[(1, 99)], &lines, 2, 5).is_err(), "a checkpoint passed on the way that disagrees");
+        assert!(page(ME, 70, &[(1, 100)], &lines, 2, 5).is_ok());
     }
 }

@@ -78,9 +78,9 @@ impl crate::Store {
     }
 
     /// A slice of `account`'s history for a statement page: its transfers newest first, from the
-    /// nearest checkpoint at or after `top` (the newest line the page shows: the line before
+    /// second checkpoint at or after `top` (the newest line the page shows: the line before
     /// `before`, or the account's last) down to `lines` lines at or below `top`, with the posted
-    /// balance at that checkpoint. At most `CHECKPOINT_EVERY - 1 + lines` rows are read.
+    /// balance at that checkpoint. At most `2 × CHECKPOINT_EVERY + lines` rows are read.
     pub async fn account_page(&self, account: &AccountRow, before: Option<i64>, lines: i64) -> Result<AccountPage> {
         let me = account.account.id;
         let top = match before {
@@ -105,17 +105,19 @@ impl crate::Store {
         };
         let checkpoint_balance = |debits: u64, credits: u64| i128::from(credits) - i128::from(debits);
         if top == 0 {
-            return Ok(AccountPage { top, checkpoint_balance: 0, rows: Vec::new() });
+            return Ok(AccountPage { top, checkpoint_balance: 0, crossed: Vec::new(), rows: Vec::new() });
         }
-        let checkpoint = sqlx::query(
+        // Start from the second checkpoint at or after `top` (or the account row), so the walk
+        // passes the nearest one and the fold checks it: no page rests on one stored value alone.
+        let above = sqlx::query(
             "SELECT seq, debits_posted, credits_posted FROM ledger_checkpoints \
-             WHERE account_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1",
+             WHERE account_id = $1 AND seq >= $2 ORDER BY seq LIMIT 2",
         )
         .bind(id_bytes(me))
         .bind(top)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        let (start, balance) = match checkpoint {
+        let (start, balance) = match above.get(1) {
             Some(c) => {
                 (c.try_get::<i64, _>(0)?, checkpoint_balance(amount_out(c.try_get(1)?), amount_out(c.try_get(2)?)))
             }
@@ -123,7 +125,7 @@ impl crate::Store {
                 (account.last_seq, checkpoint_balance(account.account.debits_posted, account.account.credits_posted))
             }
         };
-        let depth = CHECKPOINT_EVERY + lines.clamp(1, MAX_PAGE_LINES);
+        let depth = 2 * CHECKPOINT_EVERY + lines.clamp(1, MAX_PAGE_LINES);
         let rows = sqlx::query(&format!(
             "WITH RECURSIVE chain (seq, depth) AS ( \
                  SELECT CAST($1 AS BIGINT), CAST(1 AS BIGINT) \
@@ -139,11 +141,42 @@ impl crate::Store {
         .bind(id_bytes(me))
         .fetch_all(&self.pool)
         .await?;
-        Ok(AccountPage {
-            top,
-            checkpoint_balance: balance,
-            rows: rows.iter().map(transfer_row).collect::<Result<_>>()?,
-        })
+        let rows: Vec<TransferRow> = rows.iter().map(transfer_row).collect::<Result<_>>()?;
+        // The other checkpoints the slice passes, so the fold can check the balance at each.
+        let lowest = rows.last().map_or(start, |r| r.record.seq);
+        let crossed = sqlx::query(
+            "SELECT seq, debits_posted, credits_posted FROM ledger_checkpoints \
+             WHERE account_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
+        )
+        .bind(id_bytes(me))
+        .bind(lowest)
+        .bind(start)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|c| Ok((c.try_get(0)?, checkpoint_balance(amount_out(c.try_get(1)?), amount_out(c.try_get(2)?)))))
+        .collect::<Result<_>>()?;
+        Ok(AccountPage { top, checkpoint_balance: balance, crossed, rows })
+    }
+
+    /// Every stored checkpoint `(account, seq, debits_posted, credits_posted)`, in seq order (one
+    /// per 128 transfers of an account: the log's size over 64 at most), for `commune verify`.
+    pub async fn ledger_checkpoints(&self) -> Result<Vec<(u128, i64, u64, u64)>> {
+        let rows = sqlx::query(
+            "SELECT account_id, seq, debits_posted, credits_posted FROM ledger_checkpoints ORDER BY seq, account_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    id_from(&r.try_get::<Vec<u8>, _>(0)?)?,
+                    r.try_get(1)?,
+                    amount_out(r.try_get(2)?),
+                    amount_out(r.try_get(3)?),
+                ))
+            })
+            .collect()
     }
 
     /// Holds still reserving money on `account` (placed by it or for it), newest first, at most `limit`.
@@ -171,6 +204,8 @@ pub struct AccountPage {
     pub top: i64,
     /// The account's posted balance (credits − debits) after `rows[0]`.
     pub checkpoint_balance: i128,
+    /// The other checkpoints inside the slice: `(seq, posted balance after it)`.
+    pub crossed: Vec<(i64, i128)>,
     /// The account's transfers, newest first, from the checkpoint down.
     pub rows: Vec<TransferRow>,
 }

@@ -862,4 +862,25 @@ async fn statements_page_through_checkpoints_with_true_running_balances() {
     assert_eq!(status, StatusCode::OK);
     assert!(huge["lines"].as_array().expect("lines").len() <= 1_000, "pages are capped");
     ledger_is_sound(&app).await;
+
+    // A forged checkpoint is named by `verify`, and a page that would rest on it is refused
+    // rather than shown with wrong balances.
+    sqlx::query("UPDATE ledger_checkpoints SET credits_posted = credits_posted + 1")
+        .execute(app.store.pool())
+        .await
+        .expect("forge");
+    let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
+    assert!(report.problems.iter().any(|p| p.contains("checkpoints")), "{:?}", report.problems);
+    let (status, _) = app.call(Method::GET, "/api/v1/wallet/statement?limit=20", &ada, None).await;
+    assert_eq!(status, StatusCode::OK, "the newest lines rest on the account row and pass no checkpoint");
+    let (status, _) = app.call(Method::GET, "/api/v1/wallet/statement?limit=1000", &ada, None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "a page passing a forged checkpoint is refused");
+    // Ada's 128th and 256th transfers carry checkpoints: a page resting on the second, or walking
+    // past the first, checks the balance there and refuses.
+    for line in [256, 140] {
+        let before = lines[line]["seq"].as_i64().expect("seq");
+        let (status, _) =
+            app.call(Method::GET, &format!("/api/v1/wallet/statement?limit=20&before={before}"), &ada, None).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "a page before line {line}");
+    }
 }
