@@ -244,7 +244,6 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             read_timeout_s,
         } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-            let store = open(&settings).await?;
             let config = Config {
                 secure_cookies: secure_cookies || settings.secure_cookies,
                 requests_per_client_per_minute: client_rate_per_minute,
@@ -252,32 +251,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 read_timeout_ms: read_timeout_s.clamp(1, 3600) * 1000,
                 ..Config::default()
             };
-            let state = AppState::new(store.clone(), config);
-            if demo {
-                load_demo(&state).await?;
-            }
-            let listener =
-                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-            let address = listener.local_addr()?;
-            tracing::info!(%address, backend = store.backend().as_str(), "Commune is serving");
-            println!("Commune is running at http://{address}/");
-            if let Some(metrics_listen) = metrics_listen {
-                let metrics = tokio::net::TcpListener::bind(&metrics_listen)
-                    .await
-                    .with_context(|| format!("cannot listen on {metrics_listen} for metrics"))?;
-                tracing::info!(address = %metrics.local_addr()?, "metrics are served");
-                let (router, config) = (commune_server::metrics_app(state.clone()), state.config.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = commune_server::serve_router(metrics, router, &config, std::future::pending()).await
-                    {
-                        tracing::error!(error = %e, "the metrics listener stopped");
-                    }
-                });
-            }
-            commune_server::serve(listener, state, shutdown_signal()).await?;
-            store.close().await;
-            tracing::info!("shut down cleanly");
-            Ok(ExitCode::SUCCESS)
+            serve(&settings, &listen, demo, config, metrics_listen).await
         }
         Command::Migrate => {
             let store = Store::connect(&settings.database_url).await?;
@@ -336,6 +310,42 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::Tally { .. } | Command::Merit(_) => bail!("offline tools run before the runtime starts"),
     }
+}
+
+/// `commune serve`: the server (and, with `--metrics-listen`, the metrics listener) until a
+/// shutdown signal.
+async fn serve(
+    settings: &Settings,
+    listen: &str,
+    demo: bool,
+    config: Config,
+    metrics_listen: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let store = open(settings).await?;
+    let state = AppState::new(store.clone(), config);
+    if demo {
+        load_demo(&state).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, backend = store.backend().as_str(), "Commune is serving");
+    println!("Commune is running at http://{address}/");
+    if let Some(metrics_listen) = metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(&metrics_listen)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_listen} for metrics"))?;
+        tracing::info!(address = %metrics.local_addr()?, "metrics are served");
+        let (router, config) = (commune_server::metrics_app(state.clone()), state.config.clone());
+        tokio::spawn(async move {
+            if let Err(e) = commune_server::serve_router(metrics, router, &config, std::future::pending()).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    commune_server::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("shut down cleanly");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn load_demo(state: &AppState) -> anyhow::Result<()> {

@@ -111,7 +111,7 @@ pub fn apportion(shares: &[f64], total: u64) -> Vec<u64> {
         given += 1;
         k += 1;
     }
-    debug_assert_eq!(parts.iter().sum::<u64>(), total, "apportioned parts sum to the total");
+    assert_eq!(parts.iter().sum::<u64>(), total, "apportioned parts sum to the total");
     parts
 }
 

@@ -222,8 +222,9 @@ fn with_funnel(
             ..Transfer::default()
         });
     }
-    debug_assert!(
-        transfers.iter().all(|t| t.amount > 0 || t.flags.post_pending_transfer || t.flags.void_pending_transfer)
+    assert!(
+        transfers.iter().all(|t| t.amount > 0 || t.flags.post_pending_transfer || t.flags.void_pending_transfer),
+        "only a settlement may carry a zero amount (meaning: the whole hold)"
     );
     Plan { transfers, funnel_minor: share, no_funnel: rule.err() }
 }
