@@ -49,25 +49,7 @@ pub async fn give_dot(state: &AppState, caller: &Caller, slug: &str, input: &Dot
     let org = service::org_for(state, caller, slug, Action::Participate).await?;
     let me = caller.require_member()?;
     let mut v = commune_domain::Violations::default();
-    let ratee = state.store.member_by_handle(&input.ratee.trim().to_ascii_lowercase()).await?;
-    let ratee = match ratee {
-        Some(r) if r.id == me.member.id => {
-            v.0.push(Invalid::new("ratee", "you cannot rate yourself"));
-            None
-        }
-        Some(r) if state.store.role_in(&org.id, &r.id).await?.is_none() => {
-            v.0.push(Invalid::new(
-                "ratee",
-                format!("@{} is not in {}; rate members of an organisation you share", r.handle, org.name),
-            ));
-            None
-        }
-        Some(r) => Some(r),
-        None => {
-            v.0.push(Invalid::new("ratee", "no member has that handle"));
-            None
-        }
-    };
+    let ratee = ratee_of(state, &org, &me.member.id, &input.ratee, &mut v).await?;
     if !(1..=10).contains(&input.score) {
         v.0.push(Invalid::new("score", "must be from 1 to 10"));
     }
@@ -80,11 +62,7 @@ pub async fn give_dot(state: &AppState, caller: &Caller, slug: &str, input: &Dot
     }
     let comment = v.check(validation::text("comment", &input.comment, 0, 500, true));
     if input.context == "meeting" && !input.context_id.is_empty() {
-        match state.store.meeting(&input.context_id).await? {
-            Some(m) if m.org_id == org.id && m.ended_at.is_none() => {}
-            Some(m) if m.ended_at.is_some() => v.0.push(Invalid::new("context_id", "that meeting has ended")),
-            _ => v.0.push(Invalid::new("context_id", "no open meeting of this organisation has that id")),
-        }
+        check_meeting(state, &org, &input.context_id, &mut v).await?;
     }
     v.into_result()?;
     let (Some(ratee), Some(comment)) = (ratee, comment) else {
@@ -120,6 +98,41 @@ pub async fn give_dot(state: &AppState, caller: &Caller, slug: &str, input: &Dot
     }
     tx.commit().await?;
     state.store.dot(&id).await?.ok_or(AppError::NotFound("dot"))
+}
+
+/// The member a dot is about: someone else, in the organisation (or why not, in `v`).
+async fn ratee_of(
+    state: &AppState,
+    org: &commune_store::Org,
+    me: &str,
+    handle: &str,
+    v: &mut commune_domain::Violations,
+) -> Result<Option<commune_store::Member>, AppError> {
+    let problem = match state.store.member_by_handle(&handle.trim().to_ascii_lowercase()).await? {
+        Some(r) if r.id == me => "you cannot rate yourself".to_owned(),
+        Some(r) if state.store.role_in(&org.id, &r.id).await?.is_none() => {
+            format!("@{} is not in {}; rate members of an organisation you share", r.handle, org.name)
+        }
+        Some(r) => return Ok(Some(r)),
+        None => "no member has that handle".to_owned(),
+    };
+    v.0.push(Invalid::new("ratee", problem));
+    Ok(None)
+}
+
+/// A dot given in a meeting names one of the organisation's meetings that is still open.
+async fn check_meeting(
+    state: &AppState,
+    org: &commune_store::Org,
+    id: &str,
+    v: &mut commune_domain::Violations,
+) -> Result<(), AppError> {
+    match state.store.meeting(id).await? {
+        Some(m) if m.org_id == org.id && m.ended_at.is_none() => {}
+        Some(m) if m.ended_at.is_some() => v.0.push(Invalid::new("context_id", "that meeting has ended")),
+        _ => v.0.push(Invalid::new("context_id", "no open meeting of this organisation has that id")),
+    }
+    Ok(())
 }
 
 pub async fn withdraw_dot(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
