@@ -232,6 +232,29 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.html.contains("not enough money"), "the ledger's reason, on the form");
+    // A long history does not fit one page: it pages back through older lines.
+    let ada = app.store.member_by_handle("ada").await.expect("read").expect("ada");
+    let as_ada = commune_app::caller::Caller::Member(commune_app::caller::SignedIn {
+        member: ada,
+        session_hash: String::new(),
+        csrf: String::new(),
+        instance_steward: false,
+    });
+    for _ in 0..50 {
+        let tip = commune_app::payments::PaymentInput {
+            to: "bayo".into(),
+            amount_minor: Some(1),
+            ..commune_app::payments::PaymentInput::default()
+        };
+        commune_app::payments::pay(&app.state, &as_ada, tip).await.expect("a tip");
+    }
+    let marker = "href=\"/wallet?before=";
+    let wallet = browser.get("/wallet").await;
+    let start = wallet.html.find(marker).map(|i| i + marker.len() - "/wallet?before=".len()).expect("an older page");
+    let older_path = wallet.html[start..].split('"').next().unwrap_or_default().replace("&amp;", "&");
+    let older = browser.get(older_path.split('#').next().unwrap_or_default()).await;
+    assert_eq!(older.status, StatusCode::OK);
+    assert!(older.html.contains("id=\"history\"") && older.html.contains("class=\"num"), "older lines are shown");
     let pot = browser.get("/orgs/neon-valley/treasury").await;
     assert!(pot.html.contains("Common pot history") && pot.html.contains("class=\"bar month\""), "{}", pot.status);
 
