@@ -284,8 +284,35 @@ impl WriteTx {
             Some(at) => self.imported_time(at).await?,
         };
         let mut engine = Ledger::default();
-        // What the batch touches: its own transfer ids (retries), the pending transfers it
-        // settles, and every account either of those names.
+        let mut accounts = self.restore_touched(batch, cache, base, &mut engine).await?;
+        let account_inputs: Vec<Account> = batch.accounts.iter().map(|a| a.account).collect();
+        let account_results = engine.create_accounts(&account_inputs);
+        let results = engine.create_transfers(&batch.transfers, now);
+        let created = kept_accounts(batch, &account_results, &results, now);
+        for row in &created {
+            accounts.insert(row.account.id, row.clone());
+        }
+        self.insert_accounts(&created).await?;
+        let (written, mut changed) = self.write_transfers(&engine, batch, &results, &mut accounts).await?;
+        let untouched: Vec<AccountRow> =
+            created.iter().filter(|c| !changed.iter().any(|r| r.account.id == c.account.id)).cloned().collect();
+        changed.extend(untouched);
+        self.audit_batch(&created, &written, results.len()).await?;
+        Ok((
+            BatchOutcome { accounts: account_results, transfers: results, at_ms: now, closed_requests: Vec::new() },
+            changed,
+        ))
+    }
+
+    /// Loads into `engine` what the batch touches: its own transfer ids (retries), the pending
+    /// transfers it settles, and every account either of those names (returned as rows).
+    async fn restore_touched(
+        &mut self,
+        batch: &LedgerBatch,
+        cache: &Cache,
+        base: i64,
+        engine: &mut Ledger,
+    ) -> Result<HashMap<u128, AccountRow>> {
         let max_stored = self.max_transfer_id(cache, base).await?;
         let mut transfer_ids: Vec<u128> =
             batch.transfers.iter().map(|t| t.id).filter(|id| max_stored.is_none_or(|max| *id <= max)).collect();
@@ -301,42 +328,20 @@ impl WriteTx {
             engine.restore_transfer(row.record.recorded(), row.state);
         }
         sorted_unique(&mut account_ids);
-        let mut accounts = self.cached_accounts(&account_ids, cache, base).await?;
+        let accounts = self.cached_accounts(&account_ids, cache, base).await?;
         for a in accounts.values() {
             engine.restore_account(a.account);
         }
-        let account_inputs: Vec<Account> = batch.accounts.iter().map(|a| a.account).collect();
-        let account_results = engine.create_accounts(&account_inputs);
-        let results = engine.create_transfers(&batch.transfers, now);
-        let used: HashSet<u128> = batch
-            .transfers
-            .iter()
-            .zip(&results)
-            .filter(|(_, r)| **r == CreateTransferResult::Ok)
-            .flat_map(|(t, _)| [t.debit_account_id, t.credit_account_id])
-            .collect();
-        let mut created = Vec::new();
-        for (new, result) in batch.accounts.iter().zip(&account_results) {
-            // A wallet made on the way to a refused payment is not kept; a post or void names no
-            // accounts, but its pending transfer's accounts exist already.
-            if *result == CreateAccountResult::Ok && (!new.only_if_used || used.contains(&new.account.id)) {
-                let row = AccountRow {
-                    account: new.account,
-                    owner_kind: new.owner_kind.as_str().into(),
-                    owner_id: new.owner_id.as_str().into(),
-                    last_seq: 0,
-                    created_at: now,
-                    transfers: 0,
-                };
-                accounts.insert(new.account.id, row.clone());
-                created.push(row);
-            }
-        }
-        self.insert_accounts(&created).await?;
-        let (written, mut changed) = self.write_transfers(&engine, batch, &results, &mut accounts).await?;
-        let untouched: Vec<AccountRow> =
-            created.iter().filter(|c| !changed.iter().any(|r| r.account.id == c.account.id)).cloned().collect();
-        changed.extend(untouched);
+        Ok(accounts)
+    }
+
+    /// The audit entries of a batch: the accounts it created, and its transfer rows' digest.
+    async fn audit_batch(
+        &mut self,
+        created: &[AccountRow],
+        written: &[TransferRecord],
+        submitted: usize,
+    ) -> Result<()> {
         if !created.is_empty() {
             let ids: Vec<String> = created.iter().map(|a| format!("{:032x}", a.account.id)).collect();
             self.audit("ledger.accounts", "ledger", serde_json::json!({ "created": ids })).await?;
@@ -347,15 +352,12 @@ impl WriteTx {
                 "first_seq": first.seq,
                 "last_seq": last.seq,
                 "transfers": written.len(),
-                "refused": results.len() - written.len(),
-                "digest": digest(&written),
+                "refused": submitted - written.len(),
+                "digest": digest(written),
             });
             self.audit("ledger.batch", &subject, change).await?;
         }
-        Ok((
-            BatchOutcome { accounts: account_results, transfers: results, at_ms: now, closed_requests: Vec::new() },
-            changed,
-        ))
+        Ok(())
     }
 
     async fn write_transfers(
@@ -621,4 +623,38 @@ fn settled_fates(
             fates.push((t.pending_id, state, expires));
         }
     }
+}
+
+/// The accounts a batch keeps: created, and either wanted outright or used by a transfer that
+/// succeeded (a wallet made on the way to a refused payment is not kept; a post or void names no
+/// accounts, but its pending transfer's accounts exist already).
+fn kept_accounts(
+    batch: &LedgerBatch,
+    account_results: &[CreateAccountResult],
+    results: &[CreateTransferResult],
+    now: i64,
+) -> Vec<AccountRow> {
+    let used: HashSet<u128> = batch
+        .transfers
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| **r == CreateTransferResult::Ok)
+        .flat_map(|(t, _)| [t.debit_account_id, t.credit_account_id])
+        .collect();
+    batch
+        .accounts
+        .iter()
+        .zip(account_results)
+        .filter(|(new, result)| {
+            **result == CreateAccountResult::Ok && (!new.only_if_used || used.contains(&new.account.id))
+        })
+        .map(|(new, _)| AccountRow {
+            account: new.account,
+            owner_kind: new.owner_kind.as_str().into(),
+            owner_id: new.owner_id.as_str().into(),
+            last_seq: 0,
+            created_at: now,
+            transfers: 0,
+        })
+        .collect()
 }
