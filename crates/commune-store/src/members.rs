@@ -78,9 +78,12 @@ impl Store {
     }
 
     /// Members ordered by handle, `limit` at a time (bounded at 500).
-    pub async fn list_members(&self, limit: i64, offset: i64) -> Result<Vec<Member>> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY handle LIMIT $1 OFFSET $2");
-        let rows = sqlx::query(&sql).bind(limit.clamp(1, 500)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+    /// Members by handle: at most `limit` (1–500) after the handle `after` (keyset: the cost does
+    /// not grow with the page's position), skipping `offset` more.
+    pub async fn list_members(&self, limit: i64, offset: i64, after: &str) -> Result<Vec<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE handle > $1 ORDER BY handle LIMIT $2 OFFSET $3");
+        let rows =
+            sqlx::query(&sql).bind(after).bind(limit.clamp(1, 500)).bind(offset.max(0)).fetch_all(&self.pool).await?;
         rows.iter().map(member_from).collect()
     }
 

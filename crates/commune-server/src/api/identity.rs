@@ -62,6 +62,8 @@ pub struct Page {
     /// At most 500; default 100.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// Only members whose handle sorts after this one: pass the last handle of a page for the next.
+    pub after: Option<String>,
 }
 
 /// List members, by handle.
@@ -76,7 +78,8 @@ pub async fn list_members(
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Vec<MemberView>>> {
     caller.authorize(&state, None, Action::ReadDirectory).await?;
-    let members = state.store.list_members(page.limit.unwrap_or(100), page.offset.unwrap_or(0)).await?;
+    let after = page.after.as_deref().unwrap_or("");
+    let members = state.store.list_members(page.limit.unwrap_or(100), page.offset.unwrap_or(0), after).await?;
     Ok(Json(members.into_iter().map(MemberView::from).collect()))
 }
 

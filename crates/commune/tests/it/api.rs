@@ -387,6 +387,10 @@ async fn health_metrics_and_directory() {
     let member = app.member("finn").await;
     let (status, list) = app.call(Method::GET, "/api/v1/members?limit=1", &member, None).await;
     assert_eq!((status, list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+    // Keyset paging: the page after the first handle starts with the next one.
+    let first = list[0]["handle"].as_str().expect("a handle").to_owned();
+    let (_, next) = app.call(Method::GET, &format!("/api/v1/members?limit=1&after={first}"), &member, None).await;
+    assert!(next[0]["handle"].as_str().is_some_and(|h| h > first.as_str()), "{next}");
     check_error(
         app.call(Method::GET, "/api/v1/members?limit=abc", &member, None).await,
         StatusCode::BAD_REQUEST,

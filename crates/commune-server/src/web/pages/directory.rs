@@ -28,7 +28,7 @@ pub(crate) const MEMBERS_PER_PAGE: i64 = 60;
 pub async fn members(State(state): State<AppState>, web: Web, Query(q): Query<Offset>) -> WebResult {
     web.caller.authorize(&state, None, Action::ReadDirectory).await?;
     let offset = q.offset.unwrap_or(0).max(0);
-    let members = state.store.list_members(MEMBERS_PER_PAGE, offset).await?;
+    let members = state.store.list_members(MEMBERS_PER_PAGE, offset, "").await?;
     let total = state.store.count(commune_store::Counted::Members).await?;
     let prev_offset = (offset > 0).then(|| (offset - MEMBERS_PER_PAGE).max(0));
     let next_offset = (offset + MEMBERS_PER_PAGE < total).then_some(offset + MEMBERS_PER_PAGE);
