@@ -5,6 +5,7 @@ use crate::payments::movement::{Movement, authorize_debit, move_money, refusal};
 use crate::payments::parties::{ledger_named, resolve_party};
 use crate::state::AppState;
 use commune_domain::ledger::payments::{Owner, Payer, derive_id, transfer_code};
+use commune_domain::ledger::plan;
 use commune_domain::ledger::{CreateTransferResult as R, amount};
 
 /// Carries out a passed allocation or budget proposal: the money moves from the pot (for the
@@ -58,15 +59,18 @@ async fn allocate(
         state,
         "system",
         Movement {
-            id: derive_id(&["execution", proposal_id]),
-            from,
-            to,
-            amount,
+            what: plan::Movement {
+                id: derive_id(&["execution", proposal_id]),
+                from,
+                to,
+                amount,
+                ledger: ledger.id,
+                code: if budget { transfer_code::BUDGET } else { transfer_code::ALLOCATION },
+                hold_timeout_s: None,
+                payee_is_business: false,
+            },
             ledger: ledger.clone(),
-            code: if budget { transfer_code::BUDGET } else { transfer_code::ALLOCATION },
             memo: format!("proposal {proposal_id}"),
-            hold_timeout_s: None,
-            payee_is_business: false,
             settles: None,
         },
         &right,

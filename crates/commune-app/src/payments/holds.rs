@@ -58,15 +58,18 @@ pub async fn hold(state: &AppState, caller: &Caller, input: HoldInput) -> Result
     let to = resolve_party(state, &p.to, "to").await?;
     let ledger = ledger_named(state, p.currency.as_deref()).await?;
     let movement = Movement {
-        id: parse_id(p.id.as_deref(), "id")?,
-        from,
-        to: to.owner()?.clone(),
-        amount: amount_of(p.amount.as_deref(), p.amount_minor, &ledger)?,
+        what: plan::Movement {
+            id: parse_id(p.id.as_deref(), "id")?,
+            from,
+            to: to.owner()?.clone(),
+            amount: amount_of(p.amount.as_deref(), p.amount_minor, &ledger)?,
+            ledger: ledger.id,
+            code: transfer_code::HOLD,
+            hold_timeout_s: Some(input.timeout_s.unwrap_or(0)),
+            payee_is_business: to.is_business,
+        },
         ledger,
-        code: transfer_code::HOLD,
         memo: p.memo,
-        hold_timeout_s: Some(input.timeout_s.unwrap_or(0)),
-        payee_is_business: to.is_business,
         settles: None,
     };
     move_money(state, &caller.audit_actor(), movement, &right).await

@@ -150,21 +150,13 @@ pub fn refusal(result: R) -> AppError {
     AppError::Ledger { result, message }
 }
 
-/// A movement of money as the operations resolve it (the domain's [`plan::Movement`] plus what
-/// only the shell knows: the ledger's name, the memo, the request it settles).
+/// A movement of money as the operations resolve it: what the domain plans ([`plan::Movement`]),
+/// and what only the shell knows: the ledger's name, the memo, the request it settles.
 #[derive(Debug, Clone)]
 pub struct Movement {
-    pub id: u128,
-    pub from: Owner,
-    pub to: Owner,
-    pub amount: u64,
+    pub what: plan::Movement,
     pub ledger: LedgerInfo,
-    pub code: u16,
     pub memo: String,
-    /// A hold: pending until captured or released, expiring after this many seconds (0 = never).
-    pub hold_timeout_s: Option<u32>,
-    /// Whether the payee is a business (its revenue feeds the pot, by the domain's funnel rule).
-    pub payee_is_business: bool,
     /// The payment request this movement pays: its state changes with the transfer, or the
     /// transfer is not attempted (see [`commune_store::Settle`]).
     pub settles: Option<String>,
@@ -208,15 +200,18 @@ pub async fn pay(state: &AppState, caller: &Caller, input: PaymentInput) -> Resu
     let amount = amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?;
     let id = parse_id(input.id.as_deref(), "id")?;
     let movement = Movement {
-        id,
-        from,
-        to: to.owner()?.clone(),
-        amount,
+        what: plan::Movement {
+            id,
+            from,
+            to: to.owner()?.clone(),
+            amount,
+            ledger: ledger.id,
+            code: transfer_code::PAYMENT,
+            hold_timeout_s: None,
+            payee_is_business: to.is_business,
+        },
         ledger,
-        code: transfer_code::PAYMENT,
         memo: input.memo,
-        hold_timeout_s: None,
-        payee_is_business: to.is_business,
         settles: None,
     };
     move_money(state, &caller.audit_actor(), movement, &right).await
@@ -237,15 +232,18 @@ pub async fn book_revenue(
     let right = authorize_debit(&Payer::Settlement, &Owner::Settlement)?;
     let ledger = ledger_named(state, input.currency.as_deref()).await?;
     let movement = Movement {
-        id: parse_id(input.id.as_deref(), "id")?,
-        from: Owner::Settlement,
-        to: owner,
-        amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+        what: plan::Movement {
+            id: parse_id(input.id.as_deref(), "id")?,
+            from: Owner::Settlement,
+            to: owner,
+            amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+            ledger: ledger.id,
+            code: transfer_code::REVENUE,
+            hold_timeout_s: None,
+            payee_is_business: org.kind == OrgKind::Business,
+        },
         ledger,
-        code: transfer_code::REVENUE,
         memo: input.memo,
-        hold_timeout_s: None,
-        payee_is_business: org.kind == OrgKind::Business,
         settles: None,
     };
     move_money(state, &caller.audit_actor(), movement, &right).await
@@ -259,15 +257,18 @@ pub async fn deposit(state: &AppState, caller: &Caller, input: PaymentInput) -> 
     let to = resolve_party(state, &input.to, "to").await?;
     let ledger = ledger_named(state, input.currency.as_deref()).await?;
     let movement = Movement {
-        id: parse_id(input.id.as_deref(), "id")?,
-        from: Owner::Settlement,
-        to: to.owner()?.clone(),
-        amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+        what: plan::Movement {
+            id: parse_id(input.id.as_deref(), "id")?,
+            from: Owner::Settlement,
+            to: to.owner()?.clone(),
+            amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+            ledger: ledger.id,
+            code: transfer_code::DEPOSIT,
+            hold_timeout_s: None,
+            payee_is_business: to.is_business,
+        },
         ledger,
-        code: transfer_code::DEPOSIT,
         memo: input.memo,
-        hold_timeout_s: None,
-        payee_is_business: to.is_business,
         settles: None,
     };
     move_money(state, &caller.audit_actor(), movement, &right).await
@@ -279,15 +280,18 @@ pub async fn payout(state: &AppState, caller: &Caller, input: PaymentInput) -> R
     let right = authorize_debit(&payer_of(state, caller).await?, &from)?;
     let ledger = ledger_named(state, input.currency.as_deref()).await?;
     let movement = Movement {
-        id: parse_id(input.id.as_deref(), "id")?,
-        from,
-        to: Owner::Settlement,
-        amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+        what: plan::Movement {
+            id: parse_id(input.id.as_deref(), "id")?,
+            from,
+            to: Owner::Settlement,
+            amount: amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?,
+            ledger: ledger.id,
+            code: transfer_code::PAYOUT,
+            hold_timeout_s: None,
+            payee_is_business: false,
+        },
         ledger,
-        code: transfer_code::PAYOUT,
         memo: input.memo,
-        hold_timeout_s: None,
-        payee_is_business: false,
         settles: None,
     };
     move_money(state, &caller.audit_actor(), movement, &right).await
@@ -297,36 +301,24 @@ pub async fn payout(state: &AppState, caller: &Caller, input: PaymentInput) -> R
 /// transfers (with the funnel share when the rule says so), and the ledger writer applies them
 /// in one linked chain with the wallets they need.
 pub async fn move_money(state: &AppState, actor: &str, m: Movement, right: &DebitRight) -> Result<Receipt, AppError> {
-    if m.amount == 0 {
+    if m.what.amount == 0 {
         return Err(refusal(R::AmountMustNotBeZero));
     }
+    assert_eq!(m.what.ledger, m.ledger.id, "a movement names one ledger");
     let memo = memo(&m.memo)?;
     let rate = crate::policy::commune(&state.store).await?.get("funnel_rate");
-    let planned = plan::plan(
-        &plan::Movement {
-            id: m.id,
-            from: m.from.clone(),
-            to: m.to.clone(),
-            amount: m.amount,
-            ledger: m.ledger.id,
-            code: m.code,
-            hold_timeout_s: m.hold_timeout_s,
-            payee_is_business: m.payee_is_business,
-        },
-        right,
-        rate,
-    )?;
+    let planned = plan::plan(&m.what, right, rate)?;
     let ids: Vec<String> = planned.transfers.iter().map(|t| show_id(t.id)).collect();
-    let owners = [&m.from, &m.to, &Owner::Pot];
+    let owners = [&m.what.from, &m.what.to, &Owner::Pot];
     let (answer, replayed) =
         submit(state, actor, &owners, m.ledger.id, planned.transfers, &memo, m.settles.clone()).await?;
     Ok(Receipt {
-        id: show_id(m.id),
+        id: show_id(m.what.id),
         transfers: ids,
-        amount_minor: m.amount,
+        amount_minor: m.what.amount,
         funnel_minor: planned.funnel_minor,
         currency: m.ledger.asset.clone(),
-        status: if m.hold_timeout_s.is_some() { "pending" } else { "posted" }.into(),
+        status: if m.what.hold_timeout_s.is_some() { "pending" } else { "posted" }.into(),
         replayed,
         at_ms: answer.at_ms,
     })

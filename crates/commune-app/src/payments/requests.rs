@@ -9,6 +9,7 @@ use crate::payments::parties::{Party, ledger_named, own_owner, owner_of, party_o
 use crate::state::AppState;
 use commune_domain::ledger::CreateAccountResult;
 use commune_domain::ledger::payments::{Owner, derive_id, transfer_code};
+use commune_domain::ledger::plan;
 use commune_domain::validation::Invalid;
 use commune_store::{LedgerInfo, NewPaymentRequest, PaymentRequest};
 
@@ -141,15 +142,18 @@ pub async fn pay_request(state: &AppState, caller: &Caller, request_id: &str) ->
         state,
         &caller.audit_actor(),
         Movement {
-            id,
-            from: payer_owner,
-            to: payee,
-            amount: request.amount,
+            what: plan::Movement {
+                id,
+                from: payer_owner,
+                to: payee,
+                amount: request.amount,
+                ledger: ledger.id,
+                code: transfer_code::INVOICE,
+                hold_timeout_s: None,
+                payee_is_business,
+            },
             ledger,
-            code: transfer_code::INVOICE,
             memo: request.memo.clone(),
-            hold_timeout_s: None,
-            payee_is_business,
             settles: Some(request.id.clone()),
         },
         &right,
