@@ -93,7 +93,8 @@ enum Command {
         /// The ballot file (.soc, .soi, .toc, .toi, or snapshot JSON); '-' reads standard input.
         file: std::path::PathBuf,
     },
-    /// The believability model offline: fit peer ratings, predict, score, simulate.
+    /// The believability model offline: `fit` peer ratings (and predict or score with it), or
+    /// `simulate` manipulation attacks.
     #[command(subcommand)]
     Merit(MeritCommand),
     /// The ledger: exports any accountant can read, and balances as the journal sums them.
@@ -108,6 +109,7 @@ enum Command {
 enum LedgerCommand {
     /// Write the whole ledger as an hledger journal (default) or CSV to standard output.
     Export {
+        /// `hledger` (a plain-text journal hledger and ledger read) or `csv`.
         #[arg(long, default_value = "hledger")]
         format: String,
     },
@@ -124,15 +126,19 @@ enum BenchCommand {
     /// backend, batch, transfers, transfers_per_s, raw_rows_per_s, naive_transfers_per_s.
     /// Use the global --database-url to bench another store (e.g. PostgreSQL).
     Ledger {
+        /// Transfers to apply through the ledger (and to insert raw, for the limit).
         #[arg(long, default_value_t = 1_000_000)]
         transfers: usize,
+        /// Transfers per batch (TigerBeetle's is 8,190).
         #[arg(long, default_value_t = 8_190)]
         batch: usize,
+        /// Accounts the transfers move money between (each pair drawn at random).
         #[arg(long, default_value_t = 10_000)]
         accounts: usize,
         /// Transfers for the naive comparison (one transaction each); at most --transfers.
         #[arg(long, default_value_t = 2_000)]
         naive_transfers: usize,
+        /// Seed of the workload's random pairs and amounts (the same seed, the same workload).
         #[arg(long, default_value_t = 20261128)]
         seed: u64,
     },
@@ -145,17 +151,22 @@ enum MeritCommand {
     /// --predict P.csv (header rater,ratee) prints rater,ratee,predicted for each row of P, in
     /// order; --scores prints member,believability,lower for every rated member.
     Fit {
+        /// The ratings to fit (CSV whose header names rater, ratee and score; other columns are ignored).
         #[arg(long)]
         ratings: std::path::PathBuf,
+        /// Pairs to predict (CSV: rater,ratee): prints rater,ratee,predicted.
         #[arg(long)]
         predict: Option<std::path::PathBuf>,
+        /// Print member,believability,lower for every rated member.
         #[arg(long)]
         scores: bool,
     },
     /// Run the seeded manipulation-resistance simulation and print its report (JSON).
     Simulate {
+        /// Seed of the simulated community and its attacks.
         #[arg(long, default_value_t = 20261128)]
         seed: u64,
+        /// Members of the simulated community.
         #[arg(long, default_value_t = 400)]
         members: usize,
     },
@@ -359,6 +370,15 @@ async fn load_demo(state: &AppState) -> anyhow::Result<()> {
 }
 
 async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+    // Verifying never creates what it verifies: a missing SQLite file is an error, not a new database.
+    if let Some(rest) = settings.database_url.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+        if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
+            bail!(
+                "there is no database at {path}: nothing to verify (`commune migrate` or `commune serve` creates one)"
+            );
+        }
+    }
     let store = Store::connect(&settings.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", commune_store::redact(&settings.database_url)))?;

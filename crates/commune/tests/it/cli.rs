@@ -209,3 +209,38 @@ fn merit_simulate_reports_every_attack_for_both_estimators() {
         assert!(a["plain_mean"]["lift"].is_number());
     }
 }
+
+/// `verify` checks what exists and never creates it: a missing database is a clear error and no
+/// file appears; every option of the offline tools and the benchmark says what it does.
+#[test]
+fn verify_never_creates_a_database_and_every_option_is_described() {
+    let dir = TempDir::new();
+    let missing = dir.0.join("nowhere").join("commune.db");
+    let out = commune(&["verify", "--database-url", &format!("sqlite://{}", missing.display())], &[]);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(said.contains("there is no database at") && !said.contains("no such table"), "{said}");
+    assert!(!missing.exists(), "verify created a database");
+    for help in [
+        &["bench", "ledger", "-h"][..],
+        &["merit", "fit", "-h"],
+        &["merit", "simulate", "-h"],
+        &["ledger", "export", "-h"],
+    ] {
+        let said = text(&commune(help, &[]));
+        let lines: Vec<&str> = said.lines().collect();
+        let options: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].trim_start().starts_with("--")).collect();
+        assert!(!options.is_empty(), "{said}");
+        for i in options {
+            // The description follows on the same line, or (when long) on the next, indented.
+            let same_line = lines[i].trim_start().split_once("  ").is_some_and(|(_, rest)| !rest.trim().is_empty());
+            let next_line = lines.get(i + 1).is_some_and(|l| !l.trim().is_empty() && !l.trim_start().starts_with('-'));
+            assert!(
+                same_line || next_line,
+                "an option without a description in `commune {}`: {}",
+                help.join(" "),
+                lines[i]
+            );
+        }
+    }
+}
