@@ -5,7 +5,7 @@ use anyhow::Context;
 use commune_domain::ledger::check::{Recheck, Report};
 use commune_domain::ledger::export::{self, Commodity};
 use commune_domain::ledger::payments::transfer_code;
-use commune_domain::ledger::statement::CHECKPOINT_EVERY;
+use commune_domain::ledger::statement;
 use commune_domain::ledger::{Account, amount};
 use commune_store::{AccountRow, Store, TransferRow};
 use std::collections::HashMap;
@@ -209,7 +209,7 @@ pub async fn verify_ledger(store: &Store, mut progress: impl FnMut(u64)) -> anyh
 }
 
 /// The statement checkpoints re-derived from the log: every account's transfer count and posted
-/// totals after each `CHECKPOINT_EVERY`-th transfer on it, compared with what the batches stored.
+/// totals wherever `statement::checkpoint_due`, compared with what the batches stored.
 #[derive(Default)]
 struct Checkpoints {
     running: HashMap<u128, (i64, u64, u64)>,
@@ -218,13 +218,13 @@ struct Checkpoints {
 
 impl Checkpoints {
     fn transfer(&mut self, r: &commune_store::TransferRecord) {
-        let posted = if r.flags().moves_posted() { r.amount } else { 0 };
+        let posted = statement::posted_amount(r.flags(), r.amount);
         for (account, debit) in [(r.debit_account_id, true), (r.credit_account_id, false)] {
             let (count, debits, credits) = self.running.entry(account).or_default();
             *count += 1;
             let total = if debit { &mut *debits } else { &mut *credits };
             *total = total.wrapping_add(posted);
-            if *count % CHECKPOINT_EVERY == 0 {
+            if statement::checkpoint_due(*count) {
                 self.expected.push((account, r.seq, *debits, *credits));
             }
         }

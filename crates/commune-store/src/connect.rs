@@ -19,6 +19,18 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (`sqlite://PATH` creates the file and its folder; `postgres://...`).
     /// Does not migrate: call [`Store::migrate`].
+    /// Opens an existing database only: a SQLite file that is not there is
+    /// [`StoreError::NoDatabase`], and nothing is created (for tools that check what exists).
+    pub async fn connect_existing(url: &str) -> Result<Store> {
+        if Backend::from_url(url)? == Backend::Sqlite {
+            let (path, _) = sqlite_parts(url)?;
+            if path != ":memory:" && !std::path::Path::new(path).exists() {
+                return Err(StoreError::NoDatabase(path.to_owned()));
+            }
+        }
+        Store::connect(url).await
+    }
+
     pub async fn connect(url: &str) -> Result<Store> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(install_default_drivers);
@@ -76,12 +88,18 @@ impl Store {
 }
 
 /// Normalises a SQLite URL: creates the parent folder and asks sqlx to create the file.
-fn sqlite_url(url: &str) -> Result<String> {
+/// The path and query of a SQLite URL.
+fn sqlite_parts(url: &str) -> Result<(&str, &str)> {
     let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() {
         return Err(StoreError::Migration("the SQLite URL has no path: use sqlite://PATH".into()));
     }
+    Ok((path, query))
+}
+
+fn sqlite_url(url: &str) -> Result<String> {
+    let (path, query) = sqlite_parts(url)?;
     let parent = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty() && path != ":memory:");
     if let Some(parent) = parent {
         std::fs::create_dir_all(parent)

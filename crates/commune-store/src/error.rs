@@ -17,6 +17,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("migration: {0}")]
     Migration(String),
+    /// A tool asked for an existing database that is not there.
+    #[error("there is no database at {0}: nothing to open (`commune migrate` or `commune serve` creates one)")]
+    NoDatabase(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }

@@ -370,16 +370,8 @@ async fn load_demo(state: &AppState) -> anyhow::Result<()> {
 }
 
 async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
-    // Verifying never creates what it verifies: a missing SQLite file is an error, not a new database.
-    if let Some(rest) = settings.database_url.strip_prefix("sqlite:") {
-        let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
-        if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
-            bail!(
-                "there is no database at {path}: nothing to verify (`commune migrate` or `commune serve` creates one)"
-            );
-        }
-    }
-    let store = Store::connect(&settings.database_url)
+    // Verifying never creates what it verifies.
+    let store = Store::connect_existing(&settings.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", commune_store::redact(&settings.database_url)))?;
     let head = store.audit_head().await.context("this database has no audit chain; is it a Commune database?")?;

@@ -167,9 +167,9 @@ pub async fn statement(state: &AppState, row: &AccountRow, query: &StatementQuer
     let mut lines: Vec<StatementLine> = shown.into_iter().filter(|l| keep(query, l)).collect();
     lines.reverse();
     let mut pending = Vec::new();
+    let balance_now = i128::from(row.account.credits_posted) - i128::from(row.account.debits_posted);
     for t in state.store.pending_of(me, 200).await? {
-        let balance = i128::from(row.account.credits_posted) - i128::from(row.account.debits_posted);
-        pending.push(parties.line(state, me, &t, balance).await?);
+        pending.push(parties.line(state, me, &t, balance_now).await?);
     }
     Ok(Statement {
         wallet,

@@ -11,6 +11,17 @@ use super::TransferFlags;
 /// A checkpoint is stored after every this many transfers on an account.
 pub const CHECKPOINT_EVERY: i64 = 128;
 
+/// Whether an account's `n`-th transfer (counting from 1) carries a checkpoint: the one rule the
+/// batch writer stores them by and `commune verify` re-derives them by.
+pub fn checkpoint_due(n: i64) -> bool {
+    n > 0 && n % CHECKPOINT_EVERY == 0
+}
+
+/// What a stored transfer with `flags` adds to both sides' posted totals.
+pub fn posted_amount(flags: TransferFlags, amount: u64) -> u64 {
+    if flags.moves_posted() { amount } else { 0 }
+}
+
 /// One stored transfer, as far as one account's statement needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
@@ -31,13 +42,8 @@ impl Line {
 
     /// What this transfer did to `me`'s posted balance (credits − debits).
     pub fn delta_for(&self, me: u128) -> i128 {
-        if !self.flags.moves_posted() {
-            0
-        } else if self.credit_account_id == me {
-            i128::from(self.amount)
-        } else {
-            -i128::from(self.amount)
-        }
+        let posted = i128::from(posted_amount(self.flags, self.amount));
+        if self.credit_account_id == me { posted } else { -posted }
     }
 }
 

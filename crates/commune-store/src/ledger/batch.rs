@@ -4,7 +4,7 @@ use crate::error::{Result, StoreError};
 use crate::sql::{list_placeholders, values_placeholders};
 use crate::write::WriteTx;
 use commune_domain::ledger::engine::Ledger;
-use commune_domain::ledger::statement::CHECKPOINT_EVERY;
+use commune_domain::ledger::statement;
 use commune_domain::ledger::{Account, CreateAccountResult, CreateTransferResult, PendingState, Transfer};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -575,14 +575,14 @@ impl WriteTx {
 
 /// Links `record` into both accounts' history chains, keeps their posted totals running (the rows
 /// hold the state before the batch; the caller asserts the result against the engine), and
-/// checkpoints every `CHECKPOINT_EVERY`-th transfer of an account.
+/// checkpoints the transfers `statement::checkpoint_due` names.
 fn link(
     record: &mut TransferRecord,
     accounts: &mut HashMap<u128, AccountRow>,
     checkpoints: &mut Vec<(u128, i64, u64, u64)>,
 ) -> Result<()> {
     let seq = record.seq;
-    let posted = if record.flags().moves_posted() { record.amount } else { 0 };
+    let posted = statement::posted_amount(record.flags(), record.amount);
     for (account, prev, debit) in [
         (record.debit_account_id, &mut record.debit_prev_seq, true),
         (record.credit_account_id, &mut record.credit_prev_seq, false),
@@ -597,7 +597,7 @@ fn link(
         *total = total
             .checked_add(posted)
             .ok_or_else(|| StoreError::Corrupt(format!("account {account:032x} overflowed its posted totals")))?;
-        if row.transfers % CHECKPOINT_EVERY == 0 {
+        if statement::checkpoint_due(row.transfers) {
             checkpoints.push((account, seq, row.account.debits_posted, row.account.credits_posted));
         }
     }
