@@ -24,17 +24,23 @@ capital together. One binary: a web UI, a JSON API, and offline tools that share
 Settings come from flags, then COMMUNE_* environment variables, then a TOML file (--config), then defaults."
 )]
 struct Cli {
-    /// TOML file with `listen`, `database_url`, `secure_cookies`, `log_format`.
-    #[arg(long, env = "COMMUNE_CONFIG", global = true)]
-    config: Option<std::path::PathBuf>,
-    /// Where the data lives: sqlite://PATH (default sqlite://./commune-data/commune.db) or postgres://USER:PASSWORD@HOST/DB.
-    #[arg(long, env = "COMMUNE_DATABASE_URL", global = true, hide_env_values = true)]
-    database_url: Option<String>,
-    /// Log format: text (default) or json.
-    #[arg(long, env = "COMMUNE_LOG_FORMAT", global = true)]
-    log_format: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where the data lives and how to log: only the commands that open a database take these, so
+/// the offline tools' help lists only what applies to them.
+#[derive(clap::Args, Clone, Default)]
+struct StoreArgs {
+    /// TOML file with `listen`, `database_url`, `secure_cookies`, `log_format`.
+    #[arg(long, env = "COMMUNE_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// Where the data lives: sqlite://PATH (default sqlite://./commune-data/commune.db) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, env = "COMMUNE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Log format: text (default) or json.
+    #[arg(long, env = "COMMUNE_LOG_FORMAT")]
+    log_format: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -67,24 +73,40 @@ enum Command {
         /// request).
         #[arg(long, env = "COMMUNE_READ_TIMEOUT_S", default_value_t = 30)]
         read_timeout_s: u64,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Load the demo commune (about 50 members, 4 co-op businesses, a chapter) into an empty database.
-    Demo,
+    Demo {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Re-check every stored proof: the audit hash chain, and every closed tally recounted from
     /// its stored ballots, weights and delegations. Exits non-zero and names what broke.
-    Verify,
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Print the OpenAPI 3.1 document of the JSON API.
     Openapi,
     /// Count a ballot file offline, with the same core as the server; prints one JSON object.
     ///
-    /// PrefLib (default): --method plurality | borda | irv | schulze | copeland | ranked-pairs |
-    /// minimax; prints {"method", "winners" (alternative numbers, ascending), "scores", ...}.
-    /// Snapshot (--format snapshot): --method single-choice | approval | quadratic |
-    /// ranked-choice | weighted | copeland; prints {"scores": [...]} as snapshot.js getScores().
+    /// PrefLib files (the default format) take --method plurality, borda, irv, schulze,
+    /// copeland, ranked-pairs or minimax, and print {"method", "winners" (alternative numbers,
+    /// ascending), "winner_names" (when the file names its alternatives), "scores", ...}.
+    ///
+    /// Snapshot files (--format snapshot) take --method single-choice, approval, quadratic,
+    /// ranked-choice, weighted or copeland, and print {"scores": [...]} as snapshot.js
+    /// getScores() does.
+    ///
+    /// Method names ignore case; `_` or a space may stand for `-`.
     Tally {
-        /// The counting method (see above).
+        /// The counting method: one of the format's methods listed above.
         #[arg(long)]
         method: String,
         /// The file's format.
@@ -112,10 +134,15 @@ enum LedgerCommand {
         /// `hledger` (a plain-text journal hledger and ledger read) or `csv`.
         #[arg(long, default_value = "hledger")]
         format: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Print account,currency,posted,pending per account (debits positive, as hledger sums a
     /// journal), for comparing with `hledger balance --cleared` and `--pending`.
-    Balances,
+    Balances {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,7 +151,7 @@ enum BenchCommand {
     /// settings), then in the same run the store's raw limit (the same rows inserted in the
     /// same batches) and a naive ledger (one transaction per transfer). The last line is JSON:
     /// backend, batch, transfers, transfers_per_s, raw_rows_per_s, naive_transfers_per_s.
-    /// Use the global --database-url to bench another store (e.g. PostgreSQL).
+    /// Give --database-url to bench another store (e.g. PostgreSQL).
     Ledger {
         /// Transfers to apply through the ledger (and to insert raw, for the limit).
         #[arg(long, default_value_t = 1_000_000)]
@@ -141,7 +168,24 @@ enum BenchCommand {
         /// Seed of the workload's random pairs and amounts (the same seed, the same workload).
         #[arg(long, default_value_t = 20261128)]
         seed: u64,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+}
+
+impl Command {
+    /// The storage arguments of a command that opens a database; `None` for the offline tools.
+    fn store(&self) -> Option<&StoreArgs> {
+        match self {
+            Command::Serve { store, .. }
+            | Command::Migrate { store }
+            | Command::Demo { store }
+            | Command::Verify { store }
+            | Command::Ledger(LedgerCommand::Export { store, .. } | LedgerCommand::Balances { store })
+            | Command::Bench(BenchCommand::Ledger { store, .. }) => Some(store),
+            Command::Openapi | Command::Tally { .. } | Command::Merit(_) => None,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -201,14 +245,15 @@ fn main() -> ExitCode {
         };
     }
     // The benchmark writes to a fresh SQLite file unless a database is named.
-    let database_url = match (&cli.command, &cli.database_url) {
+    let store = cli.command.store().cloned().unwrap_or_default();
+    let database_url = match (&cli.command, store.database_url) {
         (Command::Bench(_), None) => {
             let path = format!("./commune-bench/ledger-{}.db", commune_store::now_ms());
             Some(format!("sqlite://{path}"))
         }
-        (_, url) => url.clone(),
+        (_, url) => url,
     };
-    let settings = match Settings::resolve(cli.config.as_deref(), database_url, cli.log_format.clone()) {
+    let settings = match Settings::resolve(store.config.as_deref(), database_url, store.log_format) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -253,6 +298,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             metrics_token,
             metrics_listen,
             read_timeout_s,
+            ..
         } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
             let config = Config {
@@ -264,13 +310,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             };
             serve(&settings, &listen, demo, config, metrics_listen).await
         }
-        Command::Migrate => {
+        Command::Migrate { .. } => {
             let store = Store::connect(&settings.database_url).await?;
             let applied = store.migrate().await?;
             println!("applied {} migration(s) on {}", applied.len(), store.backend().as_str());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
+        Command::Demo { .. } => {
             let store = open(&settings).await?;
             let state = AppState::new(store, Config::default());
             if !commune_app::service::needs_setup(&state).await? {
@@ -279,8 +325,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             load_demo(&state).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify => verify(&settings).await,
-        Command::Ledger(LedgerCommand::Export { format }) => {
+        Command::Verify { .. } => verify(&settings).await,
+        Command::Ledger(LedgerCommand::Export { format, .. }) => {
             let format = match format.as_str() {
                 "hledger" | "journal" | "ledger" => commune_app::export::Format::Journal,
                 "csv" => commune_app::export::Format::Csv,
@@ -292,7 +338,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             commune_app::export::write(&store, format, &mut out).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ledger(LedgerCommand::Balances) => {
+        Command::Ledger(LedgerCommand::Balances { .. }) => {
             let store = open(&settings).await?;
             println!("account,currency,posted,pending");
             let ledgers = store.ledgers().await?;
@@ -303,7 +349,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(BenchCommand::Ledger { transfers, batch, accounts, naive_transfers, seed }) => {
+        Command::Bench(BenchCommand::Ledger { transfers, batch, accounts, naive_transfers, seed, .. }) => {
             bench::ledger(bench::Options {
                 database_url: settings.database_url.clone(),
                 transfers,

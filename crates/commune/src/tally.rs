@@ -15,6 +15,11 @@ pub enum Format {
     Snapshot,
 }
 
+/// How errors name the input: "standard input" for `-`, else the path.
+fn shown(file: &Path) -> String {
+    if file.as_os_str() == "-" { "standard input".to_owned() } else { file.display().to_string() }
+}
+
 fn read(file: &Path) -> anyhow::Result<String> {
     if file.as_os_str() == "-" {
         let mut text = String::new();
@@ -32,11 +37,16 @@ pub fn run(format: Format, method: &str, file: &Path) -> anyhow::Result<Value> {
         Format::Snapshot => {
             let Some(voting_type) = VotingType::parse(method) else {
                 let known: Vec<&str> = VotingType::ALL.iter().map(|t| t.name()).collect();
-                bail!("unknown snapshot voting type '{method}'; use one of: {}", known.join(", "));
+                let hint = if Method::parse(method).is_some() {
+                    " (that is a PrefLib method: drop --format snapshot)"
+                } else {
+                    ""
+                };
+                bail!("unknown snapshot voting type '{method}'{hint}; use one of: {}", known.join(", "));
             };
             let document: Value =
-                serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", file.display()))?;
-            let scores = snapshot::scores(voting_type, &document).with_context(|| format!("in {}", file.display()))?;
+                serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", shown(file)))?;
+            let scores = snapshot::scores(voting_type, &document).with_context(|| format!("in {}", shown(file)))?;
             Ok(json!({ "scores": scores }))
         }
     }
@@ -45,13 +55,19 @@ pub fn run(format: Format, method: &str, file: &Path) -> anyhow::Result<Value> {
 fn preflib_tally(method_name: &str, file: &Path, text: &str) -> anyhow::Result<Value> {
     let Some(method) = Method::parse(method_name) else {
         let known: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
-        bail!("unknown method '{method_name}'; use one of: {}", known.join(", "));
+        let hint = if VotingType::parse(method_name).is_some() {
+            " (that is a snapshot voting type: add --format snapshot)"
+        } else {
+            ""
+        };
+        bail!("unknown PrefLib method '{method_name}'{hint}; use one of: {}", known.join(", "));
     };
     let hint = file.extension().and_then(|e| e.to_str()).and_then(DataType::parse);
     let (profile, _) =
-        preflib::parse(text, hint).with_context(|| format!("{} is not a valid PrefLib file", file.display()))?;
+        preflib::parse(text, hint).with_context(|| format!("{} is not a valid PrefLib file", shown(file)))?;
     let outcome = ranked::tally(method, &profile)?;
     let label = |i: usize| profile.labels[i];
+    let names = preflib::alternative_names(text);
     let mut scores = Map::new();
     for (i, score) in outcome.scores.iter().enumerate() {
         scores.insert(label(i).to_string(), json!(score));
@@ -65,6 +81,10 @@ fn preflib_tally(method_name: &str, file: &Path, text: &str) -> anyhow::Result<V
         "orders": profile.ballots(),
         "total_weight": commune_domain::governance::weight::votes(profile.total_weight()),
     });
+    let named: Option<Vec<&String>> = outcome.winners.iter().map(|&i| names.get(&label(i))).collect();
+    if let Some(named) = named.filter(|n| !n.is_empty()) {
+        result["winner_names"] = json!(named);
+    }
     if !outcome.rounds.is_empty() {
         let rounds: Vec<Value> = outcome
             .rounds

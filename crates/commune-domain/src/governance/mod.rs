@@ -14,6 +14,7 @@ pub mod count;
 pub mod delegation;
 pub mod floors;
 pub mod methods;
+pub mod names;
 pub mod preflib;
 pub mod profile;
 pub mod proposal;

@@ -139,6 +139,32 @@ fn parse_legacy(text: &str, hint: Option<DataType>) -> Result<(Profile, DataType
     Ok((profile, data_type))
 }
 
+/// The names a file gives its alternatives (`# ALTERNATIVE NAME 3: Carol`, or the legacy
+/// format's `3,Carol` lines), by alternative number; empty when it names none.
+pub fn alternative_names(text: &str) -> std::collections::BTreeMap<i64, String> {
+    let mut names = std::collections::BTreeMap::new();
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if first.starts_with('#') {
+        for meta in text.lines().map(str::trim).map_while(|l| l.strip_prefix('#').or(l.is_empty().then_some(""))) {
+            let Some((key, value)) = meta.split_once(':') else { continue };
+            let key = key.trim().to_ascii_uppercase();
+            if let Some(number) = key.strip_prefix("ALTERNATIVE NAME").and_then(|n| n.trim().parse().ok()) {
+                names.insert(number, value.trim().to_owned());
+            }
+        }
+    } else if let Ok(n) = first.parse::<usize>() {
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()).skip(1).take(n.min(MAX_ALTERNATIVES)) {
+            if let Some((number, name)) = line.split_once(',')
+                && let Ok(number) = number.trim().parse()
+            {
+                names.insert(number, name.trim().to_owned());
+            }
+        }
+    }
+    names.retain(|_, name| !name.is_empty());
+    names
+}
+
 /// Parses one `order` (e.g. `3,{1,2},4`) with its `count` and adds it to the profile.
 fn ballot_line(
     profile: &mut Profile,
@@ -216,6 +242,15 @@ fn ballot_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_come_from_either_format() {
+        let names = alternative_names(SOC);
+        assert_eq!(names.get(&2).map(String::as_str), Some("B"));
+        let legacy = alternative_names("2\n1,Ada Lovelace\n2,Bruno\n3,3,2\n3,1,2\n");
+        assert_eq!(legacy.get(&1).map(String::as_str), Some("Ada Lovelace"));
+        assert!(alternative_names("# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 2\n1: 1,2\n").is_empty());
+    }
 
     const SOC: &str = "# FILE NAME: x.soc\n# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n# ALTERNATIVE NAME 1: A\n# ALTERNATIVE NAME 2: B\n# ALTERNATIVE NAME 3: C\n# NUMBER VOTERS: 7\n4: 1,2,3\n3: 3, 2, 1\n";
 

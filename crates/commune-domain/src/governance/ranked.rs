@@ -50,8 +50,16 @@ impl Method {
         }
     }
 
+    /// Reads a method name, ignoring case and treating `_` and spaces as `-`; also takes the
+    /// long names `instant-runoff` and `ranked-choice` (snapshot.js's word for the same count),
+    /// and `beat-path` (Schulze's other name, as pref_voting calls it).
     pub fn parse(raw: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.name() == raw)
+        let name = super::names::normalize_name(raw);
+        match name.as_str() {
+            "instant-runoff" | "ranked-choice" | "alternative-vote" => Some(Method::InstantRunoff),
+            "beat-path" => Some(Method::Schulze),
+            _ => Method::ALL.into_iter().find(|m| m.name() == name),
+        }
     }
 
     /// What `scores` means for this method, for people reading results.

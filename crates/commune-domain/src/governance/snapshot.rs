@@ -42,7 +42,8 @@ impl VotingType {
     }
 
     pub fn parse(raw: &str) -> Option<VotingType> {
-        VotingType::ALL.into_iter().find(|t| t.name() == raw)
+        let name = super::names::normalize_name(raw);
+        VotingType::ALL.into_iter().find(|t| t.name() == name)
     }
 }
 

@@ -244,3 +244,44 @@ fn verify_never_creates_a_database_and_every_option_is_described() {
         }
     }
 }
+
+/// The offline tools list only their own options, take method names in any case, name winners
+/// when the file names its alternatives, and call standard input by its name in errors.
+#[test]
+fn tally_help_lists_only_what_applies_and_names_read_like_people_write_them() {
+    for offline in [&["tally", "--help"][..], &["merit", "fit", "--help"], &["merit", "simulate", "--help"]] {
+        let said = text(&commune(offline, &[]));
+        for server_only in ["--database-url", "--config", "--log-format", "--listen"] {
+            assert!(!said.contains(server_only), "`commune {}` offers {server_only}:\n{said}", offline.join(" "));
+        }
+    }
+    let verify = text(&commune(&["verify", "--help"], &[]));
+    assert!(verify.contains("--database-url") && verify.contains("--config"), "{verify}");
+
+    let soc = "# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n# ALTERNATIVE NAME 1: Ada\n# ALTERNATIVE NAME 2: Bruno\n\
+               # ALTERNATIVE NAME 3: Chiara\n4: 1,2,3\n3: 2,3,1\n2: 3,2,1\n";
+    for spelling in ["Schulze", "SCHULZE", "beat_path"] {
+        let (out, json) = tally(&["--method", spelling], soc, "soc");
+        assert!(out.status.success(), "{spelling}: {}", text(&out));
+        assert_eq!(json["winners"], serde_json::json!([2]));
+        assert_eq!(json["winner_names"], serde_json::json!(["Bruno"]), "{json}");
+    }
+    let (_, json) = tally(&["--method", "Ranked Pairs"], "# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 2\n3: 1,2\n", "soc");
+    assert_eq!(json["method"], "ranked-pairs");
+    assert!(json.get("winner_names").is_none(), "no names in the file, none in the answer: {json}");
+    let (out, _) = tally(&["--method", "approval"], soc, "soc");
+    assert!(text(&out).contains("--format snapshot"), "points to the right format: {}", text(&out));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_commune"))
+        .args(["tally", "--method", "borda", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start tally");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"# DATA TYPE: soc\nnonsense\n").expect("write");
+    let out = child.wait_with_output().expect("tally ends");
+    assert_eq!(out.status.code(), Some(2));
+    let said = text(&out);
+    assert!(said.contains("standard input") && !said.contains("- is not"), "{said}");
+}
