@@ -63,6 +63,17 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                     tracing::error!(error = %panic, "scheduler tick broke an invariant; retrying next second")
                 }
             }
+            // Notifications fan out every few seconds; due digests go out once a minute.
+            if seconds.is_multiple_of(5)
+                && let Err(e) = crate::inbox::catch_up(&state).await
+            {
+                e.log();
+            }
+            if seconds % 60 == 30
+                && let Err(e) = crate::digest::send_due(&state, commune_store::now_ms()).await
+            {
+                e.log();
+            }
             // Believability is refitted every minute, off the request path.
             if seconds.is_multiple_of(60)
                 && let Err(e) = crate::merit::recompute(&state, commune_store::now_ms()).await

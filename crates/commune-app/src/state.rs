@@ -34,6 +34,8 @@ pub struct Config {
     pub max_connections: usize,
     /// A request still unanswered after this long is answered 408 and its work dropped.
     pub request_timeout_ms: u64,
+    /// Where email digests go out; `None` (the default) sends no mail.
+    pub mail: Option<Mail>,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             read_timeout_ms: 30_000,
             max_connections: 4_096,
             request_timeout_ms: 120_000,
+            mail: None,
         }
     }
 }
@@ -164,5 +167,31 @@ impl AppState {
             *slot = Some((std::time::Instant::now(), facts.clone()));
         }
         Ok(facts)
+    }
+}
+
+/// Where digests go out, when the operator configured it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The SMTP relay.
+    pub host: String,
+    pub port: u16,
+    /// The sender (`Commune <commune@example.org>`).
+    pub from: lettre::message::Mailbox,
+    /// The instance's public address, for links (`https://commune.example.org`).
+    pub public_url: String,
+}
+
+impl Mail {
+    /// Reads `HOST:PORT`, the sender address and the public URL; says what is wrong.
+    pub fn parse(relay: &str, from: &str, public_url: &str) -> Result<Mail, String> {
+        let (host, port) = relay.rsplit_once(':').ok_or("--smtp-relay needs HOST:PORT, e.g. 127.0.0.1:25")?;
+        let port = port.parse().map_err(|_| format!("--smtp-relay: '{port}' is not a port number"))?;
+        let from = from.parse().map_err(|e| format!("--mail-from '{from}' is not an address: {e}"))?;
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(format!("--public-url '{public_url}' must start with http:// or https://"));
+        }
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        Ok(Mail { host, port, from, public_url: public_url.trim_end_matches('/').to_owned() })
     }
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authz;
 pub mod governance;
 pub mod identity;
+pub mod inbox;
 pub mod ledger;
 pub mod merit;
 pub mod org;

@@ -1,7 +1,7 @@
 // Keyboard shortcuts: "g" then a letter goes somewhere; "?" shows the list; "/" focuses the
 // first field. Nothing here is needed to use Commune: every page works without JavaScript.
 (function () {
-  const targets = { h: "/", o: "/orgs", m: "/members", a: "/api", p: "/settings/profile" };
+  const targets = { h: "/", i: "/inbox", o: "/orgs", m: "/members", w: "/wallet", a: "/api", p: "/settings/profile" };
   let pending = false;
   function typing(el) {
     return el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
@@ -82,4 +82,21 @@
       input.defaultValue = input.value;
     });
   });
+})();
+
+// Tables become cards on phones: each cell is labelled with its column's heading (the CSS shows
+// the label; without JavaScript the cells still stack, unlabelled).
+(function () {
+  function label(root) {
+    root.querySelectorAll("main table:not(.keep-table)").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (cell, i) {
+          if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
+  label(document);
+  document.addEventListener("htmx:afterSettle", function () { label(document); });
 })();

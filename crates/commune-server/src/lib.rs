@@ -42,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_behind_token))
         .route("/assets/{file}", get(asset))
+        .route("/favicon.ico", get(|| asset(Path("favicon.ico".to_owned()))))
         .fallback(|| async { web::WebError(commune_app::AppError::NotFound("page")) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes));
@@ -102,6 +103,21 @@ async fn asset(Path(file): Path<String>) -> Response {
         "commune.css" => (include_bytes!("../assets/commune.css"), "text/css; charset=utf-8"),
         "commune.js" => (include_bytes!("../assets/commune.js"), "text/javascript; charset=utf-8"),
         "htmx.min.js" => (include_bytes!("../assets/htmx.min.js"), "text/javascript; charset=utf-8"),
+        "favicon.svg" => (include_bytes!("../assets/favicon.svg"), "image/svg+xml"),
+        "favicon.ico" => (include_bytes!("../assets/favicon.ico"), "image/x-icon"),
+        "social.png" => (include_bytes!("../assets/social.png"), "image/png"),
+        "chakra-petch-500.woff2" => (include_bytes!("../assets/fonts/chakra-petch-latin-500-normal.woff2"), "font/woff2"),
+        "chakra-petch-700.woff2" => (include_bytes!("../assets/fonts/chakra-petch-latin-700-normal.woff2"), "font/woff2"),
+        "jetbrains-mono-400.woff2" => {
+            (include_bytes!("../assets/fonts/jetbrains-mono-latin-400-normal.woff2"), "font/woff2")
+        }
+        "jetbrains-mono-700.woff2" => {
+            (include_bytes!("../assets/fonts/jetbrains-mono-latin-700-normal.woff2"), "font/woff2")
+        }
+        "OFL-ChakraPetch.txt" => (include_bytes!("../assets/fonts/OFL-ChakraPetch.txt"), "text/plain; charset=utf-8"),
+        "OFL-JetBrainsMono.txt" => {
+            (include_bytes!("../assets/fonts/OFL-JetBrainsMono.txt"), "text/plain; charset=utf-8")
+        }
         _ => return web::WebError(commune_app::AppError::NotFound("asset")).into_response(),
     };
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()

@@ -18,7 +18,7 @@ pub struct AuditStats {
     pub head_hash: String,
 }
 
-fn entry_from(row: &AnyRow) -> Result<Entry> {
+pub(crate) fn entry_from(row: &AnyRow) -> Result<Entry> {
     Ok(Entry {
         seq: row.try_get("seq")?,
         at_ms: row.try_get("at_ms")?,
@@ -31,7 +31,7 @@ fn entry_from(row: &AnyRow) -> Result<Entry> {
     })
 }
 
-const ENTRY_COLUMNS: &str = "seq, at_ms, actor, action, subject, payload, prev_hash, hash";
+pub(crate) const ENTRY_COLUMNS: &str = "seq, at_ms, actor, action, subject, payload, prev_hash, hash";
 
 /// Entries are read this many at a time, so verification runs in bounded memory.
 const PAGE: i64 = 5_000;

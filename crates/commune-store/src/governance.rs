@@ -239,6 +239,17 @@ impl Store {
             .collect()
     }
 
+    /// Proposals in voting that `member_id` may vote on and has not: closing soonest first.
+    pub async fn votes_awaiting(&self, member_id: &str) -> Result<Vec<Proposal>> {
+        let sql = format!(
+            "{PROPOSAL_SELECT} JOIN weight_snapshots w ON w.proposal_id = p.id AND w.member_id = $1
+             WHERE p.phase = 'voting'
+               AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = p.id AND b.voter_id = $1)
+             ORDER BY p.voting_closes_at, p.id LIMIT 200"
+        );
+        sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?.iter().map(proposal_from).collect()
+    }
+
     /// Proposals with a step due at `now_ms` (bounded per call), oldest first.
     pub async fn due_proposals(&self, now_ms: i64, limit: i64) -> Result<Vec<(String, Phase)>> {
         let rows = sqlx::query(

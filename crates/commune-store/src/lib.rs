@@ -12,6 +12,7 @@ mod audit;
 mod connect;
 mod error;
 mod governance;
+mod inbox;
 mod ledger;
 mod members;
 mod merit;
@@ -28,6 +29,7 @@ pub use audit::{AuditStats, ChainReport};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};
+pub use inbox::{NewNotification, Notification, Prefs};
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
     weight_text,

@@ -66,6 +66,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0006_checkpoints.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 7,
+            name: "inbox",
+            sql: include_str!("../migrations/sqlite/0007_inbox.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -102,6 +108,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 6,
             name: "checkpoints",
             sql: include_str!("../migrations/postgres/0006_checkpoints.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 7,
+            name: "inbox",
+            sql: include_str!("../migrations/postgres/0007_inbox.sql"),
             refuse_if: None,
         },
     ];

@@ -73,6 +73,16 @@ enum Command {
         /// request).
         #[arg(long, env = "COMMUNE_READ_TIMEOUT_S", default_value_t = 30)]
         read_timeout_s: u64,
+        /// Send members' email digests through this SMTP relay (HOST:PORT, e.g. a local Postfix
+        /// on 127.0.0.1:25); without it no mail is sent.
+        #[arg(long, env = "COMMUNE_SMTP_RELAY")]
+        smtp_relay: Option<String>,
+        /// The sender of digests, e.g. "Commune <commune@example.org>" (with --smtp-relay).
+        #[arg(long, env = "COMMUNE_MAIL_FROM", default_value = "Commune <commune@localhost>")]
+        mail_from: String,
+        /// The address members reach this instance at, for links in email (default: http://LISTEN).
+        #[arg(long, env = "COMMUNE_PUBLIC_URL")]
+        public_url: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -298,10 +308,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             metrics_token,
             metrics_listen,
             read_timeout_s,
+            smtp_relay,
+            mail_from,
+            public_url,
             ..
         } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+            let public_url = public_url.unwrap_or_else(|| format!("http://{listen}"));
+            let mail = match smtp_relay {
+                Some(relay) => Some(commune_app::state::Mail::parse(&relay, &mail_from, &public_url).map_err(anyhow::Error::msg)?),
+                None => None,
+            };
             let config = Config {
+                mail,
                 secure_cookies: secure_cookies || settings.secure_cookies,
                 requests_per_client_per_minute: client_rate_per_minute,
                 metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),

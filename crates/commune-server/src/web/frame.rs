@@ -34,6 +34,48 @@ pub struct Page {
     pub flash: Option<String>,
     pub instance: String,
     pub demo: bool,
+    /// `dark` (the default), `light` or `system` (the device's preference): the visitor's
+    /// choice, from a cookie.
+    pub theme: &'static str,
+    /// Unread notifications of the signed-in member (0 for visitors).
+    pub unread: i64,
+    /// The time zone the member reads times in (their setting; UTC for visitors).
+    pub tz: jiff::tz::TimeZone,
+}
+
+impl Page {
+    /// A time as the member reads it: in their time zone, with UTC on hover and in the
+    /// machine-readable attribute (HTML-safe; render with `|safe`).
+    pub fn when(&self, ms: &i64) -> String {
+        self.time_element(*ms, "%Y-%m-%d %H:%M")
+    }
+
+    /// A date as the member reads it (HTML-safe; render with `|safe`).
+    pub fn day(&self, ms: &i64) -> String {
+        self.time_element(*ms, "%Y-%m-%d")
+    }
+
+    fn time_element(&self, ms: i64, format: &str) -> String {
+        let Ok(instant) = jiff::Timestamp::from_millisecond(ms) else { return "?".to_owned() };
+        let local = instant.to_zoned(self.tz.clone());
+        let zone = self.tz.iana_name().unwrap_or("UTC");
+        let shown = local.strftime(format).to_string();
+        let utc = instant.strftime("%Y-%m-%d %H:%M UTC").to_string();
+        let label = if zone == "UTC" { String::new() } else { format!(" <small class=\"muted\">{}</small>", local.strftime("%Z")) };
+        format!("<time datetime=\"{}\" title=\"{utc}\">{shown}{label}</time>", instant.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    }
+}
+
+/// The cookie that remembers the visitor's theme.
+pub const THEME_COOKIE: &str = "commune_theme";
+
+/// The theme a cookie value names; anything else is `dark`.
+pub fn theme_of(raw: Option<&str>) -> &'static str {
+    match raw {
+        Some("light") => "light",
+        Some("system") => "system",
+        _ => "dark",
+    }
 }
 
 /// The web extractor: the caller (from the session cookie), their CSRF token, and what the
@@ -45,6 +87,9 @@ pub struct Web {
     instance: String,
     demo: bool,
     flash: Option<String>,
+    theme: &'static str,
+    unread: i64,
+    tz: jiff::tz::TimeZone,
 }
 
 impl FromRequestParts<AppState> for Web {
@@ -62,7 +107,12 @@ impl FromRequestParts<AppState> for Web {
         let flash = parts.uri.query().and_then(|q| {
             q.split('&').find_map(|kv| kv.strip_prefix("done=")).and_then(flash_message).map(str::to_owned)
         });
-        Ok(Web { caller, csrf, is_admin, instance, demo, flash })
+        let theme = theme_of(crate::auth::cookie(&parts.headers, THEME_COOKIE));
+        let (unread, tz) = match caller.member() {
+            Some(signed_in) => commune_app::inbox::reading_facts(state, &signed_in.member.id).await?,
+            None => (0, jiff::tz::TimeZone::UTC),
+        };
+        Ok(Web { caller, csrf, is_admin, instance, demo, flash, theme, unread, tz })
     }
 }
 
@@ -100,6 +150,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "password" => "Password changed. Every other session of yours has ended.",
         "session_ended" => "That session has ended.",
         "recovered" => "Your new password is set, and you are logged in.",
+        "prefs" => "Inbox settings saved.",
         _ => return None,
     })
 }
@@ -118,6 +169,9 @@ impl Web {
             flash: self.flash.clone(),
             instance: self.instance.clone(),
             demo: self.demo,
+            theme: self.theme,
+            unread: self.unread,
+            tz: self.tz.clone(),
         }
     }
 
@@ -201,6 +255,9 @@ impl IntoResponse for WebError {
             flash: None,
             instance: "Commune".to_owned(),
             demo: false,
+            theme: "dark",
+            unread: 0,
+            tz: jiff::tz::TimeZone::UTC,
         };
         let body = ErrorPage { page, status: status.as_u16(), heading, message: err.to_string() };
         (status, render(&body)).into_response()
@@ -262,6 +319,36 @@ pub fn form_problems(err: AppError) -> Result<Vec<String>, WebError> {
         }
         other => Err(other.into()),
     }
+}
+
+/// A form's problems: each on its field (shown under it), and every one in the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Problems {
+    pub all: Vec<String>,
+    fields: Vec<(&'static str, String)>,
+}
+
+impl Problems {
+    /// The message for `field`, when it has one.
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.fields.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    /// One problem not tied to a field.
+    pub fn general(message: impl Into<String>) -> Problems {
+        Problems { all: vec![message.into()], fields: Vec::new() }
+    }
+}
+
+/// Like [`form_problems`], keeping which field each problem belongs to.
+pub fn field_problems(err: AppError) -> Result<Problems, WebError> {
+    let fields: Vec<(&'static str, String)> = err.fields().iter().map(|i| (i.field, i.message.clone())).collect();
+    let all = form_problems(err)?;
+    Ok(Problems { all, fields })
 }
 
 pub fn with_status(status: StatusCode, response: Response) -> Response {

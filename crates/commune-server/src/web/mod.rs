@@ -1,6 +1,7 @@
 //! The web UI: server-rendered pages (askama), enhanced by htmx, working without JavaScript.
 //! Forms post back to the same shell operations as the API (`commune_app::service`).
 
+mod avatar;
 mod frame;
 mod governance;
 mod merit;
@@ -35,6 +36,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/members", get(pages::members))
         .route("/m/{handle}", get(pages::member))
         .route("/settings/profile", get(pages::profile_page).post(pages::profile))
+        .route("/settings/inbox", get(pages::inbox::prefs_page).post(pages::inbox::prefs))
+        .route("/settings/theme", post(pages::inbox::theme))
+        .route("/inbox", get(pages::inbox::inbox))
+        .route("/inbox/read", post(pages::inbox::read))
+        .route("/inbox/open/{id}", get(pages::inbox::open))
+        .route("/style", get(pages::style))
         .route("/orgs", get(pages::orgs))
         .route("/orgs/new", get(pages::org_new_page).post(pages::org_new))
         .route("/orgs/{slug}", get(pages::org))
@@ -77,6 +84,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/security/sessions/{id}/revoke", post(pages::revoke_session))
         .route("/recover", get(pages::recover_page).post(pages::recover))
         .route("/api", get(reference::page))
+        .route("/avatars/{file}", get(avatar::avatar))
         .layer(axum::middleware::from_fn_with_state(state, csrf_cookie))
         .layer(axum::middleware::from_fn(remember_destination))
 }

@@ -2,16 +2,20 @@
 //! never this module):
 //!
 //! - [`home`]: the docket, first-run setup and the demo;
+//! - [`inbox`]: what needs the member, notifications, inbox settings, the theme switch;
 //! - [`account`]: joining, logging in and out, the profile, password and sessions, recovery;
 //! - [`directory`]: the member directory and member cards;
 //! - [`orgs`]: organisations, joining them, roles, join requests and API tokens;
-//! - [`admin`]: the instance steward's overview, the audit check and recovery links.
+//! - [`admin`]: the instance steward's overview, the audit check and recovery links;
+//! - [`style`]: every component on one page.
 
 pub mod account;
 pub mod admin;
 pub mod directory;
 pub mod home;
+pub mod inbox;
 pub mod orgs;
+pub mod style;
 
 pub use account::{
     change_password, login, login_page, logout, profile, profile_page, recover, recover_page, revoke_session, security,
@@ -20,6 +24,7 @@ pub use account::{
 pub use admin::{admin, admin_recovery, admin_verify};
 pub use directory::{member, members};
 pub use home::{home, setup, setup_demo, setup_page};
+pub use style::style;
 pub use orgs::{
     create_token, decide, join, leave, org, org_new, org_new_page, orgs, requests, revoke_token, set_role, tokens,
 };

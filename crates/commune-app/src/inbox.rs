@@ -1,0 +1,275 @@
+//! The inbox: what needs the member now (computed live from the data, so it is never stale),
+//! and notifications of what happened, fanned out from the audit log by [`catch_up`] — which
+//! the scheduler runs every tick and the inbox runs before it reads, so nothing waits.
+//!
+//! The fan-out is at-least-once and idempotent: a cursor over the audit log moves with a
+//! compare-and-set in the same transaction that stores the notifications, and a notification
+//! is unique per (member, audit entry, kind). Two servers catching up at once store each
+//! notification once.
+
+use crate::error::AppError;
+use crate::payments::requests::{PaymentRequestView, request_view};
+use crate::state::AppState;
+use commune_domain::audit::Entry;
+use commune_domain::inbox::{Audience, Kind, Notice, notices};
+use commune_store::{JoinRequest, NewNotification, Notification, Proposal, Store};
+use std::collections::HashMap;
+
+/// Audit entries read per step of the fan-out.
+const PAGE: i64 = 500;
+/// Steps per call: a long backlog is worked through over several ticks, never in one request.
+const MAX_STEPS: usize = 40;
+
+/// Fans the audit log out into notifications up to its head (or [`MAX_STEPS`] pages); returns
+/// how many notifications it stored.
+pub async fn catch_up(state: &AppState) -> Result<usize, AppError> {
+    let mut stored = 0;
+    for _ in 0..MAX_STEPS {
+        let from = state.store.notify_cursor().await?;
+        let entries = state.store.audit_after(from, PAGE).await?;
+        let Some(last) = entries.last() else { break };
+        let to = last.seq;
+        let mut words = Words::new(&state.store);
+        let mut rows = Vec::new();
+        for entry in &entries {
+            rows.extend(notifications_of(&mut words, entry).await?);
+        }
+        if state.store.fan_out(from, to, &rows).await? {
+            stored += rows.len();
+        }
+    }
+    Ok(stored)
+}
+
+async fn notifications_of(words: &mut Words<'_>, entry: &Entry) -> Result<Vec<NewNotification>, AppError> {
+    let payload: serde_json::Value = serde_json::from_str(&entry.payload).unwrap_or_default();
+    let mut rows = Vec::new();
+    for notice in notices(&entry.action, &entry.subject, &payload) {
+        let Some((title, link)) = words.describe(&notice, &entry.actor).await? else { continue };
+        for member_id in words.resolve(&notice.audience).await? {
+            if member_id == entry.actor {
+                continue;
+            }
+            rows.push(NewNotification {
+                member_id,
+                audit_seq: entry.seq,
+                kind: notice.kind.as_str(),
+                title: title.clone(),
+                link: link.clone(),
+                created_at: entry.at_ms,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Looks up the names a notice is worded with, caching them for one page of the fan-out.
+struct Words<'a> {
+    store: &'a Store,
+    proposals: HashMap<String, Option<Proposal>>,
+    handles: HashMap<String, String>,
+}
+
+impl<'a> Words<'a> {
+    fn new(store: &'a Store) -> Words<'a> {
+        Words { store, proposals: HashMap::new(), handles: HashMap::new() }
+    }
+
+    async fn proposal(&mut self, id: &str) -> Result<Option<Proposal>, AppError> {
+        if !self.proposals.contains_key(id) {
+            let found = self.store.proposal(id).await?;
+            self.proposals.insert(id.to_owned(), found);
+        }
+        Ok(self.proposals.get(id).cloned().flatten())
+    }
+
+    /// `@handle` of a member id; a token or the system is "someone".
+    async fn who(&mut self, actor: &str) -> Result<String, AppError> {
+        if let Some(handle) = self.handles.get(actor) {
+            return Ok(handle.clone());
+        }
+        let name = match self.store.member_by_id(actor).await? {
+            Some(m) => format!("@{}", m.handle),
+            None => "Someone".to_owned(),
+        };
+        self.handles.insert(actor.to_owned(), name.clone());
+        Ok(name)
+    }
+
+    /// The notice's words and link; `None` when what it is about no longer exists.
+    async fn describe(&mut self, notice: &Notice, actor: &str) -> Result<Option<(String, String)>, AppError> {
+        let subject = notice.subject.as_str();
+        Ok(Some(match notice.kind {
+            Kind::Discussion | Kind::VotingOpen | Kind::Result | Kind::DidNotOpen | Kind::Comment => {
+                let Some(p) = self.proposal(subject).await? else { return Ok(None) };
+                let title = match notice.kind {
+                    Kind::Discussion => format!("New proposal in {}: {}", p.org_name, p.title),
+                    Kind::VotingOpen => format!("Voting is open: {}", p.title),
+                    Kind::Result => format!("The result is in: {}", p.title),
+                    Kind::DidNotOpen => format!("Did not open: {} ({})", p.title, notice.detail),
+                    _ => format!("{} commented on {}", self.who(actor).await?, p.title),
+                };
+                let anchor = if notice.kind == Kind::Comment { "#discussion" } else { "" };
+                (title, format!("/p/{}{anchor}", p.id))
+            }
+            Kind::PaymentRequested | Kind::RequestAnswered => {
+                let Some(r) = self.store.payment_request(subject).await? else { return Ok(None) };
+                let amount = self.amount(r.ledger, r.amount).await?;
+                if notice.kind == Kind::RequestAnswered {
+                    (format!("Your request for {amount} was {}", notice.detail), "/wallet".to_owned())
+                } else if r.payer_kind == "org" {
+                    let org = self.store.org_by_id(&r.payer_id).await?;
+                    let (name, slug) = org.map(|o| (o.name, o.slug)).unwrap_or_default();
+                    let who = self.who(&r.created_by).await?;
+                    (format!("{who} asks {name} to pay {amount}: {}", r.memo), format!("/orgs/{slug}/treasury"))
+                } else {
+                    (format!("{} asks you to pay {amount}: {}", self.who(&r.created_by).await?, r.memo), "/wallet".into())
+                }
+            }
+            Kind::JoinRequested | Kind::JoinAnswered => {
+                let Some((member_id, org_id)) = self.store.join_requester(subject).await? else { return Ok(None) };
+                let Some(org) = self.store.org_by_id(&org_id).await? else { return Ok(None) };
+                if notice.kind == Kind::JoinRequested {
+                    (format!("{} asks to join {}", self.who(&member_id).await?, org.name), format!("/orgs/{}/requests", org.slug))
+                } else if notice.detail == "admitted" {
+                    (format!("You were admitted to {}", org.name), format!("/orgs/{}", org.slug))
+                } else {
+                    (format!("Your request to join {} was declined", org.name), format!("/orgs/{}", org.slug))
+                }
+            }
+            Kind::Delegated => {
+                let Some(org) = self.store.org_by_id(subject).await? else { return Ok(None) };
+                let scope = if notice.detail.is_empty() { "every domain".to_owned() } else { notice.detail.clone() };
+                let who = self.who(actor).await?;
+                (format!("{who} delegated their vote to you in {} ({scope})", org.name), format!("/orgs/{}/delegations", org.slug))
+            }
+        }))
+    }
+
+    async fn amount(&self, ledger: u32, minor: u64) -> Result<String, AppError> {
+        let ledgers = self.store.ledgers().await?;
+        Ok(match ledgers.iter().find(|l| l.id == ledger) {
+            Some(l) => format!("{} {}", commune_domain::ledger::amount::format(minor as i128, l.scale), l.asset),
+            None => minor.to_string(),
+        })
+    }
+
+    async fn resolve(&mut self, audience: &Audience) -> Result<Vec<String>, AppError> {
+        Ok(match audience {
+            Audience::Member(id) => vec![id.clone()],
+            Audience::OrgMembers(org) => self.store.org_member_ids(org, false).await?,
+            Audience::OrgStewards(org) => self.store.org_member_ids(org, true).await?,
+            Audience::Voters(proposal) => self.store.proposal_voter_ids(proposal).await?,
+            Audience::ProposalAuthor(proposal) => self.proposal(proposal).await?.map(|p| p.author_id).into_iter().collect(),
+            Audience::RequestCreator(request) => {
+                self.store.payment_request(request).await?.map(|r| r.created_by).into_iter().collect()
+            }
+            Audience::JoinRequester(request) => {
+                self.store.join_requester(request).await?.map(|(member, _)| member).into_iter().collect()
+            }
+            Audience::Payer(payer) => match payer.split_once(':') {
+                Some(("member", id)) => vec![id.to_owned()],
+                Some(("org", id)) => self.store.org_member_ids(id, true).await?,
+                _ => Vec::new(),
+            },
+        })
+    }
+}
+
+pub async fn unread_count(state: &AppState, member_id: &str) -> Result<i64, AppError> {
+    Ok(state.store.unread_count(member_id).await?)
+}
+
+/// What every page needs to know about its reader: unread notifications and their time zone.
+pub async fn reading_facts(state: &AppState, member_id: &str) -> Result<(i64, jiff::tz::TimeZone), AppError> {
+    let unread = state.store.unread_count(member_id).await?;
+    let zone = state.store.prefs(member_id).await?.time_zone;
+    Ok((unread, jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC)))
+}
+
+/// What needs the member now.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct NeedsYou {
+    /// Votes open to the member that they have not cast, closing soonest first.
+    #[schema(value_type = Vec<Object>)]
+    pub votes: Vec<Proposal>,
+    /// Open requests asking the member to pay.
+    pub to_pay: Vec<PaymentRequestView>,
+    /// Join requests waiting for the member as a steward: (organisation slug, request).
+    #[schema(value_type = Vec<Object>)]
+    pub join_requests: Vec<(String, JoinRequest)>,
+}
+
+impl NeedsYou {
+    pub fn is_empty(&self) -> bool {
+        self.votes.is_empty() && self.to_pay.is_empty() && self.join_requests.is_empty()
+    }
+
+    pub fn count(&self) -> usize {
+        self.votes.len() + self.to_pay.len() + self.join_requests.len()
+    }
+}
+
+pub async fn needs_you(state: &AppState, member_id: &str) -> Result<NeedsYou, AppError> {
+    let votes = state.store.votes_awaiting(member_id).await?;
+    let ledgers = state.store.ledgers().await?;
+    let mut to_pay = Vec::new();
+    for r in state.store.payment_requests_to("member", member_id, 200).await? {
+        if r.status == "open" {
+            to_pay.push(request_view(state, &r, &ledgers).await?);
+        }
+    }
+    let join_requests = state.store.pending_requests_for_steward(member_id).await?;
+    Ok(NeedsYou { votes, to_pay, join_requests })
+}
+
+/// The inbox as the member reads it: fresh notifications first caught up.
+pub async fn notifications(
+    state: &AppState,
+    member_id: &str,
+    before: Option<i64>,
+    unread_only: bool,
+) -> Result<Vec<Notification>, AppError> {
+    catch_up(state).await?;
+    Ok(state.store.notifications_of(member_id, 50, before, unread_only).await?)
+}
+
+/// Marks one notification (or all) read; returns how many changed.
+pub async fn mark_read(state: &AppState, member_id: &str, id: Option<&str>) -> Result<u64, AppError> {
+    Ok(state.store.mark_read(member_id, id, commune_store::now_ms()).await?)
+}
+
+/// Whether the time-zone database knows `name` (`Europe/Rome`, `UTC`).
+pub fn known_zone(name: &str) -> bool {
+    jiff::tz::TimeZone::get(name).is_ok()
+}
+
+/// The caller's inbox preferences.
+pub async fn prefs(state: &AppState, caller: &crate::caller::Caller) -> Result<commune_store::Prefs, AppError> {
+    let me = caller.require_member()?;
+    Ok(state.store.prefs(&me.member.id).await?)
+}
+
+/// Saves the caller's inbox preferences: digest (`off`, `daily`, `weekly`), the address it goes
+/// to, and the time zone pages show times in.
+pub async fn set_prefs(
+    state: &AppState,
+    caller: &crate::caller::Caller,
+    digest: &str,
+    email: &str,
+    time_zone: &str,
+) -> Result<commune_store::Prefs, AppError> {
+    caller.authorize(state, None, commune_domain::authz::Action::EditOwnProfile).await?;
+    let me = caller.require_member()?;
+    let valid = commune_domain::inbox::Prefs::parse(digest, email, time_zone, known_zone)?;
+    let prefs = commune_store::Prefs {
+        digest: valid.digest.as_str().to_owned(),
+        email: valid.email,
+        time_zone: valid.time_zone,
+        last_digest_at: 0,
+    };
+    let mut tx = state.store.write(&me.member.id).await?;
+    tx.set_prefs(&me.member.id, &prefs).await?;
+    tx.commit().await?;
+    Ok(prefs)
+}

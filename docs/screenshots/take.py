@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Screenshots of Commune's main pages at desktop (1280 px) and phone (390 px) widths.
+
+Usage: python3 docs/screenshots/take.py [--base http://127.0.0.1:8080] [--webdriver http://127.0.0.1:9515]
+       [--out docs/screenshots] [--pages home,inbox,...]
+
+Needs a running `commune serve --demo` and `chromedriver --port=9515` (Debian's chromium-driver).
+Logs in as ada (the demo's password) and writes <page>-desktop.png and <page>-phone.png. Only
+the Python standard library: it speaks the W3C WebDriver protocol directly.
+"""
+import argparse, base64, json, os, sys, tempfile, time, urllib.request
+
+PAGES = [
+    ("home", "/"), ("inbox", "/inbox"), ("proposals", "/orgs/neon-valley/proposals"),
+    ("proposal-new", "/orgs/neon-valley/proposals/new"), ("members", "/members"), ("member", "/m/ada"),
+    ("wallet", "/wallet"), ("treasury", "/orgs/neon-valley/treasury"), ("orgs", "/orgs"),
+    ("admin", "/admin"), ("style", "/style"),
+]
+
+
+class Driver:
+    def __init__(self, url):
+        self.url = url.rstrip("/")
+        profile = tempfile.mkdtemp(prefix="commune-shots-")
+        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                f"--user-data-dir={profile}"]
+        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"args": args}}}}
+        self.session = self.call("POST", "/session", caps)["sessionId"]
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as resp:
+            return json.loads(resp.read())["value"]
+
+    def s(self, method, path, body=None):
+        return self.call(method, f"/session/{self.session}{path}", body)
+
+    def go(self, url):
+        self.s("POST", "/url", {"url": url})
+
+    def size(self, width, height):
+        self.s("POST", "/window/rect", {"width": width, "height": height})
+
+    def find(self, css):
+        return list(self.s("POST", "/element", {"using": "css selector", "value": css}).values())[0]
+
+    def type(self, css, text):
+        self.s("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def click(self, css):
+        self.s("POST", f"/element/{self.find(css)}/click", {})
+
+    def shot(self, path):
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(self.s("GET", "/screenshot")))
+
+    def quit(self):
+        self.call("DELETE", f"/session/{self.session}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", default="http://127.0.0.1:8080")
+    ap.add_argument("--webdriver", default="http://127.0.0.1:9515")
+    ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--pages", default="")
+    args = ap.parse_args()
+    wanted = set(filter(None, args.pages.split(",")))
+    d = Driver(args.webdriver)
+    try:
+        d.size(1280, 900)
+        d.go(args.base + "/login")
+        d.type("input[name=handle]", "ada")
+        d.type("input[name=password]", "commune-demo")
+        d.click("form[action='/login'] button[type=submit]")
+        for _ in range(50):
+            if not d.s("GET", "/url").split("?")[0].endswith("/login"):
+                break
+            time.sleep(0.1)
+        for name, path in PAGES:
+            if wanted and name not in wanted:
+                continue
+            for label, (w, h) in (("desktop", (1280, 900)), ("phone", (390, 844))):
+                d.size(w, h)
+                d.go(args.base + path)
+                out = os.path.join(args.out, f"{name}-{label}.png")
+                d.shot(out)
+                print("wrote", out)
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
