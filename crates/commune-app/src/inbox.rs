@@ -123,14 +123,20 @@ impl<'a> Words<'a> {
                     let who = self.who(&r.created_by).await?;
                     (format!("{who} asks {name} to pay {amount}: {}", r.memo), format!("/orgs/{slug}/treasury"))
                 } else {
-                    (format!("{} asks you to pay {amount}: {}", self.who(&r.created_by).await?, r.memo), "/wallet".into())
+                    (
+                        format!("{} asks you to pay {amount}: {}", self.who(&r.created_by).await?, r.memo),
+                        "/wallet".into(),
+                    )
                 }
             }
             Kind::JoinRequested | Kind::JoinAnswered => {
                 let Some((member_id, org_id)) = self.store.join_requester(subject).await? else { return Ok(None) };
                 let Some(org) = self.store.org_by_id(&org_id).await? else { return Ok(None) };
                 if notice.kind == Kind::JoinRequested {
-                    (format!("{} asks to join {}", self.who(&member_id).await?, org.name), format!("/orgs/{}/requests", org.slug))
+                    (
+                        format!("{} asks to join {}", self.who(&member_id).await?, org.name),
+                        format!("/orgs/{}/requests", org.slug),
+                    )
                 } else if notice.detail == "admitted" {
                     (format!("You were admitted to {}", org.name), format!("/orgs/{}", org.slug))
                 } else {
@@ -141,7 +147,10 @@ impl<'a> Words<'a> {
                 let Some(org) = self.store.org_by_id(subject).await? else { return Ok(None) };
                 let scope = if notice.detail.is_empty() { "every domain".to_owned() } else { notice.detail.clone() };
                 let who = self.who(actor).await?;
-                (format!("{who} delegated their vote to you in {} ({scope})", org.name), format!("/orgs/{}/delegations", org.slug))
+                (
+                    format!("{who} delegated their vote to you in {} ({scope})", org.name),
+                    format!("/orgs/{}/delegations", org.slug),
+                )
             }
         }))
     }
@@ -160,7 +169,9 @@ impl<'a> Words<'a> {
             Audience::OrgMembers(org) => self.store.org_member_ids(org, false).await?,
             Audience::OrgStewards(org) => self.store.org_member_ids(org, true).await?,
             Audience::Voters(proposal) => self.store.proposal_voter_ids(proposal).await?,
-            Audience::ProposalAuthor(proposal) => self.proposal(proposal).await?.map(|p| p.author_id).into_iter().collect(),
+            Audience::ProposalAuthor(proposal) => {
+                self.proposal(proposal).await?.map(|p| p.author_id).into_iter().collect()
+            }
             Audience::RequestCreator(request) => {
                 self.store.payment_request(request).await?.map(|r| r.created_by).into_iter().collect()
             }

@@ -117,7 +117,12 @@ fn text<'a>(payload: &'a Value, key: &str) -> &'a str {
 
 /// The notices one audit event gives; most events give none.
 pub fn notices(action: &str, subject: &str, payload: &Value) -> Vec<Notice> {
-    let notice = |kind, audience, detail: &str| Notice { kind, audience, subject: subject.to_owned(), detail: detail.to_owned() };
+    let notice = |kind, audience, detail: &str| Notice {
+        kind,
+        audience,
+        subject: subject.to_owned(),
+        detail: detail.to_owned(),
+    };
     match action {
         "proposal.advance" => match (text(payload, "from"), text(payload, "to")) {
             ("draft", "discussion") => vec![notice(Kind::Discussion, Audience::Voters(subject.into()), "")],
@@ -162,7 +167,8 @@ mod tests {
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].kind, Kind::VotingOpen);
         assert_eq!(open[0].audience, Audience::Voters("p1".into()));
-        let failed = notices("proposal.advance", "p1", &json!({"from": "discussion", "to": "failed", "outcome": "quorum"}));
+        let failed =
+            notices("proposal.advance", "p1", &json!({"from": "discussion", "to": "failed", "outcome": "quorum"}));
         assert_eq!(failed[0].audience, Audience::ProposalAuthor("p1".into()));
         assert_eq!(failed[0].detail, "quorum");
         assert!(notices("proposal.advance", "p1", &json!({"from": "closed", "to": "executed"})).is_empty());
@@ -176,7 +182,8 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));
         }
-        let delegated = notices("delegation.create", "d1", &json!({"org_id": "o", "delegate": "m2", "domain": "finance"}));
+        let delegated =
+            notices("delegation.create", "d1", &json!({"org_id": "o", "delegate": "m2", "domain": "finance"}));
         assert_eq!(delegated[0].audience, Audience::Member("m2".into()));
         assert_eq!((delegated[0].subject.as_str(), delegated[0].detail.as_str()), ("o", "finance"));
     }
@@ -280,7 +287,9 @@ mod prefs_tests {
         assert_eq!(fields, ["digest", "email", "time_zone"]);
         let no_address = Prefs::parse("weekly", "", "UTC", known).expect_err("needs an address");
         assert_eq!(no_address.0[0].field, "email");
-        for hostile in ["a@b.c\r\nBcc: x@y.z", "a@b.c, x@y.z", "<a@b.c>", "@b.c", "a@.c", &format!("{}@b.c", "a".repeat(260))] {
+        for hostile in
+            ["a@b.c\r\nBcc: x@y.z", "a@b.c, x@y.z", "<a@b.c>", "@b.c", "a@.c", &format!("{}@b.c", "a".repeat(260))]
+        {
             assert!(Prefs::parse("off", hostile, "UTC", known).is_err(), "{hostile:?}");
         }
     }

@@ -106,8 +106,12 @@ async fn asset(Path(file): Path<String>) -> Response {
         "favicon.svg" => (include_bytes!("../assets/favicon.svg"), "image/svg+xml"),
         "favicon.ico" => (include_bytes!("../assets/favicon.ico"), "image/x-icon"),
         "social.png" => (include_bytes!("../assets/social.png"), "image/png"),
-        "chakra-petch-500.woff2" => (include_bytes!("../assets/fonts/chakra-petch-latin-500-normal.woff2"), "font/woff2"),
-        "chakra-petch-700.woff2" => (include_bytes!("../assets/fonts/chakra-petch-latin-700-normal.woff2"), "font/woff2"),
+        "chakra-petch-500.woff2" => {
+            (include_bytes!("../assets/fonts/chakra-petch-latin-500-normal.woff2"), "font/woff2")
+        }
+        "chakra-petch-700.woff2" => {
+            (include_bytes!("../assets/fonts/chakra-petch-latin-700-normal.woff2"), "font/woff2")
+        }
         "jetbrains-mono-400.woff2" => {
             (include_bytes!("../assets/fonts/jetbrains-mono-latin-400-normal.woff2"), "font/woff2")
         }

@@ -71,7 +71,14 @@ impl Store {
     /// Up to `limit` audit entries after `seq`, oldest first.
     pub async fn audit_after(&self, seq: i64, limit: i64) -> Result<Vec<Entry>> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-        sqlx::query(&sql).bind(seq).bind(limit.clamp(1, 5_000)).fetch_all(&self.pool).await?.iter().map(entry_from).collect()
+        sqlx::query(&sql)
+            .bind(seq)
+            .bind(limit.clamp(1, 5_000))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entry_from)
+            .collect()
     }
 
     /// Stores the notifications of the audit entries in `(from, to]` and moves the cursor from
@@ -148,12 +155,14 @@ impl Store {
     pub async fn mark_read(&self, member_id: &str, id: Option<&str>, at_ms: i64) -> Result<u64> {
         let result = match id {
             Some(id) => {
-                sqlx::query("UPDATE notifications SET read_at = $1 WHERE member_id = $2 AND id = $3 AND read_at IS NULL")
-                    .bind(at_ms)
-                    .bind(member_id)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?
+                sqlx::query(
+                    "UPDATE notifications SET read_at = $1 WHERE member_id = $2 AND id = $3 AND read_at IS NULL",
+                )
+                .bind(at_ms)
+                .bind(member_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?
             }
             None => {
                 sqlx::query("UPDATE notifications SET read_at = $1 WHERE member_id = $2 AND read_at IS NULL")
@@ -274,7 +283,10 @@ impl Store {
         if !rows.is_empty() {
             return rows.iter().map(|r| Ok(r.try_get(0)?)).collect();
         }
-        let row = sqlx::query("SELECT org_id FROM proposals WHERE id = $1").bind(proposal_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT org_id FROM proposals WHERE id = $1")
+            .bind(proposal_id)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             Some(r) => self.org_member_ids(&r.try_get::<String, _>(0)?, false).await,
             None => Ok(Vec::new()),

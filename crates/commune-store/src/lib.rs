@@ -29,11 +29,11 @@ pub use audit::{AuditStats, ChainReport};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};
-pub use inbox::{NewNotification, Notification, Prefs};
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
     weight_text,
 };
+pub use inbox::{NewNotification, Notification, Prefs};
 pub use ledger::{
     AccountPage, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, MAX_PAGE_LINES, NewAccount, Note, Settle,
     TransferRecord, TransferRow, digest as transfer_digest, id_bytes,

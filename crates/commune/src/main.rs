@@ -316,7 +316,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
             let public_url = public_url.unwrap_or_else(|| format!("http://{listen}"));
             let mail = match smtp_relay {
-                Some(relay) => Some(commune_app::state::Mail::parse(&relay, &mail_from, &public_url).map_err(anyhow::Error::msg)?),
+                Some(relay) => {
+                    Some(commune_app::state::Mail::parse(&relay, &mail_from, &public_url).map_err(anyhow::Error::msg)?)
+                }
                 None => None,
             };
             let config = Config {

@@ -33,10 +33,12 @@ impl Party {
     }
 }
 
-/// `ada`, `member:ada`, `org:solar-forge` or `solar-forge`: a member first, then an organisation.
+/// `ada`, `@ada`, `member:ada`, `org:solar-forge` or `solar-forge`: a member first, then an
+/// organisation. Case does not matter; a leading `@` (as pages write handles) is the same name.
 pub async fn resolve_party(state: &AppState, raw: &str, field: &'static str) -> Result<Party, AppError> {
-    let raw = raw.trim();
-    let (kind, key) = raw.split_once(':').unwrap_or(("", raw));
+    let raw = raw.trim().to_ascii_lowercase();
+    let (kind, key) = raw.split_once(':').unwrap_or(("", raw.as_str()));
+    let key = key.trim().strip_prefix('@').unwrap_or(key.trim());
     if key.is_empty() {
         return Err(Invalid::new(field, "name a member (handle) or an organisation (org:slug)").into());
     }

@@ -5,6 +5,7 @@
 pub(crate) mod admin;
 pub mod extract;
 pub(crate) mod identity;
+pub(crate) mod inbox;
 pub(crate) mod ledger;
 pub(crate) mod merit;
 pub(crate) mod orgs;
@@ -31,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(identity::me))
         .route("/me/profile", put(identity::update_profile))
         .route("/me/password", post(identity::change_password))
+        .route("/me/prefs", get(inbox::prefs).put(inbox::set_prefs))
+        .route("/inbox", get(inbox::inbox))
+        .route("/inbox/read", post(inbox::read))
         .route("/me/sessions", get(identity::sessions))
         .route("/me/sessions/{id}", delete(identity::revoke_session))
         .route("/recovery-links", post(identity::issue_recovery))

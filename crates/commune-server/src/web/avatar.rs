@@ -34,18 +34,6 @@ pub fn identicon(handle: &str) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::identicon;
-
-    #[test]
-    fn the_same_handle_draws_the_same_picture_and_others_differ() {
-        assert_eq!(identicon("ada"), identicon("ADA "));
-        assert_ne!(identicon("ada"), identicon("bruno"));
-        assert!(identicon("ada").starts_with("<svg") && identicon("ada").ends_with("</svg>"));
-    }
-}
-
 /// `GET /avatars/{handle}.svg`: the member's identicon (public: it shows only what the handle
 /// already says).
 pub async fn avatar(axum::extract::Path(file): axum::extract::Path<String>) -> axum::response::Response {
@@ -57,4 +45,16 @@ pub async fn avatar(axum::extract::Path(file): axum::extract::Path<String>) -> a
     }
     ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], identicon(handle))
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identicon;
+
+    #[test]
+    fn the_same_handle_draws_the_same_picture_and_others_differ() {
+        assert_eq!(identicon("ada"), identicon("ADA "));
+        assert_ne!(identicon("ada"), identicon("bruno"));
+        assert!(identicon("ada").starts_with("<svg") && identicon("ada").ends_with("</svg>"));
+    }
 }

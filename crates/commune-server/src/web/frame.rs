@@ -61,7 +61,11 @@ impl Page {
         let zone = self.tz.iana_name().unwrap_or("UTC");
         let shown = local.strftime(format).to_string();
         let utc = instant.strftime("%Y-%m-%d %H:%M UTC").to_string();
-        let label = if zone == "UTC" { String::new() } else { format!(" <small class=\"muted\">{}</small>", local.strftime("%Z")) };
+        let label = if zone == "UTC" {
+            String::new()
+        } else {
+            format!(" <small class=\"muted\">{}</small>", local.strftime("%Z"))
+        };
         format!("<time datetime=\"{}\" title=\"{utc}\">{shown}{label}</time>", instant.strftime("%Y-%m-%dT%H:%M:%SZ"))
     }
 }
@@ -334,14 +338,6 @@ impl Problems {
         self.fields.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.all.is_empty()
-    }
-
-    /// One problem not tied to a field.
-    pub fn general(message: impl Into<String>) -> Problems {
-        Problems { all: vec![message.into()], fields: Vec::new() }
-    }
 }
 
 /// Like [`form_problems`], keeping which field each problem belongs to.

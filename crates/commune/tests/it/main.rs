@@ -10,6 +10,7 @@ mod authz;
 mod browser;
 mod cli;
 mod governance;
+mod inbox;
 mod ledger;
 mod merit;
 mod openapi;

@@ -3,8 +3,7 @@
 
 use crate::auth::set_cookie;
 use crate::web::frame::{
-    Form, Page, Problems, THEME_COOKIE, Web, WebResult, field_problems, render, safe_next, theme_of,
-    with_status,
+    Form, Page, Problems, THEME_COOKIE, Web, WebResult, field_problems, render, safe_next, theme_of, with_status,
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};

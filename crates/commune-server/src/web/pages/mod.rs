@@ -24,7 +24,7 @@ pub use account::{
 pub use admin::{admin, admin_recovery, admin_verify};
 pub use directory::{member, members};
 pub use home::{home, setup, setup_demo, setup_page};
-pub use style::style;
 pub use orgs::{
     create_token, decide, join, leave, org, org_new, org_new_page, orgs, requests, revoke_token, set_role, tokens,
 };
+pub use style::style;
