@@ -12,7 +12,8 @@ import argparse, base64, json, os, sys, tempfile, time, urllib.request
 
 PAGES = [
     ("home", "/"), ("inbox", "/inbox"), ("proposals", "/orgs/neon-valley/proposals"),
-    ("proposal-new", "/orgs/neon-valley/proposals/new"), ("members", "/members"), ("member", "/m/ada"),
+    ("proposal-new", "/orgs/neon-valley/proposals/new"), ("proposal-form", "/orgs/neon-valley/proposals/new?kind=allocation"),
+    ("members", "/members"), ("member", "/m/ada"),
     ("wallet", "/wallet"), ("treasury", "/orgs/neon-valley/treasury"), ("orgs", "/orgs"),
     ("admin", "/admin"), ("style", "/style"),
 ]

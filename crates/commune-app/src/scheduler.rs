@@ -205,10 +205,15 @@ async fn apply_effect(
     winners: &[usize],
 ) -> Result<String, AppError> {
     Ok(match &proposal.effect {
+        Effect::None if proposal.method.has_options() => {
+            let names: Vec<&str> =
+                winners.iter().filter_map(|&w| proposal.options.get(w).map(String::as_str)).collect();
+            format!("chose {}", names.join(" and "))
+        }
         Effect::None => "passed".to_owned(),
         Effect::SetPolicy { key, value } => {
             tx.set_policy(&proposal.org_id, key, *value, &proposal.id).await?;
-            format!("{key} is now {value}")
+            commune_domain::governance::words::policy_outcome(key, *value)
         }
         Effect::Admit { member_id } => {
             if state.store.role_in(&proposal.org_id, member_id).await?.is_some() {

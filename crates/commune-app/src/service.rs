@@ -465,3 +465,15 @@ pub async fn revoke_token(state: &AppState, caller: &Caller, slug: &str, token_i
     tx.commit().await?;
     Ok(())
 }
+
+/// Every domain the commune uses (profiles, proposals, delegations and the attributes' domain
+/// weights), sorted, for pickers and for catching typos.
+pub async fn known_domains(state: &AppState) -> Result<Vec<String>, AppError> {
+    let mut domains = state.store.known_domains().await?;
+    for attribute in state.store.attributes().await? {
+        domains.extend(attribute.domain_weights.into_iter().map(|(d, _)| d));
+    }
+    domains.sort();
+    domains.dedup();
+    Ok(domains)
+}

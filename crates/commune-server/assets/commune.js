@@ -1,5 +1,20 @@
+// Commune's small enhancements. Nothing here is needed to use Commune: every page works without
+// JavaScript. Each enhancement runs on the first page and again after every page htmx swaps in
+// (links are boosted), marking what it set up so nothing is bound twice. Behaviour lives here,
+// not in inline handlers: the Content-Security-Policy allows no inline or evaluated script.
+
+function onPage(setUp) {
+  if (window.htmx) { window.htmx.onLoad(function () { setUp(document); }); } else { setUp(document); }
+}
+
+function once(element, name) {
+  if (!element || element.dataset[name]) return false;
+  element.dataset[name] = "1";
+  return true;
+}
+
 // Keyboard shortcuts: "g" then a letter goes somewhere; "?" shows the list; "/" focuses the
-// first field. Nothing here is needed to use Commune: every page works without JavaScript.
+// first field.
 (function () {
   const targets = { h: "/", i: "/inbox", o: "/orgs", m: "/members", w: "/wallet", a: "/api", p: "/settings/profile" };
   let pending = false;
@@ -21,39 +36,82 @@
   });
 })();
 
-// Ranked ballots: drag rows or press ▲/▼; the rank selects follow the list order, so the form
-// (which works without JavaScript) always says what the voter sees.
-(function () {
-  const list = document.getElementById("ranking");
-  if (!list) return;
-  const sync = function () {
-    Array.from(list.children).forEach(function (li, i) { li.querySelector("select").value = String(i + 1); });
-  };
-  let dragged = null;
-  list.addEventListener("dragstart", function (e) { dragged = e.target.closest("li"); dragged.classList.add("dragging"); });
-  list.addEventListener("dragend", function () { if (dragged) dragged.classList.remove("dragging"); dragged = null; sync(); });
-  list.addEventListener("dragover", function (e) {
-    e.preventDefault();
-    const over = e.target.closest("li");
-    if (!dragged || !over || over === dragged) return;
-    const after = e.clientY > over.getBoundingClientRect().top + over.offsetHeight / 2;
-    list.insertBefore(dragged, after ? over.nextSibling : over);
+// Ranked ballots: two lists, "your ranking" and "not ranked". Rank adds an option at the end of
+// the ranking, ▲ ▼ reorder, Unrank takes it out; the place selects follow the lists, so the form
+// always says what the voter sees. Works by touch, mouse and keyboard (the buttons); a mouse or
+// a finger can also drag a ranked row by its place number.
+onPage(function (root) {
+  const ranked = root.getElementById ? root.getElementById("ranking") : null;
+  const unranked = root.getElementById ? root.getElementById("unranked") : null;
+  if (!ranked || !unranked || !once(ranked, "ready")) return;
+  function nameOf(li) { return li.querySelector("label").firstChild.textContent.trim(); }
+  function controls(li, isRanked) {
+    const moves = li.querySelector(".moves");
+    const name = nameOf(li);
+    moves.textContent = "";
+    const make = function (cls, text, label) {
+      const b = document.createElement("button");
+      b.type = "button"; b.className = "small " + cls; b.textContent = text; b.setAttribute("aria-label", label);
+      moves.appendChild(b);
+    };
+    if (isRanked) {
+      make("move-up", "▲", "Move " + name + " up"); make("move-down", "▼", "Move " + name + " down"); make("unrank", "Unrank", "Unrank " + name);
+    } else { make("rank", "Rank", "Rank " + name); }
+  }
+  function sync() {
+    Array.from(ranked.children).forEach(function (li, i) {
+      li.querySelector("select").value = String(i + 1);
+      li.querySelector(".place").textContent = String(i + 1);
+    });
+    Array.from(unranked.children).forEach(function (li) {
+      li.querySelector("select").value = "";
+      li.querySelector(".place").textContent = "–";
+    });
+  }
+  function focusIn(li, cls) { const b = li.querySelector("." + cls) || li.querySelector("button"); if (b) b.focus(); }
+  root.getElementById("ranking-box").addEventListener("click", function (e) {
+    const b = e.target.closest("button");
+    if (!b) return;
+    const li = b.closest("li");
+    if (b.classList.contains("rank")) { ranked.appendChild(li); controls(li, true); sync(); focusIn(li, "unrank"); }
+    else if (b.classList.contains("unrank")) { unranked.appendChild(li); controls(li, false); sync(); focusIn(li, "rank"); }
+    else if (b.classList.contains("move-up") && li.previousElementSibling) { ranked.insertBefore(li, li.previousElementSibling); sync(); focusIn(li, "move-up"); }
+    else if (b.classList.contains("move-down") && li.nextElementSibling) { ranked.insertBefore(li.nextElementSibling, li); sync(); focusIn(li, "move-down"); }
   });
-  list.addEventListener("click", function (e) {
+  // Typed places move rows too: a select set to a number joins the ranking at that place.
+  root.getElementById("ranking-box").addEventListener("change", function (e) {
+    if (e.target.tagName !== "SELECT") return;
     const li = e.target.closest("li");
-    if (e.target.classList.contains("move-up") && li.previousElementSibling) {
-      list.insertBefore(li, li.previousElementSibling); sync(); li.querySelector(".move-up").focus();
-    } else if (e.target.classList.contains("move-down") && li.nextElementSibling) {
-      list.insertBefore(li.nextElementSibling, li); sync(); li.querySelector(".move-down").focus();
-    }
+    const place = Number(e.target.value);
+    if (!place) { unranked.appendChild(li); controls(li, false); }
+    else { ranked.insertBefore(li, ranked.children[place - 1] || null); controls(li, true); }
+    sync();
   });
-})();
+  // Dragging by the place number with any pointer (touch included).
+  let dragged = null;
+  ranked.addEventListener("pointerdown", function (e) {
+    const handle = e.target.closest(".place");
+    if (!handle) return;
+    dragged = handle.closest("li"); dragged.classList.add("dragging"); handle.setPointerCapture(e.pointerId); e.preventDefault();
+  });
+  ranked.addEventListener("pointermove", function (e) {
+    if (!dragged) return;
+    const over = document.elementFromPoint(e.clientX, e.clientY);
+    const target = over && over.closest ? over.closest("#ranking > li") : null;
+    if (!target || target === dragged) return;
+    const after = e.clientY > target.getBoundingClientRect().top + target.offsetHeight / 2;
+    ranked.insertBefore(dragged, after ? target.nextSibling : target);
+  });
+  ["pointerup", "pointercancel"].forEach(function (type) {
+    ranked.addEventListener(type, function () { if (dragged) { dragged.classList.remove("dragging"); dragged = null; sync(); } });
+  });
+});
 
 // Quadratic and points ballots: show what is spent as the voter types.
-(function () {
-  const form = document.getElementById("ballot-form");
-  const out = document.getElementById("spent");
-  if (!form || !out) return;
+onPage(function (root) {
+  const form = root.getElementById ? root.getElementById("ballot-form") : null;
+  const out = root.getElementById ? root.getElementById("spent") : null;
+  if (!form || !out || !once(form, "spendReady")) return;
   const update = function () {
     let spent = 0;
     form.querySelectorAll("input.qv").forEach(function (i) { const v = Number(i.value) || 0; spent += v * v; });
@@ -61,12 +119,12 @@
     out.textContent = String(spent);
   };
   form.addEventListener("input", update);
-})();
+  update();
+});
 
 // Forms marked data-reset-on-success clear after htmx posts them successfully, and take a fresh
 // one-time key (the server gives each key one result, so a double click records one dot and
-// the next dot is a new one). Behaviour lives here, not in hx-on attributes: the page's
-// Content-Security-Policy allows no inline or evaluated script.
+// the next dot is a new one).
 (function () {
   function freshKey() {
     var bytes = new Uint8Array(16);
@@ -86,17 +144,44 @@
 
 // Tables become cards on phones: each cell is labelled with its column's heading (the CSS shows
 // the label; without JavaScript the cells still stack, unlabelled).
-(function () {
-  function label(root) {
-    root.querySelectorAll("main table:not(.keep-table)").forEach(function (table) {
-      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
-      table.querySelectorAll("tbody tr").forEach(function (tr) {
-        Array.prototype.forEach.call(tr.children, function (cell, i) {
-          if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
-        });
+onPage(function (root) {
+  root.querySelectorAll("main table:not(.keep-table)").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (cell, i) {
+        if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
       });
     });
+  });
+});
+
+// The proposal form: only the chosen method's fields show (without JavaScript all of them do,
+// each saying which method it is for); the title counts down to its limit; a rule's hint
+// follows the rule chosen.
+onPage(function (root) {
+  var form = root.getElementById ? root.getElementById("proposal-form") : null;
+  if (!form || !once(form, "ready")) return;
+  var method = form.querySelector("[data-method-select]");
+  var groups = form.querySelectorAll("[data-methods]");
+  var showFor = function () {
+    groups.forEach(function (g) { g.hidden = g.getAttribute("data-methods").split(" ").indexOf(method.value) < 0; });
+  };
+  if (method) { method.addEventListener("change", showFor); showFor(); }
+  form.querySelectorAll("[data-max]").forEach(function (input) {
+    var counter = document.getElementById(input.id + "-count");
+    var max = Number(input.getAttribute("data-max"));
+    input.addEventListener("input", function () {
+      var n = Array.from(input.value).length;
+      counter.textContent = n + " / " + max + (n > max ? " — " + (n - max) + " too many" : "");
+      counter.classList.toggle("over", n > max);
+    });
+  });
+  var policy = form.querySelector("#policy_key");
+  var hint = form.querySelector("#policy-hint");
+  if (policy && hint) {
+    policy.addEventListener("change", function () {
+      var chosen = policy.options[policy.selectedIndex];
+      if (chosen && chosen.getAttribute("data-hint")) hint.textContent = chosen.getAttribute("data-hint");
+    });
   }
-  label(document);
-  document.addEventListener("htmx:afterSettle", function () { label(document); });
-})();
+});

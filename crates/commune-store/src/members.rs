@@ -61,6 +61,19 @@ impl Store {
         Ok(Some(member))
     }
 
+    /// Every domain in use in members' profiles, proposals and delegations, in order (at most
+    /// 1,000), for pickers and "did you mean".
+    pub async fn known_domains(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT domain FROM member_domains UNION SELECT domain FROM proposals
+             UNION SELECT domain FROM delegations WHERE domain <> ''
+             ORDER BY 1 LIMIT 1000",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
     async fn member_domains(&self, member_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT domain FROM member_domains WHERE member_id = $1 ORDER BY position")
             .bind(member_id)

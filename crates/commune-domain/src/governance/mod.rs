@@ -21,3 +21,4 @@ pub mod proposal;
 pub mod ranked;
 pub mod snapshot;
 pub mod weight;
+pub mod words;

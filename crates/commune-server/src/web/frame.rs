@@ -155,6 +155,8 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "session_ended" => "That session has ended.",
         "recovered" => "Your new password is set, and you are logged in.",
         "prefs" => "Inbox settings saved.",
+        "drafted" => "Draft saved. Check it reads right below, then publish it (or edit it first).",
+        "draft_saved" => "Draft updated.",
         _ => return None,
     })
 }
@@ -177,6 +179,11 @@ impl Web {
             unread: self.unread,
             tz: self.tz.clone(),
         }
+    }
+
+    /// The time zone the viewer reads and types times in.
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        self.tz.clone()
     }
 
     /// Refuses a form whose `csrf` field does not match the visitor's token.
@@ -337,7 +344,6 @@ impl Problems {
     pub fn of(&self, field: &str) -> Option<&str> {
         self.fields.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
-
 }
 
 /// Like [`form_problems`], keeping which field each problem belongs to.

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/delegations/{id}/revoke", post(governance::revoke))
         .route("/p/{id}", get(governance::show))
         .route("/p/{id}/vote", post(governance::vote))
+        .route("/p/{id}/edit", get(governance::edit_form).post(governance::update))
         .route("/p/{id}/publish", post(governance::publish))
         .route("/p/{id}/cancel", post(governance::cancel))
         .route("/p/{id}/comment", post(governance::comment))

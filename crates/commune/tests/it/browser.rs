@@ -148,6 +148,14 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
 
     // 6. The steward drafts a ranked proposal and publishes it.
     s.open("/orgs/glow-garage/proposals/new").await?;
+    s.see("what kind of decision").await?;
+    s.click("a[href$='kind=decision']").await?;
+    s.see("Step 2 of 3").await?;
+    // Only the chosen method's fields show: the options appear once a ranked method is picked.
+    if s.c.find(Locator::Css("textarea[name=options]")).await?.is_displayed().await? {
+        return Err("a yes/no decision shows no options field".into());
+    }
+    s.c.find(Locator::Css("select[name=method]")).await?.select_by_value("ranked:schulze").await?;
     s.fill("title", "Which neon for the sign?").await?;
     s.fill("body", "Pick the colour of the **new sign**.").await?;
     s.fill("options", "Blue neon\nPink neon\nGreen neon").await?;
@@ -161,11 +169,20 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     commune_app::scheduler::tick(state, commune_store::now_ms() + 2 * 24 * 3_600_000 + 15 * 60_000).await?;
     s.c.goto(proposal_url.as_str()).await?;
     s.see("Your ballot").await?;
-    // Rank by keyboard: focus "move Pink neon up" and press Enter.
-    let up = s.c.find(Locator::Css("button[aria-label='Move Pink neon up']")).await?;
-    up.send_keys(&fantoccini::key::Key::Enter.to_string()).await?;
+    // Rank by keyboard: the ballot starts with nothing ranked and says whether it is public;
+    // Enter on "Rank Blue neon", "Rank Pink neon", then "Move Pink neon up".
+    s.see("public ballot").await?;
+    for label in ["Rank Blue neon", "Rank Pink neon", "Move Pink neon up"] {
+        let button = s.c.find(Locator::Css(&format!("button[aria-label='{label}']"))).await?;
+        button.send_keys(&fantoccini::key::Key::Enter.to_string()).await?;
+    }
+    let first = s.c.find(Locator::Css("#ranking > li:first-child label")).await?.text().await?;
+    if !first.starts_with("Pink neon") {
+        return Err(format!("the ranking starts with {first:?}").into());
+    }
     s.click("#ballot-form button[type=submit]").await?;
     s.see("Your receipt").await?;
+    s.see("You voted: 1. Pink neon 2. Blue neon; not ranked: Green neon").await?;
     s.log_out().await?;
 
     // 8. The third person delegates to the steward.
@@ -183,7 +200,8 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     commune_app::scheduler::tick(state, later).await?;
     s.c.goto(proposal_url.as_str()).await?;
     s.see("Winner: Pink neon").await?;
-    s.see("@second +1").await?;
+    s.see("@second carried +1 votes").await?;
+    s.see("Carried out: chose Pink neon").await?;
     s.log_out().await?;
 
     // 10. Money: third has 100.00 from outside; the garage's steward invoices them in the

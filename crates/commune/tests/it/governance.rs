@@ -341,7 +341,7 @@ async fn policy_and_admission_proposals_execute_when_they_pass() {
         vote(&app, who, &id, json!({ "kind": "yes_no", "stance": "yes" })).await;
     }
     let p = close(&app, &id).await;
-    assert_eq!(p["outcome"], "merit_lambda is now 0.3");
+    assert_eq!(p["outcome"], "Merit share of each vote weight (λ) is now 30%");
     let (_, results) = app.call(Method::GET, &format!("/api/v1/proposals/{id}/results"), &m[0], None).await;
     assert_eq!(results["primary_mode"], "equal", "constitutional changes count equally");
     let lambda: String = sqlx::query_scalar("SELECT value FROM policies WHERE key = 'merit_lambda'")

@@ -347,3 +347,93 @@ async fn voting_through_the_page_keeps_the_ballot_for_replacement() {
     assert!(shown.html.contains("value=\"no\" checked"), "the current ballot is pre-selected");
     assert!(shown.html.contains("Replace my ballot") && shown.html.contains("Your receipt"));
 }
+
+/// The proposal wizard: the kind first, then only that kind's fields; typed text survives an
+/// error, each error sits on its field; times are read in the member's zone; the draft page is
+/// the review, and the draft can be edited by its author only.
+#[tokio::test]
+async fn the_proposal_wizard_asks_only_what_the_kind_needs_and_drafts_can_be_edited() {
+    let app = TestApp::set_up().await;
+    let ada = app.member("ada").await;
+    app.admit(&app.login("root").await, &ada, "root").await;
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/me/prefs",
+            &ada,
+            Some(serde_json::json!({ "digest": "off", "email": "", "time_zone": "America/Bogota" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada").await;
+
+    let picker = browser.get("/orgs/root/proposals/new").await;
+    assert!(picker.html.contains("Policy change") && picker.html.contains("?kind=allocation"), "{}", picker.html);
+    let policy = browser.get("/orgs/root/proposals/new?kind=policy").await;
+    assert!(policy.html.contains("Funnel rate (share of business revenue"), "rules by name");
+    assert!(
+        !policy.html.contains("name=\"amount\"") && !policy.html.contains("name=\"admit\""),
+        "only the policy's fields"
+    );
+    assert!(policy.html.contains("value=\"yes_no\" selected"), "a motion by default, not a ranked vote");
+    assert!(!policy.html.contains("value=\"ranked:schulze\""), "a rule change is a motion");
+    assert!(policy.html.contains("America/Bogota"), "times are typed in the member's zone");
+
+    let long_title = "A".repeat(150);
+    let fields = [
+        ("kind", "policy"),
+        ("title", long_title.as_str()),
+        ("body", "Why we should"),
+        ("method", "yes_no"),
+        ("threshold", "50%"),
+        ("policy_key", "funnel_rate"),
+        ("policy_value", "banana"),
+        ("opens", "2030-01-01T10:00"),
+        ("closes", "2030-01-08T10:00"),
+        ("weighting", "equal"),
+    ];
+    let audit = app.audit_len().await;
+    let page = browser.submit("/orgs/root/proposals/new?kind=policy", "/orgs/root/proposals/new", &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("at most 140 characters (this one has 150)"), "{}", page.html);
+    assert!(page.html.contains(&long_title), "the typed title is kept, not cut");
+    assert!(page.html.contains("150 / 140"), "the counter shows the overflow");
+    assert!(
+        page.html.contains("a share like 50% (or 0.5)") && page.html.contains("aria-invalid=\"true\""),
+        "{}",
+        page.html
+    );
+    assert_eq!(app.audit_len().await, audit, "nothing was written");
+
+    let mut fields = fields.to_vec();
+    fields[1] = ("title", "Raise the funnel to 30%");
+    fields[6] = ("policy_value", "30%");
+    let page = browser.submit("/orgs/root/proposals/new?kind=policy", "/orgs/root/proposals/new", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+    let location = page.location.expect("to the draft");
+    assert!(location.ends_with("?done=drafted"), "{location}");
+    let id = location.trim_start_matches("/p/").split('?').next().expect("id").to_owned();
+    let stored = app.store.proposal(&id).await.expect("read").expect("stored");
+    // 10:00 in Bogotá (UTC−5) is 15:00 UTC.
+    assert_eq!(stored.voting_opens_at, 1_893_510_000_000, "opens 2030-01-01T15:00Z");
+    assert!(
+        matches!(stored.effect, commune_domain::governance::proposal::Effect::SetPolicy { value, .. } if (value - 0.3).abs() < 1e-9)
+    );
+    let review = browser.get(&location).await;
+    assert!(review.html.contains("Step 3 of 3") && review.html.contains(&format!("/p/{id}/edit")), "{}", review.html);
+
+    let edit = browser.get(&format!("/p/{id}/edit")).await;
+    assert!(edit.html.contains("value=\"30%\"") && edit.html.contains("2030-01-01T10:00"), "{}", edit.html);
+    fields[1] = ("title", "Raise the funnel to 25%");
+    fields[6] = ("policy_value", "25%");
+    let saved = browser.submit(&format!("/p/{id}/edit"), &format!("/p/{id}/edit"), &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let stored = app.store.proposal(&id).await.expect("read").expect("stored");
+    assert_eq!(stored.title, "Raise the funnel to 25%");
+
+    let mut other = Browser::new(&app);
+    app.member("bruno").await;
+    other.log_in("bruno").await;
+    assert_eq!(other.get(&format!("/p/{id}/edit")).await.status, StatusCode::NOT_FOUND, "a draft is its author's");
+}

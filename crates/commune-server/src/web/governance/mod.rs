@@ -1,6 +1,7 @@
 //! Governance pages, one room per form or view (children import each other, never this module):
 //!
-//! - [`form`]: the proposal list and the proposal form (new and edit), read into the operations' input;
+//! - [`wizard`]: the proposal list, the kind picker, and the proposal form (new and edit);
+//! - [`form`]: the proposal form's fields, read into the operations' input;
 //! - [`ballot`]: the ballot form of every method, read into a ballot, and the vote;
 //! - [`results`]: results in both weightings, with shares, margins and the disagreement banner;
 //! - [`page`]: the proposal page (text, floors, ballot, receipt, results, discussion) and its actions;
@@ -11,8 +12,9 @@ pub mod delegations;
 pub mod form;
 pub mod page;
 pub mod results;
+pub mod wizard;
 
 pub use ballot::vote;
 pub use delegations::{delegate, delegations, revoke};
-pub use form::{create, list, new_form};
 pub use page::{cancel, comment, publish, show};
+pub use wizard::{create, edit_form, list, new_form, update};

@@ -14,20 +14,31 @@ use commune_domain::governance::ballot_form;
 use commune_domain::governance::floors::Floors;
 use commune_domain::governance::methods::{Ballot, VotingMethod};
 use commune_domain::governance::proposal::Phase;
+use commune_domain::governance::words;
 use commune_domain::org::Role;
 use commune_store::Proposal;
 
 pub struct MyBallot {
+    /// The ballot as stored (JSON), for anyone recomputing the receipt.
     pub(crate) ballot: String,
+    /// The choices in words, options by name.
+    pub(crate) words: String,
     pub(crate) receipt: String,
+    /// The receipt's first eight digits, to find it in the published list.
+    pub(crate) code: String,
     pub(crate) nonce: String,
     pub(crate) delegation_overridden: Option<String>,
 }
 
-impl From<Receipt> for MyBallot {
-    fn from(r: Receipt) -> MyBallot {
+impl MyBallot {
+    fn of(r: Receipt, options: &[String]) -> MyBallot {
+        let words = serde_json::from_value::<Ballot>(r.ballot.clone())
+            .map(|b| words::ballot_words(&b, options))
+            .unwrap_or_else(|_| r.ballot.to_string());
         MyBallot {
             ballot: r.ballot.to_string(),
+            words,
+            code: words::short_code(&r.receipt),
             receipt: r.receipt,
             nonce: r.nonce,
             delegation_overridden: r.delegation_overridden,
@@ -50,6 +61,10 @@ pub(crate) struct ProposalPage {
     pub(crate) method_kind: &'static str,
     pub(crate) credits: u32,
     pub(crate) options: Vec<(usize, String)>,
+    /// Ranked ballots: the voter's ranking so far (option, name, place) and the options not
+    /// ranked yet.
+    pub(crate) ranked: Vec<(usize, String, usize)>,
+    pub(crate) unranked: Vec<(usize, String)>,
     pub(crate) my: Option<MyBallot>,
     pub(crate) results: Option<ResultsView>,
     pub(crate) comments: Vec<crate::views::CommentView>,
@@ -108,12 +123,16 @@ pub(crate) async fn proposal_page(
     let my = governance::my_receipt(state, &web.caller, &p).await?;
     let stored: Option<Ballot> = my.as_ref().and_then(|r| serde_json::from_value(r.ballot.clone()).ok());
     let prefill = stored.as_ref().map(ballot_form::prefill).unwrap_or_default();
-    // Ranked ballots list the options in the voter's current order, unranked last.
-    let mut options: Vec<(usize, String)> = p.options.iter().cloned().enumerate().collect();
-    if let Some(Ballot::Ranked { ranking }) = &stored {
-        let rank = |i: usize| ranking.iter().position(|tier| tier.contains(&i)).unwrap_or(usize::MAX);
-        options.sort_by_key(|(i, _)| (rank(*i), *i));
+    let options: Vec<(usize, String)> = p.options.iter().cloned().enumerate().collect();
+    // Ranked ballots show two lists: the voter's ranking (in order) and what is not ranked yet.
+    let (mut ranked, mut unranked) = (Vec::new(), Vec::new());
+    for (i, name) in &options {
+        match prefill.get(&format!("rank_{i}")).and_then(|r| r.parse::<usize>().ok()) {
+            Some(place) => ranked.push((*i, name.clone(), place)),
+            None => unranked.push((*i, name.clone())),
+        }
     }
+    ranked.sort_by_key(|(i, _, place)| (*place, *i));
     let results = match governance::results(state, &web.caller, id).await? {
         Some(r) => Some(results_view(state, &p, r).await?),
         None => None,
@@ -130,7 +149,9 @@ pub(crate) async fn proposal_page(
         method_kind: kind,
         credits,
         options,
-        my: my.map(MyBallot::from),
+        ranked,
+        unranked,
+        my: my.map(|r| MyBallot::of(r, &p.options)),
         prefill,
         results,
         comments: state.store.comments(id).await?.into_iter().map(Into::into).collect(),

@@ -33,8 +33,25 @@ pub struct Detail {
     pub(crate) rows: Vec<(String, Vec<String>)>,
 }
 
+/// A motion's decisive measure in one mode, drawn against its threshold: support (yes of yes
+/// and no) against the threshold, or objections against the objection limit.
+pub struct Meter {
+    pub(crate) mode: &'static str,
+    pub(crate) what: &'static str,
+    pub(crate) value_pct: f64,
+    pub(crate) threshold_pct: f64,
+    /// "more than 50% needed", "fails at 10%".
+    pub(crate) rule: String,
+    pub(crate) good: bool,
+}
+
 pub struct ResultsView {
     pub(crate) primary: String,
+    /// Whether the deciding count passed (or chose a winner).
+    pub(crate) passed: bool,
+    pub(crate) meters: Vec<Meter>,
+    /// How the bars are scaled, said under the chart.
+    pub(crate) scale_note: &'static str,
     pub(crate) verdict: String,
     pub(crate) summary: String,
     pub(crate) differ: bool,
@@ -156,9 +173,14 @@ pub(crate) async fn results_view(
         _ => tally.scores.iter().sum(),
     };
     let (we, wm) = (whole(&r.equal.tally), whole(&r.merit.tally));
+    // Bars are shares of the whole when there is one; pairwise counts (no whole) scale to the
+    // largest, and the note under the chart says so.
     let max_of = |scores: &[f64]| scores.iter().copied().map(f64::abs).fold(0.0, f64::max);
-    let (me, mm) = (max_of(&r.equal.tally.scores), max_of(&r.merit.tally.scores));
-    let pct = |x: f64, max: f64| if max > 0.0 { ((x.abs() / max) * 100.0).round() as i64 } else { 0 };
+    let (me, mm) = match basis {
+        Some(_) => (we, wm),
+        None => (max_of(&r.equal.tally.scores), max_of(&r.merit.tally.scores)),
+    };
+    let pct = |x: f64, whole: f64| if whole > 0.0 { ((x.abs() / whole) * 100.0).round().min(100.0) as i64 } else { 0 };
     let rows = labels(p)
         .into_iter()
         .enumerate()
@@ -187,8 +209,19 @@ pub(crate) async fn results_view(
         let handle = state.store.member_by_id(id).await?.map_or_else(|| id.clone(), |m| m.handle);
         received.push((handle, number(weight::votes(*w))));
     }
+    let meters = [("One member, one vote", &r.equal.tally), ("Merit weights", &r.merit.tally)]
+        .into_iter()
+        .filter_map(|(mode, t)| meter(&p.method, mode, t))
+        .collect();
     Ok(ResultsView {
-        primary: r.primary_mode.clone(),
+        passed: t.passed,
+        meters,
+        scale_note: if basis.is_some() {
+            "Bars are shares of the whole."
+        } else {
+            "Bars compare each option with the strongest; the margins below say by how much."
+        },
+        primary: mode_words(&r.primary_mode).to_owned(),
         verdict: capitalised(&verdict),
         summary,
         differ: r.modes_differ,
@@ -202,6 +235,41 @@ pub(crate) async fn results_view(
         lost: number(weight::votes(primary.lost_weight)),
         receipts: r.receipts,
     })
+}
+
+/// A weighting in words.
+pub(crate) fn mode_words(mode: &str) -> &'static str {
+    if mode == "merit" { "merit weights (believability in the proposal's domain)" } else { "one member, one vote" }
+}
+
+/// The decisive measure of a motion in one mode; none for choices among options.
+fn meter(method: &VotingMethod, mode: &'static str, t: &commune_domain::governance::methods::Tally) -> Option<Meter> {
+    match method {
+        VotingMethod::YesNo { threshold } => {
+            let support = t.support.unwrap_or(0.0) * 100.0;
+            Some(Meter {
+                mode,
+                what: "Support (yes of yes + no)",
+                value_pct: support,
+                threshold_pct: threshold * 100.0,
+                rule: format!("passes above {:.0}%", threshold * 100.0),
+                good: t.passed,
+            })
+        }
+        VotingMethod::Consent { objection_limit } => {
+            let total: f64 = t.scores.iter().sum();
+            let objections = if total > 0.0 { t.scores.get(1).copied().unwrap_or(0.0) / total * 100.0 } else { 0.0 };
+            Some(Meter {
+                mode,
+                what: "Objections",
+                value_pct: objections,
+                threshold_pct: objection_limit * 100.0,
+                rule: format!("fails at {:.0}% objections", objection_limit * 100.0),
+                good: t.passed,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The eligible electorate, in votes (every member's equal weight is one vote).
