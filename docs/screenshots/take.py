@@ -8,7 +8,7 @@ Needs a running `commune serve --demo` and `chromedriver --port=9515` (Debian's 
 Logs in as ada (the demo's password) and writes <page>-desktop.png and <page>-phone.png. Only
 the Python standard library: it speaks the W3C WebDriver protocol directly.
 """
-import argparse, base64, json, os, sys, tempfile, time, urllib.request
+import argparse, base64, json, os, re, sys, tempfile, time, urllib.request
 
 PAGES = [
     ("home", "/"), ("inbox", "/inbox"), ("proposals", "/orgs/neon-valley/proposals"),
@@ -17,6 +17,8 @@ PAGES = [
     ("wallet", "/wallet"), ("treasury", "/orgs/neon-valley/treasury"), ("orgs", "/orgs"),
     ("admin", "/admin"), ("style", "/style"),
 ]
+# Proposals are found by title on the commune's list (their ids differ per run).
+PROPOSALS = [("proposal-results", "Raise the funnel to 22% of revenue"), ("proposal-ranked", "Which co-op do we fund next?")]
 
 
 class Driver:
@@ -54,9 +56,14 @@ class Driver:
     def click(self, css):
         self.s("POST", f"/element/{self.find(css)}/click", {})
 
-    def shot(self, path):
+    def shot(self, path, width):
+        """The whole page (up to 4,000 px tall), through Chrome's DevTools protocol."""
+        height = self.s("POST", "/execute/sync", {"script": "return document.documentElement.scrollHeight", "args": []})
+        clip = {"x": 0, "y": 0, "width": width, "height": min(int(height), 4000), "scale": 1}
+        params = {"format": "png", "captureBeyondViewport": True, "clip": clip}
+        data = self.s("POST", "/goog/cdp/execute", {"cmd": "Page.captureScreenshot", "params": params})["data"]
         with open(path, "wb") as f:
-            f.write(base64.b64decode(self.s("GET", "/screenshot")))
+            f.write(base64.b64decode(data))
 
     def quit(self):
         self.call("DELETE", f"/session/{self.session}")
@@ -81,14 +88,21 @@ def main():
             if not d.s("GET", "/url").split("?")[0].endswith("/login"):
                 break
             time.sleep(0.1)
-        for name, path in PAGES:
+        pages = list(PAGES)
+        d.go(args.base + "/orgs/neon-valley/proposals")
+        listing = d.s("GET", "/source")
+        for name, title in PROPOSALS:
+            found = re.search(r'href="(/p/[0-9a-f-]+)"[^>]*>\s*<h3>' + re.escape(title), listing)
+            if found:
+                pages.append((name, found.group(1)))
+        for name, path in pages:
             if wanted and name not in wanted:
                 continue
             for label, (w, h) in (("desktop", (1280, 900)), ("phone", (390, 844))):
                 d.size(w, h)
                 d.go(args.base + path)
                 out = os.path.join(args.out, f"{name}-{label}.png")
-                d.shot(out)
+                d.shot(out, w)
                 print("wrote", out)
     finally:
         d.quit()

@@ -95,3 +95,34 @@ pub async fn verify_chain(state: &AppState, caller: &Caller) -> Result<ChainView
     caller.authorize(state, None, Action::AdministerInstance).await?;
     Ok(state.store.verify_audit(|_| {}).await?.into())
 }
+
+/// One step of getting a new commune going, for its stewards' docket.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Step {
+    pub label: String,
+    /// Where to do it.
+    pub link: String,
+    pub done: bool,
+}
+
+/// The first steps of a commune — invite people, found a business, open a first vote, record
+/// the first money — with what is done; `None` for non-stewards and once every step is done.
+pub async fn first_steps(state: &AppState, caller: &Caller) -> Result<Option<Vec<Step>>, AppError> {
+    if caller.authorize(state, None, Action::AdministerInstance).await.is_err() {
+        return Ok(None);
+    }
+    let store = &state.store;
+    let root = store.list_orgs().await?.into_iter().find(|o| o.is_root).ok_or(AppError::NotFound("commune"))?;
+    let step = |label: &str, link: String, done: bool| Step { label: label.to_owned(), link, done };
+    let steps = vec![
+        step("Invite members with a link", format!("/orgs/{}/invites", root.slug), root.member_count > 1),
+        step("Found a first business", "/orgs/new".to_owned(), store.count(Counted::Businesses).await? > 0),
+        step(
+            "Open a first proposal",
+            format!("/orgs/{}/proposals/new", root.slug),
+            store.count(Counted::Proposals).await? > 0,
+        ),
+        step("Record a first deposit", "/admin/books".to_owned(), store.count(Counted::SettlementTransfers).await? > 0),
+    ];
+    Ok(if steps.iter().all(|s| s.done) { None } else { Some(steps) })
+}

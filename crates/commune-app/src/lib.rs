@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod governance;
 pub mod inbox;
+pub mod invites;
 pub mod ledger;
 pub mod merit;
 pub mod metrics;

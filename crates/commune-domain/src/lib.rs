@@ -8,6 +8,7 @@ pub mod authz;
 pub mod governance;
 pub mod identity;
 pub mod inbox;
+pub mod invite;
 pub mod ledger;
 pub mod merit;
 pub mod org;

@@ -53,7 +53,24 @@ pub fn app(state: AppState) -> Router {
     // sessions on them must never sit in a shared or browser cache.
     router = router
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    // Request spans name the method and the path with its secrets blanked and no query string:
+    // invite links, recovery links and tokens never reach a log, at any level.
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+        tracing::debug_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
+    });
+    router.layer(trace).with_state(state)
+}
+
+/// A path as logs may show it: segments that look like secrets (`inv_…`, `cmn_…`, or 32 and
+/// more hex digits) become `…`.
+pub fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let hexish = segment.len() >= 32 && segment.bytes().all(|b| b.is_ascii_hexdigit());
+            if segment.starts_with("inv_") || segment.starts_with("cmn_") || hexish { "…" } else { segment }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `/metrics` on the main listener: only with the configured bearer token (compared in constant
@@ -200,4 +217,18 @@ pub async fn serve_router(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_in_paths_never_reach_a_log() {
+        let secret = format!("inv_{}", "ab".repeat(32));
+        assert_eq!(super::loggable_path(&format!("/join/{secret}/signup")), "/join/…/signup");
+        assert_eq!(
+            super::loggable_path("/p/01a228a2-74ba-72ea-aa34-ffab1b128391"),
+            "/p/01a228a2-74ba-72ea-aa34-ffab1b128391"
+        );
+        assert_eq!(super::loggable_path(&format!("/recover/{}", "0f".repeat(32))), "/recover/…");
+    }
 }

@@ -25,6 +25,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::identity::logout, api::identity::change_password, api::identity::sessions, api::identity::revoke_session,
         api::identity::issue_recovery, api::identity::recover,
         api::inbox::inbox, api::inbox::read, api::inbox::prefs, api::inbox::set_prefs,
+        api::invites::create, api::invites::list, api::invites::revoke, api::invites::accept,
         api::orgs::list_orgs, api::orgs::create_org, api::orgs::get_org, api::orgs::org_members, api::orgs::leave_org,
         api::orgs::set_role, api::orgs::request_to_join, api::orgs::list_join_requests, api::orgs::admit,
         api::orgs::reject, api::orgs::list_tokens, api::orgs::create_token, api::orgs::revoke_token,

@@ -239,6 +239,26 @@ impl Store {
             .collect()
     }
 
+    /// Proposals of the member's organisations in discussion (opening soonest first), and those
+    /// whose voting closed since `since_ms` (newest first): at most 50 of each.
+    pub async fn proposals_around(&self, member_id: &str, since_ms: i64) -> Result<(Vec<Proposal>, Vec<Proposal>)> {
+        let discussing = format!(
+            "{PROPOSAL_SELECT} JOIN memberships ms ON ms.org_id = p.org_id AND ms.member_id = $1
+             WHERE p.phase = 'discussion' ORDER BY p.voting_opens_at, p.id LIMIT 50"
+        );
+        let fresh = format!(
+            "{PROPOSAL_SELECT} JOIN memberships ms ON ms.org_id = p.org_id AND ms.member_id = $1
+             WHERE p.phase IN ('closed', 'executed', 'failed') AND p.voting_closes_at >= $2
+             ORDER BY p.voting_closes_at DESC, p.id LIMIT 50"
+        );
+        let discussing = sqlx::query(&discussing).bind(member_id).fetch_all(&self.pool).await?;
+        let fresh = sqlx::query(&fresh).bind(member_id).bind(since_ms).fetch_all(&self.pool).await?;
+        Ok((
+            discussing.iter().map(proposal_from).collect::<Result<_>>()?,
+            fresh.iter().map(proposal_from).collect::<Result<_>>()?,
+        ))
+    }
+
     /// Proposals in voting that `member_id` may vote on and has not: closing soonest first.
     pub async fn votes_awaiting(&self, member_id: &str) -> Result<Vec<Proposal>> {
         let sql = format!(

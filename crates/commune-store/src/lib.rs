@@ -13,6 +13,7 @@ mod connect;
 mod error;
 mod governance;
 mod inbox;
+mod invites;
 mod ledger;
 mod members;
 mod merit;
@@ -34,6 +35,7 @@ pub use governance::{
     weight_text,
 };
 pub use inbox::{NewNotification, Notification, Prefs};
+pub use invites::Invite;
 pub use ledger::{
     AccountPage, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, MAX_PAGE_LINES, NewAccount, Note, Settle,
     TransferRecord, TransferRow, digest as transfer_digest, id_bytes,

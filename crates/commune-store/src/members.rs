@@ -114,6 +114,10 @@ pub enum Counted {
     Memberships,
     AuditEntries,
     ActiveTokens,
+    Businesses,
+    Proposals,
+    /// Transfers from or to outside the commune (deposits and payouts).
+    SettlementTransfers,
 }
 
 impl Counted {
@@ -124,6 +128,9 @@ impl Counted {
             Counted::Memberships => "memberships",
             Counted::AuditEntries => "audit_log",
             Counted::ActiveTokens => "api_tokens WHERE revoked_at IS NULL",
+            Counted::Businesses => "orgs WHERE kind = 'business'",
+            Counted::Proposals => "proposals",
+            Counted::SettlementTransfers => "ledger_accounts WHERE owner_kind = 'settlement' AND transfer_count > 0",
         }
     }
 }

@@ -25,5 +25,5 @@ pub use checks::{floors_now, source_balance};
 pub use delegations::{delegate, delegations, revoke_delegation};
 pub use discussion::{comment, comments};
 pub use drafting::{ProposalInput, cancel, cancel_at, create, create_at, publish, publish_at, update_draft};
-pub use results::{Results, docket, export_ballots, export_preflib, results};
+pub use results::{Results, around, docket, export_ballots, export_preflib, results};
 pub use voting::{Receipt, ballot_shape, cast, cast_at, my_receipt};

@@ -130,6 +130,12 @@ pub async fn export_preflib(state: &AppState, caller: &Caller, id: &str) -> Resu
     Ok(out)
 }
 
+/// Around the docket: proposals in discussion in the member's organisations, and results from
+/// the last three days.
+pub async fn around(state: &AppState, member_id: &str, now: i64) -> Result<(Vec<Proposal>, Vec<Proposal>), AppError> {
+    Ok(state.store.proposals_around(member_id, now - 3 * 24 * 3600 * 1000).await?)
+}
+
 /// Today's docket for a member: what is voting now, and what opens or closes today (UTC).
 pub async fn docket(state: &AppState, member_id: &str, now: i64) -> Result<Vec<Proposal>, AppError> {
     let day = 24 * 3600 * 1000;

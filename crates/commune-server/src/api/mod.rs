@@ -6,6 +6,7 @@ pub(crate) mod admin;
 pub mod extract;
 pub(crate) mod identity;
 pub(crate) mod inbox;
+pub(crate) mod invites;
 pub(crate) mod ledger;
 pub(crate) mod merit;
 pub(crate) mod orgs;
@@ -51,6 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/join-requests/{id}/reject", post(orgs::reject))
         .route("/orgs/{slug}/tokens", get(orgs::list_tokens).post(orgs::create_token))
         .route("/orgs/{slug}/tokens/{id}", delete(orgs::revoke_token))
+        .route("/orgs/{slug}/invites", get(invites::list).post(invites::create))
+        .route("/orgs/{slug}/invites/{id}", delete(invites::revoke))
+        .route("/invites/{secret}/accept", post(invites::accept))
         .route("/orgs/{slug}/proposals", get(proposals::list).post(proposals::create))
         .route("/orgs/{slug}/delegations", get(proposals::delegations).post(proposals::delegate))
         .route("/delegations/{id}", delete(proposals::revoke))

@@ -41,9 +41,63 @@ pub struct Page {
     pub unread: i64,
     /// The time zone the member reads times in (their setting; UTC for visitors).
     pub tz: jiff::tz::TimeZone,
+    /// Whether the reader's language writes `1.234,56` (from the browser's Accept-Language).
+    pub decimal_comma: bool,
+}
+
+/// Languages that write a decimal comma and group thousands with a point or a space.
+const DECIMAL_COMMA: [&str; 22] = [
+    "de", "fr", "it", "es", "pt", "nl", "pl", "cs", "sk", "ru", "uk", "sv", "da", "nb", "nn", "fi", "tr", "id", "ro",
+    "hu", "el", "ca",
+];
+
+/// Whether the browser's first language writes a decimal comma.
+pub fn decimal_comma(accept_language: Option<&str>) -> bool {
+    let first = accept_language.unwrap_or("").split(',').next().unwrap_or("").trim();
+    let language = first.split(['-', '_', ';']).next().unwrap_or("").to_ascii_lowercase();
+    DECIMAL_COMMA.contains(&language.as_str())
+}
+
+/// An amount for people: thousands grouped, the currency's symbol where it has a common one,
+/// in the reader's number style (`€1,234.50` or `1.234,50 €`), a true minus sign.
+pub fn format_money(minor: i128, scale: u32, currency: &str, decimal_comma: bool) -> String {
+    let plain = commune_domain::ledger::amount::format(minor.abs(), scale);
+    let (whole, fraction) = plain.split_once('.').unwrap_or((plain.as_str(), ""));
+    let (group, point) = if decimal_comma { ('.', ',') } else { (',', '.') };
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(group);
+        }
+        grouped.push(digit);
+    }
+    let number = if fraction.is_empty() { grouped } else { format!("{grouped}{point}{fraction}") };
+    let sign = if minor < 0 { "−" } else { "" };
+    let symbol = match currency {
+        "EUR" => Some("€"),
+        "USD" => Some("$"),
+        "GBP" => Some("£"),
+        "JPY" => Some("¥"),
+        "INR" => Some("₹"),
+        _ => None,
+    };
+    match (symbol, decimal_comma) {
+        (Some(symbol), false) => format!("{sign}{symbol}{number}"),
+        (Some(symbol), true) => format!("{sign}{number}\u{a0}{symbol}"),
+        (None, _) => format!("{sign}{number}\u{a0}{currency}"),
+    }
 }
 
 impl Page {
+    /// Money for this reader (see [`format_money`]).
+    pub fn money(&self, minor: &i128, scale: &u32, currency: &str) -> String {
+        format_money(*minor, *scale, currency, self.decimal_comma)
+    }
+
+    pub fn money_u(&self, minor: &u64, scale: &u32, currency: &str) -> String {
+        format_money(i128::from(*minor), *scale, currency, self.decimal_comma)
+    }
+
     /// A time as the member reads it: in their time zone, with UTC on hover and in the
     /// machine-readable attribute (HTML-safe; render with `|safe`).
     pub fn when(&self, ms: &i64) -> String {
@@ -94,6 +148,7 @@ pub struct Web {
     theme: &'static str,
     unread: i64,
     tz: jiff::tz::TimeZone,
+    decimal_comma: bool,
 }
 
 impl FromRequestParts<AppState> for Web {
@@ -116,7 +171,19 @@ impl FromRequestParts<AppState> for Web {
             Some(signed_in) => commune_app::inbox::reading_facts(state, &signed_in.member.id).await?,
             None => (0, jiff::tz::TimeZone::UTC),
         };
-        Ok(Web { caller, csrf, is_admin, instance, demo, flash, theme, unread, tz })
+        let language = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(Web {
+            caller,
+            csrf,
+            is_admin,
+            instance,
+            demo,
+            flash,
+            theme,
+            unread,
+            tz,
+            decimal_comma: decimal_comma(language),
+        })
     }
 }
 
@@ -155,6 +222,8 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "session_ended" => "That session has ended.",
         "recovered" => "Your new password is set, and you are logged in.",
         "prefs" => "Inbox settings saved.",
+        "deposited" => "Deposit recorded: the money is in the wallet.",
+        "joined" => "Welcome in! You are a member now.",
         "drafted" => "Draft saved. Check it reads right below, then publish it (or edit it first).",
         "draft_saved" => "Draft updated.",
         _ => return None,
@@ -178,7 +247,13 @@ impl Web {
             theme: self.theme,
             unread: self.unread,
             tz: self.tz.clone(),
+            decimal_comma: self.decimal_comma,
         }
+    }
+
+    /// Whether the viewer's language writes `1.234,56`.
+    pub fn decimal_comma(&self) -> bool {
+        self.decimal_comma
     }
 
     /// The time zone the viewer reads and types times in.
@@ -269,6 +344,7 @@ impl IntoResponse for WebError {
             theme: "dark",
             unread: 0,
             tz: jiff::tz::TimeZone::UTC,
+            decimal_comma: false,
         };
         let body = ErrorPage { page, status: status.as_u16(), heading, message: err.to_string() };
         (status, render(&body)).into_response()
@@ -316,6 +392,11 @@ pub fn scale_percent(value: &f64) -> i64 {
 }
 
 /// `part / whole` as a whole percentage for bar widths (0 when `whole` is 0).
+/// `n` things with the right plural, for templates: "1 member", "3 members".
+pub fn plural(n: &i64, one: &str, many: &str) -> String {
+    commune_domain::governance::words::count(usize::try_from(*n).unwrap_or(0), one, many)
+}
+
 pub fn percent(part: &i64, whole: &i64) -> i64 {
     if *whole <= 0 { 0 } else { (part * 100 / whole).clamp(0, 100) }
 }
@@ -375,4 +456,20 @@ pub fn safe_next(next: &str) -> &str {
         && next.len() <= 2_000
         && !next.bytes().any(|b| b == b'\\' || b.is_ascii_control() || b == b' ' || b >= 0x80);
     if same_origin { next } else { "/?done=login" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal_comma, format_money};
+
+    #[test]
+    fn money_reads_in_the_readers_number_style() {
+        assert_eq!(format_money(123_456_78, 2, "EUR", false), "€123,456.78");
+        assert_eq!(format_money(123_456_78, 2, "EUR", true), "123.456,78\u{a0}€");
+        assert_eq!(format_money(-5_00, 2, "USD", false), "−$5.00");
+        assert_eq!(format_money(1_234, 0, "HOURS", false), "1,234\u{a0}HOURS");
+        assert_eq!(format_money(99, 2, "EUR", false), "€0.99");
+        assert!(decimal_comma(Some("de-DE,de;q=0.9,en;q=0.8")) && !decimal_comma(Some("en-GB,en;q=0.9")));
+        assert!(!decimal_comma(None));
+    }
 }

@@ -2,6 +2,7 @@
 //! Forms post back to the same shell operations as the API (`commune_app::service`).
 
 mod avatar;
+mod books;
 mod frame;
 mod governance;
 mod merit;
@@ -11,7 +12,7 @@ pub mod wallet;
 
 use frame::AnonCsrf;
 pub use frame::{
-    Form, Page, Viewer, Web, WebError, WebResult, date, datetime, percent, percent_of, render, scale_percent,
+    Form, Page, Viewer, Web, WebError, WebResult, date, datetime, percent, percent_of, plural, render, scale_percent,
 };
 
 use crate::auth::{CSRF_COOKIE, cookie, set_cookie};
@@ -51,6 +52,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/requests", get(pages::requests))
         .route("/orgs/{slug}/requests/{id}/{decision}", post(pages::decide))
         .route("/orgs/{slug}/tokens", get(pages::tokens).post(pages::create_token))
+        .route("/orgs/{slug}/invites", get(pages::invites::list).post(pages::invites::create))
+        .route("/orgs/{slug}/invites/{id}/revoke", post(pages::invites::revoke))
+        .route("/join/{secret}", get(pages::invites::landing).post(pages::invites::accept))
+        .route("/join/{secret}/signup", post(pages::invites::signup_and_join))
         .route("/orgs/{slug}/tokens/{id}/revoke", post(pages::revoke_token))
         .route("/orgs/{slug}/proposals", get(governance::list))
         .route("/orgs/{slug}/proposals/new", get(governance::new_form).post(governance::create))
@@ -79,6 +84,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/treasury/{action}", post(wallet::treasury_action))
         .route("/admin", get(pages::admin))
         .route("/admin/verify", post(pages::admin_verify))
+        .route("/admin/books", get(books::books))
+        .route("/admin/books/deposit", post(books::deposit))
+        .route("/admin/books/payout", post(books::payout))
         .route("/admin/recovery", post(pages::admin_recovery))
         .route("/settings/security", get(pages::security))
         .route("/settings/security/password", post(pages::change_password))

@@ -11,19 +11,9 @@ use commune_app::payments::{self, HoldInput, PaymentInput, RevenueInput, Stateme
 use commune_app::payments::{PaymentRequests, TreasuryMonth, TreasuryView, requests_of, treasury_of};
 use commune_app::state::AppState;
 use commune_domain::authz::Action;
-use commune_domain::ledger::amount;
 use commune_domain::ledger::payments::Owner;
 use commune_domain::org::Role;
 use commune_store::{LedgerInfo, Org};
-
-/// `12.50 EUR` from minor units.
-pub fn money(minor: &i128, scale: &u32, currency: &str) -> String {
-    format!("{} {currency}", amount::format(*minor, *scale))
-}
-
-pub fn money_u(minor: &u64, scale: &u32, currency: &str) -> String {
-    money(&i128::from(*minor), scale, currency)
-}
 
 #[derive(Template)]
 #[template(path = "wallet.html")]
@@ -34,6 +24,36 @@ struct WalletPage {
     requests: PaymentRequests,
     ledgers: Vec<LedgerInfo>,
     errors: Vec<String>,
+    /// What was typed into the form that failed (`failed` names it), so nothing is lost.
+    kept: MoneyForm,
+    failed: String,
+    /// Members and organisations, for the pickers.
+    parties: Vec<String>,
+}
+
+impl WalletPage {
+    /// The value to show in `field` of the form `form`: what was typed, if that form failed.
+    fn kept(&self, form: &str, field: &str) -> String {
+        if self.failed != form {
+            return String::new();
+        }
+        match field {
+            "to" => self.kept.to.clone(),
+            "payer" => self.kept.payer.clone(),
+            "amount" => self.kept.amount.clone(),
+            "memo" => self.kept.memo.clone(),
+            "timeout_s" => self.kept.timeout_s.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Everyone money can go to, for the pickers: members as `@handle`, organisations as `org:slug`.
+pub(crate) async fn parties(state: &AppState) -> Result<Vec<String>, AppError> {
+    let mut all: Vec<String> =
+        state.store.list_members(1000, 0, "").await?.into_iter().map(|m| format!("@{}", m.handle)).collect();
+    all.extend(state.store.list_orgs().await?.into_iter().map(|o| format!("org:{}", o.slug)));
+    Ok(all)
 }
 
 /// Lines of history on the wallet page.
@@ -72,7 +92,17 @@ async fn wallet_page_at(
         None => None,
     };
     let requests = requests_of(state, &owner).await?;
-    Ok(WalletPage { page: web.page("Wallet", "wallet"), wallets, statement, requests, ledgers, errors })
+    Ok(WalletPage {
+        page: web.page("Wallet", "wallet"),
+        wallets,
+        statement,
+        requests,
+        ledgers,
+        errors,
+        kept: MoneyForm::default(),
+        failed: String::new(),
+        parties: parties(state).await?,
+    })
 }
 
 pub async fn wallet(
@@ -84,28 +114,34 @@ pub async fn wallet(
 }
 
 /// The fields every money form may carry.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct MoneyForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
     #[serde(default)]
-    to: String,
+    pub(crate) to: String,
     #[serde(default)]
-    payer: String,
+    pub(crate) payer: String,
     #[serde(default)]
-    amount: String,
+    pub(crate) amount: String,
     #[serde(default)]
-    currency: String,
+    pub(crate) currency: String,
     #[serde(default)]
-    memo: String,
+    pub(crate) memo: String,
     #[serde(default)]
-    timeout_s: String,
+    pub(crate) timeout_s: String,
+    /// The bank's or the till's reference of a deposit or payout, kept with its memo.
+    #[serde(default)]
+    pub(crate) reference: String,
+    /// Pay out from this organisation (the books page).
+    #[serde(default)]
+    pub(crate) from_org: String,
     /// A one-time id put in the form when it was rendered: a double submit is applied once.
     #[serde(default)]
-    id: String,
+    pub(crate) id: String,
     /// Set by the confirmation page: the person has seen the parsed amount and said yes.
     #[serde(default)]
-    confirmed: String,
+    pub(crate) confirmed: String,
 }
 
 /// The page that shows the parsed amount back before money moves ("Send 1.00 EUR to Bruno
@@ -138,6 +174,8 @@ impl MoneyForm {
             ("currency", &self.currency),
             ("memo", &self.memo),
             ("timeout_s", &self.timeout_s),
+            ("reference", &self.reference),
+            ("from_org", &self.from_org),
             ("id", &self.id),
         ]
         .into_iter()
@@ -148,10 +186,10 @@ impl MoneyForm {
 
     /// Parses what the form says (amount by the strict grammar, the other party by name), so the
     /// person sees exactly what will happen; a problem goes back to the form.
-    async fn preview(&self, state: &AppState, verb: &str) -> Result<Preview, AppError> {
+    async fn preview(&self, state: &AppState, verb: &str, decimal_comma: bool) -> Result<Preview, AppError> {
         let ledger = payments::ledger_named(state, Some(&self.currency)).await?;
         let minor = payments::amount_of(Some(&self.amount), None, &ledger)?;
-        let sum = money_u(&minor, &ledger.scale, &ledger.asset);
+        let sum = super::frame::format_money(i128::from(minor), ledger.scale, &ledger.asset, decimal_comma);
         let question = match verb {
             "send" => {
                 let to = payments::resolve_party(state, &self.to, "to").await?;
@@ -165,7 +203,15 @@ impl MoneyForm {
                 let from = payments::resolve_party(state, &self.payer, "payer").await?;
                 format!("Ask {} for {sum}?", from.name)
             }
+            "payout" if !self.from_org.is_empty() => {
+                let from = payments::resolve_party(state, &format!("org:{}", self.from_org), "from_org").await?;
+                format!("Pay {sum} out of the commune from {}'s treasury?", from.name)
+            }
             "payout" => format!("Pay {sum} out of the commune, to your bank?"),
+            "deposit" => {
+                let to = payments::resolve_party(state, &self.to, "to").await?;
+                format!("Record {sum} arriving from outside into {}'s wallet?", to.name)
+            }
             "revenue" => format!("Book {sum} of revenue from outside?"),
             _ => return Err(AppError::NotFound("action")),
         };
@@ -174,6 +220,7 @@ impl MoneyForm {
             "hold" => "Yes, hold it",
             "request" => "Yes, send the request",
             "payout" => "Yes, pay it out",
+            "deposit" => "Yes, record the deposit",
             _ => "Yes, book it",
         };
         Ok(Preview { question, button })
@@ -190,36 +237,63 @@ async fn confirmation(
     action: &str,
     back: &str,
 ) -> Result<Option<axum::response::Response>, WebError> {
-    if form.confirmed == "1" {
-        return Ok(None);
-    }
-    match form.preview(state, verb).await {
-        Ok(preview) => {
-            let memo = if form.memo.trim().is_empty() { String::new() } else { format!("Memo: {}", form.memo.trim()) };
-            let page = ConfirmPage {
-                page: web.page("Confirm", if back.starts_with("/orgs/") { "orgs" } else { "wallet" }),
-                question: preview.question,
-                detail: memo,
-                action: action.to_owned(),
-                button: preview.button.to_owned(),
-                back: back.to_owned(),
-                fields: form.fields(),
-            };
-            Ok(Some(render(&page)))
-        }
-        Err(e) => Ok(Some(finish(state, web, Err(e), back, "").await?)),
+    match confirm_page(state, web, form, verb, action, back).await {
+        Ok(page) => Ok(page),
+        Err(e) => Ok(Some(finish_form(state, web, Err(e), back, "", form, verb).await?)),
     }
 }
 
+/// The confirmation page for a money form (`Ok(None)` once confirmed), or the problem with what
+/// it says, for the caller to show on its own form.
+pub(crate) async fn confirm_page(
+    state: &AppState,
+    web: &Web,
+    form: &MoneyForm,
+    verb: &str,
+    action: &str,
+    back: &str,
+) -> Result<Option<axum::response::Response>, AppError> {
+    if form.confirmed == "1" {
+        return Ok(None);
+    }
+    let preview = form.preview(state, verb, web.decimal_comma()).await?;
+    let mut detail = if form.memo.trim().is_empty() { String::new() } else { format!("Memo: {}", form.memo.trim()) };
+    if !form.reference.trim().is_empty() {
+        detail.push_str(&format!(" Reference: {}", form.reference.trim()));
+    }
+    let nav = if back.starts_with("/orgs/") {
+        "orgs"
+    } else if back.starts_with("/admin") {
+        "admin"
+    } else {
+        "wallet"
+    };
+    let page = ConfirmPage {
+        page: web.page("Confirm", nav),
+        question: preview.question,
+        detail,
+        action: action.to_owned(),
+        button: preview.button.to_owned(),
+        back: back.to_owned(),
+        fields: form.fields(),
+    };
+    Ok(Some(render(&page)))
+}
+
 impl MoneyForm {
-    fn payment(&self, from_org: Option<String>) -> PaymentInput {
+    pub(crate) fn payment(&self, from_org: Option<String>) -> PaymentInput {
+        let memo = match (self.memo.trim(), self.reference.trim()) {
+            (memo, "") => memo.to_owned(),
+            ("", reference) => format!("ref {reference}"),
+            (memo, reference) => format!("{memo} (ref {reference})"),
+        };
         PaymentInput {
             id: Some(self.id.clone()).filter(|i| !i.is_empty()),
             to: self.to.clone(),
             amount: Some(self.amount.clone()),
             amount_minor: None,
             currency: Some(self.currency.clone()).filter(|c| !c.is_empty()),
-            memo: self.memo.clone(),
+            memo,
             from_org,
         }
     }
@@ -227,6 +301,19 @@ impl MoneyForm {
 
 /// After a money action: back to the wallet with a message, or the wallet with the problem.
 async fn finish(state: &AppState, web: &Web, result: Result<(), AppError>, back: &str, done: &str) -> WebResult {
+    finish_form(state, web, result, back, done, &MoneyForm::default(), "").await
+}
+
+/// Like [`finish`], but a failed form comes back with what was typed into it.
+pub(crate) async fn finish_form(
+    state: &AppState,
+    web: &Web,
+    result: Result<(), AppError>,
+    back: &str,
+    done: &str,
+    form: &MoneyForm,
+    which: &str,
+) -> WebResult {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("{back}?done={done}")).into_response()),
         Err(e) => {
@@ -235,7 +322,10 @@ async fn finish(state: &AppState, web: &Web, result: Result<(), AppError>, back:
             let body = if let Some(slug) = back.strip_prefix("/orgs/").and_then(|s| s.strip_suffix("/treasury")) {
                 render(&treasury_page(state, web, slug, errors).await?)
             } else {
-                render(&wallet_page(state, web, errors).await?)
+                let mut page = wallet_page(state, web, errors).await?;
+                page.kept = form.clone();
+                page.failed = which.to_owned();
+                render(&page)
             };
             Ok((status, body).into_response())
         }
@@ -243,7 +333,7 @@ async fn finish(state: &AppState, web: &Web, result: Result<(), AppError>, back:
 }
 
 /// Problems a person can fix on the form: bad input and the ledger's refusals.
-fn problems(e: AppError) -> Result<Vec<String>, WebError> {
+pub(crate) fn problems(e: AppError) -> Result<Vec<String>, WebError> {
     match e {
         e @ AppError::Ledger { .. } => Ok(vec![e.to_string()]),
         e @ AppError::Denied(commune_domain::authz::Denied::Forbidden(_)) => Ok(vec![e.to_string()]),
@@ -257,7 +347,7 @@ pub async fn send(State(state): State<AppState>, web: Web, Form(form): Form<Mone
         return Ok(page);
     }
     let result = payments::pay(&state, &web.caller, form.payment(None)).await.map(|_| ());
-    finish(&state, &web, result, "/wallet", "sent").await
+    finish_form(&state, &web, result, "/wallet", "sent", &form, "send").await
 }
 
 pub async fn payout(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
@@ -266,7 +356,7 @@ pub async fn payout(State(state): State<AppState>, web: Web, Form(form): Form<Mo
         return Ok(page);
     }
     let result = payments::payout(&state, &web.caller, form.payment(None)).await.map(|_| ());
-    finish(&state, &web, result, "/wallet", "paid_out").await
+    finish_form(&state, &web, result, "/wallet", "paid_out", &form, "payout").await
 }
 
 pub async fn hold(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
@@ -277,7 +367,7 @@ pub async fn hold(State(state): State<AppState>, web: Web, Form(form): Form<Mone
     let timeout_s = form.timeout_s.trim().parse::<u32>().ok();
     let result =
         payments::hold(&state, &web.caller, HoldInput { payment: form.payment(None), timeout_s }).await.map(|_| ());
-    finish(&state, &web, result, "/wallet", "held").await
+    finish_form(&state, &web, result, "/wallet", "held", &form, "hold").await
 }
 
 pub async fn request(State(state): State<AppState>, web: Web, Form(form): Form<MoneyForm>) -> WebResult {
@@ -286,7 +376,7 @@ pub async fn request(State(state): State<AppState>, web: Web, Form(form): Form<M
         return Ok(page);
     }
     let result = request_money(&state, &web, &form, None).await;
-    finish(&state, &web, result, "/wallet", "requested_money").await
+    finish_form(&state, &web, result, "/wallet", "requested_money", &form, "request").await
 }
 
 /// Asks `form.payer` for money, into the caller's wallet or `from_org`'s.

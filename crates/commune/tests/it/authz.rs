@@ -610,6 +610,35 @@ fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            path: "/api/v1/orgs/acme/invites",
+            body: None,
+            allowed: &[(Steward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/invites",
+            body: Some(json!({ "max_uses": 2, "expires_in_days": 3, "note": "matrix" })),
+            allowed: &[(Steward, 201)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/orgs/acme/invites/00000000-0000-7000-8000-000000000000",
+            body: None,
+            allowed: &[(Steward, 404)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            // An unknown link: every member gets as far as looking it up.
+            method: Method::POST,
+            path: "/api/v1/invites/inv_0000000000000000000000000000000000000000000000000000000000000000/accept",
+            body: None,
+            allowed: &[(Outsider, 404), (Member, 404), (Steward, 404), (InstanceSteward, 404)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
             path: "/api/v1/orgs/acme/tokens",
             body: None,
             allowed: &[(Steward, 200)],

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod governance;
 mod inbox;
+mod invites;
 mod ledger;
 mod merit;
 mod openapi;

@@ -222,7 +222,7 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let asked =
         browser.submit("/wallet", "/wallet/send", &[("to", "bayo"), ("amount", "999999"), ("memo", "too much")]).await;
     assert_eq!(asked.status, StatusCode::OK);
-    assert!(asked.html.contains("Send 999999.00 EUR to Bayo"), "the confirmation names the amount and the payee");
+    assert!(asked.html.contains("Send €999,999.00 to Bayo"), "the confirmation names the amount and the payee");
     let refused = browser
         .submit(
             "/wallet",
@@ -436,4 +436,110 @@ async fn the_proposal_wizard_asks_only_what_the_kind_needs_and_drafts_can_be_edi
     app.member("bruno").await;
     other.log_in("bruno").await;
     assert_eq!(other.get(&format!("/p/{id}/edit")).await.status, StatusCode::NOT_FOUND, "a draft is its author's");
+}
+
+/// A new steward, from the first page: the checklist says what to do; an invite link, a
+/// business, a first deposit (confirmed, with its reference) and a first proposal tick it off;
+/// a wallet form that fails keeps what was typed; handles may be written with `@`.
+#[tokio::test]
+async fn a_new_steward_gets_going_from_the_checklist() {
+    let app = TestApp::set_up().await;
+    let mut steward = Browser::new(&app);
+    steward.log_in("root").await;
+    let home = steward.get("/").await;
+    for step in
+        ["Invite members with a link", "Found a first business", "Open a first proposal", "Record a first deposit"]
+    {
+        assert!(home.html.contains(step), "{step} is on the checklist:\n{}", home.html);
+    }
+    assert!(!home.html.contains("class=\"done\""), "nothing is done yet");
+
+    // An invite link, shown once.
+    let made = steward
+        .submit(
+            "/orgs/root/invites",
+            "/orgs/root/invites",
+            &[("max_uses", "5"), ("expires_in_days", "7"), ("note", "first crew")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.html);
+    let start = made.html.find("/join/inv_").expect("the link is shown");
+    let link = made.html[start..].split('<').next().expect("link").to_owned();
+    let mut ada = Browser::new(&app);
+    let joined = ada
+        .submit(&link, &format!("{link}/signup"), &[("handle", "ada"), ("display_name", "Ada"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.html);
+
+    // A first deposit: the page asks first, then records it with its reference.
+    let asked = steward
+        .submit(
+            "/admin/books",
+            "/admin/books/deposit",
+            &[("to", "@ada"), ("amount", "1250.50"), ("currency", "EUR"), ("reference", "BANK-0042"), ("memo", "dues")],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.html.contains("Record €1,250.50 arriving from outside into Ada") && asked.html.contains("BANK-0042"),
+        "{}",
+        asked.html
+    );
+    let balance_before = app.call(Method::GET, "/api/v1/wallet", &app.login("ada").await, None).await.1;
+    assert!(
+        balance_before.as_array().is_none_or(|w| w.iter().all(|w| w["balance_minor"] == 0)),
+        "nothing moved before confirming"
+    );
+    let done = steward
+        .submit(
+            "/admin/books",
+            "/admin/books/deposit",
+            &[
+                ("to", "@ada"),
+                ("amount", "1250.50"),
+                ("currency", "EUR"),
+                ("reference", "BANK-0042"),
+                ("memo", "dues"),
+                ("confirmed", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/admin/books?done=deposited"), "{}", done.html);
+    let books = steward.get("/admin/books").await;
+    assert!(books.html.contains("dues (ref BANK-0042)"), "the reference stays with the money");
+
+    // A business, and a first proposal: the checklist is done and goes away.
+    let org =
+        steward.submit("/orgs/new", "/orgs/new", &[("slug", "bakery"), ("name", "Bakery"), ("kind", "business")]).await;
+    assert_eq!(org.status, StatusCode::SEE_OTHER, "{}", org.html);
+    let fields = [
+        ("kind", "decision"),
+        ("title", "Open on Sundays"),
+        ("method", "yes_no"),
+        ("threshold", "50%"),
+        ("opens", "2099-01-01T10:00"),
+        ("closes", "2099-01-08T10:00"),
+    ];
+    let drafted = steward.submit("/orgs/root/proposals/new?kind=decision", "/orgs/root/proposals/new", &fields).await;
+    assert_eq!(drafted.status, StatusCode::SEE_OTHER, "{}", drafted.html);
+    let home = steward.get("/").await;
+    assert!(!home.html.contains("Get your commune going"), "every step done: {}", home.html);
+
+    // A wallet form that fails comes back with what was typed.
+    ada.log_in("ada").await;
+    let refused = ada
+        .submit(
+            "/wallet",
+            "/wallet/send",
+            &[("to", "@nobody_here"), ("amount", "12.50"), ("memo", "for the flour"), ("currency", "EUR")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.html);
+    assert!(
+        refused.html.contains("value=\"@nobody_here\"") && refused.html.contains("value=\"for the flour\""),
+        "{}",
+        refused.html
+    );
+    let ok = ada.submit("/wallet", "/wallet/send", &[("to", "@root"), ("amount", "12.50"), ("currency", "EUR")]).await;
+    assert!(ok.html.contains("Send €12.50 to Root Steward"), "@handles are names: {}", ok.html);
 }

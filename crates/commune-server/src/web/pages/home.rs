@@ -36,21 +36,44 @@ pub(crate) struct HomePage {
     pub(crate) docket: Vec<commune_store::Proposal>,
     pub(crate) memberships: Vec<Membership>,
     pub(crate) requests: Vec<(String, JoinRequest)>,
+    /// A new commune's first steps, for its stewards until they are all done.
+    pub(crate) steps: Option<Vec<commune_app::admin::Step>>,
+    /// What needs the member now (the inbox's "needs you").
+    pub(crate) needs: commune_app::inbox::NeedsYou,
+    /// Proposals in discussion and fresh results from the member's organisations.
+    pub(crate) discussing: Vec<commune_store::Proposal>,
+    pub(crate) fresh: Vec<commune_store::Proposal>,
 }
 
 pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     if service::needs_setup(&state).await? {
         return Ok(Redirect::to("/setup").into_response());
     }
-    let (docket, memberships, requests) = match web.caller.member() {
-        Some(me) => (
-            commune_app::governance::docket(&state, &me.member.id, commune_store::now_ms()).await?,
-            state.store.memberships_of(&me.member.id).await?,
-            state.store.pending_requests_for_steward(&me.member.id).await?,
-        ),
-        None => (Vec::new(), Vec::new(), Vec::new()),
+    let Some(me) = web.caller.member() else {
+        return Ok(render(&HomePage {
+            page: web.page("Docket", "home"),
+            docket: Vec::new(),
+            memberships: Vec::new(),
+            requests: Vec::new(),
+            steps: None,
+            needs: Default::default(),
+            discussing: Vec::new(),
+            fresh: Vec::new(),
+        }));
     };
-    Ok(render(&HomePage { page: web.page("Docket", "home"), docket, memberships, requests }))
+    let now = commune_store::now_ms();
+    let docket = commune_app::governance::docket(&state, &me.member.id, now).await?;
+    let (discussing, fresh) = commune_app::governance::around(&state, &me.member.id, now).await?;
+    Ok(render(&HomePage {
+        page: web.page("Docket", "home"),
+        docket,
+        memberships: state.store.memberships_of(&me.member.id).await?,
+        requests: state.store.pending_requests_for_steward(&me.member.id).await?,
+        steps: commune_app::admin::first_steps(&state, &web.caller).await?,
+        needs: commune_app::inbox::needs_you(&state, &me.member.id).await?,
+        discussing,
+        fresh,
+    }))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

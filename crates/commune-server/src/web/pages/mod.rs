@@ -3,6 +3,7 @@
 //!
 //! - [`home`]: the docket, first-run setup and the demo;
 //! - [`inbox`]: what needs the member, notifications, inbox settings, the theme switch;
+//! - [`invites`]: invite links, made by stewards and accepted (with sign-up) by newcomers;
 //! - [`account`]: joining, logging in and out, the profile, password and sessions, recovery;
 //! - [`directory`]: the member directory and member cards;
 //! - [`orgs`]: organisations, joining them, roles, join requests and API tokens;
@@ -14,6 +15,7 @@ pub mod admin;
 pub mod directory;
 pub mod home;
 pub mod inbox;
+pub mod invites;
 pub mod orgs;
 pub mod style;
 
