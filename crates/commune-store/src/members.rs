@@ -100,10 +100,103 @@ impl Store {
         rows.iter().map(member_from).collect()
     }
 
+    /// Members matching a directory search, by handle: `text` in the handle or name, a domain,
+    /// a place, membership of an organisation (and a role in it). Returns the page (at most
+    /// `limit`, 1–500, after `offset`) and how many match in all.
+    pub async fn search_members(&self, q: &MemberSearch, limit: i64, offset: i64) -> Result<(Vec<Member>, i64)> {
+        let like = |raw: &str| {
+            let escaped = raw.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            if escaped.is_empty() { String::new() } else { format!("%{escaped}%") }
+        };
+        let filter =
+            "WHERE ($1 = '' OR LOWER(m.handle) LIKE $1 ESCAPE '\\' OR LOWER(m.display_name) LIKE $1 ESCAPE '\\')
+              AND ($2 = '' OR EXISTS (SELECT 1 FROM member_domains d WHERE d.member_id = m.id AND d.domain = $2))
+              AND ($3 = '' OR LOWER(m.place) LIKE $3 ESCAPE '\\')
+              AND ($4 = '' OR EXISTS (SELECT 1 FROM memberships ms JOIN orgs o ON o.id = ms.org_id
+                                      WHERE ms.member_id = m.id AND o.slug = $4 AND ($5 = '' OR ms.role = $5)))";
+        let (text, place) = (like(&q.text), like(&q.place));
+        let columns = MEMBER_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+        let page_sql = format!("SELECT {columns} FROM members m {filter} ORDER BY m.handle LIMIT $6 OFFSET $7");
+        let rows = sqlx::query(&page_sql)
+            .bind(&text)
+            .bind(q.domain.trim())
+            .bind(&place)
+            .bind(q.org.trim())
+            .bind(q.role.trim())
+            .bind(limit.clamp(1, 500))
+            .bind(offset.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        let count_sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM members m {filter}");
+        let total: i64 = sqlx::query(&count_sql)
+            .bind(&text)
+            .bind(q.domain.trim())
+            .bind(&place)
+            .bind(q.org.trim())
+            .bind(q.role.trim())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok((rows.iter().map(member_from).collect::<Result<_>>()?, total))
+    }
+
+    /// The domains and stewardships of these members, for their directory cards.
+    pub async fn card_facts(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, (Vec<String>, Vec<String>)>> {
+        let mut facts: std::collections::HashMap<String, (Vec<String>, Vec<String>)> =
+            ids.iter().map(|id| (id.clone(), (Vec::new(), Vec::new()))).collect();
+        for chunk in ids.chunks(200) {
+            let list = crate::sql::list_placeholders(self.backend(), 0, chunk.len());
+            let sql = format!(
+                "SELECT member_id, domain FROM member_domains WHERE member_id IN ({list}) ORDER BY member_id, position"
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let id: String = row.try_get(0)?;
+                facts.entry(id).or_default().0.push(row.try_get(1)?);
+            }
+            let sql = format!(
+                "SELECT ms.member_id, o.name FROM memberships ms JOIN orgs o ON o.id = ms.org_id
+                 WHERE ms.role = 'steward' AND ms.member_id IN ({list}) ORDER BY ms.member_id, o.name"
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let id: String = row.try_get(0)?;
+                facts.entry(id).or_default().1.push(row.try_get(1)?);
+            }
+        }
+        Ok(facts)
+    }
+
     pub async fn count(&self, table: Counted) -> Result<i64> {
         let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {}", table.table());
         Ok(sqlx::query(&sql).fetch_one(&self.pool).await?.try_get(0)?)
     }
+}
+
+/// A directory search; empty fields match everyone.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MemberSearch {
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub place: String,
+    /// An organisation's slug.
+    #[serde(default)]
+    pub org: String,
+    /// `member` or `steward` (with `org`).
+    #[serde(default)]
+    pub role: String,
 }
 
 /// Tables whose size the instance page reports.

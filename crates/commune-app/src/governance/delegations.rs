@@ -19,7 +19,21 @@ pub async fn delegate(
     let org = service::org_for(state, caller, slug, Action::Participate).await?;
     let me = caller.require_member()?;
     let domain = if domain.trim().is_empty() { String::new() } else { commune_domain::identity::parse_domain(domain)? };
-    let target = state.store.member_by_handle(&delegate_handle.trim().to_ascii_lowercase()).await?;
+    if !domain.is_empty() {
+        // A delegation in a domain nobody uses would never apply: say so, and name the nearest.
+        let known = service::known_domains(state).await?;
+        if !known.contains(&domain) {
+            let message = match commune_domain::governance::words::nearest(&domain, &known) {
+                Some(near) => format!("nobody uses the domain '{domain}': did you mean '{near}'?"),
+                None => format!(
+                    "nobody uses the domain '{domain}' yet; pick one from the list, or leave it blank for every domain"
+                ),
+            };
+            return Err(Invalid::new("domain", message).into());
+        }
+    }
+    let handle = delegate_handle.trim().trim_start_matches('@').to_ascii_lowercase();
+    let target = state.store.member_by_handle(&handle).await?;
     let Some(target) = target else {
         return Err(Invalid::new("delegate", "no member has that handle").into());
     };

@@ -64,6 +64,16 @@ pub struct Page {
     pub offset: Option<i64>,
     /// Only members whose handle sorts after this one: pass the last handle of a page for the next.
     pub after: Option<String>,
+    /// Search: these letters in the handle or the name (case does not matter).
+    pub q: Option<String>,
+    /// Only members who list this domain.
+    pub domain: Option<String>,
+    /// Only members whose place contains this.
+    pub place: Option<String>,
+    /// Only members of this organisation (its slug).
+    pub org: Option<String>,
+    /// With `org`: only its `steward`s or plain `member`s.
+    pub role: Option<String>,
 }
 
 /// List members, by handle.
@@ -78,8 +88,22 @@ pub async fn list_members(
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Vec<MemberView>>> {
     caller.authorize(&state, None, Action::ReadDirectory).await?;
-    let after = page.after.as_deref().unwrap_or("");
-    let members = state.store.list_members(page.limit.unwrap_or(100), page.offset.unwrap_or(0), after).await?;
+    let limit = page.limit.unwrap_or(100);
+    let text = |v: &Option<String>| v.as_deref().unwrap_or("").chars().take(64).collect::<String>();
+    let search = commune_store::MemberSearch {
+        text: text(&page.q),
+        domain: text(&page.domain),
+        place: text(&page.place),
+        org: text(&page.org),
+        role: text(&page.role),
+    };
+    let members =
+        if [&search.text, &search.domain, &search.place, &search.org, &search.role].iter().all(|f| f.is_empty()) {
+            let after = page.after.as_deref().unwrap_or("");
+            state.store.list_members(limit, page.offset.unwrap_or(0), after).await?
+        } else {
+            state.store.search_members(&search, limit, page.offset.unwrap_or(0)).await?.0
+        };
     Ok(Json(members.into_iter().map(MemberView::from).collect()))
 }
 

@@ -120,7 +120,7 @@ async fn remember_destination(request: Request, next: Next) -> Response {
 }
 
 /// Percent-encodes everything but unreserved characters and `/`, for a value inside a query.
-fn query_escape(raw: &str) -> String {
+pub(crate) fn query_escape(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),

@@ -543,3 +543,55 @@ async fn a_new_steward_gets_going_from_the_checklist() {
     let ok = ada.submit("/wallet", "/wallet/send", &[("to", "@root"), ("amount", "12.50"), ("currency", "EUR")]).await;
     assert!(ok.html.contains("Send €12.50 to Root Steward"), "@handles are names: {}", ok.html);
 }
+
+/// The directory finds people by name, domain, place and role, with avatars and stewardships on
+/// the cards; a delegation in a misspelt domain is refused with the right spelling; the
+/// delegate sees who delegated to them.
+#[tokio::test]
+async fn members_are_findable_and_delegations_name_real_domains() {
+    let app = TestApp::set_up().await;
+    let root = app.login("root").await;
+    for (handle, domain, place) in
+        [("ada", "finance", "Turin"), ("bruno", "energy", "Lyon"), ("chiara", "finance", "Lyon")]
+    {
+        let who = app.member(handle).await;
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                "/api/v1/me/profile",
+                &who,
+                Some(serde_json::json!({ "display_name": handle.to_uppercase(), "bio": "", "place": place, "domains": [domain] })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        app.admit(&root, &who, "root").await;
+    }
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada").await;
+    let lyon_finance = browser.get("/members?domain=finance&place=lyo").await;
+    let card = |h: &str| format!("class=\"card person\" href=\"/m/{h}\"");
+    assert!(lyon_finance.html.contains(&card("chiara")), "{}", lyon_finance.html);
+    assert!(!lyon_finance.html.contains(&card("bruno")) && !lyon_finance.html.contains(&card("ada")));
+    assert!(lyon_finance.html.contains("1 member matches") && lyon_finance.html.contains("/avatars/chiara.svg"));
+    let stewards = browser.get("/members?org=root&role=steward").await;
+    assert!(stewards.html.contains(&card("root")) && !stewards.html.contains(&card("chiara")), "{}", stewards.html);
+    let by_name = app.call(Method::GET, "/api/v1/members?q=BRU", &root, None).await.1;
+    assert_eq!(by_name.as_array().map(|a| a.len()), Some(1), "{by_name}");
+    // A hostile query is only text: LIKE wildcards match themselves.
+    let wild = app.call(Method::GET, "/api/v1/members?q=%25", &root, None).await.1;
+    assert_eq!(wild.as_array().map(|a| a.len()), Some(0), "{wild}");
+
+    let typo = browser
+        .submit("/orgs/root/delegations", "/orgs/root/delegations", &[("delegate", "@chiara"), ("domain", "finanse")])
+        .await;
+    assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", typo.html);
+    assert!(typo.html.contains("did you mean &#39;finance&#39;?"), "{}", typo.html);
+    let done = browser
+        .submit("/orgs/root/delegations", "/orgs/root/delegations", &[("delegate", "@chiara"), ("domain", "finance")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let mut chiara = Browser::new(&app);
+    chiara.log_in("chiara").await;
+    let page = chiara.get("/orgs/root/delegations").await;
+    assert!(page.html.contains("Delegated to you") && page.html.contains("@ada</a> — finance"), "{}", page.html);
+}

@@ -15,6 +15,10 @@ pub(crate) struct DelegationsPage {
     pub(crate) page: Page,
     pub(crate) org: Org,
     pub(crate) mine: Vec<Delegation>,
+    /// Delegations to the viewer: who trusts them with their vote.
+    pub(crate) to_me: Vec<Delegation>,
+    pub(crate) domains: Vec<String>,
+    pub(crate) handles: Vec<String>,
     pub(crate) received: Vec<(String, i64)>,
     pub(crate) max_received: i64,
     pub(crate) errors: Vec<String>,
@@ -35,8 +39,13 @@ pub(crate) async fn delegations_page(
     let mut received: Vec<(String, i64)> = counts.into_iter().collect();
     received.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let max_received = received.first().map_or(0, |r| r.1);
+    let handles = state.store.org_members(&org.id).await?.into_iter().map(|m| format!("@{}", m.handle)).collect();
+    let to_me = all.iter().filter(|d| d.delegate_id == me).cloned().collect();
     Ok(DelegationsPage {
         page: web.page("Delegation", "orgs"),
+        domains: commune_app::service::known_domains(state).await?,
+        handles,
+        to_me,
         org,
         mine: all.into_iter().filter(|d| d.delegator_id == me).collect(),
         received,

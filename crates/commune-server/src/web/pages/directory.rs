@@ -8,31 +8,101 @@ use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_store::{Member, Membership};
 
+/// One member's card in the directory.
+pub(crate) struct DirectoryCard {
+    pub(crate) member: Member,
+    pub(crate) domains: Vec<String>,
+    /// Organisations they steward.
+    pub(crate) stewards: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "members.html")]
 pub(crate) struct MembersPage {
     pub(crate) page: Page,
-    pub(crate) members: Vec<Member>,
+    pub(crate) cards: Vec<DirectoryCard>,
     pub(crate) total: i64,
-    pub(crate) prev_offset: Option<i64>,
-    pub(crate) next_offset: Option<i64>,
+    pub(crate) everyone: i64,
+    pub(crate) search: DirectoryQuery,
+    pub(crate) domains: Vec<String>,
+    pub(crate) orgs: Vec<(String, String)>,
+    pub(crate) prev: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct Offset {
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(default)]
+    pub(crate) q: String,
+    #[serde(default)]
+    pub(crate) domain: String,
+    #[serde(default)]
+    pub(crate) place: String,
+    #[serde(default)]
+    pub(crate) org: String,
+    #[serde(default)]
+    pub(crate) role: String,
     pub(crate) offset: Option<i64>,
+}
+
+impl DirectoryQuery {
+    fn filtered(&self) -> bool {
+        [&self.q, &self.domain, &self.place, &self.org, &self.role].iter().any(|f| !f.trim().is_empty())
+    }
+
+    /// This search's query string at another offset.
+    fn at(&self, offset: i64) -> String {
+        let mut pairs = vec![
+            ("q", &self.q),
+            ("domain", &self.domain),
+            ("place", &self.place),
+            ("org", &self.org),
+            ("role", &self.role),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::web::query_escape(v.trim())))
+        .collect::<Vec<_>>();
+        pairs.push(format!("offset={offset}"));
+        format!("/members?{}", pairs.join("&"))
+    }
 }
 
 pub(crate) const MEMBERS_PER_PAGE: i64 = 60;
 
-pub async fn members(State(state): State<AppState>, web: Web, Query(q): Query<Offset>) -> WebResult {
+pub async fn members(State(state): State<AppState>, web: Web, Query(q): Query<DirectoryQuery>) -> WebResult {
     web.caller.authorize(&state, None, Action::ReadDirectory).await?;
     let offset = q.offset.unwrap_or(0).max(0);
-    let members = state.store.list_members(MEMBERS_PER_PAGE, offset, "").await?;
-    let total = state.store.count(commune_store::Counted::Members).await?;
-    let prev_offset = (offset > 0).then(|| (offset - MEMBERS_PER_PAGE).max(0));
-    let next_offset = (offset + MEMBERS_PER_PAGE < total).then_some(offset + MEMBERS_PER_PAGE);
-    Ok(render(&MembersPage { page: web.page("Members", "members"), members, total, prev_offset, next_offset }))
+    let search = commune_store::MemberSearch {
+        text: q.q.chars().take(64).collect(),
+        domain: q.domain.chars().take(64).collect(),
+        place: q.place.chars().take(64).collect(),
+        org: q.org.chars().take(64).collect(),
+        role: if q.role == "steward" || q.role == "member" { q.role.clone() } else { String::new() },
+    };
+    let (members, total) = state.store.search_members(&search, MEMBERS_PER_PAGE, offset).await?;
+    let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+    let mut facts = state.store.card_facts(&ids).await?;
+    let cards = members
+        .into_iter()
+        .map(|member| {
+            let (domains, stewards) = facts.remove(&member.id).unwrap_or_default();
+            DirectoryCard { member, domains, stewards }
+        })
+        .collect();
+    let prev = (offset > 0).then(|| q.at((offset - MEMBERS_PER_PAGE).max(0)));
+    let next = (offset + MEMBERS_PER_PAGE < total).then(|| q.at(offset + MEMBERS_PER_PAGE));
+    Ok(render(&MembersPage {
+        page: web.page("Members", "members"),
+        cards,
+        total,
+        everyone: if q.filtered() { state.store.count(commune_store::Counted::Members).await? } else { total },
+        domains: service::known_domains(&state).await?,
+        orgs: state.store.list_orgs().await?.into_iter().map(|o| (o.slug, o.name)).collect(),
+        search: q,
+        prev,
+        next,
+    }))
 }
 
 #[derive(Template)]
