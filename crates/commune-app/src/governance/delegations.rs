@@ -20,15 +20,12 @@ pub async fn delegate(
     let me = caller.require_member()?;
     let domain = if domain.trim().is_empty() { String::new() } else { commune_domain::identity::parse_domain(domain)? };
     if !domain.is_empty() {
-        // A delegation in a domain nobody uses would never apply: say so, and name the nearest.
+        // A domain nobody uses that is a letter or two from one in use is a typo that would
+        // never apply: refuse it and name the right one. A new, distinct domain is allowed (it
+        // applies once proposals use it).
         let known = service::known_domains(state).await?;
-        if !known.contains(&domain) {
-            let message = match commune_domain::governance::words::nearest(&domain, &known) {
-                Some(near) => format!("nobody uses the domain '{domain}': did you mean '{near}'?"),
-                None => format!(
-                    "nobody uses the domain '{domain}' yet; pick one from the list, or leave it blank for every domain"
-                ),
-            };
+        if let Some(near) = commune_domain::governance::words::nearest(&domain, &known) {
+            let message = format!("nobody uses the domain '{domain}': did you mean '{near}'?");
             return Err(Invalid::new("domain", message).into());
         }
     }

@@ -458,6 +458,16 @@ pub fn safe_next(next: &str) -> &str {
     if same_origin { next } else { "/?done=login" }
 }
 
+/// Percent-encodes everything but unreserved characters and `/`, for a value inside a query.
+pub(crate) fn query_escape(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{decimal_comma, format_money};

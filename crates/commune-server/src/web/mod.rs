@@ -111,22 +111,12 @@ async fn remember_destination(request: Request, next: Next) -> Response {
         && frame::safe_next(&here) == here
     {
         let joiner = if location.contains('?') { '&' } else { '?' };
-        let target = format!("{location}{joiner}next={}", query_escape(&here));
+        let target = format!("{location}{joiner}next={}", frame::query_escape(&here));
         if let Ok(value) = target.parse() {
             response.headers_mut().insert(header::LOCATION, value);
         }
     }
     response
-}
-
-/// Percent-encodes everything but unreserved characters and `/`, for a value inside a query.
-pub(crate) fn query_escape(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Makes sure every visitor has a CSRF cookie, so even the log-in form is protected.

@@ -61,7 +61,7 @@ impl DirectoryQuery {
         ]
         .into_iter()
         .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", crate::web::query_escape(v.trim())))
+        .map(|(k, v)| format!("{k}={}", crate::web::frame::query_escape(v.trim())))
         .collect::<Vec<_>>();
         pairs.push(format!("offset={offset}"));
         format!("/members?{}", pairs.join("&"))
