@@ -29,6 +29,35 @@ pub struct TreasuryView {
     pub months: Vec<TreasuryMonth>,
     pub currency: String,
     pub scale: u32,
+    /// The commune only: the pot's story in the months shown.
+    pub pot_story: Option<PotStory>,
+}
+
+/// Where the common pot's money came from and went, for the commune's treasury page.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct PotStory {
+    /// Funnel shares that came in over the months shown.
+    pub in_minor: i128,
+    /// What open proposals would spend from the pot if they pass (in discussion or voting).
+    pub committed_minor: i128,
+    /// The pot's balance less what is committed (never below zero).
+    pub available_minor: i128,
+    /// Funnel shares per business, largest first: (business, total).
+    pub by_business: Vec<(String, i128)>,
+    /// What proposals paid for from the pot and the commune's own wallet, newest first.
+    pub funded: Vec<Funded>,
+}
+
+/// One spending from the pot and the proposal that decided it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Funded {
+    pub at_ms: i64,
+    /// Who received it (a member's or an organisation's name).
+    pub to: String,
+    pub amount_minor: i128,
+    /// The deciding proposal, when the transfer names one.
+    pub proposal_id: Option<String>,
+    pub proposal_title: Option<String>,
 }
 
 /// The treasury, and the statement of its main account (the pot for the commune) it was made
@@ -65,7 +94,12 @@ pub async fn treasury_of(
         }
         statement = Some(full);
     }
+    let pot_story = match (org.is_root, &statement) {
+        (true, Some(full)) => Some(pot_story(state, org, full, &pot, &ledger.asset).await?),
+        _ => None,
+    };
     let view = TreasuryView {
+        pot_story,
         wallets,
         funnel_rate: crate::policy::commune(&state.store).await?.get("funnel_rate"),
         pot,
@@ -74,4 +108,76 @@ pub async fn treasury_of(
         scale: ledger.scale,
     };
     Ok((view, statement))
+}
+
+/// The pot's story from its statement: funnel in by business, what each allocation funded, and
+/// what open proposals would still spend.
+async fn pot_story(
+    state: &AppState,
+    root: &commune_store::Org,
+    full: &Statement,
+    pot: &[WalletView],
+    currency: &str,
+) -> Result<PotStory, AppError> {
+    let mut story = PotStory::default();
+    let mut by_business: std::collections::BTreeMap<String, i128> = std::collections::BTreeMap::new();
+    for line in full.lines.iter().filter(|l| l.status == "posted") {
+        if line.amount_minor > 0 {
+            story.in_minor += line.amount_minor;
+            *by_business.entry(line.counterparty.name.clone()).or_default() += line.amount_minor;
+        } else {
+            let proposal_id = line.memo.strip_prefix("proposal ").map(str::to_owned);
+            let proposal_title = match &proposal_id {
+                Some(id) => state.store.proposal(id).await?.map(|p| p.title),
+                None => None,
+            };
+            story.funded.push(Funded {
+                at_ms: line.at_ms,
+                to: line.counterparty.name.clone(),
+                amount_minor: -line.amount_minor,
+                proposal_id,
+                proposal_title,
+            });
+        }
+    }
+    // Proposals also spend the commune's own wallet (a budget's escrow is funded from it).
+    let ledger = ledger_named(state, Some(currency)).await?;
+    if let Some(row) = state.store.ledger_account(Owner::Org(root.id.clone()).wallet(ledger.id).id).await? {
+        let filter =
+            StatementQuery { limit: Some(commune_store::MAX_PAGE_LINES as usize), ..StatementQuery::default() };
+        let own = statements::statement(state, &row, &filter).await?;
+        for line in own.lines.iter().filter(|l| l.status == "posted" && l.amount_minor < 0) {
+            if let Some(id) = line.memo.strip_prefix("proposal ") {
+                let proposal_title = state.store.proposal(id).await?.map(|p| p.title);
+                story.funded.push(Funded {
+                    at_ms: line.at_ms,
+                    to: line.counterparty.name.clone(),
+                    amount_minor: -line.amount_minor,
+                    proposal_id: Some(id.to_owned()),
+                    proposal_title,
+                });
+            }
+        }
+    }
+    story.funded.sort_by_key(|f| std::cmp::Reverse(f.at_ms));
+    story.by_business = by_business.into_iter().collect();
+    story.by_business.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    use commune_domain::governance::proposal::{Effect, Phase};
+    for p in state.store.org_proposals(&root.id, "").await? {
+        if !matches!(p.phase, Phase::Discussion | Phase::Voting | Phase::Closed) {
+            continue;
+        }
+        match &p.effect {
+            Effect::Allocate { amount_minor, currency: c, .. } if c == currency => {
+                story.committed_minor += i128::from(*amount_minor)
+            }
+            Effect::Budget { total_minor, currency: c } if c == currency => {
+                story.committed_minor += i128::from(*total_minor)
+            }
+            _ => {}
+        }
+    }
+    let balance: i128 = pot.iter().filter(|w| w.currency == currency).map(|w| w.balance_minor).sum();
+    story.available_minor = (balance - story.committed_minor).max(0);
+    Ok(story)
 }

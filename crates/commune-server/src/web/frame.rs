@@ -391,14 +391,19 @@ pub fn scale_percent(value: &f64) -> i64 {
     percent_of(value, &10.0)
 }
 
-/// `part / whole` as a whole percentage for bar widths (0 when `whole` is 0).
 /// `n` things with the right plural, for templates: "1 member", "3 members".
 pub fn plural(n: &i64, one: &str, many: &str) -> String {
     commune_domain::governance::words::count(usize::try_from(*n).unwrap_or(0), one, many)
 }
 
+/// `part / whole` as a whole percentage for bar widths (0 when `whole` is 0).
 pub fn percent(part: &i64, whole: &i64) -> i64 {
     if *whole <= 0 { 0 } else { (part * 100 / whole).clamp(0, 100) }
+}
+
+/// Money `part / whole` as a whole percentage for bar widths (0 when `whole` is 0).
+pub fn money_percent(part: &i128, whole: &i128) -> i64 {
+    if *whole <= 0 { 0 } else { (part * 100 / whole).clamp(0, 100) as i64 }
 }
 
 /// Re-renders a form with its problems (422) when the error is the user's to fix; other errors

@@ -12,7 +12,8 @@ pub mod wallet;
 
 use frame::AnonCsrf;
 pub use frame::{
-    Form, Page, Viewer, Web, WebError, WebResult, date, datetime, percent, percent_of, plural, render, scale_percent,
+    Form, Page, Viewer, Web, WebError, WebResult, date, datetime, money_percent, percent, percent_of, plural, render,
+    scale_percent,
 };
 
 use crate::auth::{CSRF_COOKIE, cookie, set_cookie};

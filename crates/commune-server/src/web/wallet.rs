@@ -453,6 +453,7 @@ struct TreasuryPage {
     steward: bool,
     largest_month: i128,
     errors: Vec<String>,
+    parties: Vec<String>,
 }
 
 impl TreasuryPage {
@@ -462,18 +463,44 @@ impl TreasuryPage {
 }
 
 async fn treasury_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) -> Result<TreasuryPage, WebError> {
+    treasury_page_at(state, web, slug, errors, None).await
+}
+
+/// Lines of history on a treasury page.
+const TREASURY_LINES: usize = 25;
+
+async fn treasury_page_at(
+    state: &AppState,
+    web: &Web,
+    slug: &str,
+    errors: Vec<String>,
+    before: Option<String>,
+) -> Result<TreasuryPage, WebError> {
     let org = state.store.org_by_slug(slug).await?.ok_or(AppError::NotFound("organisation"))?;
     web.caller.authorize(state, Some(&org), Action::ReadTreasury).await?;
     let steward = match web.caller.member() {
         Some(m) => state.store.role_in(&org.id, &m.member.id).await? == Some(Role::Steward),
         None => false,
     };
-    let (treasury, mut statement) = treasury_of(state, &org).await?;
-    // The page shows the newest 50 lines; the running balances are over the whole history.
-    if let Some(s) = statement.as_mut() {
-        let keep = s.lines.len().saturating_sub(50);
-        s.lines.drain(..keep);
-    }
+    let (treasury, full) = treasury_of(state, &org).await?;
+    // The history is paged (newest first, `before` for older); the months and the pot's story
+    // come from the whole window above.
+    let statement = match full {
+        Some(full) => {
+            match state.store.ledger_account(payments::parse_id(Some(&full.wallet.account_id), "account")?).await? {
+                Some(row) => Some(
+                    payments::statement(
+                        state,
+                        &row,
+                        &StatementQuery { limit: Some(TREASURY_LINES), before, ..Default::default() },
+                    )
+                    .await?,
+                ),
+                None => None,
+            }
+        }
+        None => None,
+    };
     let owner = Owner::Org(org.id.clone());
     let requests = requests_of(state, &owner).await?;
     let largest_month = treasury
@@ -491,11 +518,17 @@ async fn treasury_page(state: &AppState, web: &Web, slug: &str, errors: Vec<Stri
         steward,
         largest_month,
         errors,
+        parties: if steward { parties(state).await? } else { Vec::new() },
     })
 }
 
-pub async fn treasury(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
-    Ok(render(&treasury_page(&state, &web, &slug, Vec::new()).await?))
+pub async fn treasury(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    axum::extract::Query(history): axum::extract::Query<HistoryPage>,
+) -> WebResult {
+    Ok(render(&treasury_page_at(&state, &web, &slug, Vec::new(), history.before).await?))
 }
 
 pub async fn treasury_action(

@@ -595,3 +595,39 @@ async fn members_are_findable_and_delegations_name_real_domains() {
     let page = chiara.get("/orgs/root/delegations").await;
     assert!(page.html.contains("Delegated to you") && page.html.contains("@ada</a> — finance"), "{}", page.html);
 }
+
+/// The commune's treasury tells the pot's story: where its money came from per business, what
+/// open proposals would spend, what proposals funded, a button to propose spending, paged history.
+#[tokio::test]
+async fn the_pot_tells_its_story() {
+    let app = TestApp::set_up().await;
+    let root = app.login("root").await;
+    app.org(&root, "bakery").await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/orgs/bakery/revenue",
+            &root,
+            Some(serde_json::json!({ "amount": "1000.00", "memo": "market" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, treasury) = app.call(Method::GET, "/api/v1/orgs/root/treasury", &root, None).await;
+    let story = &treasury["pot_story"];
+    assert_eq!(story["in_minor"], 20_000, "{treasury}");
+    assert_eq!(story["by_business"][0], serde_json::json!(["BAKERY", 20_000]));
+    assert_eq!(story["available_minor"], 20_000);
+    let mut browser = Browser::new(&app);
+    browser.log_in("root").await;
+    let page = browser.get("/orgs/root/treasury").await;
+    assert!(
+        page.html.contains("Propose spending from the pot") && page.html.contains("?kind=allocation"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("Where the pot&#39;s money came from")
+            || page.html.contains("Where the pot's money came from")
+    );
+    assert!(page.html.contains("€200.00"), "money with its symbol");
+}
