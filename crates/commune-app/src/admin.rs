@@ -12,6 +12,9 @@ pub struct AuditEntryView {
     pub seq: i64,
     pub at_ms: i64,
     pub actor: String,
+    /// Who acted, for people: `@handle` for a member, else the actor as recorded.
+    #[serde(default)]
+    pub actor_name: String,
     pub action: String,
     pub subject: String,
     /// The change, as JSON text.
@@ -25,6 +28,7 @@ impl From<commune_domain::audit::Entry> for AuditEntryView {
         AuditEntryView {
             seq: e.seq,
             at_ms: e.at_ms,
+            actor_name: e.actor.clone(),
             actor: e.actor,
             action: e.action,
             subject: e.subject,
@@ -61,8 +65,25 @@ pub async fn overview(state: &AppState, caller: &Caller) -> Result<AdminOverview
         active_tokens: store.count(Counted::ActiveTokens).await?,
         audit_entries: head.entries,
         audit_head_hash: head.head_hash,
-        recent_audit: store.audit_tail(50).await?.into_iter().map(AuditEntryView::from).collect(),
+        recent_audit: named(state, store.audit_tail(50).await?.into_iter().map(AuditEntryView::from).collect()).await?,
     })
+}
+
+/// Names the actors of audit entries: a member's id becomes `@handle` (ids of the same member
+/// are looked up once).
+async fn named(state: &AppState, mut entries: Vec<AuditEntryView>) -> Result<Vec<AuditEntryView>, AppError> {
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for e in &mut entries {
+        if !names.contains_key(&e.actor) {
+            let name = match state.store.member_by_id(&e.actor).await? {
+                Some(m) => format!("@{}", m.handle),
+                None => e.actor.clone(),
+            };
+            names.insert(e.actor.clone(), name);
+        }
+        e.actor_name = names.get(&e.actor).cloned().unwrap_or_default();
+    }
+    Ok(entries)
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

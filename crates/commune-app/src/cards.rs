@@ -19,6 +19,8 @@ pub struct DomainBelievability {
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AttributeEvidence {
     pub attribute: String,
+    /// The attribute's name for people ("Sees the big picture").
+    pub name: String,
     pub dots: usize,
     pub average: f64,
 }
@@ -53,9 +55,16 @@ pub async fn card(state: &AppState, member: &commune_store::Member) -> Result<Ca
         e.0 += 1;
         e.1 += d.score;
     }
+    let names: BTreeMap<String, String> =
+        state.store.attributes().await?.into_iter().map(|a| (a.key, a.name)).collect();
     let evidence = by_attribute
         .into_iter()
-        .map(|(attribute, (n, sum))| AttributeEvidence { attribute, dots: n, average: sum as f64 / n as f64 })
+        .map(|(attribute, (n, sum))| AttributeEvidence {
+            name: names.get(&attribute).cloned().unwrap_or_else(|| attribute.replace('_', " ")),
+            attribute,
+            dots: n,
+            average: sum as f64 / n as f64,
+        })
         .collect();
     let weight = match state.root_id().await? {
         Some(root) => merit::explain(&state.store, &member.id, &root, "general").await?,

@@ -7,7 +7,7 @@ mod frame;
 mod governance;
 mod merit;
 mod pages;
-mod reference;
+pub(crate) mod reference;
 pub mod wallet;
 
 use frame::AnonCsrf;

@@ -32,6 +32,23 @@ struct ReferencePage {
     schemas: Vec<(String, String)>,
 }
 
+/// Prose from the document as HTML: escaped, with `code` in backticks set as code.
+pub fn prose(text: &str) -> String {
+    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut html = String::with_capacity(escaped.len());
+    for (i, part) in escaped.split('`').enumerate() {
+        // Odd parts sat between backticks (an unpaired last backtick leaves its text as code too).
+        if i % 2 == 1 {
+            html.push_str("<code>");
+            html.push_str(part);
+            html.push_str("</code>");
+        } else {
+            html.push_str(part);
+        }
+    }
+    html
+}
+
 /// The last path segment of a `$ref`, e.g. `MemberView`.
 fn ref_name(value: &Value) -> Option<String> {
     let reference = value.get("$ref").or_else(|| value.get("items").and_then(|i| i.get("$ref")))?.as_str()?;
@@ -127,4 +144,12 @@ pub async fn page(web: Web) -> WebResult {
         schemas,
     };
     Ok(render(&page))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backticks_become_code_and_markup_is_escaped() {
+        assert_eq!(super::prose("send `X-CSRF-Token` <b>"), "send <code>X-CSRF-Token</code> &lt;b&gt;");
+    }
 }
