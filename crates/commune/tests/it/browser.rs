@@ -14,9 +14,9 @@ use crate::support::{PASSWORD, TempDir, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::time::Duration;
 
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-async fn browser(webdriver: &str, profile: &TempDir) -> Result<Client> {
+pub(crate) async fn browser(webdriver: &str, profile: &TempDir) -> Result<Client> {
     let mut caps = serde_json::Map::new();
     let args = [
         "--headless",
@@ -39,13 +39,13 @@ async fn browser(webdriver: &str, profile: &TempDir) -> Result<Client> {
     Ok(ClientBuilder::new(connector).capabilities(caps).connect(webdriver).await?)
 }
 
-struct Session {
-    c: Client,
-    base: String,
+pub(crate) struct Session {
+    pub(crate) c: Client,
+    pub(crate) base: String,
 }
 
 impl Session {
-    async fn open(&self, path: &str) -> Result {
+    pub(crate) async fn open(&self, path: &str) -> Result {
         Ok(self.c.goto(&format!("{}{path}", self.base)).await?)
     }
 
@@ -60,7 +60,7 @@ impl Session {
     }
 
     /// Waits until the page shows `text` (htmx swaps pages in place, so we wait for content).
-    async fn see(&self, text: &str) -> Result {
+    pub(crate) async fn see(&self, text: &str) -> Result {
         let xpath = format!("//*[contains(normalize-space(.), \"{text}\")]");
         self.c.wait().at_most(Duration::from_secs(15)).for_element(Locator::XPath(&xpath)).await?;
         Ok(())
@@ -271,7 +271,7 @@ async fn http_get(base: &str, path: &str, token: &str) -> Result<(u16, String)> 
     Ok((status, response))
 }
 
-async fn save_artifacts(c: &Client) {
+pub(crate) async fn save_artifacts(c: &Client) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
     let _ = std::fs::create_dir_all(&dir);
     if let Ok(png) = c.screenshot().await {

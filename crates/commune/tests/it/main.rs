@@ -3,6 +3,7 @@
 //! `COMMUNE_TEST_DATABASE_URL=postgres://...` is set; the browser test runs when
 //! `COMMUNE_WEBDRIVER_URL` points at a running chromedriver.
 
+mod accessibility;
 mod api;
 mod architecture;
 mod audit;
