@@ -209,15 +209,29 @@ pub struct NeedsYou {
     /// Join requests waiting for the member as a steward: (organisation slug, request).
     #[schema(value_type = Vec<Object>)]
     pub join_requests: Vec<(String, JoinRequest)>,
+    /// Money held for the member, to capture when the work is done (or to let go).
+    pub holds: Vec<HeldForYou>,
+}
+
+/// A hold someone placed for the member.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct HeldForYou {
+    pub transfer_id: String,
+    pub from: String,
+    pub amount_minor: i128,
+    pub currency: String,
+    pub scale: u32,
+    pub memo: String,
+    pub at_ms: i64,
 }
 
 impl NeedsYou {
     pub fn is_empty(&self) -> bool {
-        self.votes.is_empty() && self.to_pay.is_empty() && self.join_requests.is_empty()
+        self.count() == 0
     }
 
     pub fn count(&self) -> usize {
-        self.votes.len() + self.to_pay.len() + self.join_requests.len()
+        self.votes.len() + self.to_pay.len() + self.join_requests.len() + self.holds.len()
     }
 }
 
@@ -231,7 +245,25 @@ pub async fn needs_you(state: &AppState, member_id: &str) -> Result<NeedsYou, Ap
         }
     }
     let join_requests = state.store.pending_requests_for_steward(member_id).await?;
-    Ok(NeedsYou { votes, to_pay, join_requests })
+    let mut holds = Vec::new();
+    let owner = commune_domain::ledger::payments::Owner::Member(member_id.to_owned());
+    for ledger in &ledgers {
+        let Some(row) = state.store.ledger_account(owner.wallet(ledger.id).id).await? else { continue };
+        let query = crate::payments::StatementQuery { limit: Some(1), ..Default::default() };
+        let statement = crate::payments::statement(state, &row, &query).await?;
+        for line in statement.pending.into_iter().filter(|l| l.amount_minor > 0) {
+            holds.push(HeldForYou {
+                transfer_id: line.transfer_id,
+                from: line.counterparty.name,
+                amount_minor: line.amount_minor,
+                currency: ledger.asset.clone(),
+                scale: ledger.scale,
+                memo: line.memo,
+                at_ms: line.at_ms,
+            });
+        }
+    }
+    Ok(NeedsYou { votes, to_pay, join_requests, holds })
 }
 
 /// The inbox as the member reads it: fresh notifications first caught up.

@@ -140,6 +140,24 @@ impl Store {
         Ok((rows.iter().map(member_from).collect::<Result<_>>()?, total))
     }
 
+    /// The handles of these members, in handle order.
+    pub async fn handles_of(&self, ids: &[String]) -> Result<Vec<String>> {
+        let mut handles = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = crate::sql::list_placeholders(self.backend(), 0, chunk.len());
+            let sql = format!("SELECT handle FROM members WHERE id IN ({list})");
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                handles.push(row.try_get(0)?);
+            }
+        }
+        handles.sort();
+        Ok(handles)
+    }
+
     /// The domains and stewardships of these members, for their directory cards.
     pub async fn card_facts(
         &self,

@@ -71,6 +71,30 @@ async fn what_happened_reaches_whom_it_concerns_once_and_can_be_read() {
     let (_, unread) = app.call(Method::GET, "/api/v1/inbox?unread=true", &ada, None).await;
     assert!(titles(&unread).is_empty(), "{unread}");
 
+    // Money held for ada needs her too, until she captures it.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/deposits",
+            &root,
+            Some(json!({ "to": "root", "amount": "50.00", "memo": "float" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, held) = app
+        .call(
+            Method::POST,
+            "/api/v1/holds",
+            &root,
+            Some(json!({ "to": "@ada", "amount": "20.00", "memo": "the mural" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let ada_view = inbox(&app, &ada).await;
+    let holds = ada_view["needs_you"]["holds"].as_array().expect("holds").clone();
+    assert_eq!(holds.len(), 1, "{ada_view}");
+    assert_eq!((holds[0]["amount_minor"].as_i64(), holds[0]["memo"].as_str()), (Some(2000), Some("the mural")));
+
     // The web inbox says the same, and the count shows in the navigation.
     let (status, page) = app.call(Method::GET, "/inbox", &ada, None).await;
     assert_eq!(status, StatusCode::OK);

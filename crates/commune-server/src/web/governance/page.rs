@@ -70,6 +70,8 @@ pub(crate) struct ProposalPage {
     pub(crate) comments: Vec<crate::views::CommentView>,
     pub(crate) ballots_cast: usize,
     pub(crate) eligible_count: usize,
+    /// Open, public ballots: who may vote and has not yet (handles).
+    pub(crate) not_voted: Vec<String>,
     pub(crate) errors: Vec<String>,
     /// The voter's current ballot as form values, so replacing it starts from it.
     pub(crate) prefill: std::collections::HashMap<String, String>,
@@ -118,7 +120,18 @@ pub(crate) async fn proposal_page(
     };
     let weights = state.store.weights(id).await?;
     let eligible = me.is_some_and(|me| weights.iter().any(|(m, _, _)| *m == me.member.id));
-    let ballots_cast = state.store.ballots(id).await?.len();
+    let ballots = state.store.ballots(id).await?;
+    let ballots_cast = ballots.len();
+    // On a public ballot, members can see who has not voted yet (and remind them); a secret
+    // ballot shows only the count.
+    let not_voted = if p.phase == Phase::Voting && !p.secret {
+        let voted: std::collections::HashSet<&str> = ballots.iter().map(|b| b.voter_id.as_str()).collect();
+        let missing: Vec<String> =
+            weights.iter().map(|(m, _, _)| m.clone()).filter(|m| !voted.contains(m.as_str())).collect();
+        state.store.handles_of(&missing).await?
+    } else {
+        Vec::new()
+    };
     let (kind, credits) = method_kind(&p.method);
     let my = governance::my_receipt(state, &web.caller, &p).await?;
     let stored: Option<Ballot> = my.as_ref().and_then(|r| serde_json::from_value(r.ballot.clone()).ok());
@@ -156,6 +169,7 @@ pub(crate) async fn proposal_page(
         results,
         comments: state.store.comments(id).await?.into_iter().map(Into::into).collect(),
         ballots_cast,
+        not_voted,
         eligible_count: weights.len(),
         errors,
         floors: p.floors.map(|f| floors_in_words(&f, &p.method)),
