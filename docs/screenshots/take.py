@@ -5,7 +5,8 @@ Usage: python3 docs/screenshots/take.py [--base http://127.0.0.1:8080] [--webdri
        [--out docs/screenshots] [--pages home,inbox,...]
 
 Needs a running `commune serve --demo` and `chromedriver --port=9515` (Debian's chromium-driver).
-Logs in as ada (the demo's password) and writes <page>-desktop.png and <page>-phone.png. Only
+Logs in as ada (the demo's password) and writes <page>-desktop.webp (the whole page) and
+<page>-phone.webp (the first screen, as a phone shows it). Only
 the Python standard library: it speaks the W3C WebDriver protocol directly.
 """
 import argparse, base64, json, os, re, sys, tempfile, time, urllib.request
@@ -56,11 +57,14 @@ class Driver:
     def click(self, css):
         self.s("POST", f"/element/{self.find(css)}/click", {})
 
-    def shot(self, path, width):
-        """The whole page (up to 4,000 px tall), through Chrome's DevTools protocol."""
-        height = self.s("POST", "/execute/sync", {"script": "return document.documentElement.scrollHeight", "args": []})
-        clip = {"x": 0, "y": 0, "width": width, "height": min(int(height), 4000), "scale": 1}
-        params = {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    def shot(self, path, width, height, whole):
+        """The page as WebP: the whole page (up to 3,000 px tall) or the screen as it shows
+        (phones: the bottom navigation stays at the bottom), through Chrome's DevTools protocol."""
+        if whole:
+            full = self.s("POST", "/execute/sync", {"script": "return document.documentElement.scrollHeight", "args": []})
+            height = min(int(full), 3000)
+        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        params = {"format": "webp", "quality": 82, "captureBeyondViewport": whole, "clip": clip}
         data = self.s("POST", "/goog/cdp/execute", {"cmd": "Page.captureScreenshot", "params": params})["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
@@ -101,8 +105,8 @@ def main():
             for label, (w, h) in (("desktop", (1280, 900)), ("phone", (390, 844))):
                 d.size(w, h)
                 d.go(args.base + path)
-                out = os.path.join(args.out, f"{name}-{label}.png")
-                d.shot(out, w)
+                out = os.path.join(args.out, f"{name}-{label}.webp")
+                d.shot(out, w, h, label == "desktop")
                 print("wrote", out)
     finally:
         d.quit()
