@@ -6,8 +6,9 @@
 //! which carries mail onward with whatever TLS and authentication the provider needs: the
 //! binary holds no mail credentials and links no TLS stack for it.
 //!
-//! A digest is recorded as sent with a compare-and-set on the member's last digest time, so
-//! two servers never both record one; a relay that refuses leaves it due for the next try.
+//! A digest is claimed before it is sent, with a compare-and-set on the member's last digest
+//! time, so two servers never both send one; a relay that refuses gives the claim back and the
+//! digest stays due for the next try.
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -28,27 +29,34 @@ pub async fn send_due(state: &AppState, now_ms: i64) -> Result<usize, AppError> 
     crate::inbox::catch_up(state).await?;
     let mut sent = 0;
     for (member_id, prefs) in state.store.digests_due(now_ms - DAY_MS, now_ms - 7 * DAY_MS).await? {
+        // Claimed before it is sent: two servers never both send one member's digest.
+        if !state.store.claim_digest(&member_id, prefs.last_digest_at, now_ms).await? {
+            continue;
+        }
         let items = state.store.undigested(&member_id).await?;
+        if items.is_empty() {
+            continue;
+        }
         let ids: Vec<String> = items.iter().map(|n| n.id.clone()).collect();
-        if !items.is_empty() {
-            let Ok(to) = prefs.email.parse::<Mailbox>() else { continue };
-            let handle = state.store.member_by_id(&member_id).await?.map(|m| m.handle).unwrap_or_default();
-            let facts = state.instance_facts().await?;
-            let message = Message::builder()
+        let handle = state.store.member_by_id(&member_id).await?.map(|m| m.handle).unwrap_or_default();
+        let facts = state.instance_facts().await?;
+        let message = prefs.email.parse::<Mailbox>().ok().and_then(|to| {
+            Message::builder()
                 .from(mail.from.clone())
                 .to(to)
                 .subject(subject(&facts.name, items.len()))
                 .header(ContentType::TEXT_PLAIN)
-                .body(body(&facts.name, &handle, &prefs, &items, &mail.public_url));
-            let Ok(message) = message else { continue };
-            if let Err(e) = transport.send(message).await {
-                tracing::warn!(error = %e, "the SMTP relay refused a digest; it stays due");
-                continue;
-            }
+                .body(body(&facts.name, &handle, &prefs, &items, &mail.public_url))
+                .ok()
+        });
+        let Some(message) = message else { continue };
+        if let Err(e) = transport.send(message).await {
+            tracing::warn!(error = %e, "the SMTP relay refused a digest; it stays due");
+            state.store.release_digest(&member_id, prefs.last_digest_at, now_ms).await?;
+            continue;
         }
-        if state.store.digest_sent(&member_id, prefs.last_digest_at, &ids, now_ms).await? && !items.is_empty() {
-            sent += 1;
-        }
+        state.store.mark_emailed(&member_id, &ids, now_ms).await?;
+        sent += 1;
     }
     Ok(sent)
 }

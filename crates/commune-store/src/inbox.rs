@@ -236,21 +236,34 @@ impl Store {
         sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?.iter().map(notification).collect()
     }
 
-    /// Records a sent digest: its notifications are emailed, and the next is due a period later.
-    /// False when another server recorded this member's digest first (`last` moved).
-    pub async fn digest_sent(&self, member_id: &str, last: i64, ids: &[String], at_ms: i64) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+    /// Claims a member's due digest for sending: moves their last digest time from `last` to
+    /// `at_ms`. False when another server claimed it first, so each digest is sent once.
+    pub async fn claim_digest(&self, member_id: &str, last: i64, at_ms: i64) -> Result<bool> {
         let claimed =
             sqlx::query("UPDATE member_prefs SET last_digest_at = $1 WHERE member_id = $2 AND last_digest_at = $3")
                 .bind(at_ms)
                 .bind(member_id)
                 .bind(last)
-                .execute(&mut *tx)
+                .execute(&self.pool)
                 .await?
                 .rows_affected();
-        if claimed != 1 {
-            return Ok(false);
-        }
+        Ok(claimed == 1)
+    }
+
+    /// Gives a claimed digest back (the relay refused it), so it is due again at the next try.
+    pub async fn release_digest(&self, member_id: &str, last: i64, at_ms: i64) -> Result<()> {
+        sqlx::query("UPDATE member_prefs SET last_digest_at = $1 WHERE member_id = $2 AND last_digest_at = $3")
+            .bind(last)
+            .bind(member_id)
+            .bind(at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks notifications as sent in a digest (they are not sent again).
+    pub async fn mark_emailed(&self, member_id: &str, ids: &[String], at_ms: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         for id in ids {
             sqlx::query("UPDATE notifications SET emailed_at = $1 WHERE id = $2 AND member_id = $3")
                 .bind(at_ms)
@@ -260,7 +273,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(())
     }
 
     /// Ids of an organisation's members (only stewards when asked), at most 100,000.

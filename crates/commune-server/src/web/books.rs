@@ -3,11 +3,11 @@
 //! and the settlement account's history, which is every such movement.
 
 use super::frame::{Form, Page, Web, WebError, WebResult, render};
-use super::wallet::{MoneyForm, confirm_page, parties, problems};
+use super::wallet::{MoneyForm, confirm_page, history, parties, problems};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use commune_app::payments::{self, Statement, StatementQuery};
+use commune_app::payments::{self, Statement};
 use commune_app::state::AppState;
 use commune_domain::authz::Action;
 use commune_domain::ledger::payments::Owner;
@@ -55,12 +55,7 @@ pub(crate) async fn books_page(
     let me = web.caller.require_member()?;
     let ledgers = state.store.ledgers().await?;
     let statement = match ledgers.first() {
-        Some(l) => match state.store.ledger_account(Owner::Settlement.wallet(l.id).id).await? {
-            Some(row) => {
-                Some(payments::statement(state, &row, &StatementQuery { limit: Some(30), ..Default::default() }).await?)
-            }
-            None => None,
-        },
+        Some(l) => history(state, Owner::Settlement.wallet(l.id).id, 30, None).await?,
         None => None,
     };
     let stewarded = state

@@ -80,17 +80,7 @@ async fn wallet_page_at(
     let owner = Owner::Member(member.member.id.clone());
     let wallets = payments::wallets_of(state, &owner).await?;
     let ledgers = state.store.ledgers().await?;
-    let statement = match state.store.ledger_account(owner.wallet(ledgers.first().map_or(1, |l| l.id)).id).await? {
-        Some(row) => Some(
-            payments::statement(
-                state,
-                &row,
-                &StatementQuery { limit: Some(WALLET_LINES), before, ..Default::default() },
-            )
-            .await?,
-        ),
-        None => None,
-    };
+    let statement = history(state, owner.wallet(ledgers.first().map_or(1, |l| l.id)).id, WALLET_LINES, before).await?;
     let requests = requests_of(state, &owner).await?;
     Ok(WalletPage {
         page: web.page("Wallet", "wallet"),
@@ -103,6 +93,18 @@ async fn wallet_page_at(
         failed: String::new(),
         parties: parties(state).await?,
     })
+}
+
+/// A page of an account's history (`limit` lines older than `before`), when the account exists.
+pub(crate) async fn history(
+    state: &AppState,
+    account: u128,
+    limit: usize,
+    before: Option<String>,
+) -> Result<Option<Statement>, AppError> {
+    let Some(row) = state.store.ledger_account(account).await? else { return Ok(None) };
+    let query = StatementQuery { limit: Some(limit), before, ..Default::default() };
+    Ok(Some(payments::statement(state, &row, &query).await?))
 }
 
 pub async fn wallet(
@@ -487,17 +489,8 @@ async fn treasury_page_at(
     // come from the whole window above.
     let statement = match full {
         Some(full) => {
-            match state.store.ledger_account(payments::parse_id(Some(&full.wallet.account_id), "account")?).await? {
-                Some(row) => Some(
-                    payments::statement(
-                        state,
-                        &row,
-                        &StatementQuery { limit: Some(TREASURY_LINES), before, ..Default::default() },
-                    )
-                    .await?,
-                ),
-                None => None,
-            }
+            let account = payments::parse_id(Some(&full.wallet.account_id), "account")?;
+            history(state, account, TREASURY_LINES, before).await?
         }
         None => None,
     };

@@ -6,8 +6,8 @@
 //! Runs when `COMMUNE_WEBDRIVER_URL` points at a chromedriver; `.ci/run` also installs axe-core
 //! and sets `COMMUNE_AXE_JS`. Under `CI=true` a missing axe-core fails the test.
 
-use crate::browser::{Result, Session, browser, save_artifacts};
-use crate::support::{TempDir, TestApp};
+use crate::browser::{Result, Session, start};
+use crate::support::TestApp;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use std::time::Duration;
@@ -40,25 +40,9 @@ async fn every_demo_page_passes_axe_at_both_widths_and_a_keyboard_can_vote() {
     let app = TestApp::empty().await;
     commune_app::demo::load(&app.state).await.expect("the demo loads");
     let invite = invite_link(&app).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(commune_server::serve(listener, app.state.clone(), async {
-        let _ = stopped.await;
-    }));
-    let profile = TempDir::new();
-    let c = browser(&webdriver, &profile).await.expect("start a WebDriver session");
-    let session = Session { c, base };
-    let outcome = sweep(&session, &axe, &invite).await;
-    if outcome.is_err() {
-        save_artifacts(&session.c).await;
-    }
-    let _ = session.c.close().await;
-    let _ = stop.send(());
-    let _ = server.await;
-    if let Err(e) = outcome {
-        panic!("accessibility: {e}");
-    }
+    let running = start(&app, &webdriver).await;
+    let outcome = sweep(&running.session, &axe, &invite).await;
+    running.finish(outcome, "accessibility").await;
 }
 
 /// A live invite link to the commune, made as a steward would (its secret known to the test).

@@ -3,8 +3,10 @@
 //! the steward admits them → a token is created in the browser and used against the API → the
 //! steward drafts and publishes a ranked proposal → ranks by keyboard and votes → the third
 //! person delegates to the steward → the results show the winner → the steward invoices the
-//! third person from the treasury page and they pay it from their wallet. The test moves the
-//! scheduler's clock instead of waiting for voting to open and close.
+//! third person from the treasury page and they pay it from their wallet → a fourth person
+//! opens the invite link the steward made from the first-run checklist, signs up and joins on its
+//! page → at phone width the navigation sits at the bottom and the inbox and wallet open by
+//! touch. The test moves the scheduler's clock instead of waiting for voting to open and close.
 //!
 //! Runs when `COMMUNE_WEBDRIVER_URL` points at a chromedriver (`.ci/run` starts one); otherwise
 //! it says so and returns. On failure it saves a screenshot and the page source under
@@ -100,6 +102,14 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     s.click("form[action='/setup'] button").await?;
     s.see("Daily docket").await?;
     s.see("Browser Commune").await?;
+    // The new steward's checklist leads to an invite link, shown once.
+    s.see("Get your commune going").await?;
+    s.click("a[href='/orgs/browser/invites']").await?;
+    s.see("Invite links").await?;
+    s.fill("note", "a friend").await?;
+    s.click("form[action='/orgs/browser/invites'] button").await?;
+    s.see("Your new link").await?;
+    let invite = s.c.find(Locator::Css("#new-invite-link")).await?.text().await?;
     s.log_out().await?;
 
     // 2. A second person signs up and founds an organisation.
@@ -241,7 +251,7 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     form.find(Locator::Css("[name='memo']")).await?.send_keys("Sign repair").await?;
     form.find(Locator::Css("button[type=submit]")).await?.click().await?;
     // The amount is shown back before anything happens.
-    s.see("Ask Third Person for 7.50 EUR?").await?;
+    s.see("Ask Third Person for €7.50?").await?;
     s.click("form.confirm button.primary").await?;
     s.see("Request sent").await?;
     s.log_out().await?;
@@ -249,11 +259,36 @@ async fn walk_through(s: &Session, state: &commune_server::AppState) -> Result {
     s.see("Daily docket").await?;
     s.open("/wallet").await?;
     s.see("Sign repair").await?;
-    s.see("100.00 EUR").await?;
+    s.see("€100.00").await?;
     s.click("form[action$='/pay'] button").await?;
     s.see("Paid. The request is settled.").await?;
-    s.see("92.50 EUR").await?;
+    s.see("€92.50").await?;
     s.open("/orgs/glow-garage").await?;
+    s.log_out().await?;
+
+    // 11. Someone opens the invite link, signs up on its page and is a member at once.
+    let path = invite.trim().split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()));
+    s.open(&path.ok_or("an invite link with a path")?).await?;
+    s.see("Sign up and join").await?;
+    s.fill("handle", "fourth").await?;
+    s.fill("display_name", "Fourth Person").await?;
+    s.fill("password", PASSWORD).await?;
+    s.click("form[action$='/signup'] button").await?;
+    s.see("Welcome in! You are a member now.").await?;
+
+    // 12. On a phone: the navigation sits at the bottom; the inbox and the wallet by touch.
+    s.c.set_window_size(360, 800).await?;
+    s.open("/").await?;
+    let (_, top, _, height) = s.c.find(Locator::Css("header nav")).await?.rectangle().await?;
+    let screen = s.c.execute("return window.innerHeight;", vec![]).await?.as_f64().unwrap_or(0.0);
+    if (top + height - screen).abs() > 2.0 {
+        return Err(format!("the phone navigation is not at the bottom ({top}+{height} of {screen} px)").into());
+    }
+    s.click("header nav a[href='/inbox']").await?;
+    s.see("Needs you").await?;
+    s.click("header nav a[href='/wallet']").await?;
+    s.see("Your wallet").await?;
+    s.c.set_window_size(1280, 900).await?;
     Ok(())
 }
 
@@ -271,7 +306,44 @@ async fn http_get(base: &str, path: &str, token: &str) -> Result<(u16, String)> 
     Ok((status, response))
 }
 
-pub(crate) async fn save_artifacts(c: &Client) {
+/// A served instance and a browser on it.
+pub(crate) struct Running {
+    pub(crate) session: Session,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    _profile: TempDir,
+}
+
+/// Serves `app` on a loopback port and opens a headless browser session on it.
+pub(crate) async fn start(app: &TestApp, webdriver: &str) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(commune_server::serve(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let profile = TempDir::new();
+    let c = browser(webdriver, &profile).await.expect("start a WebDriver session");
+    Running { session: Session { c, base }, stop, server, _profile: profile }
+}
+
+impl Running {
+    /// Saves a screenshot and the page source on failure, closes the browser, stops the server,
+    /// and fails the test with `what` when the outcome is an error.
+    pub(crate) async fn finish(self, outcome: Result, what: &str) {
+        if outcome.is_err() {
+            save_artifacts(&self.session.c).await;
+        }
+        let _ = self.session.c.close().await;
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+        if let Err(e) = outcome {
+            panic!("{what}: {e}");
+        }
+    }
+}
+
+async fn save_artifacts(c: &Client) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
     let _ = std::fs::create_dir_all(&dir);
     if let Ok(png) = c.screenshot().await {
@@ -290,24 +362,7 @@ async fn a_newcomer_sets_up_joins_admits_and_uses_a_token() {
         return;
     };
     let app = TestApp::empty().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(commune_server::serve(listener, app.state.clone(), async {
-        let _ = stopped.await;
-    }));
-
-    let profile = TempDir::new();
-    let c = browser(&webdriver, &profile).await.expect("start a WebDriver session");
-    let session = Session { c, base };
-    let outcome = walk_through(&session, &app.state).await;
-    if outcome.is_err() {
-        save_artifacts(&session.c).await;
-    }
-    let _ = session.c.close().await;
-    let _ = stop.send(());
-    let _ = server.await;
-    if let Err(e) = outcome {
-        panic!("browser walk-through failed: {e}");
-    }
+    let running = start(&app, &webdriver).await;
+    let outcome = walk_through(&running.session, &app.state).await;
+    running.finish(outcome, "browser walk-through failed").await;
 }
