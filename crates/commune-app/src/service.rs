@@ -477,3 +477,18 @@ pub async fn known_domains(state: &AppState) -> Result<Vec<String>, AppError> {
     domains.dedup();
     Ok(domains)
 }
+
+/// Sets the caller's avatar from an uploaded picture (PNG, JPEG or WebP, at most 256 KiB; the
+/// type is read from the bytes), or removes it with `None` (back to the identicon).
+pub async fn set_avatar(state: &AppState, caller: &Caller, bytes: Option<&[u8]>) -> Result<(), AppError> {
+    caller.authorize(state, None, Action::EditOwnProfile).await?;
+    let me = caller.require_member()?;
+    let avatar = match bytes {
+        Some(bytes) => Some((commune_domain::identity::avatar_type(bytes)?, bytes)),
+        None => None,
+    };
+    let mut tx = state.store.write(&me.member.id).await?;
+    tx.set_avatar(&me.member.id, avatar).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -125,6 +125,26 @@ impl Signup {
     }
 }
 
+/// The largest avatar a member may upload.
+pub const MAX_AVATAR_BYTES: usize = 256 * 1024;
+
+/// An uploaded avatar's type, read from its first bytes (never from what the browser claims):
+/// PNG, JPEG or WebP. SVG and everything else is refused (an SVG can carry script).
+pub fn avatar_type(bytes: &[u8]) -> Result<&'static str, crate::Invalid> {
+    if bytes.len() > MAX_AVATAR_BYTES {
+        return Err(crate::Invalid::new("avatar", format!("at most {} KiB", MAX_AVATAR_BYTES / 1024)));
+    }
+    if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Ok("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok("image/jpeg")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Ok("image/webp")
+    } else {
+        Err(crate::Invalid::new("avatar", "a PNG, JPEG or WebP picture"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +186,22 @@ mod tests {
         assert!(validation::text("name", "line\nline", 0, 10, false).is_err());
         assert!(validation::text("name", "\u{7}", 0, 10, false).is_err());
         assert!(validation::text("name", &"é".repeat(11), 0, 10, false).is_err());
+    }
+}
+
+#[cfg(test)]
+mod avatar_tests {
+    use super::{MAX_AVATAR_BYTES, avatar_type};
+
+    #[test]
+    fn only_raster_pictures_of_a_bounded_size_are_avatars() {
+        assert_eq!(avatar_type(b"\x89PNG\r\n\x1a\n...."), Ok("image/png"));
+        assert_eq!(avatar_type(b"\xff\xd8\xff\xe0...."), Ok("image/jpeg"));
+        assert_eq!(avatar_type(b"RIFF\0\0\0\0WEBPVP8 "), Ok("image/webp"));
+        assert!(avatar_type(b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>").is_err());
+        assert!(avatar_type(b"GIF89a").is_err());
+        let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+        big.resize(MAX_AVATAR_BYTES + 1, 0);
+        assert!(avatar_type(&big).is_err());
     }
 }

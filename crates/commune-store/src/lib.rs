@@ -40,7 +40,7 @@ pub use ledger::{
     AccountPage, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, MAX_PAGE_LINES, NewAccount, Note, Settle,
     TransferRecord, TransferRow, digest as transfer_digest, id_bytes,
 };
-pub use members::{Counted, Credentials, Member, MemberSearch};
+pub use members::{Avatar, Counted, Credentials, Member, MemberSearch};
 pub use merit::{Attribute, Believability, Dot, Meeting, NewDot};
 pub use migrate::{Migration, migrations};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};

@@ -305,3 +305,49 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// An uploaded avatar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Avatar {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub updated_at: i64,
+}
+
+impl Store {
+    /// The avatar a member uploaded, by handle; `None` when they use their identicon.
+    pub async fn avatar(&self, handle: &str) -> Result<Option<Avatar>> {
+        let row = sqlx::query(
+            "SELECT a.content_type, a.bytes, a.updated_at FROM avatars a JOIN members m ON m.id = a.member_id
+             WHERE m.handle = $1",
+        )
+        .bind(handle)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok(Avatar { content_type: r.try_get(0)?, bytes: r.try_get(1)?, updated_at: r.try_get(2)? }))
+            .transpose()
+    }
+}
+
+impl WriteTx {
+    /// Sets (or, with `None`, removes) a member's uploaded avatar; the audit entry records its
+    /// type, size and SHA-256, not the picture.
+    pub async fn set_avatar(&mut self, member_id: &str, avatar: Option<(&str, &[u8])>) -> Result<()> {
+        sqlx::query("DELETE FROM avatars WHERE member_id = $1").bind(member_id).execute(&mut *self.tx).await?;
+        let change = match avatar {
+            Some((content_type, bytes)) => {
+                sqlx::query("INSERT INTO avatars (member_id, content_type, bytes, updated_at) VALUES ($1, $2, $3, $4)")
+                    .bind(member_id)
+                    .bind(content_type)
+                    .bind(bytes)
+                    .bind(self.at_ms())
+                    .execute(&mut *self.tx)
+                    .await?;
+                use sha2::Digest;
+                json!({ "content_type": content_type, "bytes": bytes.len(), "sha256": hex::encode(sha2::Sha256::digest(bytes)) })
+            }
+            None => json!({ "removed": true }),
+        };
+        self.audit("member.avatar", member_id, change).await
+    }
+}

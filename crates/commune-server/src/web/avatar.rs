@@ -34,17 +34,36 @@ pub fn identicon(handle: &str) -> String {
     )
 }
 
-/// `GET /avatars/{handle}.svg`: the member's identicon (public: it shows only what the handle
-/// already says).
-pub async fn avatar(axum::extract::Path(file): axum::extract::Path<String>) -> axum::response::Response {
+/// `GET /avatars/{handle}.svg`: the picture the member uploaded, else their identicon (public:
+/// the directory shows both to every member). An upload is served with the type read from its
+/// bytes and `nosniff`; it may change, so it is cached briefly.
+pub async fn avatar(
+    axum::extract::State(state): axum::extract::State<commune_app::AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> axum::response::Response {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let handle = file.strip_suffix(".svg").unwrap_or(&file);
+    let handle = file.strip_suffix(".svg").unwrap_or(&file).to_ascii_lowercase();
     if handle.is_empty() || handle.len() > 64 {
         return super::WebError(commune_app::AppError::NotFound("avatar")).into_response();
     }
-    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], identicon(handle))
-        .into_response()
+    match state.store.avatar(&handle).await {
+        Ok(Some(upload)) => (
+            [
+                (header::CONTENT_TYPE, upload.content_type),
+                (header::CACHE_CONTROL, "public, max-age=60".to_owned()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            ],
+            upload.bytes,
+        )
+            .into_response(),
+        Ok(None) => (
+            [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=3600")],
+            identicon(&handle),
+        )
+            .into_response(),
+        Err(e) => super::WebError(e.into()).into_response(),
+    }
 }
 
 #[cfg(test)]

@@ -222,6 +222,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "session_ended" => "That session has ended.",
         "recovered" => "Your new password is set, and you are logged in.",
         "prefs" => "Inbox settings saved.",
+        "avatar" => "Picture saved.",
         "deposited" => "Deposit recorded: the money is in the wallet.",
         "joined" => "Welcome in! You are a member now.",
         "drafted" => "Draft saved. Check it reads right below, then publish it (or edit it first).",

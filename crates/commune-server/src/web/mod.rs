@@ -39,6 +39,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/m/{handle}", get(pages::member))
         .route("/settings/profile", get(pages::profile_page).post(pages::profile))
         .route("/settings/inbox", get(pages::inbox::prefs_page).post(pages::inbox::prefs))
+        .route(
+            "/settings/avatar",
+            post(pages::account::avatar)
+                .layer(axum::extract::DefaultBodyLimit::max(commune_domain::identity::MAX_AVATAR_BYTES + 16 * 1024)),
+        )
         .route("/settings/theme", post(pages::inbox::theme))
         .route("/inbox", get(pages::inbox::inbox))
         .route("/inbox/read", post(pages::inbox::read))

@@ -45,3 +45,11 @@ CREATE TABLE invites (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX invites_org ON invites (org_id, created_at);
+
+-- Uploaded avatars (PNG, JPEG or WebP, at most 256 KiB); members without one get an identicon.
+CREATE TABLE avatars (
+    member_id TEXT PRIMARY KEY NOT NULL REFERENCES members(id),
+    content_type TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    updated_at BIGINT NOT NULL
+);

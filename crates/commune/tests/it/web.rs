@@ -631,3 +631,62 @@ async fn the_pot_tells_its_story() {
     );
     assert!(page.html.contains("€200.00"), "money with its symbol");
 }
+
+/// A member's picture: an upload replaces the identicon, its type read from its bytes; an SVG
+/// or an oversized file is refused and changes nothing; removing it brings the identicon back.
+#[tokio::test]
+async fn a_picture_replaces_the_identicon_and_only_pictures_are_accepted() {
+    let app = TestApp::set_up().await;
+    let ada = app.member("ada").await;
+    let crate::support::Auth::Session { cookie, csrf } = &ada else { panic!("a session") };
+    let upload = |name: &str, bytes: &[u8], extra: &str| {
+        let boundary = "commune-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n{extra}--{boundary}\r\n\
+             Content-Disposition: form-data; name=\"avatar\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/settings/avatar")
+            .header(axum::http::header::COOKIE, cookie.as_str())
+            .header(axum::http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(axum::body::Body::from(body))
+            .expect("request")
+    };
+    async fn fetch(app: &TestApp) -> (String, axum::body::Bytes) {
+        let request = app.request(Method::GET, "/avatars/ada.svg", &crate::support::Auth::None, None);
+        let response = app.send(request).await;
+        let kind = response.headers()[axum::http::header::CONTENT_TYPE].to_str().expect("type").to_owned();
+        (kind, response.into_body().collect().await.expect("body").to_bytes())
+    }
+    assert_eq!(fetch(&app).await.0, "image/svg+xml", "an identicon to begin with");
+    let png = include_bytes!("../../../commune-server/assets/social.png");
+    let done = app.send(upload("me.png", png, "")).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let (kind, bytes) = fetch(&app).await;
+    assert_eq!((kind.as_str(), bytes.as_ref()), ("image/png", &png[..]));
+
+    let audit = app.audit_len().await;
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    assert_eq!(app.send(upload("evil.png", svg, "")).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let huge = vec![0x89u8; 300 * 1024];
+    assert!(app.send(upload("huge.png", &huge, "")).await.status().is_client_error());
+    assert_eq!(app.audit_len().await, audit, "refused uploads change nothing");
+    assert_eq!(fetch(&app).await.0, "image/png");
+
+    let remove = "--commune-test-boundary\r\nContent-Disposition: form-data; name=\"remove\"\r\n\r\n1\r\n";
+    assert_eq!(app.send(upload("none.png", b"", remove)).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(fetch(&app).await.0, "image/svg+xml", "the identicon is back");
+    let entry = app
+        .store
+        .audit_tail(2)
+        .await
+        .expect("tail")
+        .into_iter()
+        .find(|e| e.action == "member.avatar")
+        .expect("audited");
+    assert!(entry.payload.len() < 200, "the audit entry holds the picture's digest, not the picture");
+}

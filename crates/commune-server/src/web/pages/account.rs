@@ -3,6 +3,7 @@
 
 use super::home::{go_with_session, sign_in_and_go};
 use crate::auth::{SESSION_COOKIE, client_key, set_cookie};
+use crate::error::AppError;
 use crate::web::frame::{
     CsrfOnly, Form, Page, Web, WebError, WebResult, form_problems, render, safe_next, with_status,
 };
@@ -169,9 +170,15 @@ pub(crate) struct ProfilePage {
     pub(crate) page: Page,
     pub(crate) form: ProfileForm,
     pub(crate) errors: Vec<String>,
+    /// Whether the member uploaded a picture (else the identicon shows).
+    pub(crate) uploaded: bool,
 }
 
 pub async fn profile_page(State(state): State<AppState>, web: Web) -> WebResult {
+    Ok(render(&profile_view(&state, &web).await?))
+}
+
+async fn profile_view(state: &AppState, web: &Web) -> Result<ProfilePage, WebError> {
     let me = web.caller.require_member()?;
     let domains = state.store.member_by_id(&me.member.id).await?.map(|m| m.domains).unwrap_or_default();
     let form = ProfileForm {
@@ -181,7 +188,8 @@ pub async fn profile_page(State(state): State<AppState>, web: Web) -> WebResult 
         place: me.member.place.clone(),
         domains: domains.join(", "),
     };
-    Ok(render(&ProfilePage { page: web.page("Your profile", "members"), form, errors: Vec::new() }))
+    let uploaded = state.store.avatar(&me.member.handle).await?.is_some();
+    Ok(ProfilePage { page: web.page("Your profile", "members"), form, errors: Vec::new(), uploaded })
 }
 
 pub async fn profile(State(state): State<AppState>, web: Web, Form(form): Form<ProfileForm>) -> WebResult {
@@ -198,8 +206,41 @@ pub async fn profile(State(state): State<AppState>, web: Web, Form(form): Form<P
             let errors = form_problems(e)?;
             Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&ProfilePage { page: web.page("Your profile", "members"), form, errors }),
+                render(&ProfilePage { page: web.page("Your profile", "members"), form, errors, uploaded: false }),
             ))
+        }
+    }
+}
+
+/// `POST /settings/avatar` (multipart): uploads a picture (`avatar`), or with `remove` goes back
+/// to the identicon. The picture's type is read from its bytes; anything but PNG, JPEG or WebP of
+/// at most 256 KiB is refused and changes nothing.
+pub async fn avatar(State(state): State<AppState>, web: Web, mut form: axum::extract::Multipart) -> WebResult {
+    let (mut csrf, mut picture, mut remove) = (String::new(), None, false);
+    while let Some(field) = form.next_field().await.map_err(|e| AppError::bad_request("invalid_form", e.body_text()))? {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.map_err(|e| AppError::bad_request("invalid_form", e.body_text()))?,
+            "remove" => remove = true,
+            "avatar" => {
+                let bytes = field.bytes().await.map_err(|e| AppError::bad_request("invalid_form", e.body_text()))?;
+                picture = Some(bytes);
+            }
+            _ => {}
+        }
+    }
+    web.check_csrf(&csrf)?;
+    let result = match (&picture, remove) {
+        (_, true) => service::set_avatar(&state, &web.caller, None).await,
+        (Some(bytes), false) if !bytes.is_empty() => service::set_avatar(&state, &web.caller, Some(bytes)).await,
+        _ => Err(commune_domain::Invalid::new("avatar", "choose a picture to upload").into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/settings/profile?done=avatar").into_response()),
+        Err(e) => {
+            let errors = form_problems(e)?;
+            let mut page = profile_view(&state, &web).await?;
+            page.errors = errors;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
         }
     }
 }
