@@ -36,6 +36,9 @@ pub async fn catch_up(state: &AppState) -> Result<usize, AppError> {
         }
         if state.store.fan_out(from, to, &rows).await? {
             stored += rows.len();
+            if !rows.is_empty() {
+                forget_reading(state, None);
+            }
         }
     }
     Ok(stored)
@@ -191,11 +194,43 @@ pub async fn unread_count(state: &AppState, member_id: &str) -> Result<i64, AppE
     Ok(state.store.unread_count(member_id).await?)
 }
 
+/// How long a reader's facts may be out of date on other pages (their own changes drop them).
+const READING_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Readers whose facts are kept at once; past it the cache starts over.
+const READING_MAX: usize = 10_000;
+
 /// What every page needs to know about its reader: unread notifications and their time zone.
+/// Kept for a second per member, so the frame adds no queries to a busy voting path; marking
+/// read, new notifications and saving preferences drop what was kept.
 pub async fn reading_facts(state: &AppState, member_id: &str) -> Result<(i64, jiff::tz::TimeZone), AppError> {
-    let unread = state.store.unread_count(member_id).await?;
-    let zone = state.store.prefs(member_id).await?.time_zone;
+    let kept = state.reading.lock().ok().and_then(|cache| cache.get(member_id).cloned());
+    let (unread, zone) = match kept {
+        Some((at, unread, zone)) if at.elapsed() < READING_TTL => (unread, zone),
+        _ => {
+            let unread = state.store.unread_count(member_id).await?;
+            let zone = state.store.prefs(member_id).await?.time_zone;
+            if let Ok(mut cache) = state.reading.lock() {
+                if cache.len() >= READING_MAX {
+                    cache.clear();
+                }
+                cache.insert(member_id.to_owned(), (std::time::Instant::now(), unread, zone.clone()));
+            }
+            (unread, zone)
+        }
+    };
     Ok((unread, jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC)))
+}
+
+/// Drops what is kept about one reader (`Some`) or every reader (`None`).
+fn forget_reading(state: &AppState, member_id: Option<&str>) {
+    if let Ok(mut cache) = state.reading.lock() {
+        match member_id {
+            Some(id) => {
+                cache.remove(id);
+            }
+            None => cache.clear(),
+        }
+    }
 }
 
 /// What needs the member now.
@@ -279,7 +314,9 @@ pub async fn notifications(
 
 /// Marks one notification (or all) read; returns how many changed.
 pub async fn mark_read(state: &AppState, member_id: &str, id: Option<&str>) -> Result<u64, AppError> {
-    Ok(state.store.mark_read(member_id, id, commune_store::now_ms()).await?)
+    let marked = state.store.mark_read(member_id, id, commune_store::now_ms()).await?;
+    forget_reading(state, Some(member_id));
+    Ok(marked)
 }
 
 /// Whether the time-zone database knows `name` (`Europe/Rome`, `UTC`).
@@ -314,5 +351,6 @@ pub async fn set_prefs(
     let mut tx = state.store.write(&me.member.id).await?;
     tx.set_prefs(&me.member.id, &prefs).await?;
     tx.commit().await?;
+    forget_reading(state, Some(&me.member.id));
     Ok(prefs)
 }

@@ -79,6 +79,9 @@ pub struct Inner {
     root_id: std::sync::OnceLock<String>,
     /// What every page's frame shows about the instance, read at most once a second.
     facts: std::sync::Mutex<Option<(std::time::Instant, InstanceFacts)>>,
+    /// What every page's frame shows about its reader (unread notifications, time zone), per
+    /// member, read at most once a second; the writes that change them drop the entry at once.
+    pub reading: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, i64, String)>>,
 }
 
 /// The instance as every page's frame names it.
@@ -127,6 +130,7 @@ impl AppState {
             proposal_cache: crate::ballots::ProposalCache::default(),
             root_id: std::sync::OnceLock::new(),
             facts: std::sync::Mutex::new(None),
+            reading: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
