@@ -71,11 +71,12 @@ struct Words<'a> {
     store: &'a Store,
     proposals: HashMap<String, Option<Proposal>>,
     handles: HashMap<String, String>,
+    ledgers: Option<Vec<commune_store::LedgerInfo>>,
 }
 
 impl<'a> Words<'a> {
     fn new(store: &'a Store) -> Words<'a> {
-        Words { store, proposals: HashMap::new(), handles: HashMap::new() }
+        Words { store, proposals: HashMap::new(), handles: HashMap::new(), ledgers: None }
     }
 
     async fn proposal(&mut self, id: &str) -> Result<Option<Proposal>, AppError> {
@@ -158,9 +159,11 @@ impl<'a> Words<'a> {
         }))
     }
 
-    async fn amount(&self, ledger: u32, minor: u64) -> Result<String, AppError> {
-        let ledgers = self.store.ledgers().await?;
-        Ok(match ledgers.iter().find(|l| l.id == ledger) {
+    async fn amount(&mut self, ledger: u32, minor: u64) -> Result<String, AppError> {
+        if self.ledgers.is_none() {
+            self.ledgers = Some(self.store.ledgers().await?);
+        }
+        Ok(match self.ledgers.iter().flatten().find(|l| l.id == ledger) {
             Some(l) => format!("{} {}", commune_domain::ledger::amount::format(minor as i128, l.scale), l.asset),
             None => minor.to_string(),
         })

@@ -62,6 +62,16 @@ fn notification(row: &sqlx::any::AnyRow) -> Result<Notification> {
     })
 }
 
+/// Preferences from a row whose columns from `first` are digest, email, time zone, last digest.
+fn prefs_from(r: &sqlx::any::AnyRow, first: usize) -> Result<Prefs> {
+    Ok(Prefs {
+        digest: r.try_get(first)?,
+        email: r.try_get(first + 1)?,
+        time_zone: r.try_get(first + 2)?,
+        last_digest_at: r.try_get(first + 3)?,
+    })
+}
+
 impl Store {
     /// How far the audit log has been fanned out into notifications.
     pub async fn notify_cursor(&self) -> Result<i64> {
@@ -150,6 +160,19 @@ impl Store {
         rows.iter().map(notification).collect()
     }
 
+    /// One of a member's notifications (another member's is not found).
+    pub async fn notification(&self, member_id: &str, id: &str) -> Result<Option<Notification>> {
+        let sql = format!("SELECT {COLUMNS} FROM notifications WHERE member_id = $1 AND id = $2");
+        sqlx::query(&sql)
+            .bind(member_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(notification)
+            .transpose()
+    }
+
     /// Marks one notification (or, with `None`, all of them) read; only the member's own.
     /// Returns how many changed.
     pub async fn mark_read(&self, member_id: &str, id: Option<&str>, at_ms: i64) -> Result<u64> {
@@ -190,12 +213,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
-            Some(r) => Prefs {
-                digest: r.try_get(0)?,
-                email: r.try_get(1)?,
-                time_zone: r.try_get(2)?,
-                last_digest_at: r.try_get(3)?,
-            },
+            Some(r) => prefs_from(&r, 0)?,
             None => Prefs::default(),
         })
     }
@@ -212,19 +230,7 @@ impl Store {
         .bind(weekly_before)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    Prefs {
-                        digest: r.try_get(1)?,
-                        email: r.try_get(2)?,
-                        time_zone: r.try_get(3)?,
-                        last_digest_at: r.try_get(4)?,
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get(0)?, prefs_from(r, 1)?))).collect()
     }
 
     /// The member's unread notifications not yet emailed, oldest first (at most 200).

@@ -31,16 +31,7 @@ pub(crate) struct BooksPage {
 
 impl BooksPage {
     pub(crate) fn kept(&self, form: &str, field: &str) -> String {
-        if self.failed != form {
-            return String::new();
-        }
-        match field {
-            "to" => self.kept.to.clone(),
-            "amount" => self.kept.amount.clone(),
-            "memo" => self.kept.memo.clone(),
-            "reference" => self.kept.reference.clone(),
-            _ => String::new(),
-        }
+        self.kept.typed(&self.failed, form, field)
     }
 }
 

@@ -34,17 +34,7 @@ struct WalletPage {
 impl WalletPage {
     /// The value to show in `field` of the form `form`: what was typed, if that form failed.
     fn kept(&self, form: &str, field: &str) -> String {
-        if self.failed != form {
-            return String::new();
-        }
-        match field {
-            "to" => self.kept.to.clone(),
-            "payer" => self.kept.payer.clone(),
-            "amount" => self.kept.amount.clone(),
-            "memo" => self.kept.memo.clone(),
-            "timeout_s" => self.kept.timeout_s.clone(),
-            _ => String::new(),
-        }
+        self.kept.typed(&self.failed, form, field)
     }
 }
 
@@ -283,6 +273,23 @@ pub(crate) async fn confirm_page(
 }
 
 impl MoneyForm {
+    /// What was typed into `field`, when `form` is the form that `failed` (else nothing, so
+    /// the page's other forms start empty).
+    pub(crate) fn typed(&self, failed: &str, form: &str, field: &str) -> String {
+        if failed != form {
+            return String::new();
+        }
+        match field {
+            "to" => self.to.clone(),
+            "payer" => self.payer.clone(),
+            "amount" => self.amount.clone(),
+            "memo" => self.memo.clone(),
+            "timeout_s" => self.timeout_s.clone(),
+            "reference" => self.reference.clone(),
+            _ => String::new(),
+        }
+    }
+
     pub(crate) fn payment(&self, from_org: Option<String>) -> PaymentInput {
         let memo = match (self.memo.trim(), self.reference.trim()) {
             (memo, "") => memo.to_owned(),

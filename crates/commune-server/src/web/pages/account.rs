@@ -14,7 +14,7 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect};
 use commune_app::service::{self, ProfileUpdate, SignupInput};
 use commune_app::state::AppState;
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct SignupForm {
     #[serde(default)]
     pub(crate) csrf: String,

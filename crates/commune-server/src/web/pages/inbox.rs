@@ -49,10 +49,8 @@ pub async fn open(State(state): State<AppState>, web: Web, Path(id): Path<String
     let me = web.caller.require_member()?;
     let link = state
         .store
-        .notifications_of(&me.member.id, 1_000, None, false)
+        .notification(&me.member.id, &id)
         .await?
-        .into_iter()
-        .find(|n| n.id == id)
         .map(|n| n.link)
         .ok_or(commune_app::AppError::NotFound("notification"))?;
     inbox::mark_read(&state, &me.member.id, Some(&id)).await?;

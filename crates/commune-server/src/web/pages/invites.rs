@@ -1,6 +1,7 @@
 //! Invite links: a steward makes, lists and revokes them; whoever opens one joins the
 //! organisation — signing up on the spot when they have no account yet.
 
+use super::account::SignupForm;
 use super::home::sign_in_and_go;
 use crate::auth::client_key;
 use crate::web::frame::{Form, Page, Problems, Web, WebResult, field_problems, render, with_status};
@@ -113,20 +114,8 @@ pub(crate) struct JoinPage {
     /// Why the link no longer admits, when it does not.
     pub(crate) spent: Option<String>,
     pub(crate) already: bool,
-    pub(crate) form: JoinForm,
+    pub(crate) form: SignupForm,
     pub(crate) problems: Problems,
-}
-
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct JoinForm {
-    #[serde(default)]
-    pub(crate) csrf: String,
-    #[serde(default)]
-    pub(crate) handle: String,
-    #[serde(default)]
-    pub(crate) display_name: String,
-    #[serde(default)]
-    pub(crate) password: String,
 }
 
 async fn join_page(state: &AppState, web: &Web, secret: &str) -> Result<JoinPage, crate::web::WebError> {
@@ -141,7 +130,7 @@ async fn join_page(state: &AppState, web: &Web, secret: &str) -> Result<JoinPage
         secret: secret.to_owned(),
         spent: usable.err().map(|s| s.to_string()),
         already,
-        form: JoinForm::default(),
+        form: SignupForm::default(),
         problems: Problems::default(),
     })
 }
@@ -156,7 +145,7 @@ pub async fn accept(
     State(state): State<AppState>,
     web: Web,
     Path(secret): Path<String>,
-    Form(form): Form<JoinForm>,
+    Form(form): Form<SignupForm>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     match invites::accept(&state, &web.caller, &secret).await {
@@ -176,7 +165,7 @@ pub async fn signup_and_join(
     headers: HeaderMap,
     web: Web,
     Path(secret): Path<String>,
-    Form(form): Form<JoinForm>,
+    Form(form): Form<SignupForm>,
 ) -> WebResult {
     web.check_csrf(&form.csrf)?;
     let client = client_key(&ext);
@@ -195,7 +184,7 @@ pub async fn signup_and_join(
         Err(e) => {
             let mut page = join_page(&state, &web, &secret).await?;
             page.problems = field_problems(e)?;
-            page.form = JoinForm { password: String::new(), ..form };
+            page.form = SignupForm { password: String::new(), ..form };
             Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
         }
     }
