@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod capital;
 pub mod governance;
 pub mod identity;
 pub mod inbox;

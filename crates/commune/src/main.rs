@@ -5,6 +5,7 @@
 mod bench;
 mod config;
 mod merit;
+mod pb;
 mod tally;
 
 use anyhow::{Context, bail};
@@ -125,6 +126,22 @@ enum Command {
         /// The ballot file (.soc, .soi, .toc, .toi, or snapshot JSON); '-' reads standard input.
         file: std::path::PathBuf,
     },
+    /// Decide a participatory-budgeting election in Pabulib's .pb format offline, with the same
+    /// rules as the rounds; prints one JSON object {"rule", "selected" (project ids as strings,
+    /// ascending), "cost", "budget", ...}.
+    ///
+    /// Rules: equal-shares (Method of Equal Shares as equalshares.net runs it), mes, mes-add1,
+    /// greedy, phragmen — pabutools' definitions, exact arithmetic, ties to the smallest id.
+    Pb {
+        /// The rule: equal-shares, mes, mes-add1, greedy or phragmen.
+        #[arg(long, default_value = "equal-shares")]
+        rule: String,
+        /// Also print the order of selection and MES's effective vote counts.
+        #[arg(long)]
+        explain: bool,
+        /// The .pb file; '-' reads standard input.
+        file: std::path::PathBuf,
+    },
     /// The believability model offline: `fit` peer ratings (and predict or score with it), or
     /// `simulate` manipulation attacks.
     #[command(subcommand)]
@@ -193,7 +210,7 @@ impl Command {
             | Command::Verify { store }
             | Command::Ledger(LedgerCommand::Export { store, .. } | LedgerCommand::Balances { store })
             | Command::Bench(BenchCommand::Ledger { store, .. }) => Some(store),
-            Command::Openapi | Command::Tally { .. } | Command::Merit(_) => None,
+            Command::Openapi | Command::Tally { .. } | Command::Pb { .. } | Command::Merit(_) => None,
         }
     }
 }
@@ -244,6 +261,18 @@ fn main() -> ExitCode {
     }
     if let Command::Tally { method, format, file } = &cli.command {
         return match tally::run(*format, method, file) {
+            Ok(result) => {
+                println!("{result}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if let Command::Pb { rule, explain, file } = &cli.command {
+        return match pb::run(rule, file, *explain) {
             Ok(result) => {
                 println!("{result}");
                 ExitCode::SUCCESS
@@ -386,7 +415,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             print!("{}", commune_server::openapi::document());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tally { .. } | Command::Merit(_) => bail!("offline tools run before the runtime starts"),
+        Command::Tally { .. } | Command::Pb { .. } | Command::Merit(_) => {
+            bail!("offline tools run before the runtime starts")
+        }
     }
 }
 

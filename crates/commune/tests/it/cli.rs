@@ -285,3 +285,33 @@ fn tally_help_lists_only_what_applies_and_names_read_like_people_write_them() {
     let said = text(&out);
     assert!(said.contains("standard input") && !said.contains("- is not"), "{said}");
 }
+
+fn pabulib(name: &str) -> String {
+    format!("{}/../../../shared/data/pabulib/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn pb_reproduces_the_official_wieliczka_outcome_and_names_bad_lines() {
+    let out = commune(&["pb", "--rule", "equal-shares", &pabulib("poland_wieliczka_2023_green-budget.pb")], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(result["rule"], "equal-shares");
+    assert_eq!(result["matches_file_selection"], true, "{result}");
+    assert_eq!(result["cost"], "995079");
+    assert_eq!(result["per_voter_budget"], "315");
+    let selected: Vec<&str> = result["selected"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let mut sorted = selected.clone();
+    sorted.sort();
+    assert_eq!(selected, sorted, "ids ascending as strings");
+    assert_eq!(selected.len(), 30);
+
+    let dir = TempDir::new();
+    let bad = dir.0.join("bad.pb");
+    std::fs::write(&bad, "META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n1;5\n1;0\n")
+        .unwrap();
+    let out = commune(&["pb", "--rule", "mes", bad.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("line 8: project `1` is listed twice"), "{}", text(&out));
+    let out = commune(&["pb", "--rule", "fair", bad.to_str().unwrap()], &[]);
+    assert!(text(&out).contains("unknown rule 'fair'; use one of: equal-shares, mes, mes-add1, greedy, phragmen"));
+}

@@ -1,0 +1,5 @@
+//! Capital management (DESIGN.md §2.6): participatory-budgeting elections and their rules.
+//! Pure: the rounds, escrows and transfers that use them live in the operations layer.
+
+pub mod pb;
+pub mod rules;
