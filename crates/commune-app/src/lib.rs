@@ -21,6 +21,7 @@ pub mod payments;
 pub mod plugins;
 pub mod policy;
 pub mod ratelimit;
+pub mod rounds;
 pub mod scheduler;
 pub mod secrets;
 pub mod service;

@@ -39,6 +39,8 @@ pub async fn tick(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
     }
     // Holds whose timeout has passed (each exactly once).
     taken += state.store.ledger_expire(now_ms, BATCH).await?.len();
+    // Participatory-budgeting rounds whose voting has ended.
+    taken += crate::rounds::tick(state, now_ms).await?;
     Ok(taken)
 }
 

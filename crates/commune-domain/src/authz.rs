@@ -44,10 +44,13 @@ pub enum Action {
     ReadTreasury,
     /// Issue a one-time recovery link for a member who lost their password.
     IssueRecovery,
+    /// Run the organisation's participatory-budgeting rounds: open one on a passed budget,
+    /// review projects, move phases, mark milestones delivered.
+    ManageRounds,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -63,6 +66,7 @@ impl Action {
         Action::Participate,
         Action::ReadTreasury,
         Action::IssueRecovery,
+        Action::ManageRounds,
     ];
 }
 
@@ -113,7 +117,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadProposals => Scope::ProposalsRead,
                 ReadTreasury => Scope::PaymentsRead,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
-                | Participate | IssueRecovery => {
+                | Participate | IssueRecovery | ManageRounds => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -135,8 +139,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 RequestToJoin => Err(Denied::Forbidden("you are already a member of this organisation")),
                 LeaveOrg if role.is_some() => Ok(()),
                 LeaveOrg => Err(Denied::Forbidden("you are not a member of this organisation")),
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens if steward => Ok(()),
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens => {
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageRounds if steward => Ok(()),
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageRounds => {
                     Err(Denied::Forbidden("only this organisation's stewards may do this"))
                 }
                 ReadProposals | Participate if role.is_some() => Ok(()),
@@ -202,6 +206,7 @@ mod tests {
                     ReadProposals,
                     Participate,
                     ReadTreasury,
+                    ManageRounds,
                 ],
             ),
             (

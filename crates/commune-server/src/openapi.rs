@@ -43,6 +43,8 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::ledger::list_requests, api::ledger::create_request, api::ledger::pay_request, api::ledger::decline_request,
         api::ledger::cancel_request, api::ledger::revenue, api::ledger::treasury, api::ledger::create_transfers, api::ledger::transfer, api::ledger::account,
         api::ledger::export,
+        api::rounds::create, api::rounds::list, api::rounds::get, api::rounds::propose, api::rounds::review,
+        api::rounds::advance, api::rounds::cast, api::rounds::deliver, api::rounds::export, api::rounds::import,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),
@@ -53,6 +55,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         (name = "governance", description = "Proposals, ballots, delegation, results and the daily docket"),
         (name = "merit", description = "Attributes, dots, the Dot Collector, believability and vote weights"),
         (name = "payments", description = "Wallets, payments, revenue and funnels, holds, payment requests, statements and the ledger"),
+        (name = "capital", description = "Participatory-budgeting rounds on budget escrows: projects, review, ballots, explained results and awards"),
         (name = "admin", description = "Instance administration"),
     )
 )]

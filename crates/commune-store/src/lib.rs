@@ -9,6 +9,7 @@
 //! transaction; reads go straight to the pool.
 
 mod audit;
+mod capital;
 mod connect;
 mod error;
 mod governance;
@@ -27,6 +28,7 @@ mod tokens;
 mod write;
 
 pub use audit::{AuditStats, ChainReport};
+pub use capital::{NewRound, PbBallot, PbProject, PbRound};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};

@@ -72,6 +72,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0007_inbox.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 8,
+            name: "capital",
+            sql: include_str!("../migrations/sqlite/0008_capital.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -114,6 +120,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 7,
             name: "inbox",
             sql: include_str!("../migrations/postgres/0007_inbox.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 8,
+            name: "capital",
+            sql: include_str!("../migrations/postgres/0008_capital.sql"),
             refuse_if: None,
         },
     ];

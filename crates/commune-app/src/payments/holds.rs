@@ -83,6 +83,18 @@ pub async fn settle_hold(
     hold_id: u128,
     settlement: Settlement,
 ) -> Result<Receipt, AppError> {
+    let payer = payer_of(state, caller).await?;
+    settle_hold_as(state, &caller.audit_actor(), &payer, hold_id, settlement).await
+}
+
+/// [`settle_hold`] on behalf of `payer` (a round settling its own awards, or a caller).
+pub async fn settle_hold_as(
+    state: &AppState,
+    actor: &str,
+    payer: &commune_domain::ledger::payments::Payer,
+    hold_id: u128,
+    settlement: Settlement,
+) -> Result<Receipt, AppError> {
     let stored = state.store.ledger_transfer(hold_id).await?.ok_or(AppError::NotFound("hold"))?;
     if !stored.record.flags().pending {
         return Err(AppError::NotFound("hold"));
@@ -93,7 +105,7 @@ pub async fn settle_hold(
     let payee_account =
         state.store.ledger_account(record.credit_account_id).await?.ok_or(AppError::NotFound("account"))?;
     let (payer_owner, payee_owner) = (owner_of(&payer_account)?, owner_of(&payee_account)?);
-    let right = plan::may_settle(&payer_of(state, caller).await?, &payer_owner, &payee_owner)
+    let right = plan::may_settle(payer, &payer_owner, &payee_owner)
         .map_err(|why| AppError::Denied(commune_domain::authz::Denied::Forbidden(why)))?;
     let ledger =
         state.store.ledgers().await?.into_iter().find(|l| l.id == record.ledger).ok_or(AppError::NotFound("ledger"))?;
@@ -123,8 +135,7 @@ pub async fn settle_hold(
         Settlement::Release => 0,
     };
     let owners = [&payer_owner, &payee_owner, &Owner::Pot];
-    let (answer, replayed) =
-        submit(state, &caller.audit_actor(), &owners, ledger.id, planned.transfers, "", None).await?;
+    let (answer, replayed) = submit(state, actor, &owners, ledger.id, planned.transfers, "", None).await?;
     Ok(Receipt {
         id: show_id(id),
         transfers: ids,

@@ -2,4 +2,5 @@
 //! Pure: the rounds, escrows and transfers that use them live in the operations layer.
 
 pub mod pb;
+pub mod round;
 pub mod rules;

@@ -105,6 +105,8 @@ pub mod transfer_code {
     pub const INVOICE: u16 = 7;
     pub const ALLOCATION: u16 = 8;
     pub const BUDGET: u16 = 9;
+    /// A participatory-budgeting round's award to a winning project (held until delivered).
+    pub const AWARD: u16 = 10;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -119,13 +121,14 @@ pub mod transfer_code {
             INVOICE => "invoice",
             ALLOCATION => "allocation",
             BUDGET => "budget",
+            AWARD => "award",
             BENCH => "bench",
             _ => "other",
         }
     }
 
     pub fn parse(raw: &str) -> Option<u16> {
-        (1..=9).chain([BENCH]).find(|c| name(*c) == raw)
+        (1..=10).chain([BENCH]).find(|c| name(*c) == raw)
     }
 }
 
@@ -197,6 +200,9 @@ pub enum Payer {
     Governance,
     /// An instance steward recording money that arrived from outside.
     Settlement,
+    /// A finished participatory-budgeting round paying its winners from its own escrow (the
+    /// passed budget proposal's id).
+    Round(String),
 }
 
 /// Whether `payer` may debit an account of `owner`. Stewards move their organisation's money
@@ -214,6 +220,8 @@ pub fn may_debit(payer: &Payer, owner: &Owner) -> Result<(), &'static str> {
         (Payer::Token { .. }, Owner::Org(_)) => Err("this token belongs to another organisation"),
         (Payer::Token { .. }, Owner::Member(_)) => Err("API tokens cannot spend a member's money"),
         (Payer::Governance, Owner::Pot | Owner::Org(_) | Owner::Budget(_)) => Ok(()),
+        (Payer::Round(round), Owner::Budget(budget)) if round == budget => Ok(()),
+        (Payer::Round(_), _) => Err("a round spends only its own budget"),
         (Payer::Settlement, Owner::Settlement) => Ok(()),
         (_, Owner::Pot) => Err("the common pot is spent only by passed proposals"),
         (_, Owner::Budget(_)) => Err("a budget is spent only by its participatory budgeting round"),

@@ -32,6 +32,11 @@ pub fn authorize_debit(payer: &Payer, owner: &Owner) -> Result<DebitRight, &'sta
 /// what the payer agreed to when placing it, and either side may release). The right returned is
 /// for the side that granted it.
 pub fn may_settle(payer: &Payer, hold_payer: &Owner, hold_payee: &Owner) -> Result<DebitRight, &'static str> {
+    if matches!(hold_payer, Owner::Budget(_)) {
+        // A round's award is settled by the round (a steward marking the milestone), never by
+        // the project's proposer capturing their own award.
+        return authorize_debit(payer, hold_payer);
+    }
     authorize_debit(payer, hold_payer).or_else(|why| authorize_debit(payer, hold_payee).map_err(|_| why))
 }
 
@@ -309,5 +314,12 @@ mod tests {
         let steward = Payer::Member { id: "s".into(), stewards: vec!["forge".into()] };
         assert!(may_settle(&steward, &member("ada"), &Owner::Org("forge".into())).is_ok());
         assert!(may_settle(&steward, &member("ada"), &member("bo")).is_err());
+        // An award from a round's escrow: only that round settles it, never its payee.
+        let award = Owner::Budget("p1".into());
+        let ada = Payer::Member { id: "ada".into(), stewards: vec![] };
+        assert!(may_settle(&ada, &award, &member("ada")).is_err());
+        assert!(may_settle(&Payer::Round("p1".into()), &award, &member("ada")).is_ok());
+        assert!(may_settle(&Payer::Round("p2".into()), &award, &member("ada")).is_err());
+        assert!(authorize_debit(&Payer::Round("p1".into()), &Owner::Pot).is_err());
     }
 }

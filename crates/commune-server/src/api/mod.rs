@@ -11,6 +11,7 @@ pub(crate) mod ledger;
 pub(crate) mod merit;
 pub(crate) mod orgs;
 pub(crate) mod proposals;
+pub(crate) mod rounds;
 pub mod views;
 
 use crate::error::{ApiError, AppError};
@@ -55,6 +56,15 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/invites", get(invites::list).post(invites::create))
         .route("/orgs/{slug}/invites/{id}", delete(invites::revoke))
         .route("/invites/{secret}/accept", post(invites::accept))
+        .route("/orgs/{slug}/rounds", get(rounds::list).post(rounds::create))
+        .route("/rounds/{id}", get(rounds::get))
+        .route("/rounds/{id}/projects", post(rounds::propose))
+        .route("/rounds/{id}/advance", post(rounds::advance))
+        .route("/rounds/{id}/ballot", put(rounds::cast))
+        .route("/rounds/{id}/export.pb", get(rounds::export))
+        .route("/rounds/{id}/import", post(rounds::import))
+        .route("/round-projects/{id}/review", post(rounds::review))
+        .route("/round-projects/{id}/delivery", post(rounds::deliver))
         .route("/orgs/{slug}/proposals", get(proposals::list).post(proposals::create))
         .route("/orgs/{slug}/delegations", get(proposals::delegations).post(proposals::delegate))
         .route("/delegations/{id}", delete(proposals::revoke))

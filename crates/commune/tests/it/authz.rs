@@ -46,6 +46,10 @@ struct World {
     transfer: String,
     account: String,
     token: String,
+    /// A round in voting with one feasible project, and one in review with an unreviewed one.
+    round: String,
+    round_project: String,
+    reviewing: String,
 }
 
 impl World {
@@ -134,6 +138,7 @@ impl World {
             )
             .await;
         let token = t["token"]["id"].as_str().or_else(|| t["id"].as_str()).expect("token id").to_owned();
+        let (round, round_project, reviewing) = rounds(&app, &root, &steward, &member_auth).await;
         World {
             app,
             auth,
@@ -149,6 +154,9 @@ impl World {
             transfer,
             account,
             token,
+            round,
+            round_project,
+            reviewing,
         }
     }
 
@@ -165,6 +173,41 @@ impl World {
             self.app.call(Method::POST, "/api/v1/orgs/acme/join-requests", &applicant, Some(json!({}))).await;
         body["id"].as_str().expect("request id").to_owned()
     }
+}
+
+/// Two participatory-budgeting rounds on escrows of acme's budget proposals (their money moved by
+/// carrying out the budget effect directly, as a passed vote would): one voting with a feasible
+/// project, one in review with a project not yet reviewed.
+async fn rounds(app: &TestApp, root: &Auth, steward: &Auth, member: &Auth) -> (String, String, String) {
+    app.call(Method::POST, "/api/v1/deposits", root, Some(json!({ "to": "org:acme", "amount": "100.00" }))).await;
+    let now = commune_store::now_ms();
+    let mut ids = Vec::new();
+    for (title, stage) in [("Matrix round", 2), ("Reviewing round", 1)] {
+        let body = json!({ "title": title, "kind": "budget", "method": { "method": "yes_no", "threshold": 0.7 },
+            "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN,
+            "effect": { "effect": "budget", "total_minor": 20_00, "currency": "EUR" } });
+        let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/proposals", steward, Some(body)).await;
+        let budget = app.store.proposal(p["id"].as_str().expect("budget id")).await.expect("read").expect("budget");
+        let moved = commune_app::payments::effects::execute_effect(&app.state, &budget).await.expect("execute");
+        assert!(moved.is_ok(), "{moved:?}");
+        let body = json!({ "budget_id": budget.id, "title": title, "ballot": "approval" });
+        let (_, round) = app.call(Method::POST, "/api/v1/orgs/acme/rounds", steward, Some(body)).await;
+        let round = round["id"].as_str().expect("round id").to_owned();
+        let body = json!({ "title": "Shade sails", "cost": "5.00", "place": "Yard" });
+        let (_, project) =
+            app.call(Method::POST, &format!("/api/v1/rounds/{round}/projects"), member, Some(body)).await;
+        let project = project["id"].as_str().expect("project id").to_owned();
+        app.call(Method::POST, &format!("/api/v1/rounds/{round}/advance"), steward, Some(json!({}))).await;
+        if stage == 2 {
+            let review = json!({ "feasible": true, "reason": "fits the yard" });
+            app.call(Method::POST, &format!("/api/v1/round-projects/{project}/review"), steward, Some(review)).await;
+            let (_, r) =
+                app.call(Method::POST, &format!("/api/v1/rounds/{round}/advance"), steward, Some(json!({}))).await;
+            assert_eq!(r["phase"], "voting", "{r}");
+        }
+        ids.push((round, project));
+    }
+    (ids[0].0.clone(), ids[0].1.clone(), ids[1].0.clone())
 }
 
 /// One endpoint and, for each role, the status it must get (anything not listed: refused).
@@ -969,6 +1012,79 @@ fn cases() -> Vec<Case> {
             refused_code: member_action_refusal,
         },
         Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/rounds",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            // An unknown budget: the steward gets as far as the form's checks.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/rounds",
+            body: Some(json!({ "budget_id": "nope", "title": "T", "ballot": "approval" })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/rounds/{round}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/rounds/{round}/export.pb",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            // Voting already: members get as far as the phase check.
+            method: Method::POST,
+            path: "/api/v1/rounds/{round}/projects",
+            body: Some(json!({ "title": "Late", "cost": "1.00" })),
+            allowed: &[(Member, 409), (Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/rounds/{round}/ballot",
+            body: Some(json!({ "picks": [] })),
+            allowed: &[(Member, 204), (Steward, 204)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // A project not yet reviewed: the steward gets as far as that check.
+            method: Method::POST,
+            path: "/api/v1/rounds/{reviewing}/advance",
+            body: Some(json!({})),
+            allowed: &[(Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/rounds/{round}/import",
+            body: Some(json!({ "pb": "not a pabulib file" })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/round-projects/{round_project}/review",
+            body: Some(json!({ "feasible": false, "reason": "too late" })),
+            allowed: &[(Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/round-projects/{round_project}/delivery",
+            body: Some(json!({ "done": true })),
+            allowed: &[(Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
             method: Method::DELETE,
             path: "/api/v1/sessions/current",
             body: None,
@@ -995,7 +1111,10 @@ async fn every_role_against_every_endpoint() {
                 .replace("{request}", &world.request)
                 .replace("{transfer}", &world.transfer)
                 .replace("{account}", &world.account)
-                .replace("{token}", &world.token);
+                .replace("{token}", &world.token)
+                .replace("{round_project}", &world.round_project)
+                .replace("{round}", &world.round)
+                .replace("{reviewing}", &world.reviewing);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

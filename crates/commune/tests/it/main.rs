@@ -9,6 +9,7 @@ mod architecture;
 mod audit;
 mod authz;
 mod browser;
+mod capital;
 mod cli;
 mod governance;
 mod inbox;

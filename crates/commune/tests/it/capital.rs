@@ -1,0 +1,279 @@
+//! Capital management through the API: a participatory-budgeting round on a passed budget's
+//! escrow, from projects to explained result to awards held, paid and voided — and every way
+//! around it a hostile member might try.
+
+#![allow(clippy::inconsistent_digit_grouping)] // amounts read as euros_cents
+
+use crate::support::{Auth, TestApp, check_error};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn post(app: &TestApp, path: &str, who: &Auth, body: Value) -> (StatusCode, Value) {
+    app.call(Method::POST, path, who, Some(body)).await
+}
+
+async fn balance(app: &TestApp, who: &Auth, query: &str) -> i64 {
+    let (status, body) = app.call(Method::GET, &format!("/api/v1/wallet{query}"), who, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.as_array().and_then(|w| w.first()).map_or(0, |w| w["balance_minor"].as_i64().expect("balance"))
+}
+
+/// The bakery (ada stewards it; bob and cleo are members) with a passed 600.00 EUR budget whose
+/// escrow holds the money. Returns the app, the three members, an outsider and the budget's id.
+pub(crate) async fn funded_budget() -> (TestApp, Auth, Auth, Auth, Auth, String) {
+    let app = TestApp::set_up().await;
+    let root = app.login("root").await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let cleo = app.member("cleo").await;
+    let dan = app.member("dan").await;
+    app.org(&ada, "bakery").await;
+    app.admit(&ada, &bob, "bakery").await;
+    app.admit(&ada, &cleo, "bakery").await;
+    let (status, body) =
+        post(&app, "/api/v1/deposits", &root, json!({ "to": "org:bakery", "amount_minor": 1000_00 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let now = commune_store::now_ms();
+    let (status, p) = post(
+        &app,
+        "/api/v1/orgs/bakery/proposals",
+        &ada,
+        json!({
+            "title": "Neighbourhood budget", "body": "Members choose what we fund.", "domain": "finance",
+            "kind": "budget", "method": { "method": "yes_no", "threshold": 0.7 }, "options": [],
+            "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN,
+            "effect": { "effect": "budget", "total_minor": 600_00, "currency": "EUR" },
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let id = p["id"].as_str().expect("id").to_owned();
+    let (status, p) = post(&app, &format!("/api/v1/proposals/{id}/publish"), &ada, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN + 1_000).await.expect("open");
+    for who in [&ada, &bob, &cleo] {
+        let ballot = json!({ "kind": "yes_no", "stance": "yes" });
+        let (status, b) = post(&app, &format!("/api/v1/proposals/{id}/ballot"), who, ballot).await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+    }
+    for _ in 0..3 {
+        commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN + 1_000).await.expect("execute");
+    }
+    let (_, p) = app.call(Method::GET, &format!("/api/v1/proposals/{id}"), &ada, None).await;
+    assert_eq!(p["phase"], "executed", "{p}");
+    (app, ada, bob, cleo, dan, id)
+}
+
+async fn propose(app: &TestApp, round: &str, who: &Auth, title: &str, cost: &str) -> (StatusCode, Value) {
+    post(
+        app,
+        &format!("/api/v1/rounds/{round}/projects"),
+        who,
+        json!({ "title": title, "cost": cost, "place": "Main St" }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_round_spends_its_escrow_only_through_votes_and_delivered_milestones() {
+    let (app, ada, bob, cleo, dan, budget) = funded_budget().await;
+    let open = json!({ "budget_id": budget, "title": "Spring round", "ballot": "approval", "max_projects": 2 });
+    check_error(post(&app, "/api/v1/orgs/bakery/rounds", &bob, open.clone()).await, StatusCode::FORBIDDEN, "forbidden");
+    let bad = json!({ "budget_id": budget, "title": "", "ballot": "ranked", "rule": "fairest" });
+    let (status, body) = post(&app, "/api/v1/orgs/bakery/rounds", &ada, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, round) = post(&app, "/api/v1/orgs/bakery/rounds", &ada, open.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{round}");
+    let round = round["id"].as_str().expect("id").to_owned();
+    check_error(post(&app, "/api/v1/orgs/bakery/rounds", &ada, open).await, StatusCode::CONFLICT, "conflict");
+
+    // Costs are parsed strictly and bounded by the budget; outsiders cannot propose.
+    for cost in ["0", "-5", "12.345", "abc", "600.01"] {
+        let (status, body) = propose(&app, &round, &bob, "Bad", cost).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{cost}: {body}");
+    }
+    check_error(propose(&app, &round, &dan, "Mine", "10").await, StatusCode::FORBIDDEN, "forbidden");
+    let audit_before = app.audit_len().await;
+    let mut projects = Vec::new();
+    for (who, title, cost) in
+        [(&bob, "Bench", "200"), (&cleo, "Trees", "300"), (&bob, "Mural", "250"), (&ada, "Moon", "500")]
+    {
+        let (status, p) = propose(&app, &round, who, title, cost).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        projects.push(p["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(app.audit_len().await, audit_before + 4, "one audited write per project");
+    let advance = |who: &Auth| {
+        let (app, who, round) = (&app, who.clone(), round.clone());
+        async move { post(app, &format!("/api/v1/rounds/{round}/advance"), &who, json!({ "voting_days": 3 })).await }
+    };
+    check_error(advance(&bob).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(advance(&ada).await.0, StatusCode::OK);
+    check_error(propose(&app, &round, &bob, "Late", "10").await, StatusCode::CONFLICT, "rule_violation");
+    check_error(advance(&ada).await, StatusCode::CONFLICT, "rule_violation");
+    let review = |id: String, feasible: bool| {
+        let (app, ada) = (&app, ada.clone());
+        async move {
+            let body = json!({ "feasible": feasible, "reason": "checked with the city" });
+            post(app, &format!("/api/v1/round-projects/{id}/review"), &ada, body).await
+        }
+    };
+    check_error(
+        post(
+            &app,
+            &format!("/api/v1/round-projects/{}/review", projects[0]),
+            &bob,
+            json!({ "feasible": true, "reason": "mine" }),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    for (i, id) in projects.iter().enumerate() {
+        assert_eq!(review(id.clone(), i != 3).await.0, StatusCode::OK);
+    }
+    assert_eq!(advance(&ada).await.0, StatusCode::OK, "voting opens");
+
+    // Ballots: limits, only feasible projects, only eligible members.
+    let cast = |who: &Auth, picks: Value| {
+        let (app, who, round) = (&app, who.clone(), round.clone());
+        async move {
+            app.call(Method::PUT, &format!("/api/v1/rounds/{round}/ballot"), &who, Some(json!({ "picks": picks })))
+                .await
+        }
+    };
+    let (p0, p1, p2, moon) = (&projects[0], &projects[1], &projects[2], &projects[3]);
+    check_error(
+        cast(&bob, json!([[p0, 1], [p1, 1], [p2, 1]])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    check_error(cast(&bob, json!([[moon, 1]])).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(cast(&bob, json!([[p0, 1], [p0, 1]])).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(cast(&bob, json!([[p0, 2]])).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(cast(&dan, json!([[p0, 1]])).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(cast(&bob, json!([[p0, 1], [p2, 1]])).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(cast(&cleo, json!([[p1, 1], [p0, 1]])).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(cast(&ada, json!([[p0, 1]])).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(cast(&ada, json!([[p0, 1], [p1, 1]])).await.0, StatusCode::NO_CONTENT, "a ballot can be replaced");
+
+    // Close: the rule picks; each winner's cost is held in the escrow for its proposer.
+    let bob_before = balance(&app, &bob, "").await;
+    let (status, closed) = advance(&ada).await;
+    assert_eq!((status, closed["phase"].as_str()), (StatusCode::OK, Some("closed")), "{closed}");
+    check_error(cast(&bob, json!([[p0, 1]])).await, StatusCode::CONFLICT, "rule_violation");
+    let (_, view) = app.call(Method::GET, &format!("/api/v1/rounds/{round}"), &bob, None).await;
+    let result = &view["result"];
+    let winners: Vec<&str> =
+        result["winners"].as_array().expect("winners").iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(winners.contains(&p0.as_str()), "the bench has three votes: {result}");
+    let spent = result["spent_minor"].as_i64().expect("spent");
+    assert!(spent <= 600_00 && !winners.contains(&moon.as_str()));
+    let bench = view["projects"].as_array().unwrap().iter().find(|p| p["id"] == *p0).unwrap().clone();
+    assert_eq!(bench["award"], "pending", "{bench}");
+    let paid: f64 = result["projects"].as_array().unwrap().iter().find(|p| p["id"] == *p0).unwrap()["paid_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[1].as_f64().unwrap())
+        .sum();
+    assert!((paid - 200_00.0).abs() < 0.05, "who paid adds up to the cost: {paid}");
+    assert!(view["budget_minor"].as_i64().unwrap() == 600_00 - spent, "the awards are held: {view}");
+    assert_eq!(balance(&app, &bob, "").await, bob_before, "held, not yet paid");
+
+    // The proposer cannot capture their own award; nobody but the round spends the escrow.
+    let hold = bench["transfer_id"].as_str().expect("transfer").to_owned();
+    check_error(
+        post(&app, &format!("/api/v1/holds/{hold}/capture"), &bob, json!({ "all": true })).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    check_error(
+        post(&app, &format!("/api/v1/holds/{hold}/capture"), &ada, json!({ "all": true })).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let deliver = |who: &Auth, id: &str, done: bool| {
+        let (app, who, id) = (&app, who.clone(), id.to_owned());
+        async move { post(app, &format!("/api/v1/round-projects/{id}/delivery"), &who, json!({ "done": done })).await }
+    };
+    check_error(deliver(&bob, p0, true).await, StatusCode::FORBIDDEN, "forbidden");
+    check_error(deliver(&ada, moon, true).await, StatusCode::CONFLICT, "rule_violation");
+    let (status, done) = deliver(&ada, p0, true).await;
+    assert_eq!((status, done["award"].as_str()), (StatusCode::OK, Some("done")), "{done}");
+    assert_eq!(balance(&app, &bob, "").await, bob_before + 200_00, "paid on delivery");
+    check_error(deliver(&ada, p0, false).await, StatusCode::CONFLICT, "rule_violation");
+    for other in winners.iter().filter(|w| **w != p0.as_str()) {
+        let (status, failed) = deliver(&ada, other, false).await;
+        assert_eq!((status, failed["award"].as_str()), (StatusCode::OK, Some("failed")));
+    }
+    let (_, view) = app.call(Method::GET, &format!("/api/v1/rounds/{round}"), &ada, None).await;
+    assert_eq!(view["budget_minor"], 600_00 - 200_00, "a failed award returns to the escrow");
+
+    // The round exports as a .pb file the offline rule reads back to the same winners.
+    let response = app.send(app.request(Method::GET, &format!("/api/v1/rounds/{round}/export.pb"), &ada, None)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    let election = commune_domain::capital::pb::parse(std::str::from_utf8(&bytes).expect("utf-8")).expect("a .pb file");
+    let outcome = commune_domain::capital::rules::run(
+        commune_domain::capital::rules::Rule::EqualShares,
+        &election,
+        Default::default(),
+        &mut |_, _| {},
+    )
+    .expect("count");
+    let mut offline = outcome.ids(&election);
+    let mut equal: Vec<String> =
+        result["equal_weight_winners"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect();
+    offline.sort();
+    equal.sort();
+    assert_eq!(offline, equal, "the file recounts to the equal-weight outcome");
+    let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+/// Ballots racing the close: every ballot either counts or is refused; none lands after.
+#[tokio::test]
+async fn ballots_racing_the_close_never_land_in_a_closed_round() {
+    let (app, ada, bob, cleo, _dan, budget) = funded_budget().await;
+    let app = std::sync::Arc::new(app);
+    let open = json!({ "budget_id": budget, "title": "Race", "ballot": "knapsack", "rule": "greedy" });
+    let (_, round) = post(&app, "/api/v1/orgs/bakery/rounds", &ada, open).await;
+    let round = round["id"].as_str().expect("id").to_owned();
+    let (_, p) = propose(&app, &round, &bob, "Oven", "100").await;
+    let project = p["id"].as_str().expect("id").to_owned();
+    post(&app, &format!("/api/v1/rounds/{round}/advance"), &ada, json!({})).await;
+    post(&app, &format!("/api/v1/round-projects/{project}/review"), &ada, json!({ "feasible": true, "reason": "ok" }))
+        .await;
+    post(&app, &format!("/api/v1/rounds/{round}/advance"), &ada, json!({})).await;
+    let mut tasks = Vec::new();
+    for who in [bob.clone(), cleo.clone(), ada.clone()] {
+        let (app, round, project) = (app.clone(), round.clone(), project.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({ "picks": [[project, 1]] });
+            app.call(Method::PUT, &format!("/api/v1/rounds/{round}/ballot"), &who, Some(body)).await.0
+        }));
+    }
+    let closer = {
+        let (app, round, ada) = (app.clone(), round.clone(), ada.clone());
+        tokio::spawn(async move { post(&app, &format!("/api/v1/rounds/{round}/advance"), &ada, json!({})).await.0 })
+    };
+    let statuses: Vec<StatusCode> = futures_join(tasks).await;
+    assert_eq!(closer.await.expect("close"), StatusCode::OK);
+    let accepted = statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count() as i64;
+    let counted = app.store.pb_ballots(&round).await.expect("ballots").len() as i64;
+    assert_eq!(accepted, counted, "every accepted ballot is stored: {statuses:?}");
+    let (_, view) = app.call(Method::GET, &format!("/api/v1/rounds/{round}"), &ada, None).await;
+    let support = view["result"]["projects"][0]["support"].as_f64().expect("support");
+    let counted_at_close = view["ballots_cast"].as_i64().unwrap();
+    assert_eq!(counted_at_close, counted);
+    assert!(support <= counted as f64 + 1e-9, "no ballot after the count: {view}");
+}
+
+async fn futures_join(tasks: Vec<tokio::task::JoinHandle<StatusCode>>) -> Vec<StatusCode> {
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.expect("task"));
+    }
+    out
+}
