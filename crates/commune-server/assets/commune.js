@@ -185,3 +185,51 @@ onPage(function (root) {
     });
   }
 });
+
+// Budget-round ballots: the cost meter follows the ticks (or the points) as they change; it says
+// when the ballot is over its limit. Without JavaScript the server recomputes it on sending.
+onPage(function (root) {
+  root.querySelectorAll("form[data-cost-meter]").forEach(function (form) {
+    if (!once(form, "meterReady")) return;
+    const limit = Number(form.dataset.limit) || 0;
+    const points = form.dataset.unit === "points";
+    const scale = Number(form.dataset.scale) || 0;
+    const label = form.querySelector("#meter-label");
+    const fill = form.querySelector("[data-meter-fill]");
+    const track = fill ? fill.parentElement : null;
+    const percentText = form.querySelector("[data-meter-percent]");
+    const over = form.querySelector("[data-meter-over]");
+    // The server's money format (frame.rs format_money): grouped digits, the reader's decimal
+    // mark, the currency's symbol where it has a common one.
+    const comma = form.dataset.decimalComma === "1";
+    const symbols = { EUR: "€", USD: "$", GBP: "£", JPY: "¥", INR: "₹" };
+    function money(minor) {
+      const digits = String(Math.abs(minor)).padStart(scale + 1, "0");
+      const whole = digits.slice(0, digits.length - scale);
+      const fraction = scale > 0 ? digits.slice(digits.length - scale) : "";
+      const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, comma ? "." : ",");
+      const number = fraction ? grouped + (comma ? "," : ".") + fraction : grouped;
+      const symbol = symbols[form.dataset.currency];
+      if (symbol && !comma) return symbol + number;
+      return number + "\u00a0" + (symbol || form.dataset.currency);
+    }
+    function update() {
+      let used = 0;
+      if (points) {
+        form.querySelectorAll("input[data-points]").forEach(function (i) { used += Math.max(0, Math.floor(Number(i.value) || 0)); });
+      } else {
+        form.querySelectorAll("input[data-cost]:checked").forEach(function (i) { used += Number(i.dataset.cost) || 0; });
+      }
+      const percent = limit > 0 ? Math.round(used * 100 / limit) : 0;
+      if (label) label.textContent = points ? used + " of " + limit + " points" : money(used) + " of " + money(limit);
+      if (fill) fill.style.width = Math.min(100, percent) + "%";
+      if (track) track.setAttribute("aria-valuenow", String(used));
+      if (percentText) percentText.textContent = percent + "%";
+      if (over) over.hidden = used <= limit;
+      form.classList.toggle("over-limit", used > limit);
+    }
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    update();
+  });
+});

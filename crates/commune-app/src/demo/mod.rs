@@ -7,13 +7,15 @@
 //! - [`books`]: half a year of trade, pay and the funnel, and the payment requests and holds of now;
 //! - [`ratings`]: a season of dots and a past Dot Collector meeting;
 //! - [`proposals`]: the season's proposals, as data;
-//! - [`season`]: drafting, publishing, voting and counting them, tick by tick.
+//! - [`season`]: drafting, publishing, voting and counting them, tick by tick;
+//! - [`rounds`]: a finished participatory-budgeting round and an open one.
 
 pub mod books;
 pub mod founding;
 pub mod people;
 pub mod proposals;
 pub mod ratings;
+pub mod rounds;
 pub mod season;
 
 pub use founding::load;

@@ -251,6 +251,22 @@ pub(crate) fn demo_proposals(now: i64) -> Vec<DemoProposal> {
             )
         },
         DemoProposal {
+            options: &["Parks", "Repairs", "Learning"],
+            effect: Effect::Budget { total_minor: 80_000, currency: "EUR".into() },
+            opens_at: now - 6 * DAY,
+            closes_at: now - 2 * DAY,
+            voters: Voters::Share(0.8),
+            ..proposal(
+                0,
+                2,
+                "A fund for neighbourhood projects",
+                "800 EUR that members spend in a budgeting round: anyone proposes, everyone votes.",
+                "ecology",
+                Kind::Budget,
+                VotingMethod::Points { budget: 100 },
+            )
+        },
+        DemoProposal {
             options: &["Endorse", "Stay neutral"],
             target: Phase::Voting,
             opens_at: now - 3 * HOUR,

@@ -225,6 +225,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "avatar" => "Picture saved.",
         "deposited" => "Deposit recorded: the money is in the wallet.",
         "joined" => "Welcome in! You are a member now.",
+        "cast" => "Ballot cast. You can change it until voting ends.",
         "drafted" => "Draft saved. Check it reads right below, then publish it (or edit it first).",
         "draft_saved" => "Draft updated.",
         _ => return None,

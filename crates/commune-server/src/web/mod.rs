@@ -8,6 +8,7 @@ mod governance;
 mod merit;
 mod pages;
 pub(crate) mod reference;
+mod rounds;
 pub mod wallet;
 
 use frame::AnonCsrf;
@@ -61,6 +62,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/invites", get(pages::invites::list).post(pages::invites::create))
         .route("/orgs/{slug}/invites/{id}/revoke", post(pages::invites::revoke))
         .route("/join/{secret}", get(pages::invites::landing).post(pages::invites::accept))
+        .route("/orgs/{slug}/rounds", get(rounds::list).post(rounds::create))
+        .route("/rounds/{id}", get(rounds::show))
+        .route("/rounds/{id}/projects", post(rounds::propose))
+        .route("/rounds/{id}/advance", post(rounds::advance))
+        .route("/rounds/{id}/ballot", post(rounds::cast))
+        .route("/rounds/{id}/export.pb", get(rounds::export))
+        .route("/round-projects/{id}/review", post(rounds::review))
+        .route("/round-projects/{id}/delivery", post(rounds::deliver))
         .route("/join/{secret}/signup", post(pages::invites::signup_and_join))
         .route("/orgs/{slug}/tokens/{id}/revoke", post(pages::revoke_token))
         .route("/orgs/{slug}/proposals", get(governance::list))

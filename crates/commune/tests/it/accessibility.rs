@@ -94,6 +94,8 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/neon-valley/requests",
         "/orgs/neon-valley/invites",
         "/orgs/neon-valley/tokens",
+        "/orgs/neon-valley/rounds",
+        "/orgs/common-code/rounds",
         "/admin",
         "/admin/books",
         "/api",
@@ -109,6 +111,10 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
     pages.extend(links(s, "/p/").await?);
     s.open("/orgs/neon-valley/meetings").await?;
     pages.extend(links(s, "/meetings/").await?.into_iter().take(1));
+    for org in ["neon-valley", "common-code"] {
+        s.open(&format!("/orgs/{org}/rounds")).await?;
+        pages.extend(links(s, "/rounds/").await?.into_iter().filter(|l| !l.ends_with(".pb")));
+    }
     for (width, height) in [(1280, 900), (360, 800)] {
         s.c.set_window_size(width, height).await?;
         for path in &pages {

@@ -366,3 +366,55 @@ async fn a_newcomer_sets_up_joins_admits_and_uses_a_token() {
     let outcome = walk_through(&running.session, &app.state).await;
     running.finish(outcome, "browser walk-through failed").await;
 }
+
+/// A budgeting round in the demo: the cost meter follows the ticks, a ballot over the budget is
+/// refused and kept, one that fits is cast; the finished round explains who paid for what.
+async fn budgeting(s: &Session) -> Result {
+    s.open("/login").await?;
+    s.fill("handle", "ada").await?;
+    s.fill("password", commune_app::demo::DEMO_PASSWORD).await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("Daily docket").await?;
+    s.open("/orgs/neon-valley/rounds").await?;
+    s.click("a.card[href^='/rounds/']").await?;
+    s.see("Your ballot").await?;
+    s.see("€0.00 of €800.00").await?;
+    let tick = |title: &'static str| async move {
+        let xpath = format!("//label[contains(., '{title}')]/input[@type='checkbox']");
+        s.c.find(Locator::XPath(&xpath)).await?.click().await?;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    };
+    tick("Community fridge").await?;
+    s.see("€380.00 of €800.00").await?;
+    tick("Solar lights for the path").await?;
+    s.see("€900.00 of €800.00").await?;
+    s.see("Over the limit").await?;
+    // Sent anyway (as without JavaScript): refused, with the choice kept on the form.
+    s.click("form[data-cost-meter] button[type=submit]").await?;
+    s.see("cost more than the budget").await?;
+    tick("Solar lights for the path").await?;
+    tick("Bike repair stand").await?;
+    s.see("€540.00 of €800.00").await?;
+    s.click("form[data-cost-meter] button[type=submit]").await?;
+    s.see("Ballot cast").await?;
+    s.see("Replace my ballot").await?;
+    s.open("/orgs/common-code/rounds").await?;
+    s.click("a.card[href^='/rounds/']").await?;
+    s.see("Merit changed the outcome").await?;
+    s.see("What you helped fund").await?;
+    s.see("held until delivered").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_votes_in_a_budgeting_round_with_the_cost_meter() {
+    let Ok(webdriver) = std::env::var("COMMUNE_WEBDRIVER_URL") else {
+        eprintln!("browser test: skipped (set COMMUNE_WEBDRIVER_URL to a running chromedriver to run it)");
+        return;
+    };
+    let app = TestApp::empty().await;
+    commune_app::demo::load(&app.state).await.expect("the demo loads");
+    let running = start(&app, &webdriver).await;
+    let outcome = budgeting(&running.session).await;
+    running.finish(outcome, "budgeting round in the browser failed").await;
+}
