@@ -2,5 +2,6 @@
 //! Pure: the rounds, escrows and transfers that use them live in the operations layer.
 
 pub mod pb;
+pub mod qf;
 pub mod round;
 pub mod rules;
