@@ -10,6 +10,7 @@ pub mod cards;
 pub mod demo;
 pub mod digest;
 pub mod error;
+pub mod expenses;
 pub mod export;
 pub mod governance;
 pub mod inbox;

@@ -109,7 +109,7 @@ async fn escrow_available(state: &AppState, budget_id: &str, currency: &str) -> 
 
 pub async fn create(state: &AppState, caller: &Caller, slug: &str, input: &RoundInput) -> Result<PbRound, AppError> {
     let me = caller.require_member()?;
-    let org = org_for(state, caller, slug, Action::ManageRounds).await?;
+    let org = org_for(state, caller, slug, Action::ManageCapital).await?;
     let mut problems = Violations::default();
     let title = problems.check(text("title", &input.title, 1, MAX_TITLE));
     let description = problems.check(text("description", &input.description, 0, MAX_TEXT));
@@ -257,7 +257,7 @@ pub async fn review(
 ) -> Result<PbProject, AppError> {
     let me = caller.require_member()?;
     let project = state.store.pb_project(project_id).await?.ok_or(AppError::NotFound("project"))?;
-    let (round, _) = readable(state, caller, &project.round_id, Action::ManageRounds).await?;
+    let (round, _) = readable(state, caller, &project.round_id, Action::ManageCapital).await?;
     let reason = text("reason", reason, 1, 500)?;
     let mut tx = state.store.write(&me.member.id).await?;
     let now = tx.pb_round_now(&round.id).await?.ok_or(AppError::NotFound("round"))?;
@@ -278,7 +278,7 @@ pub async fn advance(
     voting_days: Option<u32>,
 ) -> Result<PbRound, AppError> {
     let me = caller.require_member()?;
-    let (round, _) = readable(state, caller, round_id, Action::ManageRounds).await?;
+    let (round, _) = readable(state, caller, round_id, Action::ManageCapital).await?;
     let phase = Phase::parse(&round.phase).ok_or(AppError::NotFound("round"))?;
     match phase {
         Phase::Submission => {
@@ -439,7 +439,7 @@ pub async fn fund_awards(state: &AppState, round_id: &str) -> Result<(), AppErro
 pub async fn deliver(state: &AppState, caller: &Caller, project_id: &str, done: bool) -> Result<PbProject, AppError> {
     let me = caller.require_member()?;
     let project = state.store.pb_project(project_id).await?.ok_or(AppError::NotFound("project"))?;
-    let (round, _) = readable(state, caller, &project.round_id, Action::ManageRounds).await?;
+    let (round, _) = readable(state, caller, &project.round_id, Action::ManageCapital).await?;
     if project.award != "pending" {
         return Err(AppError::Rule(match project.award.as_str() {
             "done" => "this project was already paid".into(),
@@ -515,7 +515,7 @@ pub async fn export(state: &AppState, caller: &Caller, round_id: &str) -> Result
 /// to be reviewed like any other). Costs are read in the file's currency units.
 pub async fn import(state: &AppState, caller: &Caller, round_id: &str, text: &str) -> Result<usize, AppError> {
     let me = caller.require_member()?;
-    let (round, _) = readable(state, caller, round_id, Action::ManageRounds).await?;
+    let (round, _) = readable(state, caller, round_id, Action::ManageCapital).await?;
     let election = pb::parse(text).map_err(|e| Invalid::new("file", e.to_string()))?;
     let ledger = ledger_named(state, Some(&round.currency)).await?;
     let scale = 10u128.pow(ledger.scale);

@@ -41,6 +41,8 @@ pub async fn tick(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
     taken += state.store.ledger_expire(now_ms, BATCH).await?.len();
     // Participatory-budgeting rounds whose voting has ended.
     taken += crate::rounds::tick(state, now_ms).await?;
+    // Expenses whose weighted vote has finished.
+    taken += crate::expenses::follow_votes(state).await?;
     Ok(taken)
 }
 

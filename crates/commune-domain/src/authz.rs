@@ -44,9 +44,9 @@ pub enum Action {
     ReadTreasury,
     /// Issue a one-time recovery link for a member who lost their password.
     IssueRecovery,
-    /// Run the organisation's participatory-budgeting rounds: open one on a passed budget,
-    /// review projects, move phases, mark milestones delivered.
-    ManageRounds,
+    /// Run the organisation's capital: open budgeting rounds on passed budgets, review projects,
+    /// move phases, mark milestones delivered; set budgets; approve and pay expenses.
+    ManageCapital,
 }
 
 impl Action {
@@ -66,7 +66,7 @@ impl Action {
         Action::Participate,
         Action::ReadTreasury,
         Action::IssueRecovery,
-        Action::ManageRounds,
+        Action::ManageCapital,
     ];
 }
 
@@ -117,7 +117,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadProposals => Scope::ProposalsRead,
                 ReadTreasury => Scope::PaymentsRead,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
-                | Participate | IssueRecovery | ManageRounds => {
+                | Participate | IssueRecovery | ManageCapital => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -139,8 +139,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 RequestToJoin => Err(Denied::Forbidden("you are already a member of this organisation")),
                 LeaveOrg if role.is_some() => Ok(()),
                 LeaveOrg => Err(Denied::Forbidden("you are not a member of this organisation")),
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageRounds if steward => Ok(()),
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageRounds => {
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital if steward => Ok(()),
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital => {
                     Err(Denied::Forbidden("only this organisation's stewards may do this"))
                 }
                 ReadProposals | Participate if role.is_some() => Ok(()),
@@ -206,7 +206,7 @@ mod tests {
                     ReadProposals,
                     Participate,
                     ReadTreasury,
-                    ManageRounds,
+                    ManageCapital,
                 ],
             ),
             (

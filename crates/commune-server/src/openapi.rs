@@ -45,6 +45,8 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::ledger::export,
         api::rounds::create, api::rounds::list, api::rounds::get, api::rounds::propose, api::rounds::review,
         api::rounds::advance, api::rounds::cast, api::rounds::deliver, api::rounds::export, api::rounds::import,
+        api::expenses::create_budget, api::expenses::budgets, api::expenses::create_expense, api::expenses::list,
+        api::expenses::get, api::expenses::step, api::expenses::add_receipt, api::expenses::receipt,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),
@@ -55,7 +57,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         (name = "governance", description = "Proposals, ballots, delegation, results and the daily docket"),
         (name = "merit", description = "Attributes, dots, the Dot Collector, believability and vote weights"),
         (name = "payments", description = "Wallets, payments, revenue and funnels, holds, payment requests, statements and the ledger"),
-        (name = "capital", description = "Participatory-budgeting rounds on budget escrows: projects, review, ballots, explained results and awards"),
+        (name = "capital", description = "Participatory-budgeting rounds on budget escrows (projects, review, ballots, explained results, awards); budgets with lines and actuals; expenses with approvals, receipts and payment"),
         (name = "admin", description = "Instance administration"),
     )
 )]

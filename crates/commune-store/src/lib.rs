@@ -12,6 +12,7 @@ mod audit;
 mod capital;
 mod connect;
 mod error;
+mod expenses;
 mod governance;
 mod inbox;
 mod invites;
@@ -32,6 +33,7 @@ pub use capital::{NewRound, PbBallot, PbProject, PbRound};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};
+pub use expenses::{Budget, BudgetLine, Expense, NewBudget, NewExpense, Receipt};
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
     weight_text,

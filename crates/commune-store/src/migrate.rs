@@ -78,6 +78,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0008_capital.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 9,
+            name: "expenses",
+            sql: include_str!("../migrations/sqlite/0009_expenses.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -126,6 +132,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 8,
             name: "capital",
             sql: include_str!("../migrations/postgres/0008_capital.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 9,
+            name: "expenses",
+            sql: include_str!("../migrations/postgres/0009_expenses.sql"),
             refuse_if: None,
         },
     ];

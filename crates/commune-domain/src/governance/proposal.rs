@@ -156,7 +156,7 @@ const fn parameter(
 }
 
 /// The ordinary policies.
-pub const POLICY_PARAMETERS: [PolicyParameter; 7] = [
+pub const POLICY_PARAMETERS: [PolicyParameter; 9] = [
     parameter(
         "funnel_rate",
         "share of business revenue that flows into the common pot",
@@ -183,6 +183,20 @@ pub const POLICY_PARAMETERS: [PolicyParameter; 7] = [
         "default_threshold",
         "support a yes/no proposal needs unless it sets its own (never below its floor)",
         (0.0, 0.99, 0.5),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "expense_approvals",
+        "stewards who must approve an expense below the vote threshold (never its submitter)",
+        (1.0, 10.0, 2.0),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "expense_vote_threshold",
+        "expenses of at least this much (in currency units) are decided by a weighted vote, not by stewards",
+        (0.0, 1_000_000_000.0, 500.0),
         false,
         PolicyScope::Org,
     ),

@@ -15,6 +15,8 @@ pub enum Unit {
     People,
     /// A plain factor (the weight ceiling c).
     Factor,
+    /// An amount in currency units.
+    Money,
 }
 
 /// The unit of a policy key.
@@ -23,8 +25,10 @@ pub fn unit(key: &str) -> Unit {
         Unit::Hours
     } else if key.ends_with("_days") {
         Unit::Days
-    } else if key == "floor_min_voters" {
+    } else if key == "floor_min_voters" || key == "expense_approvals" {
         Unit::People
+    } else if key == "expense_vote_threshold" {
+        Unit::Money
     } else if key == "merit_cap" {
         Unit::Factor
     } else {
@@ -42,6 +46,8 @@ pub fn policy_label(key: &str) -> String {
         "default_threshold" => "Default support threshold",
         "believability_half_life_days" => "How fast old ratings fade (half-life)",
         "floor_min_voters" => "Floor: voters every proposal needs",
+        "expense_approvals" => "Stewards who approve an expense",
+        "expense_vote_threshold" => "Expenses put to a vote from",
         _ => "",
     };
     if !fixed.is_empty() {
@@ -74,6 +80,7 @@ pub fn policy_value(key: &str, value: f64) -> String {
         Unit::Days => plural(value, "day"),
         Unit::People => plural(value, "person").replace("persons", "people"),
         Unit::Factor => format!("×{}", trimmed(value)),
+        Unit::Money => trimmed(value),
     }
 }
 

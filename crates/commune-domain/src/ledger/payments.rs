@@ -107,6 +107,8 @@ pub mod transfer_code {
     pub const BUDGET: u16 = 9;
     /// A participatory-budgeting round's award to a winning project (held until delivered).
     pub const AWARD: u16 = 10;
+    /// An approved expense paid to its submitter.
+    pub const EXPENSE: u16 = 11;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -122,13 +124,14 @@ pub mod transfer_code {
             ALLOCATION => "allocation",
             BUDGET => "budget",
             AWARD => "award",
+            EXPENSE => "expense",
             BENCH => "bench",
             _ => "other",
         }
     }
 
     pub fn parse(raw: &str) -> Option<u16> {
-        (1..=10).chain([BENCH]).find(|c| name(*c) == raw)
+        (1..=11).chain([BENCH]).find(|c| name(*c) == raw)
     }
 }
 
@@ -203,6 +206,9 @@ pub enum Payer {
     /// A finished participatory-budgeting round paying its winners from its own escrow (the
     /// passed budget proposal's id).
     Round(String),
+    /// An approved expense being paid from its organisation's money (the pot, for the commune's
+    /// own expenses); granted only once the expense rule says it is paid (`capital::expense`).
+    ApprovedExpense,
 }
 
 /// Whether `payer` may debit an account of `owner`. Stewards move their organisation's money
@@ -222,6 +228,8 @@ pub fn may_debit(payer: &Payer, owner: &Owner) -> Result<(), &'static str> {
         (Payer::Governance, Owner::Pot | Owner::Org(_) | Owner::Budget(_)) => Ok(()),
         (Payer::Round(round), Owner::Budget(budget)) if round == budget => Ok(()),
         (Payer::Round(_), _) => Err("a round spends only its own budget"),
+        (Payer::ApprovedExpense, Owner::Pot | Owner::Org(_)) => Ok(()),
+        (Payer::ApprovedExpense, _) => Err("an expense is paid from its organisation's money"),
         (Payer::Settlement, Owner::Settlement) => Ok(()),
         (_, Owner::Pot) => Err("the common pot is spent only by passed proposals"),
         (_, Owner::Budget(_)) => Err("a budget is spent only by its participatory budgeting round"),

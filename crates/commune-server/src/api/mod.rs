@@ -3,6 +3,7 @@
 //! storage rows so the document is stable) sit under them; this module holds only the router.
 
 pub(crate) mod admin;
+pub(crate) mod expenses;
 pub mod extract;
 pub(crate) mod identity;
 pub(crate) mod inbox;
@@ -65,6 +66,16 @@ pub fn router() -> Router<AppState> {
         .route("/rounds/{id}/import", post(rounds::import))
         .route("/round-projects/{id}/review", post(rounds::review))
         .route("/round-projects/{id}/delivery", post(rounds::deliver))
+        .route("/orgs/{slug}/budgets", get(expenses::budgets).post(expenses::create_budget))
+        .route("/orgs/{slug}/expenses", get(expenses::list).post(expenses::create_expense))
+        .route("/expenses/{id}", get(expenses::get))
+        .route(
+            "/expenses/{id}/receipts",
+            post(expenses::add_receipt)
+                .layer(DefaultBodyLimit::max(commune_domain::capital::expense::MAX_RECEIPT_BYTES + 1024)),
+        )
+        .route("/expenses/{id}/{step}", post(expenses::step))
+        .route("/receipts/{id}", get(expenses::receipt))
         .route("/orgs/{slug}/proposals", get(proposals::list).post(proposals::create))
         .route("/orgs/{slug}/delegations", get(proposals::delegations).post(proposals::delegate))
         .route("/delegations/{id}", delete(proposals::revoke))

@@ -50,6 +50,9 @@ struct World {
     round: String,
     round_project: String,
     reviewing: String,
+    /// The member's draft expense in acme, with a receipt.
+    expense: String,
+    receipt: String,
 }
 
 impl World {
@@ -139,6 +142,29 @@ impl World {
             .await;
         let token = t["token"]["id"].as_str().or_else(|| t["id"].as_str()).expect("token id").to_owned();
         let (round, round_project, reviewing) = rounds(&app, &root, &steward, &member_auth).await;
+        let (_, e) = app
+            .call(
+                Method::POST,
+                "/api/v1/orgs/acme/expenses",
+                &member_auth,
+                Some(json!({ "title": "Tape", "amount": "3.00" })),
+            )
+            .await;
+        let expense = e["id"].as_str().expect("expense id").to_owned();
+        let receipt = commune_app::expenses::add_receipt(
+            &app.state,
+            &commune_app::caller::Caller::Member(commune_app::caller::SignedIn {
+                member: app.store.member_by_handle("member").await.expect("read").expect("member"),
+                session_hash: String::new(),
+                csrf: String::new(),
+                instance_steward: false,
+            }),
+            &expense,
+            b"%PDF-1.7 tape",
+        )
+        .await
+        .expect("a receipt")
+        .id;
         World {
             app,
             auth,
@@ -157,6 +183,8 @@ impl World {
             round,
             round_project,
             reviewing,
+            expense,
+            receipt,
         }
     }
 
@@ -1013,6 +1041,65 @@ fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            path: "/api/v1/orgs/acme/budgets",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            // No lines: the steward gets as far as the form's checks.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/budgets",
+            body: Some(json!({ "name": "B", "starts_on": "2026-01-01", "ends_on": "2026-12-31", "lines": [] })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/expenses",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/expenses",
+            body: Some(json!({ "title": "Glue", "amount": "2.00" })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/expenses/{expense}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            // A draft: members of acme get as far as the expense rule's state check.
+            method: Method::POST,
+            path: "/api/v1/expenses/{expense}/approve",
+            body: Some(json!({})),
+            allowed: &[(Member, 409), (Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // Not a file of an accepted type: the submitter and stewards get as far as its bytes.
+            method: Method::POST,
+            path: "/api/v1/expenses/{expense}/receipts",
+            body: Some(json!({ "not": "a receipt" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/receipts/{receipt}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
             path: "/api/v1/orgs/acme/rounds",
             body: None,
             allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
@@ -1114,7 +1201,9 @@ async fn every_role_against_every_endpoint() {
                 .replace("{token}", &world.token)
                 .replace("{round_project}", &world.round_project)
                 .replace("{round}", &world.round)
-                .replace("{reviewing}", &world.reviewing);
+                .replace("{reviewing}", &world.reviewing)
+                .replace("{expense}", &world.expense)
+                .replace("{receipt}", &world.receipt);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

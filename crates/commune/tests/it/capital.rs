@@ -277,3 +277,155 @@ async fn futures_join(tasks: Vec<tokio::task::JoinHandle<StatusCode>>) -> Vec<St
     }
     out
 }
+
+async fn step(app: &TestApp, who: &Auth, id: &str, step: &str, body: Value) -> (StatusCode, Value) {
+    post(app, &format!("/api/v1/expenses/{id}/{step}"), who, body).await
+}
+
+/// Expenses: budgets with lines and actuals from the ledger; the submitter, the approvers and the
+/// payer are three people; the line warning; receipts typed by their bytes; a vote above the
+/// threshold; and nothing written by a refusal.
+#[tokio::test]
+async fn expenses_need_three_people_and_pay_once() {
+    let app = TestApp::set_up().await;
+    let root = app.login("root").await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let cleo = app.member("cleo").await;
+    let dan = app.member("dan").await;
+    let eve = app.member("eve").await;
+    app.org(&ada, "bakery").await;
+    for (who, handle) in [(&bob, "bob"), (&cleo, "cleo"), (&dan, "dan")] {
+        app.admit(&ada, who, "bakery").await;
+        if handle != "bob" {
+            let body = Some(json!({ "role": "steward" }));
+            let (status, _) =
+                app.call(Method::PUT, &format!("/api/v1/orgs/bakery/members/{handle}/role"), &ada, body).await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+        }
+    }
+    post(&app, "/api/v1/deposits", &root, json!({ "to": "org:bakery", "amount_minor": 100_000 })).await;
+    let budget = json!({ "name": "Spring", "starts_on": "2026-01-01", "ends_on": "2026-06-30",
+        "lines": [{ "name": "Supplies", "amount": "100" }, { "name": "Repairs", "amount": "300" }] });
+    check_error(
+        post(&app, "/api/v1/orgs/bakery/budgets", &bob, budget.clone()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let bad = json!({ "name": "X", "starts_on": "2026-13-01", "ends_on": "2026-01-01", "lines": [{ "name": "A", "amount": "0" }] });
+    assert_eq!(post(&app, "/api/v1/orgs/bakery/budgets", &ada, bad).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = post(&app, "/api/v1/orgs/bakery/budgets", &ada, budget).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, budgets) = app.call(Method::GET, "/api/v1/orgs/bakery/budgets", &bob, None).await;
+    let supplies = budgets[0]["lines"][0]["line"]["id"].as_str().expect("line").to_owned();
+
+    let before = app.audit_len().await;
+    for amount in ["0", "-1", "abc", "1.234"] {
+        let (status, _) =
+            post(&app, "/api/v1/orgs/bakery/expenses", &bob, json!({ "title": "Flour", "amount": amount })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+    }
+    let foreign = json!({ "title": "Flour", "amount": "5", "line_id": "nope" });
+    assert_eq!(post(&app, "/api/v1/orgs/bakery/expenses", &bob, foreign).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    check_error(
+        post(&app, "/api/v1/orgs/bakery/expenses", &eve, json!({ "title": "Mine", "amount": "5" })).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_eq!(app.audit_len().await, before, "refusals write nothing");
+    let file = |title: &str, amount: &str| {
+        let body = json!({ "title": title, "amount": amount, "line_id": supplies });
+        let (app, bob) = (&app, bob.clone());
+        async move {
+            let (status, e) = post(app, "/api/v1/orgs/bakery/expenses", &bob, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{e}");
+            e["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let flour = file("Flour", "80").await;
+
+    // Receipts: typed by their bytes, bounded, hashed.
+    let upload = |who: &Auth, bytes: Vec<u8>| {
+        let request = app.request(Method::POST, &format!("/api/v1/expenses/{flour}/receipts"), who, None);
+        let (mut parts, _) = request.into_parts();
+        parts.headers.insert(axum::http::header::CONTENT_TYPE, "application/octet-stream".parse().unwrap());
+        let request = axum::http::Request::from_parts(parts, axum::body::Body::from(bytes));
+        let app = &app;
+        async move { app.send(request).await.status() }
+    };
+    assert_eq!(upload(&bob, b"<svg onload=alert(1)></svg>".to_vec()).await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        upload(&bob, [b"%PDF-".to_vec(), vec![0; 2 * 1024 * 1024]].concat()).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(upload(&eve, b"%PDF-1.7".to_vec()).await, StatusCode::FORBIDDEN);
+    assert_eq!(upload(&bob, b"%PDF-1.7 receipt".to_vec()).await, StatusCode::CREATED);
+    let (_, view) = app.call(Method::GET, &format!("/api/v1/expenses/{flour}"), &bob, None).await;
+    assert_eq!(view["receipts"][0]["content_type"], "application/pdf");
+    assert_eq!(view["receipts"][0]["sha256"].as_str().map(str::len), Some(64));
+
+    // Submit, two stewards approve (never the submitter, never twice), a third pays.
+    check_error(step(&app, &ada, &flour, "submit", json!({})).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(step(&app, &bob, &flour, "submit", json!({})).await.0, StatusCode::OK);
+    check_error(step(&app, &bob, &flour, "approve", json!({})).await, StatusCode::FORBIDDEN, "forbidden");
+    check_error(step(&app, &ada, &flour, "pay", json!({})).await, StatusCode::CONFLICT, "rule_violation");
+    let (status, e) = step(&app, &ada, &flour, "approve", json!({})).await;
+    assert_eq!((status, e["status"].as_str()), (StatusCode::OK, Some("pending")), "one of two approvals");
+    check_error(step(&app, &ada, &flour, "approve", json!({})).await, StatusCode::CONFLICT, "rule_violation");
+    let (_, e) = step(&app, &cleo, &flour, "approve", json!({})).await;
+    assert_eq!(e["status"], "approved");
+    check_error(step(&app, &ada, &flour, "pay", json!({})).await, StatusCode::FORBIDDEN, "forbidden");
+    check_error(step(&app, &bob, &flour, "pay", json!({})).await, StatusCode::FORBIDDEN, "forbidden");
+    let bob_before = balance(&app, &bob, "").await;
+    let (status, paid) = step(&app, &dan, &flour, "pay", json!({})).await;
+    assert_eq!((status, paid["status"].as_str()), (StatusCode::OK, Some("paid")), "{paid}");
+    check_error(step(&app, &dan, &flour, "pay", json!({})).await, StatusCode::CONFLICT, "rule_violation");
+    assert_eq!(balance(&app, &bob, "").await, bob_before + 80_00, "paid once");
+    let (_, budgets) = app.call(Method::GET, "/api/v1/orgs/bakery/budgets", &bob, None).await;
+    assert_eq!(budgets[0]["lines"][0]["actual_minor"], 80_00, "actuals from the ledger");
+
+    // Past the line: approval needs saying so.
+    let butter = file("Butter", "50").await;
+    step(&app, &bob, &butter, "submit", json!({})).await;
+    check_error(step(&app, &ada, &butter, "approve", json!({})).await, StatusCode::CONFLICT, "rule_violation");
+    step(&app, &ada, &butter, "approve", json!({ "confirm_over_budget": true })).await;
+    let (_, e) = step(&app, &cleo, &butter, "approve", json!({ "confirm_over_budget": true })).await;
+    assert_eq!(e["status"], "approved");
+    let (_, e) = step(&app, &bob, &butter, "cancel", json!({ "note": "found butter" })).await;
+    assert_eq!(e["status"], "cancelled");
+
+    // At or above the threshold (500 by default), a weighted vote decides.
+    let now = commune_store::now_ms();
+    let oven = {
+        let body = json!({ "title": "Oven", "amount": "600" });
+        let (_, e) = post(&app, "/api/v1/orgs/bakery/expenses", &bob, body).await;
+        e["id"].as_str().expect("id").to_owned()
+    };
+    step(&app, &bob, &oven, "submit", json!({})).await;
+    check_error(step(&app, &ada, &oven, "approve", json!({})).await, StatusCode::CONFLICT, "rule_violation");
+    check_error(step(&app, &bob, &oven, "vote", json!({})).await, StatusCode::FORBIDDEN, "forbidden");
+    let (status, e) = step(&app, &ada, &oven, "vote", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    let proposal = e["proposal_id"].as_str().expect("a vote").to_owned();
+    commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN).await.expect("open");
+    for who in [&ada, &bob, &cleo, &dan] {
+        let ballot = json!({ "kind": "yes_no", "stance": "yes" });
+        let (status, b) = post(&app, &format!("/api/v1/proposals/{proposal}/ballot"), who, ballot).await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+    }
+    for _ in 0..3 {
+        commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN).await.expect("close");
+    }
+    let (_, e) = app.call(Method::GET, &format!("/api/v1/expenses/{oven}"), &ada, None).await;
+    let (_, p) = app.call(Method::GET, &format!("/api/v1/proposals/{proposal}"), &ada, None).await;
+    assert_eq!(e["expense"]["status"], "approved", "{e} {p}");
+    let (_, e) = step(&app, &ada, &oven, "pay", json!({})).await;
+    assert_eq!(e["status"], "paid", "approved by vote: any steward but the submitter pays");
+    check_error(
+        app.call(Method::GET, &format!("/api/v1/expenses/{oven}"), &eve, None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}

@@ -97,6 +97,7 @@ async fn new_page(
                 words::Unit::Days => "days",
                 words::Unit::People => "people",
                 words::Unit::Factor => "a factor, like 3",
+                words::Unit::Money => "an amount in currency units, like 500",
             };
             (p.key, words::policy_label(p.key), hint)
         })
