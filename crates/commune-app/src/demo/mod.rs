@@ -8,9 +8,11 @@
 //! - [`ratings`]: a season of dots and a past Dot Collector meeting;
 //! - [`proposals`]: the season's proposals, as data;
 //! - [`season`]: drafting, publishing, voting and counting them, tick by tick;
-//! - [`rounds`]: a finished participatory-budgeting round and an open one.
+//! - [`rounds`]: a finished participatory-budgeting round and an open one;
+//! - [`expenses`]: an operating budget and an expense in every state.
 
 pub mod books;
+pub mod expenses;
 pub mod founding;
 pub mod people;
 pub mod proposals;

@@ -3,6 +3,7 @@
 
 mod avatar;
 mod books;
+mod expenses;
 mod frame;
 mod governance;
 mod merit;
@@ -70,6 +71,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/rounds/{id}/export.pb", get(rounds::export))
         .route("/round-projects/{id}/review", post(rounds::review))
         .route("/round-projects/{id}/delivery", post(rounds::deliver))
+        .route("/orgs/{slug}/budgets", get(expenses::budgets).post(expenses::create_budget))
+        .route("/orgs/{slug}/expenses", get(expenses::list).post(expenses::create))
+        .route("/expenses/{id}", get(expenses::show))
+        .route(
+            "/expenses/{id}/receipts",
+            post(expenses::upload).layer(axum::extract::DefaultBodyLimit::max(
+                commune_domain::capital::expense::MAX_RECEIPT_BYTES + 16 * 1024,
+            )),
+        )
+        .route("/expenses/{id}/{step}", post(expenses::step))
+        .route("/receipts/{id}", get(expenses::receipt))
         .route("/join/{secret}/signup", post(pages::invites::signup_and_join))
         .route("/orgs/{slug}/tokens/{id}/revoke", post(pages::revoke_token))
         .route("/orgs/{slug}/proposals", get(governance::list))

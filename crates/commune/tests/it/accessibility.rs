@@ -96,6 +96,8 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/neon-valley/tokens",
         "/orgs/neon-valley/rounds",
         "/orgs/common-code/rounds",
+        "/orgs/common-code/budgets",
+        "/orgs/common-code/expenses",
         "/admin",
         "/admin/books",
         "/api",
@@ -111,6 +113,8 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
     pages.extend(links(s, "/p/").await?);
     s.open("/orgs/neon-valley/meetings").await?;
     pages.extend(links(s, "/meetings/").await?.into_iter().take(1));
+    s.open("/orgs/common-code/expenses").await?;
+    pages.extend(links(s, "/expenses/").await?.into_iter().take(3));
     for org in ["neon-valley", "common-code"] {
         s.open(&format!("/orgs/{org}/rounds")).await?;
         pages.extend(links(s, "/rounds/").await?.into_iter().filter(|l| !l.ends_with(".pb")));
