@@ -429,3 +429,76 @@ async fn expenses_need_three_people_and_pay_once() {
     let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+/// The pot moves only through passed votes, finished rounds and approved expenses: every other
+/// way a member, a steward, the instance steward or a payments token might try is refused, and
+/// the pot does not move; an approved expense of the commune is paid from it, once.
+#[tokio::test]
+async fn the_pot_moves_only_through_votes_rounds_and_approved_expenses() {
+    // Leaked for the test's length, so the balance helper can borrow it across awaits.
+    let app: &'static TestApp = Box::leak(Box::new(TestApp::set_up().await));
+    let root = app.login("root").await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let cleo = app.member("cleo").await;
+    app.org(&ada, "bakery").await;
+    let (status, body) = post(app, "/api/v1/orgs/bakery/revenue", &ada, json!({ "amount": "1000.00" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let pot_account = uuid::Uuid::from_u128(commune_domain::ledger::payments::Owner::Pot.wallet(1).id).to_string();
+    let pot = |app: &'static TestApp| {
+        let (app, root, account) = (app, root.clone(), pot_account.clone());
+        async move {
+            let (status, a) = app.call(Method::GET, &format!("/api/v1/ledger/accounts/{account}"), &root, None).await;
+            assert_eq!(status, StatusCode::OK, "{a}");
+            (a["credits_posted"].as_u64().unwrap_or(0) as i64)
+                - (a["debits_posted"].as_u64().unwrap_or(0) as i64)
+                - (a["debits_pending"].as_u64().unwrap_or(0) as i64)
+        }
+    };
+    let start = pot(app).await;
+    assert!(start > 0, "the funnel filled the pot");
+    post(app, "/api/v1/deposits", &root, json!({ "to": "ada", "amount_minor": 100 })).await;
+    let (_, w) = app.call(Method::GET, "/api/v1/wallet", &ada, None).await;
+    let ada_wallet = w[0]["account_id"].as_str().expect("account").to_owned();
+    let root_token = app.token(&root, "root", &["payments:read", "payments:write"]).await;
+    let bakery_token = app.token(&ada, "bakery", &["payments:read", "payments:write"]).await;
+    for (n, who) in [&root, &ada, &bob, &root_token, &bakery_token].into_iter().enumerate() {
+        for (m, flags) in [json!([]), json!(["pending"])].into_iter().enumerate() {
+            let transfer = json!([{ "id": format!("0190c2a4-5a8e-7000-8000-0000000{n}{m}f00"), "debit_account_id": pot_account,
+                "credit_account_id": ada_wallet, "amount": 100, "ledger": 1, "code": 1, "flags": flags }]);
+            let (status, body) = post(app, "/api/v1/ledger/transfers", who, transfer).await;
+            let refused = status == StatusCode::FORBIDDEN
+                || status == StatusCode::UNAUTHORIZED
+                || body[0]["result"].as_str().is_some_and(|r| r != "ok");
+            assert!(refused, "a raw transfer out of the pot went through: {status} {body}");
+        }
+        for body in [json!({ "to": "ada", "amount": "1.00", "from_org": "pot" })] {
+            let (status, _) = post(app, "/api/v1/payments", who, body.clone()).await;
+            assert_ne!(status, StatusCode::CREATED, "{body}");
+            let (status, _) = post(app, "/api/v1/holds", who, body.clone()).await;
+            assert_ne!(status, StatusCode::CREATED, "{body}");
+        }
+        let request = json!({ "payer": "pot", "amount": "1.00" });
+        let (status, _) = post(app, "/api/v1/payment-requests", who, request).await;
+        assert_ne!(status, StatusCode::CREATED);
+    }
+    assert_eq!(pot(app).await, start, "nothing moved the pot");
+
+    // The commune's own expense, approved by two stewards and paid by a third: from the pot.
+    app.admit(&root, &ada, "root").await;
+    app.admit(&root, &bob, "root").await;
+    app.admit(&root, &cleo, "root").await;
+    for handle in ["ada", "bob"] {
+        let body = Some(json!({ "role": "steward" }));
+        let (status, _) = app.call(Method::PUT, &format!("/api/v1/orgs/root/members/{handle}/role"), &root, body).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let (_, e) = post(app, "/api/v1/orgs/root/expenses", &cleo, json!({ "title": "Signs", "amount": "12.00" })).await;
+    let id = e["id"].as_str().expect("id").to_owned();
+    step(app, &cleo, &id, "submit", json!({})).await;
+    step(app, &ada, &id, "approve", json!({})).await;
+    step(app, &bob, &id, "approve", json!({})).await;
+    let (status, paid) = step(app, &root, &id, "pay", json!({})).await;
+    assert_eq!((status, paid["status"].as_str()), (StatusCode::OK, Some("paid")), "{paid}");
+    assert_eq!(pot(app).await, start - 12_00, "an approved expense of the commune is paid from the pot");
+}
