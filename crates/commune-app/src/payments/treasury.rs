@@ -15,6 +15,8 @@ pub struct TreasuryMonth {
     pub revenue_minor: i128,
     pub funnel_minor: i128,
     pub spent_minor: i128,
+    /// The main account's balance at the month's end (the pot's, for the commune).
+    pub balance_minor: i128,
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -31,6 +33,9 @@ pub struct TreasuryView {
     pub scale: u32,
     /// The commune only: the pot's story in the months shown.
     pub pot_story: Option<PotStory>,
+    /// What went out in the months shown, by kind (allocation, budget, expense, payment, ...),
+    /// largest first.
+    pub out_by_kind: Vec<(String, i128)>,
 }
 
 /// Where the common pot's money came from and went, for the commune's treasury page.
@@ -74,6 +79,7 @@ pub async fn treasury_of(
     // The commune's story is its pot: funnel shares in, allocations out.
     let main = if org.is_root { Owner::Pot } else { owner };
     let mut statement = None;
+    let mut out_by_kind: Vec<(String, i128)> = Vec::new();
     if let Some(row) = state.store.ledger_account(main.wallet(ledger.id).id).await? {
         // The newest page at its largest: the months it spans (a busy pot spans fewer).
         let filter =
@@ -82,7 +88,13 @@ pub async fn treasury_of(
         for line in full.lines.iter().filter(|l| l.status == "posted") {
             let month = commune_domain::ledger::export::date_of(line.at_ms)[..7].to_owned();
             if months.last().is_none_or(|m| m.month != month) {
-                months.push(TreasuryMonth { month, revenue_minor: 0, funnel_minor: 0, spent_minor: 0 });
+                months.push(TreasuryMonth {
+                    month,
+                    revenue_minor: 0,
+                    funnel_minor: 0,
+                    spent_minor: 0,
+                    balance_minor: 0,
+                });
             }
             if let Some(m) = months.last_mut() {
                 match (line.kind.as_str(), line.amount_minor > 0) {
@@ -92,6 +104,19 @@ pub async fn treasury_of(
                 }
             }
         }
+        // Closing balances, walking back from the balance now.
+        let mut balance = i128::from(row.account.credits_posted) - i128::from(row.account.debits_posted);
+        for m in months.iter_mut().rev() {
+            m.balance_minor = balance;
+            balance -= m.revenue_minor - m.funnel_minor - m.spent_minor;
+        }
+        for line in full.lines.iter().filter(|l| l.status == "posted" && l.amount_minor < 0 && l.kind != "funnel") {
+            match out_by_kind.iter_mut().find(|(k, _)| *k == line.kind) {
+                Some((_, total)) => *total -= line.amount_minor,
+                None => out_by_kind.push((line.kind.clone(), -line.amount_minor)),
+            }
+        }
+        out_by_kind.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         statement = Some(full);
     }
     let pot_story = match (org.is_root, &statement) {
@@ -100,6 +125,7 @@ pub async fn treasury_of(
     };
     let view = TreasuryView {
         pot_story,
+        out_by_kind,
         wallets,
         funnel_rate: crate::policy::commune(&state.store).await?.get("funnel_rate"),
         pot,

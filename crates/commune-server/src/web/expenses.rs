@@ -117,6 +117,37 @@ pub async fn budgets(State(state): State<AppState>, web: Web, Path(slug): Path<S
     Ok(render(&budgets_page(&state, &web, &slug).await?))
 }
 
+/// `GET /orgs/{slug}/budgets.csv`: every line, budgeted against committed and paid.
+pub async fn budgets_csv(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    let (_, budgets) = expenses::budgets(&state, &web.caller, &slug).await?;
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut csv = String::from("budget,project,line,budgeted,committed,paid,currency\n");
+    for b in &budgets {
+        let units = |minor: i64| commune_domain::ledger::amount::format(i128::from(minor), b.scale);
+        for l in &b.lines {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                quote(&b.budget.name),
+                quote(&b.budget.project),
+                quote(&l.line.name),
+                units(l.line.amount_minor),
+                units(l.committed_minor),
+                units(l.actual_minor),
+                b.budget.currency
+            ));
+        }
+    }
+    let disposition = format!("attachment; filename=\"{slug}-budgets.csv\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
 pub async fn create_budget(
     State(state): State<AppState>,
     web: Web,

@@ -108,6 +108,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/wallet/requests/{id}/{action}", post(wallet::request_action))
         .route("/wallet/holds/{id}/{action}", post(wallet::hold_action))
         .route("/orgs/{slug}/treasury", get(wallet::treasury))
+        .route("/orgs/{slug}/treasury.csv", get(wallet::treasury_csv))
+        .route("/orgs/{slug}/budgets.csv", get(expenses::budgets_csv))
         .route("/orgs/{slug}/treasury/{action}", post(wallet::treasury_action))
         .route("/admin", get(pages::admin))
         .route("/admin/verify", post(pages::admin_verify))

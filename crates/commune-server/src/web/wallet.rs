@@ -469,6 +469,46 @@ impl TreasuryPage {
     fn width(&self, value: &i128) -> i64 {
         if self.largest_month <= 0 { 0 } else { (*value * 100 / self.largest_month).clamp(0, 100) as i64 }
     }
+
+    fn balance_width(&self, value: &i128) -> i64 {
+        let largest = self.treasury.months.iter().map(|m| m.balance_minor).max().unwrap_or(0);
+        if largest <= 0 { 0 } else { (*value * 100 / largest).clamp(0, 100) as i64 }
+    }
+
+    fn kind_width(&self, value: &i128) -> i64 {
+        let largest = self.treasury.out_by_kind.iter().map(|k| k.1).max().unwrap_or(0);
+        if largest <= 0 { 0 } else { (*value * 100 / largest).clamp(0, 100) as i64 }
+    }
+}
+
+/// `GET /orgs/{slug}/treasury.csv`: month by month (in, funnel, out, closing balance), in
+/// currency units.
+pub async fn treasury_csv(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    let org = state.store.org_by_slug(&slug).await?.ok_or(AppError::NotFound("organisation"))?;
+    web.caller.authorize(&state, Some(&org), Action::ReadTreasury).await?;
+    let (treasury, _) = treasury_of(&state, &org).await?;
+    let units = |minor: i128| commune_domain::ledger::amount::format(minor, treasury.scale);
+    let mut csv = String::from("month,in,funnel,out,balance,currency\n");
+    for m in &treasury.months {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            m.month,
+            units(m.revenue_minor),
+            units(m.funnel_minor),
+            units(m.spent_minor),
+            units(m.balance_minor),
+            treasury.currency
+        ));
+    }
+    let disposition = format!("attachment; filename=\"{slug}-treasury.csv\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 async fn treasury_page(state: &AppState, web: &Web, slug: &str, errors: Vec<String>) -> Result<TreasuryPage, WebError> {

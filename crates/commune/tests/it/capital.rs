@@ -383,6 +383,12 @@ async fn expenses_need_three_people_and_pay_once() {
     assert_eq!(balance(&app, &bob, "").await, bob_before + 80_00, "paid once");
     let (_, budgets) = app.call(Method::GET, "/api/v1/orgs/bakery/budgets", &bob, None).await;
     assert_eq!(budgets[0]["lines"][0]["actual_minor"], 80_00, "actuals from the ledger");
+    let (status, csv) = app.call(Method::GET, "/orgs/bakery/budgets.csv", &bob, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.as_str().is_some_and(|c| c.contains("\"Supplies\",100.00,80.00,80.00,EUR")), "{csv}");
+    let (status, csv) = app.call(Method::GET, "/orgs/bakery/treasury.csv", &ada, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.as_str().is_some_and(|c| c.starts_with("month,in,funnel,out,balance,currency")), "{csv}");
 
     // Past the line: approval needs saying so.
     let butter = file("Butter", "50").await;
