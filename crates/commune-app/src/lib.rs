@@ -18,6 +18,7 @@ pub mod invites;
 pub mod ledger;
 pub mod merit;
 pub mod metrics;
+pub mod patronage;
 pub mod payments;
 pub mod plugins;
 pub mod policy;

@@ -47,6 +47,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::rounds::advance, api::rounds::cast, api::rounds::deliver, api::rounds::export, api::rounds::import,
         api::expenses::create_budget, api::expenses::budgets, api::expenses::create_expense, api::expenses::list,
         api::expenses::get, api::expenses::step, api::expenses::add_receipt, api::expenses::receipt,
+        api::expenses::declare_patronage, api::expenses::patronage,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),

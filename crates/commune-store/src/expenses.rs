@@ -393,3 +393,140 @@ impl WriteTx {
         Ok(id)
     }
 }
+
+/// A year of patronage, as declared.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PatronageYear {
+    pub id: String,
+    pub org_id: String,
+    pub year: i64,
+    pub currency: String,
+    pub surplus_minor: i64,
+    /// JSON: the policy, the basis and the split.
+    pub split: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// One line of a member's capital account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CapitalEntry {
+    pub id: String,
+    pub org_id: String,
+    pub member_id: String,
+    pub year: i64,
+    /// `allocation` (credited) or `redemption` (paid out).
+    pub kind: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub note: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn patronage_years(&self, org_id: &str) -> Result<Vec<PatronageYear>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, year, currency, surplus_minor, split, created_by, created_at FROM patronage_years
+             WHERE org_id = $1 ORDER BY year DESC LIMIT 100",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PatronageYear {
+                    id: r.try_get(0)?,
+                    org_id: r.try_get(1)?,
+                    year: r.try_get(2)?,
+                    currency: r.try_get(3)?,
+                    surplus_minor: r.try_get(4)?,
+                    split: r.try_get(5)?,
+                    created_by: r.try_get(6)?,
+                    created_at: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A member's capital account in an organisation, oldest first (at most 1,000 lines).
+    pub async fn capital_entries(&self, org_id: &str, member_id: &str) -> Result<Vec<CapitalEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, member_id, year, kind, amount_minor, currency, note, created_at FROM capital_entries
+             WHERE org_id = $1 AND member_id = $2 ORDER BY created_at, id LIMIT 1000",
+        )
+        .bind(org_id)
+        .bind(member_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CapitalEntry {
+                    id: r.try_get(0)?,
+                    org_id: r.try_get(1)?,
+                    member_id: r.try_get(2)?,
+                    year: r.try_get(3)?,
+                    kind: r.try_get(4)?,
+                    amount_minor: r.try_get(5)?,
+                    currency: r.try_get(6)?,
+                    note: r.try_get(7)?,
+                    created_at: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl WriteTx {
+    /// Records a declared year and credits each member's retained allocation; one year per
+    /// organisation and year (a second declaration is a conflict).
+    pub async fn declare_patronage(
+        &mut self,
+        org_id: &str,
+        year: i64,
+        currency: &str,
+        surplus_minor: u64,
+        split: &str,
+        credits: &[(String, u64)],
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let at = self.at_ms();
+        sqlx::query(
+            "INSERT INTO patronage_years (id, org_id, year, currency, surplus_minor, split, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(year)
+        .bind(currency)
+        .bind(i64::try_from(surplus_minor).unwrap_or(i64::MAX))
+        .bind(split)
+        .bind(self.actor().to_owned())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(crate::error::conflict_as("this year's patronage"))?;
+        for (member, amount) in credits {
+            sqlx::query(
+                "INSERT INTO capital_entries (id, org_id, member_id, year, kind, amount_minor, currency, note, created_at)
+                 VALUES ($1, $2, $3, $4, 'allocation', $5, $6, $7, $8)",
+            )
+            .bind(crate::new_id())
+            .bind(org_id)
+            .bind(member)
+            .bind(year)
+            .bind(i64::try_from(*amount).unwrap_or(i64::MAX))
+            .bind(currency)
+            .bind(format!("patronage {year}: retained allocation"))
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        self.audit(
+            "patronage.declare",
+            &id,
+            json!({ "org_id": org_id, "year": year, "surplus_minor": surplus_minor, "split": split }),
+        )
+        .await?;
+        Ok(id)
+    }
+}

@@ -84,6 +84,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0009_expenses.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 10,
+            name: "patronage",
+            sql: include_str!("../migrations/sqlite/0010_patronage.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -138,6 +144,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 9,
             name: "expenses",
             sql: include_str!("../migrations/postgres/0009_expenses.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 10,
+            name: "patronage",
+            sql: include_str!("../migrations/postgres/0010_patronage.sql"),
             refuse_if: None,
         },
     ];

@@ -59,6 +59,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     governance_season(state, &mut rng, &orgs, &members, now).await?;
     super::rounds::season(state, &orgs, &members).await?;
     super::expenses::season(state, &orgs[4], &members, &members[0]).await?;
+    super::expenses::last_year(state, &orgs[2], &members).await?;
     // Everyone's inbox: the season's notifications, with what is older than two days read.
     crate::inbox::catch_up(state).await?;
     state.store.mark_all_read_before(now - 2 * 24 * 3600 * 1000).await?;

@@ -9,7 +9,7 @@
 //! - [`proposals`]: the season's proposals, as data;
 //! - [`season`]: drafting, publishing, voting and counting them, tick by tick;
 //! - [`rounds`]: a finished participatory-budgeting round and an open one;
-//! - [`expenses`]: an operating budget and an expense in every state.
+//! - [`expenses`]: an operating budget and an expense in every state; last year's patronage.
 
 pub mod books;
 pub mod expenses;

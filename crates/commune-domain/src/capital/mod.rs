@@ -2,6 +2,7 @@
 //! Pure: the rounds, escrows and transfers that use them live in the operations layer.
 
 pub mod expense;
+pub mod patronage;
 pub mod pb;
 pub mod qf;
 pub mod round;

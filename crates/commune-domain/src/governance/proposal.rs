@@ -156,7 +156,7 @@ const fn parameter(
 }
 
 /// The ordinary policies.
-pub const POLICY_PARAMETERS: [PolicyParameter; 9] = [
+pub const POLICY_PARAMETERS: [PolicyParameter; 12] = [
     parameter(
         "funnel_rate",
         "share of business revenue that flows into the common pot",
@@ -197,6 +197,27 @@ pub const POLICY_PARAMETERS: [PolicyParameter; 9] = [
         "expense_vote_threshold",
         "expenses of at least this much (in currency units) are decided by a weighted vote, not by stewards",
         (0.0, 1_000_000_000.0, 500.0),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "patronage_reserve_share",
+        "share of a year's patronage surplus kept as the indivisible reserve",
+        (0.0, 1.0, 0.3),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "patronage_commune_share",
+        "share of a year's patronage surplus given to the commune's pot",
+        (0.0, 1.0, 0.1),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "patronage_cash_share",
+        "share of each member's patronage allocation paid in cash (the rest is credited to their capital account)",
+        (0.2, 1.0, 0.2),
         false,
         PolicyScope::Org,
     ),

@@ -48,6 +48,9 @@ pub fn policy_label(key: &str) -> String {
         "floor_min_voters" => "Floor: voters every proposal needs",
         "expense_approvals" => "Stewards who approve an expense",
         "expense_vote_threshold" => "Expenses put to a vote from",
+        "patronage_reserve_share" => "Patronage: share kept as the indivisible reserve",
+        "patronage_commune_share" => "Patronage: share to the commune",
+        "patronage_cash_share" => "Patronage: share of an allocation paid in cash",
         _ => "",
     };
     if !fixed.is_empty() {

@@ -109,6 +109,8 @@ pub mod transfer_code {
     pub const AWARD: u16 = 10;
     /// An approved expense paid to its submitter.
     pub const EXPENSE: u16 = 11;
+    /// A year's patronage: a member's cash part, or the commune's share.
+    pub const PATRONAGE: u16 = 12;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -125,13 +127,14 @@ pub mod transfer_code {
             BUDGET => "budget",
             AWARD => "award",
             EXPENSE => "expense",
+            PATRONAGE => "patronage",
             BENCH => "bench",
             _ => "other",
         }
     }
 
     pub fn parse(raw: &str) -> Option<u16> {
-        (1..=11).chain([BENCH]).find(|c| name(*c) == raw)
+        (1..=12).chain([BENCH]).find(|c| name(*c) == raw)
     }
 }
 

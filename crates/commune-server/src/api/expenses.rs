@@ -151,3 +151,36 @@ pub async fn receipt(
         bytes,
     ))
 }
+
+/// Declare a year's patronage: the surplus is split by the organisation's policies into the
+/// reserve, the commune's share (moved to the pot) and the members' allocations (cash paid now,
+/// the rest credited to capital accounts). Stewards; once per year.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/patronage", tag = "capital", request_body = commune_app::patronage::PatronageInput,
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "The year's split", body = commune_app::patronage::YearSplit),
+        (status = 403, description = "Only stewards", body = ErrorBody),
+        (status = 409, description = "This year was declared already", body = ErrorBody),
+        (status = 422, description = "Invalid declaration", body = ErrorBody)))]
+pub async fn declare_patronage(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<commune_app::patronage::PatronageInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(commune_app::patronage::declare(&state, &caller, &slug, &input).await?))
+}
+
+/// The organisation's patronage years and the caller's capital account statement.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/patronage", tag = "capital",
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = []), ("token" = [])),
+    responses((status = 200, description = "Years and statement", body = commune_app::patronage::PatronageView), (status = 403, description = "Not a member", body = ErrorBody)))]
+pub async fn patronage(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<commune_app::patronage::PatronageView>> {
+    Ok(Json(commune_app::patronage::view(&state, &caller, &slug).await?.1))
+}

@@ -433,3 +433,150 @@ pub async fn receipt(State(state): State<AppState>, web: Web, Path(id): Path<Str
     )
         .into_response())
 }
+
+pub(crate) struct YearRow {
+    year: i32,
+    surplus: String,
+    reserve: String,
+    commune: String,
+    /// (handle, basis, allocated, cash, retained).
+    members: Vec<(String, u64, String, String, String)>,
+    unit: String,
+    /// The viewer's written notice for the year, if they had an allocation.
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "patronage.html")]
+pub(crate) struct PatronagePage {
+    page: Page,
+    org: Org,
+    steward: bool,
+    years: Vec<YearRow>,
+    /// The viewer's capital account: (date, what, amount).
+    statement: Vec<(i64, String, String)>,
+    balance: String,
+    form: PatronageForm,
+    problems: Problems,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PatronageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    surplus: String,
+    /// One member per row: `handle: hours`.
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    basis_unit: String,
+}
+
+async fn patronage_page(state: &AppState, web: &Web, slug: &str) -> Result<PatronagePage, WebError> {
+    let (org, view) = commune_app::patronage::view(state, &web.caller, slug).await?;
+    let money = |minor: i128| format_money(minor, view.scale, &view.currency, web.decimal_comma());
+    let ids: Vec<String> = view.years.iter().flat_map(|y| y.members.iter().map(|m| m.0.clone())).collect();
+    let names = handles(state, &ids).await?;
+    let me = web.caller.member().map(|m| m.member.id.clone()).unwrap_or_default();
+    let years = view
+        .years
+        .iter()
+        .map(|y| {
+            let notice = y.members.iter().find(|m| m.0 == me).map(|(_, basis, allocated, cash, retained)| {
+                format!(
+                    "For {}, {} allocates you {} of its patronage surplus of {}, for your {} {} of {} recorded: {} paid to your wallet in cash and {} credited to your capital account.",
+                    y.year,
+                    org.name,
+                    money(i128::from(*allocated)),
+                    money(i128::from(y.surplus_minor)),
+                    basis,
+                    y.basis_unit,
+                    y.basis_total,
+                    money(i128::from(*cash)),
+                    money(i128::from(*retained))
+                )
+            });
+            YearRow {
+                year: y.year,
+                surplus: money(i128::from(y.surplus_minor)),
+                reserve: money(i128::from(y.reserve_minor)),
+                commune: money(i128::from(y.commune_minor)),
+                members: y
+                    .members
+                    .iter()
+                    .map(|(id, basis, a, c, r)| {
+                        (names.get(id).cloned().unwrap_or_default(), *basis, money(i128::from(*a)), money(i128::from(*c)), money(i128::from(*r)))
+                    })
+                    .collect(),
+                unit: y.basis_unit.clone(),
+                notice,
+            }
+        })
+        .collect();
+    let statement = view
+        .statement
+        .iter()
+        .map(|e| {
+            let signed = if e.kind == "redemption" { -e.amount_minor } else { e.amount_minor };
+            (e.created_at, e.note.clone(), money(i128::from(signed)))
+        })
+        .collect();
+    Ok(PatronagePage {
+        page: web.page(format!("Patronage · {}", org.name), "orgs"),
+        steward: steward_of(state, web, &org).await? && !org.is_root,
+        balance: money(i128::from(view.balance_minor)),
+        years,
+        statement,
+        org,
+        form: PatronageForm { basis_unit: "hours".into(), ..PatronageForm::default() },
+        problems: Problems::default(),
+    })
+}
+
+pub async fn patronage(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    Ok(render(&patronage_page(&state, &web, &slug).await?))
+}
+
+pub async fn declare_patronage(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    Form(form): Form<PatronageForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let mut basis = Vec::new();
+    let mut unreadable = None;
+    for row in form.basis.lines().filter(|l| !l.trim().is_empty()) {
+        let (handle, amount) = row.rsplit_once(':').unwrap_or((row, ""));
+        match amount.trim().parse::<u64>() {
+            Ok(n) => basis.push((handle.trim().to_owned(), n)),
+            Err(_) => unreadable = Some(row.trim().to_owned()),
+        }
+    }
+    let input = commune_app::patronage::PatronageInput {
+        year: form.year.trim().parse().unwrap_or(0),
+        surplus: form.surplus.clone(),
+        basis,
+        basis_unit: form.basis_unit.clone(),
+    };
+    let result = match unreadable {
+        Some(row) => Err(commune_domain::validation::Invalid::new(
+            "basis",
+            format!("\"{row}\": write a handle, a colon and a whole number"),
+        )
+        .into()),
+        None => commune_app::patronage::declare(&state, &web.caller, &slug, &input).await,
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{slug}/patronage")).into_response()),
+        Err(e) => {
+            let mut page = patronage_page(&state, &web, &slug).await?;
+            page.problems = field_problems(e)?;
+            page.form = form;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
+        }
+    }
+}

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/expenses/{id}/{step}", post(expenses::step))
         .route("/receipts/{id}", get(expenses::receipt))
+        .route("/orgs/{slug}/patronage", get(expenses::patronage).post(expenses::declare_patronage))
         .route("/join/{secret}/signup", post(pages::invites::signup_and_join))
         .route("/orgs/{slug}/tokens/{id}/revoke", post(pages::revoke_token))
         .route("/orgs/{slug}/proposals", get(governance::list))

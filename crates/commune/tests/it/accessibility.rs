@@ -98,6 +98,7 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/common-code/rounds",
         "/orgs/common-code/budgets",
         "/orgs/common-code/expenses",
+        "/orgs/byte-bakery/patronage",
         "/admin",
         "/admin/books",
         "/api",

@@ -1041,6 +1041,21 @@ fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            path: "/api/v1/orgs/acme/patronage",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            // No basis: the steward gets as far as the form's checks.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/patronage",
+            body: Some(json!({ "year": 2026, "surplus": "100.00", "basis": [] })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
             path: "/api/v1/orgs/acme/budgets",
             body: None,
             allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],

@@ -508,3 +508,52 @@ async fn the_pot_moves_only_through_votes_rounds_and_approved_expenses() {
     assert_eq!((status, paid["status"].as_str()), (StatusCode::OK, Some("paid")), "{paid}");
     assert_eq!(pot(app).await, start - 12_00, "an approved expense of the commune is paid from the pot");
 }
+
+/// A year's patronage: split by the organisation's policies (30% reserve, 10% commune, 20% of
+/// each allocation in cash by default), cash paid and the commune's share moved once, the rest
+/// credited to capital accounts; declared once per year; the basis must be members.
+#[tokio::test]
+async fn patronage_splits_a_year_once_into_reserve_cash_capital_and_the_commune() {
+    let app = TestApp::set_up().await;
+    let root = app.login("root").await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let eve = app.member("eve").await;
+    app.org(&ada, "bakery").await;
+    app.admit(&ada, &bob, "bakery").await;
+    post(&app, "/api/v1/deposits", &root, json!({ "to": "org:bakery", "amount_minor": 200_000 })).await;
+    let declare = |basis: Value| json!({ "year": 2026, "surplus": "1000.00", "basis": basis, "basis_unit": "hours" });
+    check_error(
+        post(&app, "/api/v1/orgs/bakery/patronage", &bob, declare(json!([["ada", 10]]))).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let before = app.audit_len().await;
+    for basis in [json!([]), json!([["eve", 10]]), json!([["ada", 10], ["ada", 5]])] {
+        let (status, body) = post(&app, "/api/v1/orgs/bakery/patronage", &ada, declare(basis)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    assert_eq!(app.audit_len().await, before);
+    let bob_before = balance(&app, &bob, "").await;
+    let (status, year) =
+        post(&app, "/api/v1/orgs/bakery/patronage", &ada, declare(json!([["ada", 300], ["bob", 100]]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{year}");
+    assert_eq!((year["reserve_minor"].as_u64(), year["commune_minor"].as_u64()), (Some(300_00), Some(100_00)));
+    // Members' 600.00 split 3:1 → bob 150.00: 30.00 cash, 120.00 to his capital account.
+    assert_eq!(balance(&app, &bob, "").await, bob_before + 30_00);
+    let (_, view) = app.call(Method::GET, "/api/v1/orgs/bakery/patronage", &bob, None).await;
+    assert_eq!(view["balance_minor"], 120_00, "{view}");
+    check_error(
+        post(&app, "/api/v1/orgs/bakery/patronage", &ada, declare(json!([["ada", 300], ["bob", 100]]))).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
+    assert_eq!(balance(&app, &bob, "").await, bob_before + 30_00, "paid once");
+    check_error(
+        app.call(Method::GET, "/api/v1/orgs/bakery/patronage", &eve, None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
