@@ -21,7 +21,7 @@ use commune_domain::ledger::amount;
 use commune_domain::ledger::payments::{Owner, Payer, derive_id, transfer_code};
 use commune_domain::ledger::plan;
 use commune_domain::org::Role;
-use commune_domain::validation::{Invalid, Violations};
+use commune_domain::validation::{Invalid, Violations, text};
 use commune_store::{Budget, BudgetLine, Expense, NewBudget, NewExpense, Org, Receipt};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -97,18 +97,6 @@ pub struct ExpenseView {
 const MAX_LINES: usize = 50;
 const MAX_RECEIPTS: usize = 10;
 
-fn text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, Invalid> {
-    let value = raw.trim();
-    let length = value.chars().count();
-    if length < min {
-        return Err(Invalid::new(field, "this cannot be empty"));
-    }
-    if length > max {
-        return Err(Invalid::new(field, format!("at most {max} characters; this has {length}")));
-    }
-    Ok(value.to_owned())
-}
-
 fn day_ms(field: &'static str, raw: &str, end_of_day: bool) -> Result<i64, Invalid> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(raw.trim(), &format)
@@ -131,8 +119,8 @@ pub async fn create_budget(
     let org = org_for(state, caller, slug, Action::ManageCapital).await?;
     let ledger = ledger_named(state, input.currency.as_deref()).await?;
     let mut problems = Violations::default();
-    let name = problems.check(text("name", &input.name, 1, 120));
-    let project = problems.check(text("project", &input.project, 0, 120));
+    let name = problems.check(text("name", &input.name, 1, 120, false));
+    let project = problems.check(text("project", &input.project, 0, 120, false));
     let starts = problems.check(day_ms("starts_on", &input.starts_on, false));
     let ends = problems.check(day_ms("ends_on", &input.ends_on, true));
     if let (Some(s), Some(e)) = (starts, ends)
@@ -145,7 +133,7 @@ pub async fn create_budget(
     }
     let mut lines = Vec::new();
     for line in &input.lines {
-        let name = problems.check(text("lines", &line.name, 1, 120));
+        let name = problems.check(text("lines", &line.name, 1, 120, false));
         let amount = problems.check(amount::parse(&line.amount, ledger.scale, "lines"));
         if amount == Some(0) {
             problems.0.push(Invalid::new("lines", "a line's amount is above zero"));
@@ -241,8 +229,8 @@ pub async fn create_expense(
     };
     let ledger = ledger_named(state, line.as_ref().map(|l| l.1.as_str())).await?;
     let mut problems = Violations::default();
-    let title = problems.check(text("title", &input.title, 1, 120));
-    let description = problems.check(text("description", &input.description, 0, 4000));
+    let title = problems.check(text("title", &input.title, 1, 120, false));
+    let description = problems.check(text("description", &input.description, 0, 4000, true));
     let amount = problems.check(amount::parse(&input.amount, ledger.scale, "amount"));
     if amount == Some(0) {
         problems.0.push(Invalid::new("amount", "an expense is above zero"));
@@ -351,7 +339,7 @@ pub async fn act(
     let facts = facts(state, &expense, scale).await?;
     let who = Who { member_id: me.member.id.clone(), steward };
     let outcome = expense::decide(&facts, &who, step).map_err(refused)?;
-    let note = text("note", note, 0, 500)?;
+    let note = text("note", note, 0, 500, false)?;
     if step == Step::Approve && !confirm_over_budget && over_line(state, &expense).await?.1 {
         return Err(AppError::Rule(
             "approving this takes its budget line past what was budgeted; confirm to approve anyway".into(),

@@ -24,7 +24,7 @@ use commune_domain::governance::weight::{self, UNIT};
 use commune_domain::ledger::amount;
 use commune_domain::ledger::payments::{Owner, Payer, derive_id, transfer_code};
 use commune_domain::ledger::plan::{self, Settlement};
-use commune_domain::validation::{Invalid, Violations};
+use commune_domain::validation::{Invalid, Violations, text};
 use commune_store::{NewRound, Org, PbProject, PbRound};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -82,18 +82,6 @@ const MAX_TITLE: usize = 120;
 const MAX_TEXT: usize = 4000;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-fn text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, Invalid> {
-    let value = raw.trim();
-    let length = value.chars().count();
-    if length < min {
-        return Err(Invalid::new(field, "this cannot be empty"));
-    }
-    if length > max {
-        return Err(Invalid::new(field, format!("at most {max} characters; this has {length}")));
-    }
-    Ok(value.to_owned())
-}
-
 /// The escrow's available balance in minor units (posted credits less debits and holds).
 async fn escrow_available(state: &AppState, budget_id: &str, currency: &str) -> Result<i128, AppError> {
     let ledger = ledger_named(state, Some(currency)).await?;
@@ -111,8 +99,8 @@ pub async fn create(state: &AppState, caller: &Caller, slug: &str, input: &Round
     let me = caller.require_member()?;
     let org = org_for(state, caller, slug, Action::ManageCapital).await?;
     let mut problems = Violations::default();
-    let title = problems.check(text("title", &input.title, 1, MAX_TITLE));
-    let description = problems.check(text("description", &input.description, 0, MAX_TEXT));
+    let title = problems.check(text("title", &input.title, 1, MAX_TITLE, false));
+    let description = problems.check(text("description", &input.description, 0, MAX_TEXT, true));
     let rule = match input.rule.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         None => Some(Rule::EqualShares),
         Some(raw) => problems.check(
@@ -223,9 +211,9 @@ pub async fn submit_project(
     let (round, _) = readable(state, caller, round_id, Action::Participate).await?;
     let ledger = ledger_named(state, Some(&round.currency)).await?;
     let mut problems = Violations::default();
-    let title = problems.check(text("title", &input.title, 1, MAX_TITLE));
-    let description = problems.check(text("description", &input.description, 0, MAX_TEXT));
-    let place = problems.check(text("place", &input.place, 0, 200));
+    let title = problems.check(text("title", &input.title, 1, MAX_TITLE, false));
+    let description = problems.check(text("description", &input.description, 0, MAX_TEXT, true));
+    let place = problems.check(text("place", &input.place, 0, 200, false));
     let cost = problems.check(amount::parse(&input.cost, ledger.scale, "cost"));
     if cost == Some(0) {
         problems.0.push(Invalid::new("cost", "a project costs more than zero"));
@@ -258,7 +246,7 @@ pub async fn review(
     let me = caller.require_member()?;
     let project = state.store.pb_project(project_id).await?.ok_or(AppError::NotFound("project"))?;
     let (round, _) = readable(state, caller, &project.round_id, Action::ManageCapital).await?;
-    let reason = text("reason", reason, 1, 500)?;
+    let reason = text("reason", reason, 1, 500, false)?;
     let mut tx = state.store.write(&me.member.id).await?;
     let now = tx.pb_round_now(&round.id).await?.ok_or(AppError::NotFound("round"))?;
     if ![Phase::Submission.name(), Phase::Review.name()].contains(&now.phase.as_str()) {
