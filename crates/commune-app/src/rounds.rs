@@ -138,6 +138,9 @@ pub async fn create(state: &AppState, caller: &Caller, slug: &str, input: &Round
             "this budget's escrow is empty: the budget proposal has not passed and moved its money yet".into(),
         ));
     }
+    if state.store.escrow_claimed(input.budget_id.trim()).await? {
+        return Err(AppError::Conflict("a round for this budget"));
+    }
     let ballot_json = serde_json::to_string(&ballot).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = state.store.write(&me.member.id).await?;
     let new = NewRound {

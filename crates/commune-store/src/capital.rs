@@ -393,3 +393,244 @@ impl WriteTx {
         Ok(moved)
     }
 }
+
+/// A funding round with quadratic matching.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FundingRound {
+    pub id: String,
+    pub org_id: String,
+    /// The passed budget proposal whose escrow is the matching pot.
+    pub budget_id: String,
+    pub title: String,
+    /// JSON of the domain's `qf::Matching` and the per-project cap.
+    pub rule: String,
+    pub currency: String,
+    /// `open` or `closed`.
+    pub phase: String,
+    /// JSON of the matches paid, once closed.
+    pub result: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FundingProject {
+    pub id: String,
+    pub round_id: String,
+    pub title: String,
+    /// Who receives contributions and the match: a member's handle or `org:slug`.
+    pub recipient: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Contribution {
+    pub id: String,
+    pub project_id: String,
+    pub member_id: String,
+    pub amount_minor: i64,
+    pub transfer_id: String,
+    pub created_at: i64,
+}
+
+const FUNDING: &str = "id, org_id, budget_id, title, rule, currency, phase, result, created_by, created_at, closed_at";
+
+fn funding_round(r: &AnyRow) -> Result<FundingRound> {
+    Ok(FundingRound {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        budget_id: r.try_get("budget_id")?,
+        title: r.try_get("title")?,
+        rule: r.try_get("rule")?,
+        currency: r.try_get("currency")?,
+        phase: r.try_get("phase")?,
+        result: r.try_get("result")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        closed_at: r.try_get("closed_at")?,
+    })
+}
+
+impl Store {
+    pub async fn funding_round(&self, id: &str) -> Result<Option<FundingRound>> {
+        let sql = format!("SELECT {FUNDING} FROM funding_rounds WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(funding_round).transpose()
+    }
+
+    pub async fn funding_rounds_of(&self, org_id: &str) -> Result<Vec<FundingRound>> {
+        let sql =
+            format!("SELECT {FUNDING} FROM funding_rounds WHERE org_id = $1 ORDER BY created_at DESC, id LIMIT 200");
+        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(funding_round).collect()
+    }
+
+    /// Whether any round (budgeting or funding) already spends this escrow.
+    pub async fn escrow_claimed(&self, budget_id: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM pb_rounds WHERE budget_id = $1) + (SELECT COUNT(*) FROM funding_rounds WHERE budget_id = $1)",
+        )
+        .bind(budget_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+
+    pub async fn funding_projects(&self, round_id: &str) -> Result<Vec<FundingProject>> {
+        let rows = sqlx::query(
+            "SELECT id, round_id, title, recipient, created_at FROM funding_projects WHERE round_id = $1 ORDER BY created_at, id LIMIT 500",
+        )
+        .bind(round_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FundingProject {
+                    id: r.try_get(0)?,
+                    round_id: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    recipient: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn contributions(&self, round_id: &str) -> Result<Vec<Contribution>> {
+        let rows = sqlx::query(
+            "SELECT id, project_id, member_id, amount_minor, transfer_id, created_at FROM funding_contributions
+             WHERE round_id = $1 ORDER BY created_at, id LIMIT 100000",
+        )
+        .bind(round_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Contribution {
+                    id: r.try_get(0)?,
+                    project_id: r.try_get(1)?,
+                    member_id: r.try_get(2)?,
+                    amount_minor: r.try_get(3)?,
+                    transfer_id: r.try_get(4)?,
+                    created_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl WriteTx {
+    pub async fn create_funding_round(
+        &mut self,
+        org_id: &str,
+        budget_id: &str,
+        title: &str,
+        rule: &str,
+        currency: &str,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let at = self.at_ms();
+        sqlx::query(
+            "INSERT INTO funding_rounds (id, org_id, budget_id, title, rule, currency, phase, result, created_by, created_at, closed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'open', NULL, $7, $8, NULL)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(budget_id)
+        .bind(title)
+        .bind(rule)
+        .bind(currency)
+        .bind(self.actor().to_owned())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(crate::error::conflict_as("a round for this budget"))?;
+        self.audit(
+            "funding.create",
+            &id,
+            json!({ "org_id": org_id, "budget_id": budget_id, "title": title, "rule": rule }),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn add_funding_project(&mut self, round_id: &str, title: &str, recipient: &str) -> Result<String> {
+        let id = crate::new_id();
+        let at = self.at_ms();
+        sqlx::query(
+            "INSERT INTO funding_projects (id, round_id, title, recipient, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(round_id)
+        .bind(title)
+        .bind(recipient)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.audit("funding.project", &id, json!({ "round_id": round_id, "title": title, "recipient": recipient }))
+            .await?;
+        Ok(id)
+    }
+
+    /// The round as this transaction sees it.
+    pub async fn funding_round_now(&mut self, id: &str) -> Result<Option<FundingRound>> {
+        let sql = format!("SELECT {FUNDING} FROM funding_rounds WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&mut *self.tx).await?.as_ref().map(funding_round).transpose()
+    }
+
+    /// Records a contribution whose money has moved (its transfer id is unique: a replayed
+    /// payment records once).
+    pub async fn record_contribution(
+        &mut self,
+        round_id: &str,
+        project_id: &str,
+        member_id: &str,
+        amount_minor: u64,
+        transfer_id: &str,
+    ) -> Result<()> {
+        let at = self.at_ms();
+        sqlx::query(
+            "INSERT INTO funding_contributions (id, round_id, project_id, member_id, amount_minor, transfer_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(crate::new_id())
+        .bind(round_id)
+        .bind(project_id)
+        .bind(member_id)
+        .bind(i64::try_from(amount_minor).unwrap_or(i64::MAX))
+        .bind(transfer_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(crate::error::conflict_as("this contribution"))?;
+        self.audit("funding.contribute", round_id, json!({ "project_id": project_id, "member_id": member_id, "amount_minor": amount_minor, "transfer_id": transfer_id }))
+            .await
+    }
+
+    /// Takes back a contribution whose payment the ledger refused.
+    pub async fn withdraw_contribution(&mut self, transfer_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM funding_contributions WHERE transfer_id = $1")
+            .bind(transfer_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.audit("funding.withdraw", transfer_id, json!({ "reason": "the payment was refused" })).await
+    }
+
+    /// Closes an open round with its result; false when it was closed already.
+    pub async fn close_funding_round(&mut self, id: &str, result: &str) -> Result<bool> {
+        let at = self.at_ms();
+        let closed = sqlx::query(
+            "UPDATE funding_rounds SET phase = 'closed', result = $1, closed_at = $2 WHERE id = $3 AND phase = 'open'",
+        )
+        .bind(result)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if closed {
+            self.audit("funding.close", id, json!({ "result": result })).await?;
+        }
+        Ok(closed)
+    }
+}

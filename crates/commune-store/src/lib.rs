@@ -29,7 +29,7 @@ mod tokens;
 mod write;
 
 pub use audit::{AuditStats, ChainReport};
-pub use capital::{NewRound, PbBallot, PbProject, PbRound};
+pub use capital::{Contribution, FundingProject, FundingRound, NewRound, PbBallot, PbProject, PbRound};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};

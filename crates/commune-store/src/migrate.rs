@@ -90,6 +90,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0010_patronage.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 11,
+            name: "funding",
+            sql: include_str!("../migrations/sqlite/0011_funding.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -150,6 +156,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 10,
             name: "patronage",
             sql: include_str!("../migrations/postgres/0010_patronage.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 11,
+            name: "funding",
+            sql: include_str!("../migrations/postgres/0011_funding.sql"),
             refuse_if: None,
         },
     ];

@@ -58,6 +58,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     ledger_demo(state, &mut rng, &orgs, &members, now).await?;
     governance_season(state, &mut rng, &orgs, &members, now).await?;
     super::rounds::season(state, &orgs, &members).await?;
+    super::rounds::funding(state, &orgs[0], &orgs, &members).await?;
     super::expenses::season(state, &orgs[4], &members, &members[0]).await?;
     super::expenses::last_year(state, &orgs[2], &members).await?;
     // Everyone's inbox: the season's notifications, with what is older than two days read.

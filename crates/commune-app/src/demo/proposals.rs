@@ -267,6 +267,22 @@ pub(crate) fn demo_proposals(now: i64) -> Vec<DemoProposal> {
             )
         },
         DemoProposal {
+            options: &["Spring", "Summer", "Autumn"],
+            effect: Effect::Budget { total_minor: 50_000, currency: "EUR".into() },
+            opens_at: now - 6 * DAY,
+            closes_at: now - 2 * DAY,
+            voters: Voters::Share(0.8),
+            ..proposal(
+                0,
+                3,
+                "A matching pot for members' gifts",
+                "500 EUR that matches what members give to each other's projects, broad support first.",
+                "finance",
+                Kind::Budget,
+                VotingMethod::Points { budget: 100 },
+            )
+        },
+        DemoProposal {
             options: &["Endorse", "Stay neutral"],
             target: Phase::Voting,
             opens_at: now - 3 * HOUR,

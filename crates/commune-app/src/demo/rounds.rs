@@ -169,3 +169,50 @@ async fn open_round_to_vote(state: &AppState, staffed: &Staffed, members: &[Memb
     }
     Ok(())
 }
+
+/// The commune's matching pot in an open funding round: members' gifts so far, matched by
+/// cluster matching (support across organisations counts most).
+pub(crate) async fn funding(
+    state: &AppState,
+    staffed: &Staffed,
+    orgs: &[Staffed],
+    members: &[Member],
+) -> Result<(), AppError> {
+    let org = &staffed.0;
+    let Some(budget_id) = budget(state, org, "A matching pot for members' gifts").await? else { return Ok(()) };
+    let (steward, people) = staff(state, staffed, members).await?;
+    let input = crate::funding::FundingInput {
+        budget_id,
+        title: "Spring gifts, matched".into(),
+        rule: "cocm".into(),
+        damping: None,
+        cap_share: Some(0.4),
+    };
+    let round = crate::funding::create(state, &steward, &org.slug, &input).await?;
+    let mut projects = Vec::new();
+    for (title, recipient) in [
+        ("Riverside clean-up kit", format!("org:{}", orgs[5].0.slug)),
+        ("Repair café tools", format!("org:{}", orgs[3].0.slug)),
+        ("Kids' coding club", format!("org:{}", orgs[4].0.slug)),
+    ] {
+        let p = crate::funding::add_project(
+            state,
+            &steward,
+            &round.id,
+            &crate::funding::FundingProjectInput { title: title.into(), recipient },
+        )
+        .await?;
+        projects.push(p.id);
+    }
+    for (i, m) in people.iter().enumerate().skip(1).take(24) {
+        let project = &projects[if i % 5 == 0 { 2 } else { i % 2 }];
+        let amount = ["3", "5", "8", "2", "10"][i % 5];
+        let input = crate::funding::ContributionInput { project_id: project.clone(), amount: amount.into() };
+        match crate::funding::contribute(state, &caller(m), &round.id, &input).await {
+            // A member whose wallet is empty simply gives nothing.
+            Err(AppError::Ledger { .. }) => continue,
+            other => other?,
+        }
+    }
+    Ok(())
+}

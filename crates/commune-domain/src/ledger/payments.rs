@@ -111,6 +111,8 @@ pub mod transfer_code {
     pub const EXPENSE: u16 = 11;
     /// A year's patronage: a member's cash part, or the commune's share.
     pub const PATRONAGE: u16 = 12;
+    /// A funding round: a member's contribution to a project, or the project's match.
+    pub const FUNDING: u16 = 13;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -128,13 +130,14 @@ pub mod transfer_code {
             AWARD => "award",
             EXPENSE => "expense",
             PATRONAGE => "patronage",
+            FUNDING => "funding",
             BENCH => "bench",
             _ => "other",
         }
     }
 
     pub fn parse(raw: &str) -> Option<u16> {
-        (1..=12).chain([BENCH]).find(|c| name(*c) == raw)
+        (1..=13).chain([BENCH]).find(|c| name(*c) == raw)
     }
 }
 

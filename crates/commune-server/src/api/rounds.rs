@@ -192,3 +192,88 @@ pub async fn import(
 ) -> ApiResult<Json<Imported>> {
     Ok(Json(Imported { projects: rounds::import(&state, &caller, &id, &input.pb).await? }))
 }
+
+/// Open a funding round with quadratic matching on a passed budget's escrow (stewards).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/funding-rounds", tag = "capital", request_body = commune_app::funding::FundingInput,
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = [])),
+    responses((status = 201, description = "The round, open", body = Object), (status = 403, description = "Only stewards", body = ErrorBody),
+        (status = 409, description = "This budget already has a round", body = ErrorBody), (status = 422, description = "Invalid round", body = ErrorBody)))]
+pub async fn create_funding(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<commune_app::funding::FundingInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(commune_app::funding::create(&state, &caller, &slug, &input).await?))
+}
+
+/// An organisation's funding rounds, newest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/funding-rounds", tag = "capital",
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = []), ("token" = [])),
+    responses((status = 200, description = "The rounds", body = Vec<Object>), (status = 403, description = "Not a member", body = ErrorBody)))]
+pub async fn list_funding(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<commune_store::FundingRound>>> {
+    Ok(Json(commune_app::funding::list(&state, &caller, &slug).await?.1))
+}
+
+/// A funding round: per project what was contributed, by how many, and the match (estimated
+/// while open, paid once closed) beside plain QF's.
+#[utoipa::path(get, path = "/api/v1/funding-rounds/{id}", tag = "capital",
+    params(("id" = String, Path, description = "The round's id")),
+    security(("session" = []), ("token" = [])),
+    responses((status = 200, description = "The round", body = commune_app::funding::FundingView), (status = 404, description = "No such round", body = ErrorBody)))]
+pub async fn get_funding(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<commune_app::funding::FundingView>> {
+    Ok(Json(commune_app::funding::view(&state, &caller, &id).await?.0))
+}
+
+/// Add a project to an open funding round (stewards).
+#[utoipa::path(post, path = "/api/v1/funding-rounds/{id}/projects", tag = "capital", request_body = commune_app::funding::FundingProjectInput,
+    params(("id" = String, Path, description = "The round's id")),
+    security(("session" = [])),
+    responses((status = 201, description = "The project", body = Object), (status = 403, description = "Only stewards", body = ErrorBody)))]
+pub async fn add_funding_project(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<commune_app::funding::FundingProjectInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(commune_app::funding::add_project(&state, &caller, &id, &input).await?))
+}
+
+/// Contribute from your wallet to a project of an open round.
+#[utoipa::path(post, path = "/api/v1/funding-rounds/{id}/contributions", tag = "capital", request_body = commune_app::funding::ContributionInput,
+    params(("id" = String, Path, description = "The round's id")),
+    security(("session" = [])),
+    responses((status = 204, description = "Paid and counted"), (status = 422, description = "Not a project of the round, or more than your wallet holds", body = ErrorBody)))]
+pub async fn contribute(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<commune_app::funding::ContributionInput>,
+) -> ApiResult<StatusCode> {
+    commune_app::funding::contribute(&state, &caller, &id, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Close the round: matches fixed and paid from the escrow (stewards; again pays what an
+/// interruption left unpaid).
+#[utoipa::path(post, path = "/api/v1/funding-rounds/{id}/close", tag = "capital",
+    params(("id" = String, Path, description = "The round's id")),
+    security(("session" = [])),
+    responses((status = 200, description = "The closed round", body = Object), (status = 403, description = "Only stewards", body = ErrorBody)))]
+pub async fn close_funding(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<commune_store::FundingRound>> {
+    Ok(Json(commune_app::funding::close(&state, &caller, &id).await?))
+}

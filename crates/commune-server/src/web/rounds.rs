@@ -68,9 +68,7 @@ async fn rounds_page(state: &AppState, web: &Web, slug: &str) -> Result<RoundsPa
     let mut budgets = Vec::new();
     if steward {
         for p in state.store.org_proposals(&org.id, "").await? {
-            if p.kind != Kind::Budget
-                || p.phase != ProposalPhase::Executed
-                || rounds.iter().any(|r| r.budget_id == p.id)
+            if p.kind != Kind::Budget || p.phase != ProposalPhase::Executed || state.store.escrow_claimed(&p.id).await?
             {
                 continue;
             }
@@ -461,4 +459,187 @@ pub async fn export(State(state): State<AppState>, web: Web, Path(id): Path<Stri
         text,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "funding.html")]
+pub(crate) struct FundingListPage {
+    page: Page,
+    org: Org,
+    rounds: Vec<commune_store::FundingRound>,
+    steward: bool,
+    budgets: Vec<(String, String, String)>,
+    problems: Problems,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct FundingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    budget_id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    cap: String,
+}
+
+async fn funding_list_page(state: &AppState, web: &Web, slug: &str) -> Result<FundingListPage, WebError> {
+    let (org, rounds) = commune_app::funding::list(state, &web.caller, slug).await?;
+    let base = rounds_page(state, web, slug).await?;
+    Ok(FundingListPage {
+        page: web.page(format!("Funding rounds · {}", org.name), "orgs"),
+        steward: base.steward,
+        budgets: base.budgets,
+        org,
+        rounds,
+        problems: Problems::default(),
+    })
+}
+
+pub async fn funding_list(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
+    Ok(render(&funding_list_page(&state, &web, &slug).await?))
+}
+
+pub async fn funding_create(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    Form(form): Form<FundingForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let cap = form.cap.trim().trim_end_matches('%').parse::<f64>().ok().map(|c| if c > 1.0 { c / 100.0 } else { c });
+    let input = commune_app::funding::FundingInput {
+        budget_id: form.budget_id.clone(),
+        title: form.title.clone(),
+        rule: form.rule.clone(),
+        damping: None,
+        cap_share: cap,
+    };
+    match commune_app::funding::create(&state, &web.caller, &slug, &input).await {
+        Ok(round) => Ok(Redirect::to(&format!("/funding/{}", round.id)).into_response()),
+        Err(e) => {
+            let mut page = funding_list_page(&state, &web, &slug).await?;
+            page.problems = field_problems(e)?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
+        }
+    }
+}
+
+/// One project of a funding round as the page shows it.
+pub(crate) struct FundingRow {
+    id: String,
+    title: String,
+    recipient: String,
+    given: String,
+    givers: usize,
+    matched: String,
+    plain: String,
+    /// Gifts and match against the largest project's, for the bars.
+    percent: i64,
+}
+
+#[derive(Template)]
+#[template(path = "funding_round.html")]
+pub(crate) struct FundingPage {
+    page: Page,
+    org: Org,
+    view: commune_app::funding::FundingView,
+    rows: Vec<FundingRow>,
+    pot: String,
+    steward: bool,
+    member: bool,
+    problems: Problems,
+}
+
+async fn funding_page(state: &AppState, web: &Web, id: &str) -> Result<FundingPage, WebError> {
+    let (view, org) = commune_app::funding::view(state, &web.caller, id).await?;
+    let role = match web.caller.member() {
+        Some(me) => state.store.role_in(&org.id, &me.member.id).await?,
+        None => None,
+    };
+    let money = |minor: u64| format_money(i128::from(minor), view.scale, &view.round.currency, web.decimal_comma());
+    let largest = view.projects.iter().map(|p| p.contributed_minor + p.match_minor).max().unwrap_or(0);
+    let rows = view
+        .projects
+        .iter()
+        .map(|p| {
+            let total = p.contributed_minor + p.match_minor;
+            FundingRow {
+                id: p.project_id.clone(),
+                title: p.title.clone(),
+                recipient: p.recipient.clone(),
+                given: money(p.contributed_minor),
+                givers: p.contributors,
+                matched: money(p.match_minor),
+                plain: money(p.plain_match_minor),
+                percent: (total * 100).checked_div(largest).unwrap_or(0) as i64,
+            }
+        })
+        .collect();
+    Ok(FundingPage {
+        page: web.page(view.round.title.clone(), "orgs"),
+        pot: format_money(view.pot_minor, view.scale, &view.round.currency, web.decimal_comma()),
+        steward: role == Some(commune_domain::org::Role::Steward),
+        member: role.is_some(),
+        rows,
+        org,
+        view,
+        problems: Problems::default(),
+    })
+}
+
+pub async fn funding_show(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    Ok(render(&funding_page(&state, &web, &id).await?))
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct FundingActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    project_id: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    recipient: String,
+}
+
+pub async fn funding_action(
+    State(state): State<AppState>,
+    web: Web,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<FundingActionForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let result = match action.as_str() {
+        "contribute" => {
+            let input = commune_app::funding::ContributionInput {
+                project_id: form.project_id.clone(),
+                amount: form.amount.clone(),
+            };
+            commune_app::funding::contribute(&state, &web.caller, &id, &input).await
+        }
+        "projects" => {
+            let input = commune_app::funding::FundingProjectInput {
+                title: form.title.clone(),
+                recipient: form.recipient.clone(),
+            };
+            commune_app::funding::add_project(&state, &web.caller, &id, &input).await.map(|_| ())
+        }
+        "close" => commune_app::funding::close(&state, &web.caller, &id).await.map(|_| ()),
+        _ => return Err(commune_app::error::AppError::NotFound("funding action").into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/funding/{id}")).into_response()),
+        Err(e) => {
+            let mut page = funding_page(&state, &web, &id).await?;
+            page.problems = field_problems(e)?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
+        }
+    }
 }

@@ -99,6 +99,7 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/common-code/budgets",
         "/orgs/common-code/expenses",
         "/orgs/byte-bakery/patronage",
+        "/orgs/neon-valley/funding",
         "/admin",
         "/admin/books",
         "/api",
@@ -116,6 +117,8 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
     pages.extend(links(s, "/meetings/").await?.into_iter().take(1));
     s.open("/orgs/common-code/expenses").await?;
     pages.extend(links(s, "/expenses/").await?.into_iter().take(3));
+    s.open("/orgs/neon-valley/funding").await?;
+    pages.extend(links(s, "/funding/").await?);
     for org in ["neon-valley", "common-code"] {
         s.open(&format!("/orgs/{org}/rounds")).await?;
         pages.extend(links(s, "/rounds/").await?.into_iter().filter(|l| !l.ends_with(".pb")));

@@ -53,6 +53,8 @@ struct World {
     /// The member's draft expense in acme, with a receipt.
     expense: String,
     receipt: String,
+    /// A funding round of acme on its own budget escrow.
+    funding: String,
 }
 
 impl World {
@@ -141,7 +143,7 @@ impl World {
             )
             .await;
         let token = t["token"]["id"].as_str().or_else(|| t["id"].as_str()).expect("token id").to_owned();
-        let (round, round_project, reviewing) = rounds(&app, &root, &steward, &member_auth).await;
+        let (round, round_project, reviewing, funding) = rounds(&app, &root, &steward, &member_auth).await;
         let (_, e) = app
             .call(
                 Method::POST,
@@ -185,6 +187,7 @@ impl World {
             reviewing,
             expense,
             receipt,
+            funding,
         }
     }
 
@@ -206,7 +209,7 @@ impl World {
 /// Two participatory-budgeting rounds on escrows of acme's budget proposals (their money moved by
 /// carrying out the budget effect directly, as a passed vote would): one voting with a feasible
 /// project, one in review with a project not yet reviewed.
-async fn rounds(app: &TestApp, root: &Auth, steward: &Auth, member: &Auth) -> (String, String, String) {
+async fn rounds(app: &TestApp, root: &Auth, steward: &Auth, member: &Auth) -> (String, String, String, String) {
     app.call(Method::POST, "/api/v1/deposits", root, Some(json!({ "to": "org:acme", "amount": "100.00" }))).await;
     let now = commune_store::now_ms();
     let mut ids = Vec::new();
@@ -235,7 +238,17 @@ async fn rounds(app: &TestApp, root: &Auth, steward: &Auth, member: &Auth) -> (S
         }
         ids.push((round, project));
     }
-    (ids[0].0.clone(), ids[0].1.clone(), ids[1].0.clone())
+    let now = commune_store::now_ms();
+    let body = json!({ "title": "Matching pot", "kind": "budget", "method": { "method": "yes_no", "threshold": 0.7 },
+        "voting_opens_at": now + crate::support::OPENS_IN, "voting_closes_at": now + crate::support::CLOSES_IN,
+        "effect": { "effect": "budget", "total_minor": 10_00, "currency": "EUR" } });
+    let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/proposals", steward, Some(body)).await;
+    let budget = app.store.proposal(p["id"].as_str().expect("budget id")).await.expect("read").expect("budget");
+    commune_app::payments::effects::execute_effect(&app.state, &budget).await.expect("execute").expect("moved");
+    let body = json!({ "budget_id": budget.id, "title": "Matching", "rule": "cocm" });
+    let (_, f) = app.call(Method::POST, "/api/v1/orgs/acme/funding-rounds", steward, Some(body)).await;
+    let funding = f["id"].as_str().expect("funding round id").to_owned();
+    (ids[0].0.clone(), ids[0].1.clone(), ids[1].0.clone(), funding)
 }
 
 /// One endpoint and, for each role, the status it must get (anything not listed: refused).
@@ -1041,6 +1054,49 @@ fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            path: "/api/v1/orgs/acme/funding-rounds",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/funding-rounds",
+            body: Some(json!({ "budget_id": "nope", "title": "F" })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/funding-rounds/{funding}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/funding-rounds/{funding}/projects",
+            body: Some(json!({ "title": "P", "recipient": "nobody-here" })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/funding-rounds/{funding}/contributions",
+            body: Some(json!({ "project_id": "nope", "amount": "1.00" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // No contributions: closing pays no match; the steward may close (again).
+            method: Method::POST,
+            path: "/api/v1/funding-rounds/{funding}/close",
+            body: None,
+            allowed: &[(Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
             path: "/api/v1/orgs/acme/patronage",
             body: None,
             allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200)],
@@ -1218,7 +1274,8 @@ async fn every_role_against_every_endpoint() {
                 .replace("{round}", &world.round)
                 .replace("{reviewing}", &world.reviewing)
                 .replace("{expense}", &world.expense)
-                .replace("{receipt}", &world.receipt);
+                .replace("{receipt}", &world.receipt)
+                .replace("{funding}", &world.funding);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

@@ -557,3 +557,71 @@ async fn patronage_splits_a_year_once_into_reserve_cash_capital_and_the_commune(
     let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+/// A funding round: contributions from wallets (never above them), plain QF's match on the
+/// budget escrow, paid once at the close; one round per escrow.
+#[tokio::test]
+async fn funding_rounds_match_broad_support_from_the_escrow_once() {
+    let (app, ada, bob, cleo, dan, budget) = funded_budget().await;
+    let root = app.login("root").await;
+    for who in ["bob", "cleo"] {
+        post(&app, "/api/v1/deposits", &root, json!({ "to": who, "amount_minor": 5_000 })).await;
+    }
+    let open = json!({ "budget_id": budget, "title": "Matching", "rule": "plain", "cap_share": 0.5 });
+    check_error(
+        post(&app, "/api/v1/orgs/bakery/funding-rounds", &bob, open.clone()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let (status, round) = post(&app, "/api/v1/orgs/bakery/funding-rounds", &ada, open.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{round}");
+    let round = round["id"].as_str().expect("id").to_owned();
+    check_error(post(&app, "/api/v1/orgs/bakery/funding-rounds", &ada, open).await, StatusCode::CONFLICT, "conflict");
+    let pb = json!({ "budget_id": budget, "title": "Also", "ballot": "approval" });
+    check_error(post(&app, "/api/v1/orgs/bakery/rounds", &ada, pb).await, StatusCode::CONFLICT, "conflict");
+    let project = |title: &str, recipient: &str| {
+        let body = json!({ "title": title, "recipient": recipient });
+        let (app, ada, round) = (&app, ada.clone(), round.clone());
+        async move { post(app, &format!("/api/v1/funding-rounds/{round}/projects"), &ada, body).await }
+    };
+    assert_eq!(project("Nobody", "nobody-here").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, p0) = project("Oven", "org:bakery").await;
+    let (_, p1) = project("Cleo's stall", "cleo").await;
+    let (p0, p1) = (p0["id"].as_str().unwrap().to_owned(), p1["id"].as_str().unwrap().to_owned());
+    let give = |who: &Auth, project: &str, amount: &str| {
+        let body = json!({ "project_id": project, "amount": amount });
+        let (app, who, round) = (&app, who.clone(), round.clone());
+        async move { post(app, &format!("/api/v1/funding-rounds/{round}/contributions"), &who, body).await }
+    };
+    let before = app.audit_len().await;
+    assert_eq!(give(&bob, &p0, "51.00").await.0, StatusCode::UNPROCESSABLE_ENTITY, "above the wallet");
+    check_error(give(&dan, &p0, "1.00").await, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(give(&bob, &p0, "0").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, view) = app.call(Method::GET, &format!("/api/v1/funding-rounds/{round}"), &ada, None).await;
+    assert_eq!(view["projects"][0]["contributed_minor"], 0, "a refused contribution is not counted: {view}");
+    assert!(app.audit_len().await >= before);
+    assert_eq!(give(&bob, &p0, "10.00").await.0, StatusCode::NO_CONTENT);
+    assert_eq!(give(&cleo, &p0, "10.00").await.0, StatusCode::NO_CONTENT);
+    assert_eq!(give(&bob, &p1, "5.00").await.0, StatusCode::NO_CONTENT);
+    let (_, view) = app.call(Method::GET, &format!("/api/v1/funding-rounds/{round}"), &bob, None).await;
+    // (√1000 + √1000)² − 2000 = 2000: broad support is matched; a lone giver is not.
+    assert_eq!(
+        (view["projects"][0]["match_minor"].as_u64(), view["projects"][1]["match_minor"].as_u64()),
+        (Some(2000), Some(0)),
+        "{view}"
+    );
+    let bakery_before = balance(&app, &ada, "?org=bakery").await;
+    check_error(
+        post(&app, &format!("/api/v1/funding-rounds/{round}/close"), &bob, json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    for _ in 0..2 {
+        let (status, closed) = post(&app, &format!("/api/v1/funding-rounds/{round}/close"), &ada, json!({})).await;
+        assert_eq!((status, closed["phase"].as_str()), (StatusCode::OK, Some("closed")), "{closed}");
+    }
+    assert_eq!(balance(&app, &ada, "?org=bakery").await, bakery_before + 20_00, "matched once");
+    check_error(give(&bob, &p0, "1.00").await, StatusCode::CONFLICT, "rule_violation");
+    let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
