@@ -402,23 +402,40 @@ pub async fn put_to_vote(state: &AppState, caller: &Caller, id: &str) -> Result<
             "only a pending expense at or above the vote threshold, not yet voted on, is put to a vote".into(),
         ));
     }
+    let money = amount::format(i128::from(expense.amount_minor), ledger.scale);
+    let title = format!("Approve the expense “{}” ({money} {})", expense.title, expense.currency);
+    let body = format!(
+        "Expense [{}](/expenses/{}) at or above the vote threshold: yes approves it, no rejects it.",
+        expense.title, expense.id
+    );
+    let proposal = decision_vote(state, caller, &org, &title, &body).await?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    if !tx.set_expense_vote(&expense.id, &proposal.id).await? {
+        return Err(AppError::Rule("the expense changed meanwhile; reload it".into()));
+    }
+    tx.commit().await?;
+    state.store.expense(&expense.id).await?.ok_or(AppError::NotFound("expense"))
+}
+
+/// Drafts and publishes a yes/no, merit-weighted decision of `org` in the shortest window the
+/// floors allow: how a money decision that stewards may not take alone goes to the members.
+pub(crate) async fn decision_vote(
+    state: &AppState,
+    caller: &Caller,
+    org: &Org,
+    title: &str,
+    body: &str,
+) -> Result<commune_store::Proposal, AppError> {
     let kind = commune_domain::governance::proposal::Kind::Decision;
-    let floors = crate::governance::floors_now(state, &org, kind, &Effect::None).await?;
+    let floors = crate::governance::floors_now(state, org, kind, &Effect::None).await?;
     let now = commune_store::now_ms();
     let opens = now + floors.discussion_ms + 60_000;
     let closes = opens + floors.voting_ms + 60_000;
     let threshold =
         (floors.support_ppm as f64 / 1e6).max(crate::policy::policy(&state.store, &org.id, "default_threshold").await?);
-    let money = amount::format(i128::from(expense.amount_minor), ledger.scale);
     let input = ProposalInput {
-        title: format!("Approve the expense “{}” ({money} {})", expense.title, expense.currency)
-            .chars()
-            .take(120)
-            .collect(),
-        body: format!(
-            "Expense [{}](/expenses/{}) at or above the vote threshold: yes approves it, no rejects it.",
-            expense.title, expense.id
-        ),
+        title: title.chars().take(120).collect(),
+        body: body.to_owned(),
         domain: "finance".into(),
         kind: "decision".into(),
         method: VotingMethod::YesNo { threshold: threshold.min(0.99) },
@@ -432,13 +449,7 @@ pub async fn put_to_vote(state: &AppState, caller: &Caller, id: &str) -> Result<
         form_key: None,
     };
     let proposal = drafting::create(state, caller, &org.slug, &input).await?;
-    drafting::publish(state, caller, &proposal.id).await?;
-    let mut tx = state.store.write(&me.member.id).await?;
-    if !tx.set_expense_vote(&expense.id, &proposal.id).await? {
-        return Err(AppError::Rule("the expense changed meanwhile; reload it".into()));
-    }
-    tx.commit().await?;
-    state.store.expense(&expense.id).await?.ok_or(AppError::NotFound("expense"))
+    drafting::publish(state, caller, &proposal.id).await
 }
 
 /// Approves or rejects pending expenses whose vote has finished (called by the scheduler).

@@ -57,6 +57,9 @@ pub struct PatronageView {
     pub balance_minor: i64,
     pub currency: String,
     pub scale: u32,
+    /// The organisation's redemptions (voting, paid or refused), newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub redemptions: Vec<commune_store::Redemption>,
 }
 
 pub async fn declare(
@@ -191,5 +194,117 @@ pub async fn view(state: &AppState, caller: &Caller, slug: &str) -> Result<(Org,
     };
     let balance_minor =
         statement.iter().map(|e| if e.kind == "redemption" { -e.amount_minor } else { e.amount_minor }).sum();
-    Ok((org, PatronageView { years, statement, balance_minor, currency: ledger.asset, scale: ledger.scale }))
+    let redemptions = state.store.redemptions_of(&org.id).await?;
+    Ok((
+        org,
+        PatronageView { years, statement, balance_minor, currency: ledger.asset, scale: ledger.scale, redemptions },
+    ))
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct RedemptionInput {
+    /// Whose capital account: a member's handle.
+    pub member: String,
+    /// In currency units, above zero and at most the account's balance.
+    pub amount: String,
+}
+
+/// Puts a redemption of a member's capital account to a merit-weighted vote of the organisation
+/// (stewards); when it passes, the scheduler pays it from the wallet and writes the account's
+/// debit line ([`follow_redemptions`]).
+pub async fn redeem(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    input: &RedemptionInput,
+) -> Result<commune_store::Redemption, AppError> {
+    let me = caller.require_member()?;
+    let org = org_for(state, caller, slug, Action::ManageCapital).await?;
+    let ledger = ledger_named(state, None).await?;
+    let handle = input.member.trim().trim_start_matches('@');
+    let member =
+        state.store.org_members(&org.id).await?.into_iter().find(|m| m.handle == handle).ok_or_else(|| {
+            AppError::from(Invalid::new("member", format!("@{handle} is not a member of {}", org.name)))
+        })?;
+    let amount = amount::parse(&input.amount, ledger.scale, "amount")?;
+    if amount == 0 {
+        return Err(Invalid::new("amount", "redeem more than zero").into());
+    }
+    let balance: i64 = state
+        .store
+        .capital_entries(&org.id, &member.member_id)
+        .await?
+        .iter()
+        .map(|e| if e.kind == "redemption" { -e.amount_minor } else { e.amount_minor })
+        .sum();
+    let pending: i64 = state
+        .store
+        .redemptions_of(&org.id)
+        .await?
+        .iter()
+        .filter(|r| r.member_id == member.member_id && r.status == "voting")
+        .map(|r| r.amount_minor)
+        .sum();
+    if i128::from(amount) > i128::from(balance - pending) {
+        return Err(
+            Invalid::new("amount", "more than the capital account holds (less redemptions being voted on)").into()
+        );
+    }
+    let money = amount::format(i128::from(amount), ledger.scale);
+    let title = format!("Redeem {money} {} of @{handle}'s capital account", ledger.asset);
+    let body = format!(
+        "Pay @{handle} {money} {} from {}'s wallet out of their capital account. Yes pays it; no keeps it.",
+        ledger.asset, org.name
+    );
+    let proposal = crate::expenses::decision_vote(state, caller, &org, &title, &body).await?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    let id = tx.create_redemption(&org.id, &member.member_id, amount, &ledger.asset, &proposal.id).await?;
+    tx.commit().await?;
+    state.store.redemptions_of(&org.id).await?.into_iter().find(|r| r.id == id).ok_or(AppError::NotFound("redemption"))
+}
+
+/// Pays redemptions whose vote passed (from the organisation's wallet, by governance, with an id
+/// derived from the redemption) and refuses those whose vote failed; called by the scheduler.
+pub async fn follow_redemptions(state: &AppState) -> Result<usize, AppError> {
+    use commune_domain::governance::proposal::Phase;
+    let mut settled = 0;
+    for r in state.store.redemptions_voting().await? {
+        let Some(proposal) = state.store.proposal(&r.proposal_id).await? else { continue };
+        let paid = match proposal.phase {
+            Phase::Executed => true,
+            Phase::Failed | Phase::Cancelled => false,
+            _ => continue,
+        };
+        if paid {
+            let ledger = ledger_named(state, Some(&r.currency)).await?;
+            let from = Owner::Org(r.org_id.clone());
+            let right = authorize_debit(&commune_domain::ledger::payments::Payer::Governance, &from)?;
+            let movement = Movement {
+                what: plan::Movement {
+                    id: derive_id(&["redemption", &r.id]),
+                    from,
+                    to: Owner::Member(r.member_id.clone()),
+                    amount: u64::try_from(r.amount_minor).unwrap_or(0),
+                    ledger: ledger.id,
+                    code: transfer_code::PATRONAGE,
+                    hold_timeout_s: None,
+                    payee_is_business: false,
+                },
+                ledger,
+                memo: format!("proposal {}", r.proposal_id),
+                settles: None,
+            };
+            if let Err(e) = move_money(state, "scheduler", movement, &right).await {
+                // Not enough in the wallet now: tried again at the next tick.
+                e.log();
+                continue;
+            }
+        }
+        let mut tx = state.store.write("scheduler").await?;
+        if tx.settle_redemption(&r, paid).await? {
+            tx.commit().await?;
+            settled += 1;
+        }
+    }
+    Ok(settled)
 }

@@ -47,7 +47,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::rounds::advance, api::rounds::cast, api::rounds::deliver, api::rounds::export, api::rounds::import,
         api::expenses::create_budget, api::expenses::budgets, api::expenses::create_expense, api::expenses::list,
         api::expenses::get, api::expenses::step, api::expenses::add_receipt, api::expenses::receipt,
-        api::expenses::declare_patronage, api::expenses::patronage,
+        api::expenses::declare_patronage, api::expenses::patronage, api::expenses::redeem,
         api::rounds::create_funding, api::rounds::list_funding, api::rounds::get_funding, api::rounds::add_funding_project,
         api::rounds::contribute, api::rounds::close_funding,
     ),

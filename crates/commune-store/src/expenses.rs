@@ -530,3 +530,113 @@ impl WriteTx {
         Ok(id)
     }
 }
+
+/// A redemption of a member's capital account, decided by a vote.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Redemption {
+    pub id: String,
+    pub org_id: String,
+    pub member_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub proposal_id: String,
+    /// `voting`, `paid` or `refused`.
+    pub status: String,
+    pub created_at: i64,
+}
+
+fn redemption(r: &AnyRow) -> Result<Redemption> {
+    Ok(Redemption {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        member_id: r.try_get("member_id")?,
+        amount_minor: r.try_get("amount_minor")?,
+        currency: r.try_get("currency")?,
+        proposal_id: r.try_get("proposal_id")?,
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+const REDEMPTION: &str = "id, org_id, member_id, amount_minor, currency, proposal_id, status, created_at";
+
+impl Store {
+    pub async fn redemptions_of(&self, org_id: &str) -> Result<Vec<Redemption>> {
+        let sql = format!(
+            "SELECT {REDEMPTION} FROM capital_redemptions WHERE org_id = $1 ORDER BY created_at DESC LIMIT 200"
+        );
+        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(redemption).collect()
+    }
+
+    pub async fn redemptions_voting(&self) -> Result<Vec<Redemption>> {
+        let sql = format!(
+            "SELECT {REDEMPTION} FROM capital_redemptions WHERE status = 'voting' ORDER BY created_at LIMIT 100"
+        );
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(redemption).collect()
+    }
+}
+
+impl WriteTx {
+    pub async fn create_redemption(
+        &mut self,
+        org_id: &str,
+        member_id: &str,
+        amount_minor: u64,
+        currency: &str,
+        proposal_id: &str,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let at = self.at_ms();
+        sqlx::query(
+            "INSERT INTO capital_redemptions (id, org_id, member_id, amount_minor, currency, proposal_id, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'voting', $7)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(member_id)
+        .bind(i64::try_from(amount_minor).unwrap_or(i64::MAX))
+        .bind(currency)
+        .bind(proposal_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.audit("capital.redeem", &id, json!({ "org_id": org_id, "member_id": member_id, "amount_minor": amount_minor, "proposal_id": proposal_id }))
+            .await?;
+        Ok(id)
+    }
+
+    /// Settles a redemption (`paid` writes the capital account's debit line in the same
+    /// transaction); false when it was no longer voting.
+    pub async fn settle_redemption(&mut self, r: &Redemption, paid: bool) -> Result<bool> {
+        let status = if paid { "paid" } else { "refused" };
+        let moved = sqlx::query("UPDATE capital_redemptions SET status = $1 WHERE id = $2 AND status = 'voting'")
+            .bind(status)
+            .bind(&r.id)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !moved {
+            return Ok(false);
+        }
+        if paid {
+            let at = self.at_ms();
+            sqlx::query(
+                "INSERT INTO capital_entries (id, org_id, member_id, year, kind, amount_minor, currency, note, created_at)
+                 VALUES ($1, $2, $3, $4, 'redemption', $5, $6, $7, $8)",
+            )
+            .bind(crate::new_id())
+            .bind(&r.org_id)
+            .bind(&r.member_id)
+            .bind(0i64)
+            .bind(r.amount_minor)
+            .bind(&r.currency)
+            .bind("redeemed by vote")
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        self.audit("capital.settle", &r.id, json!({ "status": status })).await?;
+        Ok(true)
+    }
+}

@@ -33,7 +33,9 @@ pub use capital::{Contribution, FundingProject, FundingRound, NewRound, PbBallot
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};
-pub use expenses::{Budget, BudgetLine, CapitalEntry, Expense, NewBudget, NewExpense, PatronageYear, Receipt};
+pub use expenses::{
+    Budget, BudgetLine, CapitalEntry, Expense, NewBudget, NewExpense, PatronageYear, Receipt, Redemption,
+};
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
     weight_text,

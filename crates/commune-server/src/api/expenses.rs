@@ -184,3 +184,18 @@ pub async fn patronage(
 ) -> ApiResult<Json<commune_app::patronage::PatronageView>> {
     Ok(Json(commune_app::patronage::view(&state, &caller, &slug).await?.1))
 }
+
+/// Put a redemption of a member's capital account to a vote (stewards); paid when it passes.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/redemptions", tag = "capital", request_body = commune_app::patronage::RedemptionInput,
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = [])),
+    responses((status = 201, description = "The redemption, being voted on", body = Object), (status = 403, description = "Only stewards", body = ErrorBody),
+        (status = 422, description = "Not a member, or more than the account holds", body = ErrorBody)))]
+pub async fn redeem(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<commune_app::patronage::RedemptionInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(commune_app::patronage::redeem(&state, &caller, &slug, &input).await?))
+}

@@ -82,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/expenses/{id}/{step}", post(expenses::step))
         .route("/receipts/{id}", get(expenses::receipt))
         .route("/orgs/{slug}/patronage", get(expenses::patronage).post(expenses::declare_patronage))
+        .route("/orgs/{slug}/redemptions", post(expenses::redeem))
         .route("/orgs/{slug}/proposals", get(proposals::list).post(proposals::create))
         .route("/orgs/{slug}/delegations", get(proposals::delegations).post(proposals::delegate))
         .route("/delegations/{id}", delete(proposals::revoke))

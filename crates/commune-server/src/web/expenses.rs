@@ -456,6 +456,8 @@ pub(crate) struct PatronagePage {
     /// The viewer's capital account: (date, what, amount).
     statement: Vec<(i64, String, String)>,
     balance: String,
+    /// (member, amount, status, proposal id).
+    redemptions: Vec<(String, String, String, String)>,
     form: PatronageForm,
     problems: Problems,
 }
@@ -478,7 +480,8 @@ pub struct PatronageForm {
 async fn patronage_page(state: &AppState, web: &Web, slug: &str) -> Result<PatronagePage, WebError> {
     let (org, view) = commune_app::patronage::view(state, &web.caller, slug).await?;
     let money = |minor: i128| format_money(minor, view.scale, &view.currency, web.decimal_comma());
-    let ids: Vec<String> = view.years.iter().flat_map(|y| y.members.iter().map(|m| m.0.clone())).collect();
+    let mut ids: Vec<String> = view.years.iter().flat_map(|y| y.members.iter().map(|m| m.0.clone())).collect();
+    ids.extend(view.redemptions.iter().map(|r| r.member_id.clone()));
     let names = handles(state, &ids).await?;
     let me = web.caller.member().map(|m| m.member.id.clone()).unwrap_or_default();
     let years = view
@@ -524,7 +527,20 @@ async fn patronage_page(state: &AppState, web: &Web, slug: &str) -> Result<Patro
             (e.created_at, e.note.clone(), money(i128::from(signed)))
         })
         .collect();
+    let redemptions = view
+        .redemptions
+        .iter()
+        .map(|r| {
+            (
+                names.get(&r.member_id).cloned().unwrap_or_default(),
+                money(i128::from(r.amount_minor)),
+                r.status.clone(),
+                r.proposal_id.clone(),
+            )
+        })
+        .collect();
     Ok(PatronagePage {
+        redemptions,
         page: web.page(format!("Patronage · {}", org.name), "orgs"),
         steward: steward_of(state, web, &org).await? && !org.is_root,
         balance: money(i128::from(view.balance_minor)),
@@ -538,6 +554,34 @@ async fn patronage_page(state: &AppState, web: &Web, slug: &str) -> Result<Patro
 
 pub async fn patronage(State(state): State<AppState>, web: Web, Path(slug): Path<String>) -> WebResult {
     Ok(render(&patronage_page(&state, &web, &slug).await?))
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RedeemForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    member: String,
+    #[serde(default)]
+    amount: String,
+}
+
+pub async fn redeem(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    Form(form): Form<RedeemForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let input = commune_app::patronage::RedemptionInput { member: form.member.clone(), amount: form.amount.clone() };
+    match commune_app::patronage::redeem(&state, &web.caller, &slug, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{slug}/patronage#redemptions")).into_response()),
+        Err(e) => {
+            let mut page = patronage_page(&state, &web, &slug).await?;
+            page.problems = field_problems(e)?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&page)))
+        }
+    }
 }
 
 pub async fn declare_patronage(

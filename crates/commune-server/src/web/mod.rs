@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/expenses/{id}/{step}", post(expenses::step))
         .route("/receipts/{id}", get(expenses::receipt))
         .route("/orgs/{slug}/patronage", get(expenses::patronage).post(expenses::declare_patronage))
+        .route("/orgs/{slug}/redemptions", post(expenses::redeem))
         .route("/join/{secret}/signup", post(pages::invites::signup_and_join))
         .route("/orgs/{slug}/tokens/{id}/revoke", post(pages::revoke_token))
         .route("/orgs/{slug}/proposals", get(governance::list))

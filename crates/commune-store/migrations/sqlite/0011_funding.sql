@@ -36,3 +36,16 @@ CREATE TABLE funding_contributions (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX funding_contributions_round ON funding_contributions (round_id, created_at);
+
+-- Redemptions of capital accounts, each decided by a vote.
+CREATE TABLE capital_redemptions (
+    id TEXT PRIMARY KEY NOT NULL,
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    member_id TEXT NOT NULL REFERENCES members(id),
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    proposal_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX capital_redemptions_status ON capital_redemptions (status, created_at);

@@ -1096,6 +1096,14 @@ fn cases() -> Vec<Case> {
             refused_code: member_action_refusal,
         },
         Case {
+            // Nobody by that handle: the steward gets as far as the member check.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/redemptions",
+            body: Some(json!({ "member": "nobody-here", "amount": "1.00" })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
             method: Method::GET,
             path: "/api/v1/orgs/acme/patronage",
             body: None,

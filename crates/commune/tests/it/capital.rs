@@ -554,6 +554,38 @@ async fn patronage_splits_a_year_once_into_reserve_cash_capital_and_the_commune(
         StatusCode::FORBIDDEN,
         "forbidden",
     );
+
+    // Redemption by vote: never more than the account holds; paid when the vote passes.
+    let redeem = |amount: &str| json!({ "member": "bob", "amount": amount });
+    check_error(
+        post(&app, "/api/v1/orgs/bakery/redemptions", &bob, redeem("50.00")).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_eq!(
+        post(&app, "/api/v1/orgs/bakery/redemptions", &ada, redeem("120.01")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let now = commune_store::now_ms();
+    let (status, r) = post(&app, "/api/v1/orgs/bakery/redemptions", &ada, redeem("50.00")).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let proposal = r["proposal_id"].as_str().expect("a vote").to_owned();
+    commune_app::scheduler::tick(&app.state, now + crate::support::OPENS_IN).await.expect("open");
+    for who in [&ada, &bob] {
+        let ballot = json!({ "kind": "yes_no", "stance": "yes" });
+        let (status, b) = post(&app, &format!("/api/v1/proposals/{proposal}/ballot"), who, ballot).await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+    }
+    for _ in 0..3 {
+        commune_app::scheduler::tick(&app.state, now + crate::support::CLOSES_IN).await.expect("close");
+    }
+    let (_, view) = app.call(Method::GET, "/api/v1/orgs/bakery/patronage", &bob, None).await;
+    assert_eq!(
+        (view["balance_minor"].as_i64(), view["redemptions"][0]["status"].as_str()),
+        (Some(70_00), Some("paid")),
+        "{view}"
+    );
+    assert_eq!(balance(&app, &bob, "").await, bob_before + 30_00 + 50_00, "redeemed once");
     let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
