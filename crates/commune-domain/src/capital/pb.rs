@@ -134,7 +134,14 @@ pub const MAX_VOTERS: usize = 5_000_000;
 
 /// Splits one `;`-separated row the way Python's `csv` module does by default (`"` quotes,
 /// `""` inside quotes for a quote); a row without quotes is only sliced.
-fn split_row(line: &str) -> Vec<Cow<'_, str>> {
+fn split_row(line: &str, limit: usize) -> Vec<Cow<'_, str>> {
+    // Only the first `limit` fields are read (a ballot row's district, age, ... are not): a
+    // quote or separator after them cannot change them.
+    let end = match limit {
+        usize::MAX => line.len(),
+        _ => line.match_indices(';').nth(limit.saturating_sub(1)).map_or(line.len(), |(i, _)| i),
+    };
+    let line = &line[..end];
     if !line.contains('"') {
         return line.split(';').map(Cow::Borrowed).collect();
     }
@@ -221,9 +228,11 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
     let mut votes: Vec<RawVote> = Vec::new();
     let mut kind: Option<BallotKind> = None;
     let mut expect_header = false;
+    // Fields a row needs: all of them, except in VOTES (the voter, the vote and the points).
+    let mut limit = usize::MAX;
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
-        let row = split_row(line);
+        let row = split_row(line, if expect_header { usize::MAX } else { limit });
         if row.iter().all(|f| f.trim().is_empty()) && row.len() <= 1 {
             continue;
         }
@@ -233,7 +242,10 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
             if section == Section::Projects && header.iter().all(|h| h != "cost") {
                 return Err(err(line_no, "the PROJECTS header has no `cost` column"));
             }
+            limit = usize::MAX;
             if section == Section::Votes {
+                let at = |name: &str| header.iter().position(|h| h == name);
+                limit = at("vote").into_iter().chain(at("points")).max().map_or(usize::MAX, |i| i + 1);
                 kind = Some(ballot_kind(&meta, line_no)?);
                 if header.iter().all(|h| h != "vote") {
                     return Err(err(line_no, "the VOTES header has no `vote` column"));
@@ -428,8 +440,8 @@ pub fn official_selection(text: &str) -> Option<Vec<String>> {
     let mut header: Option<Vec<String>> = None;
     let mut chosen = Vec::new();
     for line in text.strip_prefix('\u{feff}').unwrap_or(text).lines() {
-        let row = split_row(line);
-        let first = row[0].trim().to_ascii_lowercase();
+        // Only the first field is needed to find the sections; ballots are never split.
+        let first = split_row(line, 1)[0].trim().to_ascii_lowercase();
         if ["meta", "projects", "votes"].contains(&first.as_str()) {
             in_projects = first == "projects";
             header = None;
@@ -438,6 +450,7 @@ pub fn official_selection(text: &str) -> Option<Vec<String>> {
         if !in_projects {
             continue;
         }
+        let row = split_row(line, usize::MAX);
         match &header {
             None => header = Some(row.iter().map(|f| f.trim().to_owned()).collect()),
             Some(h) => {
