@@ -79,17 +79,6 @@ pub struct FundingView {
     pub projects: Vec<ProjectTotals>,
 }
 
-async fn escrow(state: &AppState, budget_id: &str, currency: &str) -> Result<i128, AppError> {
-    let ledger = ledger_named(state, Some(currency)).await?;
-    Ok(match state.store.ledger_account(Owner::Budget(budget_id.to_owned()).wallet(ledger.id).id).await? {
-        Some(row) => {
-            let a = row.account;
-            i128::from(a.credits_posted) - i128::from(a.debits_posted) - i128::from(a.debits_pending)
-        }
-        None => 0,
-    })
-}
-
 pub async fn create(
     state: &AppState,
     caller: &Caller,
@@ -136,7 +125,7 @@ pub async fn create(
     }
     problems.into_result()?;
     let (Some(title), Some(matching)) = (title, matching) else { unreachable!("no problems means every field parsed") };
-    if escrow(state, input.budget_id.trim(), &currency).await? <= 0 {
+    if crate::rounds::escrow_available(state, input.budget_id.trim(), &currency).await? <= 0 {
         return Err(AppError::Rule(
             "this budget's escrow is empty: the budget proposal has not passed and moved its money yet".into(),
         ));
@@ -345,7 +334,7 @@ pub async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<(Fundin
             (projects.iter().map(|p| i128::from(p.match_minor)).sum(), projects)
         }
         None => {
-            let pot = escrow(state, &round.budget_id, &round.currency).await?;
+            let pot = crate::rounds::escrow_available(state, &round.budget_id, &round.currency).await?;
             (pot, totals(state, &round, pot).await?)
         }
     };
@@ -368,7 +357,7 @@ pub async fn close(state: &AppState, caller: &Caller, id: &str) -> Result<Fundin
     let results = match &round.result {
         Some(result) => serde_json::from_str(result).map_err(|e| AppError::Internal(e.into()))?,
         None => {
-            let pot = escrow(state, &round.budget_id, &round.currency).await?;
+            let pot = crate::rounds::escrow_available(state, &round.budget_id, &round.currency).await?;
             let results: Vec<ProjectTotals> = totals(state, &round, pot).await?;
             let json = serde_json::to_string(&results).map_err(|e| AppError::Internal(e.into()))?;
             let mut tx = state.store.write(&me.member.id).await?;

@@ -83,7 +83,7 @@ const MAX_TEXT: usize = 4000;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// The escrow's available balance in minor units (posted credits less debits and holds).
-async fn escrow_available(state: &AppState, budget_id: &str, currency: &str) -> Result<i128, AppError> {
+pub(crate) async fn escrow_available(state: &AppState, budget_id: &str, currency: &str) -> Result<i128, AppError> {
     let ledger = ledger_named(state, Some(currency)).await?;
     let account = Owner::Budget(budget_id.to_owned()).wallet(ledger.id).id;
     Ok(match state.store.ledger_account(account).await? {
