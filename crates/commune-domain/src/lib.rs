@@ -16,5 +16,6 @@ pub mod org;
 pub mod seeded;
 pub mod token;
 pub mod validation;
+pub mod work;
 
 pub use validation::{Invalid, Violations};

@@ -7,6 +7,7 @@ mod config;
 mod merit;
 mod pb;
 mod tally;
+mod work;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -142,6 +143,35 @@ enum Command {
         /// The .pb file; '-' reads standard input.
         file: std::path::PathBuf,
     },
+    /// The skill model offline: `fit` outcomes and predict P(success), `eval` held out on a
+    /// test's answers, `simulate` the matching policies.
+    #[command(subcommand)]
+    Skill(SkillCommand),
+    /// Solve a linear assignment problem: C.csv is a numeric matrix without header (rows =
+    /// people, columns = tasks; rectangular allowed); prints {"pairs": [[row, col], ...],
+    /// "total": x} with 0-based indices, the optimum scipy's linear_sum_assignment finds.
+    Assign {
+        /// The cost matrix (CSV, no header); '-' reads standard input.
+        #[arg(long)]
+        costs: std::path::PathBuf,
+        /// Find the greatest total instead of the least.
+        #[arg(long)]
+        maximize: bool,
+    },
+    /// The person-optimal stable matching with capacities (deferred acceptance, people
+    /// proposing); prints {"matching": {task: [person ids, ascending]}}.
+    ///
+    /// P.csv: a header, then person,preferences (task ids by preference, separated by spaces).
+    /// T.csv: task,capacity,preferences (person ids by preference). A pair counts only when both
+    /// list each other.
+    Match {
+        /// The people and their preferences.
+        #[arg(long)]
+        people: std::path::PathBuf,
+        /// The tasks, their capacities and preferences.
+        #[arg(long)]
+        tasks: std::path::PathBuf,
+    },
     /// The believability model offline: `fit` peer ratings (and predict or score with it), or
     /// `simulate` manipulation attacks.
     #[command(subcommand)]
@@ -210,9 +240,53 @@ impl Command {
             | Command::Verify { store }
             | Command::Ledger(LedgerCommand::Export { store, .. } | LedgerCommand::Balances { store })
             | Command::Bench(BenchCommand::Ledger { store, .. }) => Some(store),
-            Command::Openapi | Command::Tally { .. } | Command::Pb { .. } | Command::Merit(_) => None,
+            Command::Openapi
+            | Command::Tally { .. }
+            | Command::Pb { .. }
+            | Command::Merit(_)
+            | Command::Skill(_)
+            | Command::Assign { .. }
+            | Command::Match { .. } => None,
         }
     }
+}
+
+#[derive(Subcommand)]
+enum SkillCommand {
+    /// Fit a 2PL item response model (marginal maximum likelihood) on R.csv (a header, then
+    /// person,item,outcome with outcome 0 or 1) and print person,item,p for every row of P.csv
+    /// (a header, then person,item), in order: p is the probability of success averaged over the
+    /// person's posterior ability (a person or item never seen gets the population's).
+    Fit {
+        #[arg(long)]
+        responses: std::path::PathBuf,
+        #[arg(long)]
+        predict: std::path::PathBuf,
+    },
+    /// Hold out a seeded share of the answered cells of a wide 0/1 matrix (header; the first
+    /// column names the person; empty = not answered), fit on the rest and print AUC and
+    /// log-loss of item success rates, the 1PL (Rasch) and the 2PL.
+    Eval {
+        #[arg(long)]
+        wide: std::path::PathBuf,
+        #[arg(long, default_value_t = 10)]
+        held_out_percent: u64,
+        #[arg(long, default_value_t = 20261130)]
+        seed: u64,
+    },
+    /// The seeded matching simulation: Thompson sampling against greedy-by-mean, random and an
+    /// oracle over rounds of tasks; prints successes and regret (JSON).
+    Simulate {
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+        #[arg(long, default_value_t = 40)]
+        members: usize,
+        /// Consecutive seeds to run from --seed (the report averages over them).
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -253,6 +327,40 @@ fn main() -> ExitCode {
         };
         return match result {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let work = match &cli.command {
+        Command::Skill(SkillCommand::Fit { responses, predict }) => {
+            Some(work::skill_fit(responses, predict).map(|()| None))
+        }
+        Command::Skill(SkillCommand::Eval { wide, held_out_percent, seed }) => {
+            Some(work::skill_eval(wide, *held_out_percent, *seed).map(Some))
+        }
+        Command::Skill(SkillCommand::Simulate { seed, rounds, members, seeds }) => {
+            let setup = commune_domain::work::simulate::Setup {
+                seed: *seed,
+                rounds: *rounds,
+                members: *members,
+                ..Default::default()
+            };
+            Some(Ok(Some(work::skill_simulate(setup, *seeds))))
+        }
+        Command::Assign { costs, maximize } => Some(work::assign(costs, *maximize).map(Some)),
+        Command::Match { people, tasks } => Some(work::matching(people, tasks).map(Some)),
+        _ => None,
+    };
+    if let Some(result) = work {
+        return match result {
+            Ok(json) => {
+                if let Some(json) = json {
+                    println!("{json}");
+                }
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("error: {e:#}");
                 ExitCode::from(2)
@@ -415,7 +523,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             print!("{}", commune_server::openapi::document());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tally { .. } | Command::Pb { .. } | Command::Merit(_) => {
+        Command::Tally { .. }
+        | Command::Pb { .. }
+        | Command::Merit(_)
+        | Command::Skill(_)
+        | Command::Assign { .. }
+        | Command::Match { .. } => {
             bail!("offline tools run before the runtime starts")
         }
     }
