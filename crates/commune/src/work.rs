@@ -213,7 +213,7 @@ pub fn read_matrix(file: &Path) -> anyhow::Result<(Vec<f64>, usize, usize)> {
     }
     cuts.push(bytes.len());
     let first_line = |start: usize| bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
-    let pieces: Vec<anyhow::Result<(Vec<f64>, Vec<(usize, usize)>)>> = std::thread::scope(|scope| {
+    let pieces: Vec<anyhow::Result<Rows>> = std::thread::scope(|scope| {
         let handles: Vec<_> = cuts
             .windows(2)
             .map(|w| {
@@ -244,9 +244,12 @@ pub fn read_matrix(file: &Path) -> anyhow::Result<(Vec<f64>, usize, usize)> {
     Ok((values, rows, cols.unwrap_or(0)))
 }
 
+/// Values, and per non-empty line its number and length.
+type Rows = (Vec<f64>, Vec<(usize, usize)>);
+
 /// The values of some lines and, per non-empty line, its number and length: one pass over the
 /// bytes, cells cut at commas.
-fn parse_rows(file: &Path, text: &str, first_line: usize) -> anyhow::Result<(Vec<f64>, Vec<(usize, usize)>)> {
+fn parse_rows(file: &Path, text: &str, first_line: usize) -> anyhow::Result<Rows> {
     let bytes = text.as_bytes();
     let mut values = Vec::with_capacity(bytes.len() / 8);
     let mut rows = Vec::new();
