@@ -31,6 +31,7 @@ pub mod service;
 pub mod state;
 pub mod tally;
 mod wiring;
+pub mod work;
 
 pub use error::AppError;
 pub use state::{AppState, Config};

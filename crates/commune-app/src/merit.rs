@@ -269,6 +269,8 @@ pub async fn recompute(state: &AppState, now_ms: i64) -> Result<usize, AppError>
     }
     let mut domains: Vec<String> =
         attributes.iter().flat_map(|a| a.domain_weights.iter().map(|(d, _)| d.clone())).collect();
+    // Performance evidence counts in its own domain, even one no attribute names.
+    domains.extend(evidence.iter().map(|e| e.2.clone()));
     domains.sort();
     domains.dedup();
     let mut stored = 0;
@@ -290,6 +292,17 @@ pub async fn recompute(state: &AppState, now_ms: i64) -> Result<usize, AppError>
                     weight: w * decay,
                 })
             })
+            .chain(sources.iter().zip(&evidence).filter(|(_, e)| &e.2 == domain).map(
+                |(source, (_, member, _, score, at))| {
+                    let age_days = ((now_ms - at).max(0) as f64) / DAY_MS as f64;
+                    Rating {
+                        rater: index[source.as_str()],
+                        ratee: index[member.as_str()],
+                        score: *score,
+                        weight: 0.5f64.powf(age_days / half_life_days.max(1.0)),
+                    }
+                },
+            ))
             .collect();
         if ratings.is_empty() {
             continue;

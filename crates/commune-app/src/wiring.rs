@@ -2,18 +2,18 @@
 //! work engine supplies it) no performance evidence.
 
 use crate::merit::MeritWeights;
-use crate::plugins::NoEvidence;
 use crate::state::{AppState, Config, Plugins};
+use crate::work::matching::WorkEvidence;
 use commune_store::Store;
 use std::sync::Arc;
 
 impl AppState {
-    /// The standard state: [`MeritWeights`] and [`NoEvidence`].
+    /// The standard state: [`MeritWeights`] and [`WorkEvidence`] (task outcomes).
     pub fn new(store: Store, config: Config) -> AppState {
         AppState::with_plugins(
             store,
             config,
-            Plugins { weights: Arc::new(MeritWeights), evidence: Arc::new(NoEvidence) },
+            Plugins { weights: Arc::new(MeritWeights), evidence: Arc::new(WorkEvidence) },
         )
     }
 }

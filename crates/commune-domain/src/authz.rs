@@ -47,10 +47,18 @@ pub enum Action {
     /// Run the organisation's capital: open budgeting rounds on passed budgets, review projects,
     /// move phases, mark milestones delivered; set budgets; approve and pay expenses.
     ManageCapital,
+    /// Read the organisation's projects, tasks, worklogs and recommendations.
+    ReadWork,
+    /// Create and edit tasks, comment, take and do tasks, review, log hours, score impact (API
+    /// tokens with `work:write` create, edit and comment; the rest is for members).
+    DoWork,
+    /// Run the organisation's work: projects, capacities of others, the period's assignment,
+    /// paying logged hours from a budget.
+    ManageWork,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -67,6 +75,9 @@ impl Action {
         Action::ReadTreasury,
         Action::IssueRecovery,
         Action::ManageCapital,
+        Action::ReadWork,
+        Action::DoWork,
+        Action::ManageWork,
     ];
 }
 
@@ -116,8 +127,10 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 DecideJoinRequest => Scope::MembersWrite,
                 ReadProposals => Scope::ProposalsRead,
                 ReadTreasury => Scope::PaymentsRead,
+                ReadWork => Scope::WorkRead,
+                DoWork => Scope::WorkWrite,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
-                | Participate | IssueRecovery | ManageCapital => {
+                | Participate | IssueRecovery | ManageCapital | ManageWork => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -139,14 +152,20 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 RequestToJoin => Err(Denied::Forbidden("you are already a member of this organisation")),
                 LeaveOrg if role.is_some() => Ok(()),
                 LeaveOrg => Err(Denied::Forbidden("you are not a member of this organisation")),
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital if steward => Ok(()),
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital => {
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork
+                    if steward =>
+                {
+                    Ok(())
+                }
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork => {
                     Err(Denied::Forbidden("only this organisation's stewards may do this"))
                 }
                 ReadProposals | Participate if role.is_some() => Ok(()),
                 ReadProposals | Participate => {
                     Err(Denied::Forbidden("only members of this organisation take part in its decisions"))
                 }
+                ReadWork | DoWork if role.is_some() => Ok(()),
+                ReadWork | DoWork => Err(Denied::Forbidden("only members of this organisation see and do its work")),
                 ReadTreasury if role.is_some() || *instance_steward => Ok(()),
                 ReadTreasury => Err(Denied::Forbidden("only members of this organisation see its treasury")),
                 AdministerInstance if *instance_steward => Ok(()),
@@ -189,6 +208,8 @@ mod tests {
                     ReadProposals,
                     Participate,
                     ReadTreasury,
+                    ReadWork,
+                    DoWork,
                 ],
             ),
             (
@@ -207,6 +228,9 @@ mod tests {
                     Participate,
                     ReadTreasury,
                     ManageCapital,
+                    ReadWork,
+                    DoWork,
+                    ManageWork,
                 ],
             ),
             (
@@ -228,6 +252,8 @@ mod tests {
             (token(true, &[Scope::ProposalsRead]), vec![ReadDirectory, ReadProposals]),
             (token(true, &[Scope::PaymentsRead]), vec![ReadDirectory, ReadTreasury]),
             (token(true, &[Scope::PaymentsWrite]), vec![ReadDirectory]),
+            (token(true, &[Scope::WorkRead]), vec![ReadDirectory, ReadWork]),
+            (token(true, &[Scope::WorkWrite]), vec![ReadDirectory, DoWork]),
             (token(false, &Scope::ALL), vec![ReadDirectory]),
         ];
         for (actor, allowed) in rows {

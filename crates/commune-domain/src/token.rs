@@ -22,11 +22,24 @@ pub enum Scope {
     /// Move the organisation's money: payments, revenue bookings, payouts, holds, requests.
     #[serde(rename = "payments:write")]
     PaymentsWrite,
+    /// Read projects, tasks, worklogs and recommendations.
+    #[serde(rename = "work:read")]
+    WorkRead,
+    /// Create and edit tasks and comment on them.
+    #[serde(rename = "work:write")]
+    WorkWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] =
-        [Scope::MembersRead, Scope::MembersWrite, Scope::ProposalsRead, Scope::PaymentsRead, Scope::PaymentsWrite];
+    pub const ALL: [Scope; 7] = [
+        Scope::MembersRead,
+        Scope::MembersWrite,
+        Scope::ProposalsRead,
+        Scope::PaymentsRead,
+        Scope::PaymentsWrite,
+        Scope::WorkRead,
+        Scope::WorkWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,6 +48,8 @@ impl Scope {
             Scope::ProposalsRead => "proposals:read",
             Scope::PaymentsRead => "payments:read",
             Scope::PaymentsWrite => "payments:write",
+            Scope::WorkRead => "work:read",
+            Scope::WorkWrite => "work:write",
         }
     }
 
@@ -45,6 +60,8 @@ impl Scope {
             Scope::ProposalsRead => "read proposals, discussions and results",
             Scope::PaymentsRead => "read the wallet, statements and payment requests",
             Scope::PaymentsWrite => "move the organisation's money (payments, revenue, payouts, holds)",
+            Scope::WorkRead => "read projects, tasks, worklogs and recommendations",
+            Scope::WorkWrite => "create and edit tasks and comment on them",
         }
     }
 

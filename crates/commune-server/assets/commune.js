@@ -233,3 +233,54 @@ onPage(function (root) {
     update();
   });
 });
+
+// The work board: a card moves by drag and drop onto a column, or — focused — by → and ← one
+// step along its path (open, assigned, in progress, review, done). Either way the card's own
+// move form is submitted, so the server decides and the page shows the result; without
+// JavaScript that form is visible on every card.
+onPage(function (root) {
+  const board = root.querySelector && root.querySelector(".board");
+  if (!board || !once(board, "board")) return;
+  document.documentElement.classList.add("js");
+  const path = ["open", "assigned", "in_progress", "review", "done"];
+  function moveTo(card, status) {
+    const form = card.querySelector("form.move");
+    if (!form || !status || status === card.dataset.status) return;
+    form.querySelector("select[name=to]").value = status;
+    form.submit();
+  }
+  board.addEventListener("keydown", function (e) {
+    const card = e.target.closest && e.target.closest(".card.task");
+    if (!card || e.target !== card) return;
+    const at = path.indexOf(card.dataset.status);
+    if (e.key === "ArrowRight" && at >= 0 && at < path.length - 1) { e.preventDefault(); moveTo(card, path[at + 1]); }
+    else if (e.key === "ArrowLeft" && at > 0) { e.preventDefault(); moveTo(card, path[at - 1]); }
+    else if (e.key === "Enter") { const a = card.querySelector("h3 a"); if (a) { e.preventDefault(); a.click(); } }
+  });
+  let dragged = null;
+  board.addEventListener("dragstart", function (e) {
+    dragged = e.target.closest(".card.task");
+    if (!dragged) return;
+    dragged.classList.add("dragging");
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", dragged.dataset.id);
+  });
+  board.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    board.querySelectorAll(".drop-target").forEach(function (c) { c.classList.remove("drop-target"); });
+    dragged = null;
+  });
+  board.addEventListener("dragover", function (e) {
+    const column = e.target.closest(".column");
+    if (!column || !dragged) return;
+    e.preventDefault();
+    board.querySelectorAll(".drop-target").forEach(function (c) { if (c !== column) c.classList.remove("drop-target"); });
+    column.classList.add("drop-target");
+  });
+  board.addEventListener("drop", function (e) {
+    const column = e.target.closest(".column");
+    if (!column || !dragged) return;
+    e.preventDefault();
+    moveTo(dragged, column.dataset.status);
+  });
+});

@@ -50,6 +50,10 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::expenses::declare_patronage, api::expenses::patronage, api::expenses::redeem,
         api::rounds::create_funding, api::rounds::list_funding, api::rounds::get_funding, api::rounds::add_funding_project,
         api::rounds::contribute, api::rounds::close_funding,
+        api::work::projects, api::work::create_project, api::work::list, api::work::create_task, api::work::get,
+        api::work::update, api::work::step, api::work::review, api::work::comment, api::work::impact,
+        api::work::log_hours, api::work::recommendations, api::work::worklog_csv, api::work::pay, api::work::capacity,
+        api::work::set_capacity, api::work::assignment, api::work::choices, api::work::mine,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),
@@ -61,6 +65,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         (name = "merit", description = "Attributes, dots, the Dot Collector, believability and vote weights"),
         (name = "payments", description = "Wallets, payments, revenue and funnels, holds, payment requests, statements and the ledger"),
         (name = "capital", description = "Participatory-budgeting rounds on budget escrows (projects, review, ballots, explained results, awards); budgets with lines and actuals; expenses with approvals, receipts and payment"),
+        (name = "work", description = "Projects and tasks (board steps, reviews, comments, impact), worklogs and payouts, capacities, recommendations from the skill model and the period's assignment with propensities"),
         (name = "admin", description = "Instance administration"),
     )
 )]

@@ -26,6 +26,7 @@ mod sessions;
 mod settings;
 mod sql;
 mod tokens;
+mod work;
 mod write;
 
 pub use audit::{AuditStats, ChainReport};
@@ -55,4 +56,8 @@ pub use sessions::{Session, SessionInfo};
 pub(crate) use sql::values_placeholders;
 pub use sql::{Backend, new_id, redact};
 pub use tokens::ApiToken;
+pub use work::{
+    NewTask, Project, Task, TaskComment, TaskEvent, TaskFilter, TaskReview, WorkCapacity, WorkChoice, WorkOutcome,
+    Worklog,
+};
 pub use write::{WriteTx, now_ms};

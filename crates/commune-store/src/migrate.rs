@@ -96,6 +96,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0011_funding.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 12,
+            name: "work",
+            sql: include_str!("../migrations/sqlite/0012_work.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -162,6 +168,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 11,
             name: "funding",
             sql: include_str!("../migrations/postgres/0011_funding.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 12,
+            name: "work",
+            sql: include_str!("../migrations/postgres/0012_work.sql"),
             refuse_if: None,
         },
     ];

@@ -156,7 +156,7 @@ const fn parameter(
 }
 
 /// The ordinary policies.
-pub const POLICY_PARAMETERS: [PolicyParameter; 12] = [
+pub const POLICY_PARAMETERS: [PolicyParameter; 13] = [
     parameter(
         "funnel_rate",
         "share of business revenue that flows into the common pot",
@@ -218,6 +218,13 @@ pub const POLICY_PARAMETERS: [PolicyParameter; 12] = [
         "patronage_cash_share",
         "share of each member's patronage allocation paid in cash (the rest is credited to their capital account)",
         (0.2, 1.0, 0.2),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "work_impact_value",
+        "what one point of members' impact score (0-5) adds to a task's expected value when matching people and tasks, in currency units",
+        (0.0, 1_000_000.0, 20.0),
         false,
         PolicyScope::Org,
     ),

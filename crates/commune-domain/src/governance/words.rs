@@ -27,7 +27,7 @@ pub fn unit(key: &str) -> Unit {
         Unit::Days
     } else if key == "floor_min_voters" || key == "expense_approvals" {
         Unit::People
-    } else if key == "expense_vote_threshold" {
+    } else if key == "expense_vote_threshold" || key == "work_impact_value" {
         Unit::Money
     } else if key == "merit_cap" {
         Unit::Factor
@@ -51,6 +51,7 @@ pub fn policy_label(key: &str) -> String {
         "patronage_reserve_share" => "Patronage: share kept as the indivisible reserve",
         "patronage_commune_share" => "Patronage: share to the commune",
         "patronage_cash_share" => "Patronage: share of an allocation paid in cash",
+        "work_impact_value" => "Matching: value of one impact point",
         _ => "",
     };
     if !fixed.is_empty() {

@@ -113,6 +113,8 @@ pub mod transfer_code {
     pub const PATRONAGE: u16 = 12;
     /// A funding round: a member's contribution to a project, or the project's match.
     pub const FUNDING: u16 = 13;
+    /// Logged hours paid at their project's hourly rate.
+    pub const WAGES: u16 = 14;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -131,6 +133,7 @@ pub mod transfer_code {
             EXPENSE => "expense",
             PATRONAGE => "patronage",
             FUNDING => "funding",
+            WAGES => "wages",
             BENCH => "bench",
             _ => "other",
         }
@@ -215,6 +218,9 @@ pub enum Payer {
     /// An approved expense being paid from its organisation's money (the pot, for the commune's
     /// own expenses); granted only once the expense rule says it is paid (`capital::expense`).
     ApprovedExpense,
+    /// Logged hours being paid to the members who worked them, from their project's
+    /// organisation (never the pot), by a steward of that organisation.
+    Worklogs,
 }
 
 /// Whether `payer` may debit an account of `owner`. Stewards move their organisation's money
@@ -236,6 +242,8 @@ pub fn may_debit(payer: &Payer, owner: &Owner) -> Result<(), &'static str> {
         (Payer::Round(_), _) => Err("a round spends only its own budget"),
         (Payer::ApprovedExpense, Owner::Pot | Owner::Org(_)) => Ok(()),
         (Payer::ApprovedExpense, _) => Err("an expense is paid from its organisation's money"),
+        (Payer::Worklogs, Owner::Org(_)) => Ok(()),
+        (Payer::Worklogs, _) => Err("logged hours are paid from their organisation's wallet"),
         (Payer::Settlement, Owner::Settlement) => Ok(()),
         (_, Owner::Pot) => Err("the common pot is spent only by passed proposals"),
         (_, Owner::Budget(_)) => Err("a budget is spent only by its participatory budgeting round"),

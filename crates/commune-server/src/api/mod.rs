@@ -14,6 +14,7 @@ pub(crate) mod orgs;
 pub(crate) mod proposals;
 pub(crate) mod rounds;
 pub mod views;
+pub(crate) mod work;
 
 use crate::error::{ApiError, AppError};
 use axum::Router;
@@ -83,6 +84,22 @@ pub fn router() -> Router<AppState> {
         .route("/receipts/{id}", get(expenses::receipt))
         .route("/orgs/{slug}/patronage", get(expenses::patronage).post(expenses::declare_patronage))
         .route("/orgs/{slug}/redemptions", post(expenses::redeem))
+        .route("/orgs/{slug}/projects", get(work::projects).post(work::create_project))
+        .route("/orgs/{slug}/tasks", get(work::list))
+        .route("/projects/{id}/tasks", post(work::create_task))
+        .route("/projects/{id}/payouts", post(work::pay))
+        .route("/tasks/{id}", get(work::get).put(work::update))
+        .route("/tasks/{id}/steps", post(work::step))
+        .route("/tasks/{id}/review", post(work::review))
+        .route("/tasks/{id}/comments", post(work::comment))
+        .route("/tasks/{id}/impact", put(work::impact))
+        .route("/tasks/{id}/worklogs", post(work::log_hours))
+        .route("/tasks/{id}/recommendations", get(work::recommendations))
+        .route("/orgs/{slug}/worklogs.csv", get(work::worklog_csv))
+        .route("/orgs/{slug}/capacity", get(work::capacity).put(work::set_capacity))
+        .route("/orgs/{slug}/assignment", post(work::assignment))
+        .route("/orgs/{slug}/choices", get(work::choices))
+        .route("/work", get(work::mine))
         .route("/orgs/{slug}/proposals", get(proposals::list).post(proposals::create))
         .route("/orgs/{slug}/delegations", get(proposals::delegations).post(proposals::delegate))
         .route("/delegations/{id}", delete(proposals::revoke))

@@ -11,6 +11,7 @@ mod pages;
 pub(crate) mod reference;
 mod rounds;
 pub mod wallet;
+mod work;
 
 use frame::AnonCsrf;
 pub use frame::{
@@ -74,6 +75,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/funding/{id}", get(rounds::funding_show))
         .route("/funding/{id}/{action}", post(rounds::funding_action))
         .route("/round-projects/{id}/delivery", post(rounds::deliver))
+        .route("/orgs/{slug}/work", get(work::board))
+        .route("/orgs/{slug}/tasks", post(work::create_task))
+        .route("/orgs/{slug}/projects", post(work::create_project))
+        .route("/orgs/{slug}/capacity", post(work::set_capacity))
+        .route("/orgs/{slug}/assignment", post(work::plan))
+        .route("/projects/{id}/payouts", post(work::pay))
+        .route("/tasks/{id}", get(work::show))
+        .route("/tasks/{id}/step", post(work::step))
+        .route("/tasks/{id}/review", post(work::review))
+        .route("/tasks/{id}/comments", post(work::comment))
+        .route("/tasks/{id}/impact", post(work::impact))
+        .route("/tasks/{id}/worklogs", post(work::log_hours))
+        .route("/work", get(work::mine))
         .route("/orgs/{slug}/budgets", get(expenses::budgets).post(expenses::create_budget))
         .route("/orgs/{slug}/expenses", get(expenses::list).post(expenses::create))
         .route("/expenses/{id}", get(expenses::show))
