@@ -55,6 +55,9 @@ struct World {
     receipt: String,
     /// A funding round of acme on its own budget escrow.
     funding: String,
+    /// A project of acme and an open task in it.
+    project: String,
+    task: String,
 }
 
 impl World {
@@ -167,7 +170,20 @@ impl World {
         .await
         .expect("a receipt")
         .id;
+        let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/projects", &steward, Some(json!({ "name": "Ops" }))).await;
+        let project = p["id"].as_str().expect("project id").to_owned();
+        let (_, t) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                &steward,
+                Some(json!({ "title": "Fix the oven", "domains": "ops", "effort_hours": "2" })),
+            )
+            .await;
+        let task = t["task"]["id"].as_str().expect("task id").to_owned();
         World {
+            project,
+            task,
             app,
             auth,
             steward,
@@ -1251,6 +1267,143 @@ fn cases() -> Vec<Case> {
             refused_code: member_action_refusal,
         },
         Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/projects",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/projects",
+            body: Some(json!({ "name": "" })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/tasks",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            // No title: members get as far as the form's checks (a work:write token would too).
+            method: Method::POST,
+            path: "/api/v1/projects/{project}/tasks",
+            body: Some(json!({ "title": "" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/tasks/{task}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            // The steward created it: only they (or a token) edit it; a member who did not is refused.
+            method: Method::PUT,
+            path: "/api/v1/tasks/{task}",
+            body: Some(json!({ "title": "" })),
+            allowed: &[(Steward, 422)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tasks/{task}/steps",
+            body: Some(json!({ "step": "no-such-step" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            // Open, not in review: members get as far as the task rule's state check.
+            method: Method::POST,
+            path: "/api/v1/tasks/{task}/review",
+            body: Some(json!({ "success": true, "quality": 3 })),
+            allowed: &[(Member, 409), (Steward, 409)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tasks/{task}/comments",
+            body: Some(json!({ "body": "" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/tasks/{task}/impact",
+            body: Some(json!({ "score": 9 })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tasks/{task}/worklogs",
+            body: Some(json!({ "hours": "0" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/tasks/{task}/recommendations",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/worklogs.csv",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            // No hourly rate: the steward gets as far as that rule.
+            method: Method::POST,
+            path: "/api/v1/projects/{project}/payouts",
+            body: None,
+            allowed: &[(Steward, 409)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/capacity",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/orgs/acme/capacity",
+            body: Some(json!({ "hours_per_week": "-1" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/assignment",
+            body: Some(json!({ "rule": "bogus" })),
+            allowed: &[(Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/choices",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/work",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
             method: Method::DELETE,
             path: "/api/v1/sessions/current",
             body: None,
@@ -1283,7 +1436,9 @@ async fn every_role_against_every_endpoint() {
                 .replace("{reviewing}", &world.reviewing)
                 .replace("{expense}", &world.expense)
                 .replace("{receipt}", &world.receipt)
-                .replace("{funding}", &world.funding);
+                .replace("{funding}", &world.funding)
+                .replace("{project}", &world.project)
+                .replace("{task}", &world.task);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }
