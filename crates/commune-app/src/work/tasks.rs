@@ -370,7 +370,9 @@ pub async fn update_task(state: &AppState, caller: &Caller, id: &str, input: &Ta
         && t.creator != me.member.id
         && !is_steward(state, &org, &me.member.id).await?
     {
-        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden("only the task's creator or a steward edits it")));
+        return Err(AppError::Denied(commune_domain::authz::Denied::Forbidden(
+            "only the task's creator or a steward edits it",
+        )));
     }
     let project = state.store.work_project(&t.project_id).await?.ok_or(AppError::NotFound("project"))?;
     let valid = validated(state, input).await?;

@@ -170,7 +170,8 @@ impl World {
         .await
         .expect("a receipt")
         .id;
-        let (_, p) = app.call(Method::POST, "/api/v1/orgs/acme/projects", &steward, Some(json!({ "name": "Ops" }))).await;
+        let (_, p) =
+            app.call(Method::POST, "/api/v1/orgs/acme/projects", &steward, Some(json!({ "name": "Ops" }))).await;
         let project = p["id"].as_str().expect("project id").to_owned();
         let (_, t) = app
             .call(

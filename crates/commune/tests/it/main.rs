@@ -21,3 +21,4 @@ mod schema;
 mod support;
 mod trust;
 mod web;
+mod work;
