@@ -61,6 +61,9 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     super::rounds::funding(state, &orgs[0], &orgs, &members).await?;
     super::expenses::season(state, &orgs[4], &members, &members[0]).await?;
     super::expenses::last_year(state, &orgs[2], &members).await?;
+    super::work::season(state, &orgs[4], &members, &members[0]).await?;
+    // The outcomes are evidence: believability sees them.
+    crate::merit::recompute(state, commune_store::now_ms()).await?;
     // Everyone's inbox: the season's notifications, with what is older than two days read.
     crate::inbox::catch_up(state).await?;
     state.store.mark_all_read_before(now - 2 * 24 * 3600 * 1000).await?;

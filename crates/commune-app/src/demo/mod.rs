@@ -9,7 +9,8 @@
 //! - [`proposals`]: the season's proposals, as data;
 //! - [`season`]: drafting, publishing, voting and counting them, tick by tick;
 //! - [`rounds`]: a finished participatory-budgeting round and an open one;
-//! - [`expenses`]: an operating budget and an expense in every state; last year's patronage.
+//! - [`expenses`]: an operating budget and an expense in every state; last year's patronage;
+//! - [`work`]: projects with a past of reviewed tasks, tasks in every status, capacities, a plan.
 
 pub mod books;
 pub mod expenses;
@@ -19,6 +20,7 @@ pub mod proposals;
 pub mod ratings;
 pub mod rounds;
 pub mod season;
+pub mod work;
 
 pub use founding::load;
 pub use people::DEMO_PASSWORD;

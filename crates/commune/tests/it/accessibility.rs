@@ -100,6 +100,9 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/common-code/expenses",
         "/orgs/byte-bakery/patronage",
         "/orgs/neon-valley/funding",
+        "/orgs/common-code/work",
+        "/orgs/common-code/work?view=list",
+        "/work",
         "/admin",
         "/admin/books",
         "/api",
@@ -119,6 +122,8 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
     pages.extend(links(s, "/expenses/").await?.into_iter().take(3));
     s.open("/orgs/neon-valley/funding").await?;
     pages.extend(links(s, "/funding/").await?);
+    s.open("/orgs/common-code/work").await?;
+    pages.extend(links(s, "/tasks/").await?.into_iter().take(3));
     for org in ["neon-valley", "common-code"] {
         s.open(&format!("/orgs/{org}/rounds")).await?;
         pages.extend(links(s, "/rounds/").await?.into_iter().filter(|l| !l.ends_with(".pb")));

@@ -418,3 +418,44 @@ async fn a_member_votes_in_a_budgeting_round_with_the_cost_meter() {
     let outcome = budgeting(&running.session).await;
     running.finish(outcome, "budgeting round in the browser failed").await;
 }
+
+/// Work in the demo: the visitor moves their task across the board by keyboard (→ on the focused
+/// card hands it in for review), then reviews the task they were asked to review.
+async fn board_by_keyboard(s: &Session) -> Result {
+    s.open("/login").await?;
+    s.fill("handle", "ada").await?;
+    s.fill("password", commune_app::demo::DEMO_PASSWORD).await?;
+    s.click("main form button[type=submit]").await?;
+    s.see("Daily docket").await?;
+    s.open("/orgs/common-code/work").await?;
+    s.see("Drag a card to another column").await?;
+    let card = "article.card.task[aria-label^='Write the contributor guide']";
+    let in_column = |status: &str| {
+        format!("//section[@data-status='{status}']//article[starts-with(@aria-label, 'Write the contributor guide')]")
+    };
+    s.c.find(Locator::XPath(&in_column("in_progress"))).await?;
+    // The move form is hidden when JavaScript runs: the keyboard moves the card.
+    s.c.find(Locator::Css(card)).await?.send_keys("\u{E014}").await?;
+    s.c.wait().at_most(Duration::from_secs(15)).for_element(Locator::XPath(&in_column("review"))).await?;
+    // The task waiting for the visitor's review: its page, the review form, done.
+    s.c.find(Locator::Css("article.card.task[aria-label^='Dark mode for charts'] h3 a")).await?.click().await?;
+    s.see("Review the outcome").await?;
+    s.c.find(Locator::Css("main select[name='quality'] option[value='5']")).await?.click().await?;
+    s.click("main form[action$='/review'] button[type=submit]").await?;
+    s.see("quality 5/5").await?;
+    s.see("review → done").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_moves_a_task_by_keyboard_and_reviews_one() {
+    let Ok(webdriver) = std::env::var("COMMUNE_WEBDRIVER_URL") else {
+        eprintln!("browser test: skipped (set COMMUNE_WEBDRIVER_URL to a running chromedriver to run it)");
+        return;
+    };
+    let app = TestApp::empty().await;
+    commune_app::demo::load(&app.state).await.expect("the demo loads");
+    let running = start(&app, &webdriver).await;
+    let outcome = board_by_keyboard(&running.session).await;
+    running.finish(outcome, "the work board in the browser failed").await;
+}

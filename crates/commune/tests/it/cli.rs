@@ -315,3 +315,58 @@ fn pb_reproduces_the_official_wieliczka_outcome_and_names_bad_lines() {
     let out = commune(&["pb", "--rule", "fair", bad.to_str().unwrap()], &[]);
     assert!(text(&out).contains("unknown rule 'fair'; use one of: equal-shares, mes, mes-add1, greedy, phragmen"));
 }
+
+fn write(dir: &TempDir, name: &str, body: &str) -> String {
+    let path = dir.0.join(name);
+    std::fs::write(&path, body).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn assign_match_and_skill_fit_answer_in_their_formats_and_name_bad_lines() {
+    let dir = TempDir::new();
+    // A 3 × 2 rectangle: rows are people; the optimum leaves one row out.
+    let costs = write(&dir, "c.csv", "4,1\n2,0\n3,2\n");
+    let out = commune(&["assign", "--costs", &costs], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json, serde_json::json!({ "pairs": [[0, 1], [1, 0]], "total": 3.0 }));
+    let out = commune(&["assign", "--costs", &costs, "--maximize"], &[]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["total"], 6.0);
+    for (body, said) in [
+        ("1,2\n3,x\n", "line 2, column 2: 'x' is not a number"),
+        ("1,2\n3\n", "line 2: 1 values where the first row has 2"),
+        ("1,NaN\n", "line 1, column 2: 'NaN' is not a number"),
+    ] {
+        let bad = write(&dir, "bad.csv", body);
+        let out = commune(&["assign", "--costs", &bad], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out).contains(said), "{body:?}: {}", text(&out));
+    }
+
+    let people = write(&dir, "p.csv", "person,preferences\na,x y\nb,x\nc,x ghost\n");
+    let tasks = write(&dir, "t.csv", "task,capacity,preferences\nx,1,c b a\ny,2,a b\n");
+    let out = commune(&["match", "--people", &people, "--tasks", &tasks], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json, serde_json::json!({ "matching": { "x": ["c"], "y": ["a"] } }));
+    let bad = write(&dir, "t2.csv", "x,1,a\ny,-1,b\n");
+    let out = commune(&["match", "--people", &people, "--tasks", &bad], &[]);
+    assert!(text(&out).contains("line 2: the capacity '-1' is not a whole number"), "{}", text(&out));
+
+    let responses =
+        write(&dir, "r.csv", "person,item,outcome\nann,q1,1\nann,q2,0\nbo,q1,0\nbo,q2,0\ncy,q1,1\ncy,q2,1\n");
+    let predict = write(&dir, "q.csv", "person,item\ncy,q2\nbo,q2\nnew,q1\n");
+    let out = commune(&["skill", "fit", "--responses", &responses, "--predict", &predict], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines[0], "person,item,p");
+    let p = |k: usize| lines[k].rsplit(',').next().unwrap().parse::<f64>().unwrap();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1].starts_with("cy,q2,") && lines[3].starts_with("new,q1,"));
+    assert!(p(1) > p(2), "the one who got everything right is likelier than the one who got nothing");
+    let bad = write(&dir, "r2.csv", "person,item,outcome\nann,q1,1\nann,q2,2\n");
+    let out = commune(&["skill", "fit", "--responses", &bad, "--predict", &predict], &[]);
+    assert!(text(&out).contains("line 3: the outcome '2' is not 0 or 1"), "{}", text(&out));
+}
