@@ -539,6 +539,10 @@ async fn patronage_page(state: &AppState, web: &Web, slug: &str) -> Result<Patro
             )
         })
         .collect();
+    // The basis starts as this year's hours logged on tasks (the work module's worklogs).
+    let year = time::OffsetDateTime::now_utc().year();
+    let hours = commune_app::work::logs::hours_for_year(state, &org, year).await?;
+    let basis = hours.iter().map(|(h, n)| format!("{h}: {n}")).collect::<Vec<_>>().join("\n");
     Ok(PatronagePage {
         redemptions,
         page: web.page(format!("Patronage · {}", org.name), "orgs"),
@@ -547,7 +551,7 @@ async fn patronage_page(state: &AppState, web: &Web, slug: &str) -> Result<Patro
         years,
         statement,
         org,
-        form: PatronageForm { basis_unit: "hours".into(), ..PatronageForm::default() },
+        form: PatronageForm { basis_unit: "hours".into(), year: year.to_string(), basis, ..PatronageForm::default() },
         problems: Problems::default(),
     })
 }
