@@ -147,6 +147,16 @@ impl<'a> Words<'a> {
                     (format!("Your request to join {} was declined", org.name), format!("/orgs/{}", org.slug))
                 }
             }
+            Kind::Task => {
+                let Some(task) = self.store.work_task(subject).await? else { return Ok(None) };
+                let who = self.who(actor).await?;
+                let title = match notice.detail.as_str() {
+                    "review" => format!("{who} handed in “{}” for your review", task.title),
+                    "reviewed" => format!("{who} reviewed your task “{}”", task.title),
+                    _ => format!("{who} gave you the task “{}”", task.title),
+                };
+                (title, format!("/tasks/{}", task.id))
+            }
             Kind::Delegated => {
                 let Some(org) = self.store.org_by_id(subject).await? else { return Ok(None) };
                 let scope = if notice.detail.is_empty() { "every domain".to_owned() } else { notice.detail.clone() };
@@ -171,6 +181,7 @@ impl<'a> Words<'a> {
 
     async fn resolve(&mut self, audience: &Audience) -> Result<Vec<String>, AppError> {
         Ok(match audience {
+            Audience::Member(id) if id.is_empty() => Vec::new(),
             Audience::Member(id) => vec![id.clone()],
             Audience::OrgMembers(org) => self.store.org_member_ids(org, false).await?,
             Audience::OrgStewards(org) => self.store.org_member_ids(org, true).await?,

@@ -27,10 +27,12 @@ pub enum Kind {
     Delegated,
     /// Someone commented on the member's proposal.
     Comment,
+    /// A task was given to the member, handed to them for review, or their task was reviewed.
+    Task,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Discussion,
         Kind::VotingOpen,
         Kind::Result,
@@ -41,6 +43,7 @@ impl Kind {
         Kind::JoinAnswered,
         Kind::Delegated,
         Kind::Comment,
+        Kind::Task,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Kind {
             Kind::JoinAnswered => "join_answered",
             Kind::Delegated => "delegated",
             Kind::Comment => "comment",
+            Kind::Task => "task",
         }
     }
 
@@ -75,6 +79,7 @@ impl Kind {
             Kind::JoinAnswered => "Your join requests",
             Kind::Delegated => "Delegations to you",
             Kind::Comment => "Comments on your proposals",
+            Kind::Task => "Your tasks and reviews",
         }
     }
 }
@@ -152,6 +157,17 @@ pub fn notices(action: &str, subject: &str, payload: &Value) -> Vec<Notice> {
             detail: text(payload, "domain").into(),
         }],
         "comment.create" => vec![notice(Kind::Comment, Audience::ProposalAuthor(subject.into()), "")],
+        // A task given to a doer, handed to its reviewer, or reviewed (for its doer).
+        "task.move" => match (text(payload, "from"), text(payload, "to")) {
+            (from, "assigned") if from != "assigned" => {
+                vec![notice(Kind::Task, Audience::Member(text(payload, "doer_id").into()), "assigned")]
+            }
+            ("in_progress", "review") => {
+                vec![notice(Kind::Task, Audience::Member(text(payload, "reviewer_id").into()), "review")]
+            }
+            _ => Vec::new(),
+        },
+        "task.review" => vec![notice(Kind::Task, Audience::Member(text(payload, "doer_id").into()), "reviewed")],
         _ => Vec::new(),
     }
 }
@@ -172,6 +188,26 @@ mod tests {
         assert_eq!(failed[0].audience, Audience::ProposalAuthor("p1".into()));
         assert_eq!(failed[0].detail, "quorum");
         assert!(notices("proposal.advance", "p1", &json!({"from": "closed", "to": "executed"})).is_empty());
+    }
+
+    #[test]
+    fn task_moves_reach_the_doer_and_the_reviewer() {
+        let given =
+            notices("task.move", "t1", &json!({"from": "open", "to": "assigned", "doer_id": "d", "reviewer_id": null}));
+        assert_eq!((given[0].kind, given[0].audience.clone()), (Kind::Task, Audience::Member("d".into())));
+        let handed = notices(
+            "task.move",
+            "t1",
+            &json!({"from": "in_progress", "to": "review", "doer_id": "d", "reviewer_id": "r"}),
+        );
+        assert_eq!(handed[0].audience, Audience::Member("r".into()));
+        assert_eq!(handed[0].detail, "review");
+        let reviewed = notices("task.review", "t1", &json!({"doer_id": "d", "success": true}));
+        assert_eq!(reviewed[0].audience, Audience::Member("d".into()));
+        assert!(notices("task.move", "t1", &json!({"from": "assigned", "to": "assigned", "doer_id": "d"})).is_empty());
+        assert!(
+            notices("task.move", "t1", &json!({"from": "assigned", "to": "in_progress", "doer_id": "d"})).is_empty()
+        );
     }
 
     #[test]

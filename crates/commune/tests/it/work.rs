@@ -188,6 +188,14 @@ async fn a_task_flows_from_a_business_token_to_a_reviewed_outcome_that_teaches_t
         ]
     );
 
+    // bob heard about it: given the task (by himself: no notice), reviewed (a notice); cleo was
+    // asked to review.
+    commune_app::inbox::catch_up(&app.state).await.expect("fan out");
+    let (_, inbox) = app.call(Method::GET, "/api/v1/inbox", &s.bob, None).await;
+    assert!(inbox.to_string().contains("@cleo reviewed your task “Rebuild the proofing cabinet”"), "{inbox}");
+    let (_, inbox) = app.call(Method::GET, "/api/v1/inbox", &s.cleo, None).await;
+    assert!(inbox.to_string().contains("@bob handed in “Rebuild the proofing cabinet” for your review"), "{inbox}");
+
     // The outcome changed bob's skill in baking: a second baking task now ranks him higher.
     let next = new_task(&s, &s.ada, "Tune the oven").await;
     let (_, rec) = app.call(Method::GET, &format!("/api/v1/tasks/{next}/recommendations"), &s.ada, None).await;
