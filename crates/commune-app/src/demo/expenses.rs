@@ -2,23 +2,14 @@
 //! with an expense in every state (draft, pending with one approval, approved and waiting for
 //! its payer, paid, rejected, cancelled), receipts attached, and one that passes its line.
 
-use super::people::Staffed;
-use crate::caller::{Caller, SignedIn};
+use super::people::{Staffed, caller};
+use crate::caller::Caller;
 use crate::error::AppError;
 use crate::expenses::{self, BudgetInput, ExpenseInput, LineInput};
 use crate::state::AppState;
 use commune_domain::capital::expense::Step;
 use commune_domain::org::Role;
 use commune_store::Member;
-
-fn caller(member: &Member) -> Caller {
-    Caller::Member(SignedIn {
-        member: member.clone(),
-        session_hash: String::new(),
-        csrf: String::new(),
-        instance_steward: false,
-    })
-}
 
 /// A receipt the size of a real one's header: enough to be typed and hashed.
 const RECEIPT: &[u8] = b"%PDF-1.4\n% demo receipt\n";

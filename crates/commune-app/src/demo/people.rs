@@ -82,5 +82,15 @@ impl Seeded {
 
 pub(crate) type Staffed = (commune_store::Org, Vec<String>);
 
+/// A demo member acting through the operations, as if signed in.
+pub(crate) fn caller(member: &commune_store::Member) -> crate::caller::Caller {
+    crate::caller::Caller::Member(crate::caller::SignedIn {
+        member: member.clone(),
+        session_hash: String::new(),
+        csrf: String::new(),
+        instance_steward: false,
+    })
+}
+
 pub(crate) const HOUR: i64 = 3_600_000;
 pub(crate) const DAY: i64 = 24 * HOUR;

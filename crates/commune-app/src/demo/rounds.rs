@@ -3,22 +3,13 @@
 //! disagreeing on the result), and the commune's neighbourhood fund in an open round that the
 //! visitor can vote in.
 
-use super::people::Staffed;
-use crate::caller::{Caller, SignedIn};
+use super::people::{Staffed, caller};
+use crate::caller::Caller;
 use crate::error::AppError;
 use crate::rounds::{self, ProjectInput, RoundInput};
 use crate::state::AppState;
 use commune_domain::governance::proposal::{Kind, Phase};
 use commune_store::Member;
-
-fn caller(member: &Member) -> Caller {
-    Caller::Member(SignedIn {
-        member: member.clone(),
-        session_hash: String::new(),
-        csrf: String::new(),
-        instance_steward: false,
-    })
-}
 
 fn member<'a>(members: &'a [Member], id: &str) -> Result<&'a Member, AppError> {
     members.iter().find(|m| m.id == id).ok_or_else(|| AppError::internal(anyhow::anyhow!("demo member")))

@@ -5,8 +5,7 @@
 //! capacities (one member overloaded), a Thompson-sampled plan whose choices are logged with
 //! their propensities, and hours paid at the project's rate.
 
-use super::people::Staffed;
-use crate::caller::{Caller, SignedIn};
+use super::people::{Staffed, caller};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::work::logs::{self, CapacityInput, LogInput};
@@ -14,15 +13,6 @@ use crate::work::matching::{self, PlanInput};
 use crate::work::tasks::{self, ImpactInput, ProjectInput, ReviewInput, StepInput, TaskInput};
 use commune_domain::org::Role;
 use commune_store::Member;
-
-fn caller(member: &Member) -> Caller {
-    Caller::Member(SignedIn {
-        member: member.clone(),
-        session_hash: String::new(),
-        csrf: String::new(),
-        instance_steward: false,
-    })
-}
 
 fn step(name: &str, member: Option<&Member>) -> StepInput {
     StepInput { step: name.into(), member: member.map(|m| m.handle.clone()), to: None, note: String::new() }

@@ -80,6 +80,15 @@ impl Session {
         self.click("main form button[type=submit]").await
     }
 
+    /// Logs in to the demo commune as one of its members.
+    async fn log_in_to_demo(&self, handle: &str) -> Result {
+        self.open("/login").await?;
+        self.fill("handle", handle).await?;
+        self.fill("password", commune_app::demo::DEMO_PASSWORD).await?;
+        self.click("main form button[type=submit]").await?;
+        self.see("Daily docket").await
+    }
+
     async fn sign_up(&self, handle: &str, name: &str) -> Result {
         self.open("/signup").await?;
         self.fill("handle", handle).await?;
@@ -370,11 +379,7 @@ async fn a_newcomer_sets_up_joins_admits_and_uses_a_token() {
 /// A budgeting round in the demo: the cost meter follows the ticks, a ballot over the budget is
 /// refused and kept, one that fits is cast; the finished round explains who paid for what.
 async fn budgeting(s: &Session) -> Result {
-    s.open("/login").await?;
-    s.fill("handle", "ada").await?;
-    s.fill("password", commune_app::demo::DEMO_PASSWORD).await?;
-    s.click("main form button[type=submit]").await?;
-    s.see("Daily docket").await?;
+    s.log_in_to_demo("ada").await?;
     s.open("/orgs/neon-valley/rounds").await?;
     s.click("a.card[href^='/rounds/']").await?;
     s.see("Your ballot").await?;
@@ -422,11 +427,7 @@ async fn a_member_votes_in_a_budgeting_round_with_the_cost_meter() {
 /// Work in the demo: the visitor moves their task across the board by keyboard (→ on the focused
 /// card hands it in for review), then reviews the task they were asked to review.
 async fn board_by_keyboard(s: &Session) -> Result {
-    s.open("/login").await?;
-    s.fill("handle", "ada").await?;
-    s.fill("password", commune_app::demo::DEMO_PASSWORD).await?;
-    s.click("main form button[type=submit]").await?;
-    s.see("Daily docket").await?;
+    s.log_in_to_demo("ada").await?;
     s.open("/orgs/common-code/work").await?;
     s.see("Drag a card to another column").await?;
     let card = "article.card.task[aria-label^='Write the contributor guide']";

@@ -19,9 +19,11 @@ fn two_pl_on_lsat6_recovers_the_published_estimates() {
     let b = [-3.3597, -1.3696, -0.2799, -1.8659, -3.1236];
     let a = [0.8254, 0.7229, 0.8905, 0.6886, 0.6575];
     for (i, item) in fit.items.iter().enumerate() {
+        println!("item {}: b {:.4} (published {:.4}), a {:.4} (published {:.4})", i + 1, item.b, b[i], item.a, a[i]);
         assert!((item.b - b[i]).abs() < 0.05, "item {i}: b {} vs {}", item.b, b[i]);
         assert!((item.a - a[i]).abs() < 0.05, "item {i}: a {} vs {}", item.a, a[i]);
     }
+    println!("log-likelihood {:.3} (published -2466.653) after {} EM iterations", fit.log_likelihood, fit.iterations);
     assert!((fit.log_likelihood - -2466.653).abs() < 0.05, "log-likelihood {}", fit.log_likelihood);
 }
 
