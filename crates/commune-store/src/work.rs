@@ -291,7 +291,7 @@ impl Store {
     /// Impact scores of an organisation's tasks: task id → (sum, votes).
     pub async fn work_impact(&self, org_id: &str) -> Result<Vec<(String, i64, i64)>> {
         let rows = sqlx::query(
-            "SELECT i.task_id, SUM(i.score), COUNT(*) FROM work_impact i JOIN work_tasks t ON t.id = i.task_id
+            "SELECT i.task_id, CAST(SUM(i.score) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM work_impact i JOIN work_tasks t ON t.id = i.task_id
              WHERE t.org_id = $1 GROUP BY i.task_id",
         )
         .bind(org_id)

@@ -309,6 +309,15 @@ async fn outsiders_bad_input_and_the_wrong_token_change_nothing() {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
+    // A valid score counts, once per member (a second one replaces the first).
+    for (who, score) in [(&s.bob, 2), (&s.cleo, 5), (&s.bob, 4)] {
+        let (status, card) =
+            call(app, Method::PUT, &format!("/api/v1/tasks/{task}/impact"), who, json!({ "score": score })).await;
+        assert_eq!(status, StatusCode::OK, "{card}");
+    }
+    let (_, t) = app.call(Method::GET, &format!("/api/v1/tasks/{task}"), &s.ada, None).await;
+    assert_eq!((t["card"]["impact"].as_f64(), t["card"]["impact_votes"].as_i64()), (Some(4.5), Some(2)), "{t}");
+    let before = app.audit_len().await;
     // A token of another organisation, or without the scope.
     app.org(&s.dan, "elsewhere").await;
     let other = app.token(&s.dan, "elsewhere", &["work:write"]).await;
