@@ -309,6 +309,7 @@ async fn outsiders_bad_input_and_the_wrong_token_change_nothing() {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
+    assert_eq!(app.audit_len().await, before, "refusals wrote nothing");
     // A valid score counts, once per member (a second one replaces the first).
     for (who, score) in [(&s.bob, 2), (&s.cleo, 5), (&s.bob, 4)] {
         let (status, card) =
@@ -336,7 +337,7 @@ async fn outsiders_bad_input_and_the_wrong_token_change_nothing() {
     );
     assert_eq!(app.audit_len().await, audit_now);
     // Only the two organisations and two tokens were written.
-    assert_eq!(app.audit_len().await - before, 4, "refusals wrote nothing");
+    assert_eq!(app.audit_len().await - before, 4, "only the organisation and the tokens were written");
 }
 
 #[tokio::test]
