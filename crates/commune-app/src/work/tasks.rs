@@ -115,6 +115,8 @@ pub struct TaskView {
     pub steps: Vec<String>,
     /// Whether the caller is its reviewer and it is in review.
     pub may_review: bool,
+    /// Whether the caller may edit its fields (its creator or a steward, until it is finished).
+    pub may_edit: bool,
     /// Members of the organisation (handles), for choosing a doer or reviewer.
     pub members: Vec<String>,
 }
@@ -406,6 +408,12 @@ pub async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<(Org, T
     }
     let hours = by_member.into_iter().map(|(m, minutes)| (name(&m), task::hours_text(minutes))).collect();
     let review = state.store.work_review(id).await?;
+    let finished = Status::parse(&t.status).is_none_or(Status::finished);
+    let may_edit = !finished
+        && match caller.member() {
+            Some(me) => t.creator == me.member.id || is_steward(state, &org, &me.member.id).await?,
+            None => true,
+        };
     let (steps, may_review) = match caller.member() {
         Some(me) => {
             let who = Who { member_id: me.member.id.clone(), steward: is_steward(state, &org, &me.member.id).await? };
@@ -437,7 +445,7 @@ pub async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<(Org, T
     let mut members: Vec<String> = names.values().cloned().collect();
     members.sort();
     let card = cards(state, &org, vec![t]).await?.pop().ok_or(AppError::NotFound("task"))?;
-    Ok((org, TaskView { card, history, comments, impact_votes, review, hours, steps, may_review, members }))
+    Ok((org, TaskView { card, history, comments, impact_votes, review, hours, steps, may_review, may_edit, members }))
 }
 
 fn facts(t: &Task) -> Facts {

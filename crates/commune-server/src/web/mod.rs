@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/projects/{id}/payouts", post(work::pay))
         .route("/tasks/{id}", get(work::show))
         .route("/tasks/{id}/step", post(work::step))
+        .route("/tasks/{id}/edit", post(work::edit))
         .route("/tasks/{id}/review", post(work::review))
         .route("/tasks/{id}/comments", post(work::comment))
         .route("/tasks/{id}/impact", post(work::impact))

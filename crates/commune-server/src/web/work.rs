@@ -288,11 +288,17 @@ pub(crate) struct TaskPage {
     people: Vec<Suggestion>,
     pick: Option<Pick>,
     my_impact: Option<i64>,
+    /// The edit form, filled with the task's values.
+    edit: TaskForm,
     /// (score, the viewer's current one) for 0–5.
     impact_choices: Vec<(i64, bool)>,
     member: bool,
     problems: Problems,
     statuses: Vec<(&'static str, &'static str)>,
+}
+
+async fn scale_of(state: &AppState) -> Result<u32, WebError> {
+    Ok(state.store.ledgers().await?.first().map_or(2, |l| l.scale))
 }
 
 async fn task_page(state: &AppState, web: &Web, id: &str) -> Result<TaskPage, WebError> {
@@ -301,7 +307,22 @@ async fn task_page(state: &AppState, web: &Web, id: &str) -> Result<TaskPage, We
     let me = web.caller.member().map(|m| m.member.handle.clone()).unwrap_or_default();
     let my_impact = view.impact_votes.iter().find(|(h, _)| *h == me).map(|(_, s)| *s);
     let (_, member) = roles(state, web, &org).await?;
+    let t = &view.card.task;
+    let edit = TaskForm {
+        csrf: String::new(),
+        project_id: t.project_id.clone(),
+        title: t.title.clone(),
+        description: t.description.clone(),
+        domains: t.domains.join(", "),
+        effort_hours: view.card.effort.clone(),
+        points: t.points.to_string(),
+        value: commune_domain::ledger::amount::format(i128::from(t.value_minor), scale_of(state).await?),
+        difficulty: t.difficulty.to_string(),
+        seats: t.seats.to_string(),
+        due: view.card.due.clone().unwrap_or_default(),
+    };
     Ok(TaskPage {
+        edit,
         page: web.page(view.card.task.title.clone(), "orgs"),
         description: crate::markdown::to_html(&view.card.task.description),
         org,
@@ -359,6 +380,17 @@ pub struct StepForm {
     /// Where to go afterwards (the board, when moved from it).
     #[serde(default)]
     back: String,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(form): Form<TaskForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let result = tasks::update_task(&state, &web.caller, &id, &task_input(&form)).await.map(|_| ());
+    after(&state, &web, &id, result, "").await
 }
 
 pub async fn step(

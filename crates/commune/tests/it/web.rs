@@ -690,3 +690,49 @@ async fn a_picture_replaces_the_identicon_and_only_pictures_are_accepted() {
         .expect("audited");
     assert!(entry.payload.len() < 200, "the audit entry holds the picture's digest, not the picture");
 }
+
+#[tokio::test]
+async fn work_pages_create_edit_move_and_refuse_bad_hours_without_javascript() {
+    let app = TestApp::set_up().await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    app.org(&ada, "bakery").await;
+    app.admit(&ada, &bob, "bakery").await;
+    let mut web = Browser::new(&app);
+    web.log_in("ada").await;
+    let page = web.submit("/orgs/bakery/work", "/orgs/bakery/projects", &[("name", "Oven")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+    let board = web.get("/orgs/bakery/work").await;
+    let marker = "name=\"project_id\"><option value=\"";
+    let start = board.html.find(marker).expect("a project to choose") + marker.len();
+    let project = board.html[start..].split('"').next().unwrap().to_owned();
+    let fields =
+        [("project_id", project.as_str()), ("title", "Fix the oven"), ("effort_hours", "2"), ("domains", "baking")];
+    let page = web.submit("/orgs/bakery/work", "/orgs/bakery/tasks", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+    let task = page.location.expect("to the task");
+    // Bad hours: the form comes back with the problem on its field, nothing created.
+    let bad = [("project_id", project.as_str()), ("title", "Bad"), ("effort_hours", "-3")];
+    let page = web.submit("/orgs/bakery/work", "/orgs/bakery/tasks", &bad).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("hours as a number"), "{}", page.html);
+    // Edit it: the creator sees the form.
+    let shown = web.get(&task).await;
+    assert!(shown.html.contains("Edit the task") && shown.html.contains("value=\"Fix the oven\""), "{}", shown.html);
+    let edit = [("title", "Fix the big oven"), ("effort_hours", "3"), ("domains", "baking"), ("difficulty", "4")];
+    let page = web.submit(&task, &format!("{task}/edit"), &edit).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+    let shown = web.get(&task).await;
+    assert!(shown.html.contains("Fix the big oven") && shown.html.contains("4 of 5"), "{}", shown.html);
+    // The board's move form (what a card's keyboard or drag move submits): take it.
+    let moved = [("step", "move"), ("to", "assigned"), ("back", "/orgs/bakery/work")];
+    let page = web.submit("/orgs/bakery/work", &format!("{task}/step"), &moved).await;
+    assert_eq!(page.location.as_deref(), Some("/orgs/bakery/work"), "{}", page.html);
+    let board = web.get("/orgs/bakery/work").await;
+    let assigned = board.html.find("data-status=\"assigned\" aria-labelledby").expect("the assigned column");
+    assert!(board.html[assigned..].contains("Fix the big oven"), "the card sits in Assigned");
+    // A member who did not create it sees no edit form.
+    let mut bob_web = Browser::new(&app);
+    bob_web.log_in("bob").await;
+    assert!(!bob_web.get(&task).await.html.contains("Edit the task"));
+}
