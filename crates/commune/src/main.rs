@@ -286,6 +286,9 @@ enum SkillCommand {
         /// Consecutive seeds to run from --seed (the report averages over them).
         #[arg(long, default_value_t = 20)]
         seeds: u64,
+        /// Tasks each round (each member takes at most one a round).
+        #[arg(long, default_value_t = 12)]
+        tasks: usize,
     },
 }
 
@@ -340,11 +343,12 @@ fn main() -> ExitCode {
         Command::Skill(SkillCommand::Eval { wide, held_out_percent, seed }) => {
             Some(work::skill_eval(wide, *held_out_percent, *seed).map(Some))
         }
-        Command::Skill(SkillCommand::Simulate { seed, rounds, members, seeds }) => {
+        Command::Skill(SkillCommand::Simulate { seed, rounds, members, seeds, tasks }) => {
             let setup = commune_domain::work::simulate::Setup {
                 seed: *seed,
                 rounds: *rounds,
                 members: *members,
+                tasks_per_round: (*tasks).max(1),
                 ..Default::default()
             };
             Some(Ok(Some(work::skill_simulate(setup, *seeds))))
