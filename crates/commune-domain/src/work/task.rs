@@ -285,8 +285,8 @@ pub fn decide(facts: &Facts, who: &Who, step: &Step) -> Result<Status, Refusal> 
     let reviewer = facts.reviewer.as_deref() == Some(me);
     match (step, facts.status) {
         (Step::Assign(to), Open | Assigned) => {
-            if !(manager || to == me) {
-                Err(No("you may take a task yourself; only a steward or its creator gives it to someone else"))
+            if !(manager || (to == me && facts.status == Open)) {
+                Err(No("you may take an open task yourself; only a steward or its creator gives a task to someone"))
             } else if facts.reviewer.as_deref() == Some(to.as_str()) {
                 Err(No("the doer and the reviewer are different people: choose another reviewer first"))
             } else {

@@ -15,6 +15,15 @@ fn a_task_flows_from_open_to_done_and_the_doer_never_reviews() {
     assert_eq!(decide(&facts(Open, None, None), &ann, &Step::Assign("ann".into())), Ok(Assigned));
     assert!(decide(&facts(Open, None, None), &ann, &Step::Assign("bo".into())).is_err(), "not for someone else");
     assert_eq!(decide(&facts(Open, None, None), &cy, &Step::Assign("bo".into())), Ok(Assigned), "the creator may");
+    assert!(
+        decide(&facts(Assigned, Some("ann"), None), &bo, &Step::Assign("bo".into())).is_err(),
+        "nobody takes another's task"
+    );
+    assert_eq!(
+        decide(&facts(Assigned, Some("ann"), None), &st, &Step::Assign("bo".into())),
+        Ok(Assigned),
+        "a steward reassigns"
+    );
     assert!(decide(&facts(Open, None, Some("ann")), &st, &Step::Assign("ann".into())).is_err(), "reviewer ≠ doer");
     assert!(decide(&facts(Assigned, Some("ann"), None), &st, &Step::SetReviewer("ann".into())).is_err());
     assert_eq!(
