@@ -20,17 +20,8 @@ pub(crate) async fn season(
     members: &[Member],
     visitor: &Member,
 ) -> Result<(), AppError> {
-    let (org, ids) = staffed;
-    let mut stewards = Vec::new();
-    let mut others = Vec::new();
-    for id in ids {
-        let Some(m) = members.iter().find(|m| m.id == *id) else { continue };
-        match state.store.role_in(&org.id, id).await? {
-            Some(Role::Steward) if m.id != visitor.id => stewards.push(m.clone()),
-            Some(_) if m.id != visitor.id => others.push(m.clone()),
-            _ => {}
-        }
-    }
+    let (org, _) = staffed;
+    let (stewards, others) = super::people::staff(state, staffed, members, visitor).await?;
     // Two stewards besides the visitor approve; the visitor (a steward here) pays.
     let (Some(first), Some(second), Some(filer)) = (stewards.first(), stewards.get(1), others.first()) else {
         return Ok(());

@@ -82,6 +82,26 @@ impl Seeded {
 
 pub(crate) type Staffed = (commune_store::Org, Vec<String>);
 
+/// An organisation's stewards and its other members, the visitor left out of both.
+pub(crate) async fn staff(
+    state: &crate::state::AppState,
+    staffed: &Staffed,
+    members: &[commune_store::Member],
+    visitor: &commune_store::Member,
+) -> Result<(Vec<commune_store::Member>, Vec<commune_store::Member>), crate::error::AppError> {
+    let (org, ids) = staffed;
+    let (mut stewards, mut others) = (Vec::new(), Vec::new());
+    for id in ids {
+        let Some(m) = members.iter().find(|m| m.id == *id) else { continue };
+        match state.store.role_in(&org.id, id).await? {
+            Some(commune_domain::org::Role::Steward) if m.id != visitor.id => stewards.push(m.clone()),
+            Some(_) if m.id != visitor.id => others.push(m.clone()),
+            _ => {}
+        }
+    }
+    Ok((stewards, others))
+}
+
 /// A demo member acting through the operations, as if signed in.
 pub(crate) fn caller(member: &commune_store::Member) -> crate::caller::Caller {
     crate::caller::Caller::Member(crate::caller::SignedIn {

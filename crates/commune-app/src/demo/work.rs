@@ -11,7 +11,6 @@ use crate::state::AppState;
 use crate::work::logs::{self, CapacityInput, LogInput};
 use crate::work::matching::{self, PlanInput};
 use crate::work::tasks::{self, ImpactInput, ProjectInput, ReviewInput, StepInput, TaskInput};
-use commune_domain::org::Role;
 use commune_store::Member;
 
 fn step(name: &str, member: Option<&Member>) -> StepInput {
@@ -40,17 +39,8 @@ pub(crate) async fn season(
     members: &[Member],
     visitor: &Member,
 ) -> Result<(), AppError> {
-    let (org, ids) = staffed;
-    let mut stewards = Vec::new();
-    let mut others = Vec::new();
-    for id in ids {
-        let Some(m) = members.iter().find(|m| m.id == *id) else { continue };
-        match state.store.role_in(&org.id, id).await? {
-            Some(Role::Steward) if m.id != visitor.id => stewards.push(m.clone()),
-            Some(_) if m.id != visitor.id => others.push(m.clone()),
-            _ => {}
-        }
-    }
+    let (org, _) = staffed;
+    let (stewards, others) = super::people::staff(state, staffed, members, visitor).await?;
     let (Some(steward), true) = (stewards.first().cloned(), others.len() >= 3) else { return Ok(()) };
     let boss = caller(&steward);
     let year = time::OffsetDateTime::now_utc().year();

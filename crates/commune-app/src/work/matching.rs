@@ -227,10 +227,9 @@ pub async fn plan(state: &AppState, caller: &Caller, slug: &str, input: &PlanInp
         }
     };
     let names = handles(state, &org.id).await?;
-    let tasks =
-        state.store.work_tasks(&TaskFilter { org_id: &org.id, status: Some("open"), ..TaskFilter::default() }).await?;
-    let capacities = state.store.work_capacities(&org.id).await?;
     let all = state.store.work_tasks(&TaskFilter { org_id: &org.id, ..TaskFilter::default() }).await?;
+    let tasks: Vec<Task> = all.iter().filter(|t| t.status == "open").cloned().collect();
+    let capacities = state.store.work_capacities(&org.id).await?;
     let people: Vec<Capacity> = capacities
         .iter()
         .filter(|c| names.contains_key(&c.member_id))

@@ -297,10 +297,6 @@ pub(crate) struct TaskPage {
     statuses: Vec<(&'static str, &'static str)>,
 }
 
-async fn scale_of(state: &AppState) -> Result<u32, WebError> {
-    Ok(state.store.ledgers().await?.first().map_or(2, |l| l.scale))
-}
-
 async fn task_page(state: &AppState, web: &Web, id: &str) -> Result<TaskPage, WebError> {
     let (org, view) = tasks::view(state, &web.caller, id).await?;
     let (people, pick) = matching::people_for(state, &web.caller, id).await?;
@@ -316,7 +312,7 @@ async fn task_page(state: &AppState, web: &Web, id: &str) -> Result<TaskPage, We
         domains: t.domains.join(", "),
         effort_hours: view.card.effort.clone(),
         points: t.points.to_string(),
-        value: commune_domain::ledger::amount::format(i128::from(t.value_minor), scale_of(state).await?),
+        value: view.card.value.clone(),
         difficulty: t.difficulty.to_string(),
         seats: t.seats.to_string(),
         due: view.card.due.clone().unwrap_or_default(),
