@@ -10,6 +10,7 @@ pub mod governance;
 pub mod identity;
 pub mod inbox;
 pub mod invite;
+pub mod learn;
 pub mod ledger;
 pub mod merit;
 pub mod org;

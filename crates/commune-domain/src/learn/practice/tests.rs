@@ -1,0 +1,34 @@
+use super::*;
+
+#[test]
+fn exercises_grade_answers() {
+    let mc = Exercise::from_form("choice", "red\n*green\nblue", "", "", "").unwrap();
+    assert_eq!(mc.grade("1"), Ok(Some(true)));
+    assert_eq!(mc.grade("0"), Ok(Some(false)));
+    assert!(mc.grade("3").is_err() && mc.grade("x").is_err());
+    let n = Exercise::from_form("numeric", "", "3.14", "0.01", "").unwrap();
+    assert_eq!(n.grade("3.15"), Ok(Some(true)));
+    assert_eq!(n.grade("3.2"), Ok(Some(false)));
+    assert!(n.grade("3,14").is_err() && n.grade("1e3").is_err() && n.grade("NaN").is_err());
+    let t = Exercise::from_form("text", "", "", "", "explains why").unwrap();
+    assert_eq!(t.grade("because"), Ok(None));
+    assert!(Exercise::from_form("choice", "a\nb", "", "", "").is_err(), "no right choice");
+    assert!(Exercise::from_form("numeric", "", "1", "-1", "").is_err());
+    assert!(Exercise::from_form("essay", "", "", "", "").is_err());
+}
+
+#[test]
+fn peer_reviews_settle_by_two_agreeing() {
+    assert_eq!(verdict(&[true]), None);
+    assert_eq!(verdict(&[true, true]), Some(true));
+    assert_eq!(verdict(&[true, false]), None);
+    assert_eq!(verdict(&[true, false, false]), Some(false));
+}
+
+#[test]
+fn mastery_is_an_ema_with_threshold() {
+    assert!(!mastery([true; 8]).mastered);
+    assert!(mastery([true; 9]).mastered);
+    assert!(!mastery([true, true, true, true, true, true, true, true, true, false]).mastered);
+    assert_eq!(mastery([]).attempts, 0);
+}
