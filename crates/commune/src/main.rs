@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod learn;
 mod merit;
 mod pb;
 mod tally;
@@ -172,6 +173,13 @@ enum Command {
         #[arg(long)]
         tasks: std::path::PathBuf,
     },
+    /// Spaced repetition offline (FSRS-6): memory states after review logs, fitted parameters
+    /// and predicted recall.
+    #[command(subcommand)]
+    Learn(LearnCommand),
+    /// Forecast scoring offline: Brier, log score and calibration per forecaster.
+    #[command(subcommand)]
+    Forecast(ForecastCommand),
     /// The believability model offline: `fit` peer ratings (and predict or score with it), or
     /// `simulate` manipulation attacks.
     #[command(subcommand)]
@@ -246,7 +254,9 @@ impl Command {
             | Command::Merit(_)
             | Command::Skill(_)
             | Command::Assign { .. }
-            | Command::Match { .. } => None,
+            | Command::Match { .. }
+            | Command::Learn(_)
+            | Command::Forecast(_) => None,
         }
     }
 }
@@ -289,6 +299,54 @@ enum SkillCommand {
         /// Tasks each round (each member takes at most one a round).
         #[arg(long, default_value_t = 12)]
         tasks: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum LearnCommand {
+    /// R.csv: a header, then card,rating,day (rating 1-4, day an integer day number; one
+    /// card's rows in time order). Prints card,stability,difficulty after each card's last
+    /// review with FSRS-6 default parameters.
+    Memory {
+        #[arg(long)]
+        reviews: std::path::PathBuf,
+    },
+    /// Fit FSRS-6 parameters on R.csv and print them as a JSON array of 21 numbers; with
+    /// --predict P.csv (a header, then card,day; each day on or after that card's last review)
+    /// print card,day,p instead, p the predicted probability of recall.
+    Fit {
+        #[arg(long)]
+        reviews: std::path::PathBuf,
+        #[arg(long)]
+        predict: Option<std::path::PathBuf>,
+    },
+    /// The time-ordered evaluation on a seeded synthetic log (or --reviews R.csv): log-loss and
+    /// AUC of recall predictions for FSRS-6 defaults, fitted parameters and a constant.
+    Eval {
+        #[arg(long)]
+        reviews: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, default_value_t = 1000)]
+        cards: usize,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        /// The share of review days (from the first) the parameters are fitted on.
+        #[arg(long, default_value_t = 70)]
+        train_percent: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ForecastCommand {
+    /// F.csv: a header, then forecaster,question,p (p the probability of yes, in [0, 1]; a later
+    /// row replaces an earlier one of the same forecaster and question). O.csv: question,outcome
+    /// (1 or 0). Prints Brier, log score and ten calibration bins per forecaster as JSON.
+    Score {
+        #[arg(long)]
+        forecasts: std::path::PathBuf,
+        #[arg(long)]
+        outcomes: std::path::PathBuf,
     },
 }
 
@@ -355,6 +413,14 @@ fn main() -> ExitCode {
         }
         Command::Assign { costs, maximize } => Some(work::assign(costs, *maximize).map(Some)),
         Command::Match { people, tasks } => Some(work::matching(people, tasks).map(Some)),
+        Command::Learn(LearnCommand::Memory { reviews }) => Some(learn::memory_states(reviews).map(|()| None)),
+        Command::Learn(LearnCommand::Fit { reviews, predict }) => Some(learn::fit(reviews, predict.as_deref())),
+        Command::Learn(LearnCommand::Eval { reviews, seed, cards, days, train_percent }) => {
+            Some(learn::eval(reviews.as_deref(), *seed, *cards, *days, *train_percent).map(Some))
+        }
+        Command::Forecast(ForecastCommand::Score { forecasts, outcomes }) => {
+            Some(learn::score(forecasts, outcomes).map(Some))
+        }
         _ => None,
     };
     if let Some(result) = work {
@@ -532,7 +598,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         | Command::Merit(_)
         | Command::Skill(_)
         | Command::Assign { .. }
-        | Command::Match { .. } => {
+        | Command::Match { .. }
+        | Command::Learn(_)
+        | Command::Forecast(_) => {
             bail!("offline tools run before the runtime starts")
         }
     }

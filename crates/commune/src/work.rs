@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-fn read(file: &Path) -> anyhow::Result<String> {
+pub(crate) fn read(file: &Path) -> anyhow::Result<String> {
     if file.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read standard input")?;
@@ -20,7 +20,7 @@ fn read(file: &Path) -> anyhow::Result<String> {
 }
 
 /// CSV records with their 1-based line numbers (RFC 4180 quoting via the csv crate).
-fn records(file: &Path, text: &str) -> anyhow::Result<Vec<(usize, Vec<String>)>> {
+pub(crate) fn records(file: &Path, text: &str) -> anyhow::Result<Vec<(usize, Vec<String>)>> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut out = Vec::new();
     for record in reader.records() {

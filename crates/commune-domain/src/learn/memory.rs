@@ -174,6 +174,11 @@ pub fn fit(cards: &[Vec<Review>]) -> Result<Vec<f32>, Invalid> {
     for (card, reviews) in cards.iter().enumerate() {
         let whole = item(reviews)?;
         for end in 2..=whole.reviews.len() {
+            // The optimiser learns from reviews after a first day apart (same-day reviews before
+            // it only set the start).
+            if whole.reviews[1..end].iter().all(|r| r.delta_t == 0) {
+                continue;
+            }
             items.push(FSRSItem { reviews: whole.reviews[..end].to_vec() });
             ids.push(card as i64);
         }
@@ -216,7 +221,7 @@ pub struct Evaluation {
     /// Reviews on or after this day are predicted; the parameters see only earlier ones.
     pub split_day: i64,
     pub predicted: usize,
-    pub fitted: Vec<f32>,
+    pub fitted: Vec<f64>,
     pub scores: Vec<Score>,
 }
 
@@ -244,7 +249,14 @@ pub fn evaluate(cards: &[Vec<Review>], train_percent: u64) -> Result<Evaluation,
         score("FSRS-6 fitted", tuned.iter().map(|p| p.0).collect()),
         score("constant", vec![base; truth.len()]),
     ];
-    Ok(Evaluation { cards: cards.len(), reviews: days.len(), split_day, predicted: truth.len(), fitted, scores })
+    Ok(Evaluation {
+        cards: cards.len(),
+        reviews: days.len(),
+        split_day,
+        predicted: truth.len(),
+        fitted: fitted.iter().map(|w| w.to_string().parse().unwrap_or(f64::NAN)).collect(),
+        scores,
+    })
 }
 
 /// A seeded synthetic review log: `cards` cards introduced over `days` days, scheduled by FSRS-6

@@ -81,4 +81,26 @@ fn too_little_data_fits_the_defaults() {
     assert_eq!(fit(&[]).unwrap(), DEFAULT_PARAMETERS.to_vec());
     let one = vec![vec![Review { rating: 3, day: 0 }, Review { rating: 3, day: 3 }]];
     assert_eq!(fit(&one).unwrap().len(), 21);
+    let same_day = vec![vec![Review { rating: 1, day: 0 }, Review { rating: 3, day: 0 }]; 20];
+    assert_eq!(fit(&same_day).unwrap(), DEFAULT_PARAMETERS.to_vec());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Any well-formed history fits without panicking and gives 21 finite parameters.
+    #[test]
+    fn fitting_never_panics(cards in proptest::collection::vec(
+        proptest::collection::vec((1u8..=4, 0i64..4), 1..7), 1..60)) {
+        let cards: Vec<Vec<Review>> = cards
+            .iter()
+            .map(|c| {
+                let mut day = 0;
+                c.iter().map(|&(rating, gap)| { day += gap; Review { rating, day } }).collect()
+            })
+            .collect();
+        let w = fit(&cards).unwrap();
+        proptest::prop_assert_eq!(w.len(), 21);
+        proptest::prop_assert!(w.iter().all(|x| x.is_finite()));
+        proptest::prop_assert!(Model::new(&w).is_ok());
+    }
 }
