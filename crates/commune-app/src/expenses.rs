@@ -408,7 +408,7 @@ pub async fn put_to_vote(state: &AppState, caller: &Caller, id: &str) -> Result<
         "Expense [{}](/expenses/{}) at or above the vote threshold: yes approves it, no rejects it.",
         expense.title, expense.id
     );
-    let proposal = decision_vote(state, caller, &org, &title, &body).await?;
+    let proposal = decision_vote(state, caller, &org, &title, &body, "finance").await?;
     let mut tx = state.store.write(&me.member.id).await?;
     if !tx.set_expense_vote(&expense.id, &proposal.id).await? {
         return Err(AppError::Rule("the expense changed meanwhile; reload it".into()));
@@ -425,6 +425,7 @@ pub(crate) async fn decision_vote(
     org: &Org,
     title: &str,
     body: &str,
+    domain: &str,
 ) -> Result<commune_store::Proposal, AppError> {
     let kind = commune_domain::governance::proposal::Kind::Decision;
     let floors = crate::governance::floors_now(state, org, kind, &Effect::None).await?;
@@ -436,7 +437,7 @@ pub(crate) async fn decision_vote(
     let input = ProposalInput {
         title: title.chars().take(120).collect(),
         body: body.to_owned(),
-        domain: "finance".into(),
+        domain: domain.into(),
         kind: "decision".into(),
         method: VotingMethod::YesNo { threshold: threshold.min(0.99) },
         weighting: "merit".into(),

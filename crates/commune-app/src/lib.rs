@@ -16,6 +16,7 @@ pub mod funding;
 pub mod governance;
 pub mod inbox;
 pub mod invites;
+pub mod learn;
 pub mod ledger;
 pub mod merit;
 pub mod metrics;

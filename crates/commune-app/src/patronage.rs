@@ -256,7 +256,7 @@ pub async fn redeem(
         "Pay @{handle} {money} {} from {}'s wallet out of their capital account. Yes pays it; no keeps it.",
         ledger.asset, org.name
     );
-    let proposal = crate::expenses::decision_vote(state, caller, &org, &title, &body).await?;
+    let proposal = crate::expenses::decision_vote(state, caller, &org, &title, &body, "finance").await?;
     let mut tx = state.store.write(&me.member.id).await?;
     let id = tx.create_redemption(&org.id, &member.member_id, amount, &ledger.asset, &proposal.id).await?;
     tx.commit().await?;

@@ -55,10 +55,13 @@ pub enum Action {
     /// Run the organisation's work: projects, capacities of others, the period's assignment,
     /// paying logged hours from a budget.
     ManageWork,
+    /// Read and write the organisation's library, take its courses, review cards, forecast and
+    /// join its study circles (members only; maintainers are a document's author and stewards).
+    Learn,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -78,6 +81,7 @@ impl Action {
         Action::ReadWork,
         Action::DoWork,
         Action::ManageWork,
+        Action::Learn,
     ];
 }
 
@@ -130,7 +134,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadWork => Scope::WorkRead,
                 DoWork => Scope::WorkWrite,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
-                | Participate | IssueRecovery | ManageCapital | ManageWork => {
+                | Participate | IssueRecovery | ManageCapital | ManageWork | Learn => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -166,6 +170,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 }
                 ReadWork | DoWork if role.is_some() => Ok(()),
                 ReadWork | DoWork => Err(Denied::Forbidden("only members of this organisation see and do its work")),
+                Learn if role.is_some() => Ok(()),
+                Learn => Err(Denied::Forbidden("only members of this organisation learn in its library")),
                 ReadTreasury if role.is_some() || *instance_steward => Ok(()),
                 ReadTreasury => Err(Denied::Forbidden("only members of this organisation see its treasury")),
                 AdministerInstance if *instance_steward => Ok(()),
@@ -210,6 +216,7 @@ mod tests {
                     ReadTreasury,
                     ReadWork,
                     DoWork,
+                    Learn,
                 ],
             ),
             (
@@ -231,6 +238,7 @@ mod tests {
                     ReadWork,
                     DoWork,
                     ManageWork,
+                    Learn,
                 ],
             ),
             (

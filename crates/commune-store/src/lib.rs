@@ -16,6 +16,7 @@ mod expenses;
 mod governance;
 mod inbox;
 mod invites;
+mod learn;
 mod ledger;
 mod members;
 mod merit;
@@ -43,6 +44,10 @@ pub use governance::{
 };
 pub use inbox::{NewNotification, Notification, Prefs};
 pub use invites::Invite;
+pub use learn::{
+    Attempt, CardReview, CardRow, CardState, Circle, CirclePost, Citation, Course, DeckCard, Doc, DocRating, DocText,
+    ExerciseRow, ForecastRow, LearnSettings, NewCard, Question, Revision,
+};
 pub use ledger::{
     AccountPage, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, MAX_PAGE_LINES, NewAccount, Note, Settle,
     TransferRecord, TransferRow, digest as transfer_digest, id_bytes,

@@ -102,6 +102,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0012_work.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 13,
+            name: "learn",
+            sql: include_str!("../migrations/sqlite/0013_learn.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -174,6 +180,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 12,
             name: "work",
             sql: include_str!("../migrations/postgres/0012_work.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 13,
+            name: "learn",
+            sql: include_str!("../migrations/postgres/0013_learn.sql"),
             refuse_if: None,
         },
     ];

@@ -21,7 +21,7 @@ fn columns<const N: usize>(file: &Path, header: &[String], wanted: [&[&str]; N])
     Ok(out)
 }
 
-fn cell<'a>(fields: &'a [String], column: usize) -> &'a str {
+fn cell(fields: &[String], column: usize) -> &str {
     fields.get(column).map(String::as_str).unwrap_or("")
 }
 

@@ -36,6 +36,10 @@ impl PerformanceEvidence for WorkEvidence {
                     out.push(("work".to_owned(), o.review.doer_id.clone(), d.clone(), score, o.review.at));
                 }
             }
+            // Forecasting track records per domain count too (see learn::forecasting).
+            for org in store.list_orgs().await? {
+                out.extend(crate::learn::forecasting::evidence_in(store, &org.id).await?);
+            }
             Ok(out)
         })
     }
@@ -49,6 +53,16 @@ pub async fn skills(state: &AppState) -> Result<HashMap<(String, String), Skill>
             seen.entry((o.review.doer_id.clone(), d.clone()))
                 .or_default()
                 .push(Outcome { difficulty: o.difficulty, success: o.review.success });
+        }
+    }
+    // Every graded exercise is an outcome too (a course's exercises are of difficulty 2).
+    for org in state.store.list_orgs().await? {
+        for a in state.store.learn_outcomes(&org.id).await? {
+            if let Some(correct) = a.correct {
+                seen.entry((a.member_id.clone(), a.skill.clone()))
+                    .or_default()
+                    .push(Outcome { difficulty: 2, success: correct });
+            }
         }
     }
     Ok(seen.into_iter().map(|(k, v)| (k, skill::posterior(&v))).collect())

@@ -516,6 +516,9 @@ pub async fn act(state: &AppState, caller: &Caller, id: &str, input: &StepInput)
         }
     };
     let to = task::decide(&f, &who, &step).map_err(refused)?;
+    if let Step::Assign(m) = &step {
+        crate::learn::practice::check_prerequisites(state, id, m).await?;
+    }
     let (mut doer, mut reviewer) = (t.doer_id.clone(), t.reviewer_id.clone());
     let detail = match &step {
         Step::Assign(m) => {

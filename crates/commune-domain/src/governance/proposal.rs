@@ -156,7 +156,7 @@ const fn parameter(
 }
 
 /// The ordinary policies.
-pub const POLICY_PARAMETERS: [PolicyParameter; 13] = [
+pub const POLICY_PARAMETERS: [PolicyParameter; 15] = [
     parameter(
         "funnel_rate",
         "share of business revenue that flows into the common pot",
@@ -225,6 +225,20 @@ pub const POLICY_PARAMETERS: [PolicyParameter; 13] = [
         "work_impact_value",
         "what one point of members' impact score (0-5) adds to a task's expected value when matching people and tasks, in currency units",
         (0.0, 1_000_000.0, 20.0),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "learn_vote_chars",
+        "how many characters a suggested revision of a lesson may change before a vote, not a maintainer, decides it (every change to a principle is voted on)",
+        (0.0, 1_000_000.0, 2000.0),
+        false,
+        PolicyScope::Org,
+    ),
+    parameter(
+        "forecast_extremize",
+        "the factor the community forecast's mean log-odds are multiplied by (1 = none; above 1 sharpens it)",
+        (1.0, 3.0, 1.5),
         false,
         PolicyScope::Org,
     ),

@@ -17,6 +17,8 @@ pub enum Unit {
     Factor,
     /// An amount in currency units.
     Money,
+    /// A count of characters.
+    Characters,
 }
 
 /// The unit of a policy key.
@@ -29,8 +31,10 @@ pub fn unit(key: &str) -> Unit {
         Unit::People
     } else if key == "expense_vote_threshold" || key == "work_impact_value" {
         Unit::Money
-    } else if key == "merit_cap" {
+    } else if key == "merit_cap" || key == "forecast_extremize" {
         Unit::Factor
+    } else if key == "learn_vote_chars" {
+        Unit::Characters
     } else {
         Unit::Share
     }
@@ -52,6 +56,8 @@ pub fn policy_label(key: &str) -> String {
         "patronage_commune_share" => "Patronage: share to the commune",
         "patronage_cash_share" => "Patronage: share of an allocation paid in cash",
         "work_impact_value" => "Matching: value of one impact point",
+        "learn_vote_chars" => "Library: characters a maintainer may merge without a vote",
+        "forecast_extremize" => "Forecasting: extremizing factor of the community forecast",
         _ => "",
     };
     if !fixed.is_empty() {
@@ -85,6 +91,7 @@ pub fn policy_value(key: &str, value: f64) -> String {
         Unit::People => plural(value, "person").replace("persons", "people"),
         Unit::Factor => format!("×{}", trimmed(value)),
         Unit::Money => trimmed(value),
+        Unit::Characters => plural(value, "character"),
     }
 }
 

@@ -98,6 +98,7 @@ async fn new_page(
                 words::Unit::People => "people",
                 words::Unit::Factor => "a factor, like 3",
                 words::Unit::Money => "an amount in currency units, like 500",
+                words::Unit::Characters => "characters, like 2000",
             };
             (p.key, words::policy_label(p.key), hint)
         })
