@@ -54,6 +54,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::work::update, api::work::step, api::work::review, api::work::comment, api::work::impact,
         api::work::log_hours, api::work::recommendations, api::work::worklog_csv, api::work::pay, api::work::capacity,
         api::work::set_capacity, api::work::assignment, api::work::choices, api::work::mine,
+        api::learn::library, api::learn::create_doc, api::learn::doc, api::learn::edit_doc, api::learn::publish_doc, api::learn::diff, api::learn::decide_revision, api::learn::cite, api::learn::rate_doc, api::learn::study, api::learn::deck, api::learn::review_card, api::learn::card_settings, api::learn::courses, api::learn::create_course, api::learn::course, api::learn::add_exercise, api::learn::attempt, api::learn::to_review, api::learn::review_attempt, api::learn::prerequisite, api::learn::next, api::learn::mastery, api::learn::questions, api::learn::create_question, api::learn::question, api::learn::forecast, api::learn::resolve, api::learn::dispute, api::learn::calibration, api::learn::circles, api::learn::create_circle, api::learn::circle, api::learn::join_circle, api::learn::circle_post,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, service::SignupInput, service::SetupInput)),
     modifiers(&Security),
@@ -66,6 +67,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         (name = "payments", description = "Wallets, payments, revenue and funnels, holds, payment requests, statements and the ledger"),
         (name = "capital", description = "Participatory-budgeting rounds on budget escrows (projects, review, ballots, explained results, awards); budgets with lines and actuals; expenses with approvals, receipts and payment"),
         (name = "work", description = "Projects and tasks (board steps, reviews, comments, impact), worklogs and payouts, capacities, recommendations from the skill model and the period's assignment with propensities"),
+        (name = "learn", description = "The library (lessons and principles with revisions, diffs, suggested edits, citations, ratings, full-text search), spaced repetition (FSRS-6), courses and exercises with peer review and mastery, what to learn next, forecasting with calibrated scores, study circles"),
         (name = "admin", description = "Instance administration"),
     )
 )]

@@ -8,6 +8,7 @@ pub mod extract;
 pub(crate) mod identity;
 pub(crate) mod inbox;
 pub(crate) mod invites;
+pub(crate) mod learn;
 pub(crate) mod ledger;
 pub(crate) mod merit;
 pub(crate) mod orgs;
@@ -84,6 +85,36 @@ pub fn router() -> Router<AppState> {
         .route("/receipts/{id}", get(expenses::receipt))
         .route("/orgs/{slug}/patronage", get(expenses::patronage).post(expenses::declare_patronage))
         .route("/orgs/{slug}/redemptions", post(expenses::redeem))
+        .route("/orgs/{slug}/library", get(learn::library).post(learn::create_doc))
+        .route("/learn/{id}", get(learn::doc).put(learn::edit_doc))
+        .route("/learn/{id}/publish", post(learn::publish_doc))
+        .route("/learn/{id}/diff", get(learn::diff))
+        .route("/revisions/{id}/decision", post(learn::decide_revision))
+        .route("/learn/{id}/citations", post(learn::cite))
+        .route("/learn/{id}/rating", put(learn::rate_doc))
+        .route("/learn/{id}/study", post(learn::study))
+        .route("/cards", get(learn::deck))
+        .route("/cards/{id}/reviews", post(learn::review_card))
+        .route("/cards/settings", put(learn::card_settings))
+        .route("/orgs/{slug}/courses", get(learn::courses).post(learn::create_course))
+        .route("/courses/{id}", get(learn::course))
+        .route("/courses/{id}/exercises", post(learn::add_exercise))
+        .route("/exercises/{id}/attempts", post(learn::attempt))
+        .route("/orgs/{slug}/answers", get(learn::to_review))
+        .route("/attempts/{id}/reviews", post(learn::review_attempt))
+        .route("/tasks/{id}/prerequisite", put(learn::prerequisite))
+        .route("/learn/next", get(learn::next))
+        .route("/learn/mastery", get(learn::mastery))
+        .route("/orgs/{slug}/questions", get(learn::questions).post(learn::create_question))
+        .route("/questions/{id}", get(learn::question))
+        .route("/questions/{id}/forecasts", post(learn::forecast))
+        .route("/questions/{id}/resolution", post(learn::resolve))
+        .route("/questions/{id}/dispute", post(learn::dispute))
+        .route("/orgs/{slug}/calibration/{handle}", get(learn::calibration))
+        .route("/orgs/{slug}/circles", get(learn::circles).post(learn::create_circle))
+        .route("/circles/{id}", get(learn::circle))
+        .route("/circles/{id}/members", post(learn::join_circle))
+        .route("/circles/{id}/posts", post(learn::circle_post))
         .route("/orgs/{slug}/projects", get(work::projects).post(work::create_project))
         .route("/orgs/{slug}/tasks", get(work::list))
         .route("/projects/{id}/tasks", post(work::create_task))

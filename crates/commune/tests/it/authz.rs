@@ -58,6 +58,75 @@ struct World {
     /// A project of acme and an open task in it.
     project: String,
     task: String,
+    learn: Learning,
+}
+
+/// The member's lesson (with cards, in their deck), a suggestion of theirs on the steward's
+/// lesson, the steward's course with a numeric and a free-text exercise, the member's answer to
+/// the latter, the member's question and the steward's study circle.
+struct Learning {
+    doc: String,
+    revision: String,
+    course: String,
+    exercise: String,
+    attempt: String,
+    card: String,
+    question: String,
+    circle: String,
+}
+
+async fn learning(app: &TestApp, steward: &Auth, member: &Auth) -> Learning {
+    let id = |v: &Value| v["id"].as_str().expect("an id").to_owned();
+    let post = |path: &str, who: &Auth, body: Value| {
+        let (path, who) = (path.to_owned(), who.clone());
+        async move {
+            let (status, v) = app.call(Method::POST, &path, &who, Some(body)).await;
+            assert!(status.is_success(), "{path}: {v}");
+            v
+        }
+    };
+    let doc = id(&post("/api/v1/orgs/acme/library", member, json!({ "title": "Ops manual", "body": "Restart with {{systemctl}}.\nQ: Who is on call?\nA: The steward.", "domains": "ops" })).await);
+    let theirs =
+        id(&post("/api/v1/orgs/acme/library", steward, json!({ "title": "Opening hours", "body": "Nine to five." }))
+            .await);
+    let (_, e) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/learn/{theirs}"),
+            member,
+            Some(json!({ "base": 1, "title": "Opening hours", "body": "Nine to six." })),
+        )
+        .await;
+    let revision = e["revision"]["id"].as_str().expect("a suggestion").to_owned();
+    let course = id(&post("/api/v1/orgs/acme/courses", steward, json!({ "title": "Ops 101", "lessons": [doc] })).await);
+    let exercise = id(&post(
+        &format!("/api/v1/courses/{course}/exercises"),
+        steward,
+        json!({ "kind": "numeric", "prompt": "How many ovens?", "skill": "ops", "answer": "3" }),
+    )
+    .await);
+    let text = id(&post(
+        &format!("/api/v1/courses/{course}/exercises"),
+        steward,
+        json!({ "kind": "text", "prompt": "Why restart?", "skill": "ops", "rubric": "names the cause" }),
+    )
+    .await);
+    let a =
+        post(&format!("/api/v1/exercises/{text}/attempts"), member, json!({ "answer": "It clears the stuck queue." }))
+            .await;
+    let attempt = a["attempt"]["id"].as_str().expect("attempt").to_owned();
+    post(&format!("/api/v1/learn/{doc}/study"), member, json!({})).await;
+    let (_, deck) = app.call(Method::GET, "/api/v1/cards", member, None).await;
+    let card = deck["due"][0]["card"]["id"].as_str().expect("a card").to_owned();
+    let closes = commune_domain::ledger::export::date_of(commune_store::now_ms() + 30 * 86_400_000);
+    let question = id(&post("/api/v1/orgs/acme/questions", member, json!({ "title": "Will the oven be fixed by Friday?", "criteria": "Yes if it bakes on Friday morning.", "domain": "ops", "closes": closes })).await);
+    let circle = id(&post(
+        "/api/v1/orgs/acme/circles",
+        steward,
+        json!({ "name": "Ops circle", "course_id": course, "schedule": "Mondays 9:00" }),
+    )
+    .await);
+    Learning { doc, revision, course, exercise, attempt, card, question, circle }
 }
 
 impl World {
@@ -182,7 +251,9 @@ impl World {
             )
             .await;
         let task = t["task"]["id"].as_str().expect("task id").to_owned();
+        let learn = learning(&app, &steward, &member_auth).await;
         World {
+            learn,
             project,
             task,
             app,
@@ -1405,6 +1476,253 @@ fn cases() -> Vec<Case> {
             refused_code: token_or_member_refusal,
         },
         Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/library",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/library",
+            body: Some(json!({ "title": "Notes of {role}", "body": "Some text." })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/learn/{doc}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/learn/{doc}",
+            body: Some(json!({ "base": 99, "title": "Ops manual", "body": "Changed." })),
+            allowed: &[(Member, 409), (Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/learn/{doc}/publish",
+            body: None,
+            allowed: &[(Member, 409), (Steward, 403)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/learn/{doc}/diff?from=1&to=1",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/revisions/{revision}/decision",
+            body: Some(json!({ "decision": "reject" })),
+            allowed: &[(Member, 403), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/learn/{doc}/citations",
+            body: Some(json!({ "source_kind": "proposal", "source_id": "none" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/learn/{doc}/rating",
+            body: Some(json!({ "attribute": "communication", "score": 7 })),
+            allowed: &[(Member, 409), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/learn/{doc}/study",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/cards",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/cards/{card}/reviews",
+            body: Some(json!({ "rating": "3" })),
+            allowed: &[(Outsider, 404), (Member, 200), (Steward, 200), (InstanceSteward, 404)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/cards/settings",
+            body: Some(json!({ "retention": "90" })),
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/courses",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/courses",
+            body: Some(json!({ "title": "Course of {role}", "lessons": [] })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/courses/{course}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/courses/{course}/exercises",
+            body: Some(json!({ "kind": "numeric", "prompt": "How many?", "skill": "ops", "answer": "2" })),
+            allowed: &[(Member, 403), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/exercises/{exercise}/attempts",
+            body: Some(json!({ "answer": "3" })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/answers",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/attempts/{attempt}/reviews",
+            body: Some(json!({ "pass": true })),
+            allowed: &[(Member, 403), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/tasks/{task}/prerequisite",
+            body: Some(json!({ "skill": "" })),
+            allowed: &[(Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/learn/next",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/learn/mastery",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/questions",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/questions",
+            body: Some(
+                json!({ "title": "Question of {role}?", "criteria": "Resolves on a date.", "domain": "ops", "closes": "2001-01-01" }),
+            ),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/questions/{question}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/questions/{question}/forecasts",
+            body: Some(json!({ "p": ["0.4"] })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/questions/{question}/resolution",
+            body: Some(json!({ "outcome": "9" })),
+            allowed: &[(Member, 403), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/questions/{question}/dispute",
+            body: None,
+            allowed: &[(Member, 409), (Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/calibration/member",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/circles",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/circles",
+            body: Some(json!({ "name": "Circle of {role}", "course_id": "none", "schedule": "Mondays" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/circles/{circle}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/circles/{circle}/members",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/circles/{circle}/posts",
+            body: Some(json!({ "lesson": "none", "body": "Hello." })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
             method: Method::DELETE,
             path: "/api/v1/sessions/current",
             body: None,
@@ -1439,7 +1757,15 @@ async fn every_role_against_every_endpoint() {
                 .replace("{receipt}", &world.receipt)
                 .replace("{funding}", &world.funding)
                 .replace("{project}", &world.project)
-                .replace("{task}", &world.task);
+                .replace("{task}", &world.task)
+                .replace("{doc}", &world.learn.doc)
+                .replace("{revision}", &world.learn.revision)
+                .replace("{course}", &world.learn.course)
+                .replace("{exercise}", &world.learn.exercise)
+                .replace("{attempt}", &world.learn.attempt)
+                .replace("{card}", &world.learn.card)
+                .replace("{question}", &world.learn.question)
+                .replace("{circle}", &world.learn.circle);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

@@ -14,6 +14,7 @@ mod cli;
 mod governance;
 mod inbox;
 mod invites;
+mod learn;
 mod ledger;
 mod merit;
 mod openapi;
