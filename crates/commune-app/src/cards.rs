@@ -32,6 +32,8 @@ pub struct CardView {
     pub evidence: Vec<AttributeEvidence>,
     /// How their weight in the commune's general domain comes about.
     pub weight: Option<WeightExplanation>,
+    /// Mastery per skill from graded exercises: (skill, level 0–1, mastered).
+    pub mastery: Vec<(String, f64, bool)>,
 }
 
 /// A member's card: believability per domain, the dots behind it, and how it became their weight.
@@ -70,7 +72,12 @@ pub async fn card(state: &AppState, member: &commune_store::Member) -> Result<Ca
         Some(root) => merit::explain(&state.store, &member.id, &root, "general").await?,
         None => None,
     };
-    Ok(CardView { handle: member.handle.clone(), believability, evidence, weight })
+    let mastery = crate::learn::practice::my_mastery(state, &member.id)
+        .await?
+        .into_iter()
+        .map(|(skill, m)| (skill, m.level, m.mastered))
+        .collect();
+    Ok(CardView { handle: member.handle.clone(), believability, evidence, weight, mastery })
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

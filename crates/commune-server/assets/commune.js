@@ -284,3 +284,23 @@ onPage(function (root) {
     moveTo(dragged, column.dataset.status);
   });
 });
+
+// The review queue: space shows the answer, 1-4 rate the card (the buttons work without this).
+// One listener for every page: it acts only while a flashcard is on the page.
+(function () {
+  document.addEventListener("keydown", function (e) {
+    const card = document.getElementById("flashcard");
+    const t = e.target;
+    if (!card || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
+    if (e.key === " " || e.key === "Spacebar") {
+      const reveal = document.getElementById("reveal");
+      if (!reveal || (t && t.tagName === "SUMMARY")) return;
+      e.preventDefault();
+      reveal.open = !reveal.open;
+    } else if (["1", "2", "3", "4"].indexOf(e.key) >= 0) {
+      const button = card.querySelector('button[data-key="' + e.key + '"]');
+      if (button) { e.preventDefault(); button.click(); }
+    }
+  });
+})();

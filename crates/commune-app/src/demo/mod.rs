@@ -10,11 +10,13 @@
 //! - [`season`]: drafting, publishing, voting and counting them, tick by tick;
 //! - [`rounds`]: a finished participatory-budgeting round and an open one;
 //! - [`expenses`]: an operating budget and an expense in every state; last year's patronage;
-//! - [`work`]: projects with a past of reviewed tasks, tasks in every status, capacities, a plan.
+//! - [`work`]: projects with a past of reviewed tasks, tasks in every status, capacities, a plan;
+//! - [`learn`]: a revised library, a course with mastery, cards due, calibrated forecasts, a circle.
 
 pub mod books;
 pub mod expenses;
 pub mod founding;
+pub mod learn;
 pub mod people;
 pub mod proposals;
 pub mod ratings;

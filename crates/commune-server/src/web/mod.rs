@@ -6,6 +6,7 @@ mod books;
 mod expenses;
 mod frame;
 mod governance;
+mod learn;
 mod merit;
 mod pages;
 pub(crate) mod reference;
@@ -75,6 +76,27 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/funding/{id}", get(rounds::funding_show))
         .route("/funding/{id}/{action}", post(rounds::funding_action))
         .route("/round-projects/{id}/delivery", post(rounds::deliver))
+        .route("/orgs/{slug}/learn", get(learn::hub))
+        .route("/orgs/{slug}/learn/docs", post(learn::create_doc))
+        .route("/orgs/{slug}/learn/courses", post(learn::create_course))
+        .route("/orgs/{slug}/learn/questions", post(learn::create_question))
+        .route("/orgs/{slug}/learn/circles", post(learn::create_circle))
+        .route("/learn", get(learn::mine))
+        .route("/learn/settings", post(learn::settings))
+        .route("/learn/{id}", get(learn::doc))
+        .route("/learn/{id}/edit", post(learn::edit_doc))
+        .route("/learn/{id}/{action}", post(learn::doc_action))
+        .route("/revisions/{id}/decision", post(learn::decide_revision))
+        .route("/answers/{id}/review", post(learn::review_answer))
+        .route("/review", get(learn::review_queue))
+        .route("/cards/{id}/review", post(learn::review_card))
+        .route("/courses/{id}", get(learn::course))
+        .route("/courses/{id}/exercises", post(learn::add_exercise))
+        .route("/exercises/{id}/attempt", post(learn::attempt))
+        .route("/questions/{id}", get(learn::question))
+        .route("/questions/{id}/{action}", post(learn::question_action))
+        .route("/circles/{id}", get(learn::circle))
+        .route("/circles/{id}/{action}", post(learn::circle_action))
         .route("/orgs/{slug}/work", get(work::board))
         .route("/orgs/{slug}/tasks", post(work::create_task))
         .route("/orgs/{slug}/projects", post(work::create_project))

@@ -102,6 +102,9 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/neon-valley/funding",
         "/orgs/common-code/work",
         "/orgs/common-code/work?view=list",
+        "/orgs/common-code/learn",
+        "/learn",
+        "/review",
         "/work",
         "/admin",
         "/admin/books",
@@ -124,6 +127,10 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
     pages.extend(links(s, "/funding/").await?);
     s.open("/orgs/common-code/work").await?;
     pages.extend(links(s, "/tasks/").await?.into_iter().take(3));
+    s.open("/orgs/common-code/learn").await?;
+    for prefix in ["/learn/", "/courses/", "/questions/", "/circles/"] {
+        pages.extend(links(s, prefix).await?.into_iter().take(2));
+    }
     for org in ["neon-valley", "common-code"] {
         s.open(&format!("/orgs/{org}/rounds")).await?;
         pages.extend(links(s, "/rounds/").await?.into_iter().filter(|l| !l.ends_with(".pb")));

@@ -461,3 +461,57 @@ async fn a_member_moves_a_task_by_keyboard_and_reviews_one() {
     let outcome = board_by_keyboard(&running.session).await;
     running.finish(outcome, "the work board in the browser failed").await;
 }
+
+/// Learning in the demo: the visitor reviews cards by keyboard (space shows the answer, 3 rates
+/// it good, 1 again), then takes a course's exercise.
+async fn review_by_keyboard(s: &Session) -> Result {
+    s.log_in_to_demo("ada").await?;
+    s.open("/review").await?;
+    let due = |text: String| -> usize { text.split(" of ").next().and_then(|n| n.trim().parse().ok()).unwrap_or(0) };
+    let before = due(s.c.find(Locator::Css("p.lede")).await?.text().await?);
+    assert!(before >= 2, "the demo leaves cards due for the visitor: {before}");
+    let body = s.c.find(Locator::Css("body")).await?;
+    body.send_keys(" ").await?;
+    s.c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("details#reveal[open]")).await?;
+    let first = s.c.find(Locator::Css("#flashcard")).await?.attr("data-card").await?;
+    s.c.find(Locator::Css("body")).await?.send_keys("3").await?;
+    // The page comes back with the next card and one fewer due.
+    let mut after = before;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Ok(p) = s.c.find(Locator::Css("p.lede")).await {
+            after = due(p.text().await.unwrap_or_default());
+            if after < before {
+                break;
+            }
+        }
+    }
+    assert_eq!(after, before - 1, "rating 3 reviewed the card");
+    let next = s.c.find(Locator::Css("#flashcard")).await?.attr("data-card").await?;
+    assert_ne!(first, next, "the next card is shown");
+    // An again keeps the card due today.
+    s.c.find(Locator::Css("body")).await?.send_keys("1").await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    s.see("due today").await?;
+    // Take an exercise of the course.
+    s.open("/orgs/common-code/learn").await?;
+    s.c.find(Locator::LinkText("Design for everyone")).await?.click().await?;
+    s.see("Exercises").await?;
+    s.c.find(Locator::Css("main input[type=radio][name='answer'][value='1']")).await?.click().await?;
+    s.click("main form[action$='/attempt'] button[type=submit]").await?;
+    s.see("last answer right").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_reviews_cards_by_keyboard_and_takes_an_exercise() {
+    let Ok(webdriver) = std::env::var("COMMUNE_WEBDRIVER_URL") else {
+        eprintln!("browser test: skipped (set COMMUNE_WEBDRIVER_URL to a running chromedriver to run it)");
+        return;
+    };
+    let app = TestApp::empty().await;
+    commune_app::demo::load(&app.state).await.expect("the demo loads");
+    let running = start(&app, &webdriver).await;
+    let outcome = review_by_keyboard(&running.session).await;
+    running.finish(outcome, "reviewing cards in the browser failed").await;
+}

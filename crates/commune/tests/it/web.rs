@@ -258,6 +258,31 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let pot = browser.get("/orgs/neon-valley/treasury").await;
     assert!(pot.html.contains("Common pot history") && pot.html.contains("class=\"bar month\""), "{}", pot.status);
 
+    // Learning: a revised library, a course, cards due, calibrated forecasts, a circle.
+    let hub = browser.get("/orgs/common-code/learn").await;
+    assert_eq!(hub.status, StatusCode::OK);
+    for expected in [
+        "Designing charts for dark mode",
+        "Pain plus reflection equals progress",
+        "Design for everyone",
+        "Answers to review",
+        "Your calibration",
+        "Thursday design circle",
+    ] {
+        assert!(hub.html.contains(expected), "the learning hub shows {expected}");
+    }
+    let doc_path = format!("/learn/{}", link_after(&hub.html, "href=\"/learn/"));
+    let doc = browser.get(&doc_path).await;
+    assert!(doc.html.contains("Revision 2") && doc.html.contains("By believability"), "{}", doc.html);
+    let review = browser.get("/review").await;
+    assert!(review.html.contains("id=\"flashcard\"") && review.html.contains("due today"), "cards due today");
+    let mine = browser.get("/learn").await;
+    assert!(mine.html.contains("toward mastery") && mine.html.contains("open task"), "mastery and what to learn next");
+    let question = browser.get(&format!("/questions/{}", link_after(&hub.html, "href=\"/questions/"))).await;
+    assert!(question.html.contains("Equal weights") && question.html.contains("Community"));
+    let card = browser.get("/m/ada").await;
+    assert!(card.html.contains("Mastery") && card.html.contains("design"), "mastery on the member's card");
+
     let out = browser.submit("/", "/logout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let after = browser.get("/orgs").await;
@@ -735,4 +760,88 @@ async fn work_pages_create_edit_move_and_refuse_bad_hours_without_javascript() {
     let mut bob_web = Browser::new(&app);
     bob_web.log_in("bob").await;
     assert!(!bob_web.get(&task).await.html.contains("Edit the task"));
+}
+
+/// The id after the first `marker` in a page (up to the closing quote, `?` or `#`).
+fn link_after(html: &str, marker: &str) -> String {
+    let start = html.find(marker).expect("a link") + marker.len();
+    html[start..].chars().take_while(|c| !matches!(c, '"' | '?' | '#')).collect()
+}
+
+/// Learning without JavaScript: write a lesson, suggest and merge a change, study its cards and
+/// rate one, take an exercise, forecast — each form re-shows typed text and errors on a problem.
+#[tokio::test]
+async fn learning_works_from_forms_alone() {
+    let app = TestApp::set_up().await;
+    let (ada, bob) = (app.member("ada").await, app.member("bob").await);
+    app.org(&ada, "bakery").await;
+    app.admit(&ada, &bob, "bakery").await;
+    let mut web = Browser::new(&app);
+    web.log_in("ada").await;
+    let bad = web.submit("/orgs/bakery/learn", "/orgs/bakery/learn/docs", &[("title", "x"), ("body", "")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("title: must be at least 3 characters"), "{}", bad.html);
+    let fields = [
+        ("kind", "lesson"),
+        ("title", "Scoring dough"),
+        ("body", "Score at a {{30 degree}} angle.\nQ: Blade?\nA: A lame."),
+        ("domains", "baking"),
+    ];
+    let made = web.submit("/orgs/bakery/learn", "/orgs/bakery/learn/docs", &fields).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let doc = made.location.clone().expect("to the document");
+    let page = web.get(&doc).await;
+    assert!(page.html.contains("2 review cards"), "{}", page.html);
+    let studied = web.submit(&doc, &format!("{doc}/study"), &[]).await;
+    assert_eq!(studied.location.as_deref(), Some("/review"));
+    let queue = web.get("/review").await;
+    let card = link_after(&queue.html, "action=\"/cards/");
+    let card = card.trim_end_matches("/review").to_owned();
+    let rated = web.submit("/review", &format!("/cards/{card}/review"), &[("rating", "3")]).await;
+    assert_eq!(rated.location.as_deref(), Some("/review"));
+    assert!(web.get("/review").await.html.contains("1 of 2 cards due today"));
+    // bob suggests; ada merges.
+    let mut bob_web = Browser::new(&app);
+    bob_web.log_in("bob").await;
+    let suggested = bob_web
+        .submit(
+            &doc,
+            &format!("{doc}/edit"),
+            &[
+                ("base", "1"),
+                ("title", "Scoring dough"),
+                ("body", "Score at a {{30 degree}} angle, quickly.\nQ: Blade?\nA: A lame."),
+                ("note", "speed"),
+            ],
+        )
+        .await;
+    assert_eq!(suggested.status, StatusCode::SEE_OTHER, "{}", suggested.html);
+    let page = web.get(&doc).await;
+    assert!(page.html.contains("waiting for a maintainer"));
+    let rev = link_after(&page.html, "action=\"/revisions/");
+    let rev = rev.trim_end_matches("/decision").to_owned();
+    let merged = web.submit(&doc, &format!("/revisions/{rev}/decision"), &[("decision", "merge")]).await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER);
+    assert!(web.get(&doc).await.html.contains("quickly"));
+    // A forecast out of range is refused on the page, with the question still there.
+    let q = web
+        .submit(
+            "/orgs/bakery/learn",
+            "/orgs/bakery/learn/questions",
+            &[
+                ("title", "Will it rain on market day?"),
+                ("criteria", "Yes if the market is cancelled for rain."),
+                ("kind", "binary"),
+                ("domain", "sales"),
+                ("closes", &commune_domain::ledger::export::date_of(commune_store::now_ms() + 5 * 86_400_000)),
+            ],
+        )
+        .await;
+    let q = q.location.expect("to the question");
+    let refused = bob_web.submit(&q, &format!("{q}/forecast"), &[("p", "1.5")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("between 0 and 1"));
+    let ok = bob_web.submit(&q, &format!("{q}/forecast"), &[("p", "30%")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert!(bob_web.get(&q).await.html.contains("Update"));
 }
