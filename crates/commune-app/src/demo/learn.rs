@@ -209,18 +209,35 @@ pub(crate) async fn season(
     )
     .await?;
     let answer = |a: &str| practice::AttemptInput { answer: a.into() };
-    // The visitor: seven right after a slip — close to mastery, not there yet.
-    practice::attempt(state, &me, &mc.id, &answer("0")).await?;
-    for k in 0..7 {
-        let (id, a) = if k % 2 == 0 { (&mc.id, "1") } else { (&num.id, "4.5") };
-        practice::attempt(state, &me, id, &answer(a)).await?;
+    // More practice: quick checks, one per idea.
+    let mut drills = Vec::new();
+    for (prompt, choices, right) in [
+        ("A chart shows profit in green and loss in red. What else does it need?", "*A sign or label on each bar\nBrighter colours\nA legend in red", "0"),
+        ("Large text (18pt and up) needs a contrast ratio of at least…", "2:1\n*3:1\n7:1", "1"),
+        ("Where does a contributor guide start?", "*Running the project and its tests\nThe history of the project\nThe licence", "0"),
+        ("On near-black, which accent reads best?", "Navy\n*Cyan\nDark red", "1"),
+        ("What does a focus ring help?", "Mouse users\n*Keyboard users\nNobody", "1"),
+        ("An icon-only button needs…", "*An accessible name\nA tooltip only\nNothing", "0"),
+        ("Greyscale print of a colour-coded chart: what survives?", "The colours\n*Shapes and labels\nNothing", "1"),
+        ("Body text contrast at AA, in x:1?", "3\n*4.5\n7", "1"),
+    ] {
+        let e = practice::add_exercise(state, &boss, &course.id, &ex("choice", prompt, choices, "", "", "", &dark.id)).await?;
+        drills.push((e.id, right));
     }
-    // Others: one master, one still learning.
-    for _ in 0..10 {
-        practice::attempt(state, &who[0], &mc.id, &answer("1")).await?;
+    // The visitor: seven right after a slip — close to mastery, not there yet (the first
+    // exercise and one drill are left for them to try).
+    practice::attempt(state, &me, &num.id, &answer("3")).await?;
+    for (id, right) in drills.iter().take(7) {
+        practice::attempt(state, &me, id, &answer(right)).await?;
     }
-    for a in ["0", "1", "2", "1"] {
-        practice::attempt(state, &who[1], &mc.id, &answer(a)).await?;
+    // Others: one master (every exercise right), one still learning.
+    practice::attempt(state, &who[0], &mc.id, &answer("1")).await?;
+    practice::attempt(state, &who[0], &num.id, &answer("4.5")).await?;
+    for (id, right) in &drills {
+        practice::attempt(state, &who[0], id, &answer(right)).await?;
+    }
+    for (k, (id, right)) in drills.iter().take(4).enumerate() {
+        practice::attempt(state, &who[1], id, &answer(if k % 2 == 0 { right } else { "2" })).await?;
     }
     // A free-text answer graded by two peers, and one waiting (for the visitor to review).
     let graded = practice::attempt(

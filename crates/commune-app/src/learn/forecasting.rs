@@ -197,6 +197,9 @@ pub async fn dispute(state: &AppState, caller: &Caller, id: &str) -> Result<Ques
     if q.status != "resolved" {
         return Err(AppError::Rule("only a resolved question is disputed".into()));
     }
+    if q.proposal_id.is_some() {
+        return Err(AppError::Rule("this resolution was already put to a vote; the vote stands".into()));
+    }
     let chosen = q.outcome.and_then(|o| q.options.get(o as usize)).cloned().unwrap_or_default();
     let title = format!("Uphold the resolution “{chosen}” of a forecasting question");
     let body = format!(

@@ -308,10 +308,22 @@ pub async fn edit(state: &AppState, caller: &Caller, id: &str, input: &EditInput
     if t == doc_text(&doc) {
         return Err(Invalid::new("body", "nothing changed").into());
     }
+    let maintainer = maintains(state, &org, &doc, &me.member.id).await?;
     let change = library::change_size(&doc_text(&doc).document(), &t.document());
     let limit = crate::policy::of_org(&state.store, &org.id).await?.get("learn_vote_chars") as usize;
     let route = if doc.published { library::route(kind, change, limit) } else { Route::Maintainer };
-    let maintainer = maintains(state, &org, &doc, &me.member.id).await?;
+    // One open suggestion per member and document: nobody floods the maintainers or the docket.
+    let open_of_mine = state
+        .store
+        .learn_revisions(id)
+        .await?
+        .into_iter()
+        .any(|r| r.author_id == me.member.id && (r.status == "pending" || r.status == "voting"));
+    if open_of_mine && !(maintainer && route == Route::Maintainer) {
+        return Err(AppError::Rule(
+            "you already have a suggestion waiting on this document: wait for it to be decided".into(),
+        ));
+    }
     let cards = cards_of(kind, &t);
     let mut tx = state.store.write(&me.member.id).await?;
     let revision_id = if maintainer && route == Route::Maintainer {

@@ -2,7 +2,7 @@
 //! a multiple-choice or numeric exercise is graded at once, a free-text answer by two peers
 //! (never its author). Graded attempts are outcomes for the skill model (see
 //! `work::matching::skills`) and mastery per skill follows the EMA rule of
-//! `commune_domain::learn::practice`. Mastery can be a task's prerequisite. "What to learn
+//! `commune_domain::learn::practice` (the first attempt per exercise and day counts). Mastery can be a task's prerequisite. "What to learn
 //! next" ranks lessons by what open tasks in the member's organisations need.
 
 use super::{handles, is_steward, org_by_id};
@@ -194,15 +194,17 @@ pub async fn courses(state: &AppState, caller: &Caller, slug: &str) -> Result<Ve
     Ok(state.store.learn_courses(&org.id).await?)
 }
 
-/// Mastery per skill from a member's graded attempts (oldest first).
+/// Mastery per skill from a member's graded attempts (oldest first; the first graded attempt
+/// per exercise and day counts).
 pub fn mastery_of(attempts: &[Attempt]) -> BTreeMap<String, Mastery> {
-    let mut by: BTreeMap<String, Vec<bool>> = BTreeMap::new();
+    let mut by: BTreeMap<String, Vec<practice::Graded>> = BTreeMap::new();
     for a in attempts {
-        if let Some(c) = a.correct {
-            by.entry(a.skill.clone()).or_default().push(c);
+        if let Some(correct) = a.correct {
+            let day = a.at.div_euclid(86_400_000);
+            by.entry(a.skill.clone()).or_default().push(practice::Graded { exercise: a.exercise_id.clone(), day, correct });
         }
     }
-    by.into_iter().map(|(k, v)| (k, practice::mastery(v))).collect()
+    by.into_iter().map(|(k, v)| (k, practice::mastery(practice::counted(&v)))).collect()
 }
 
 pub async fn my_mastery(state: &AppState, member_id: &str) -> Result<BTreeMap<String, Mastery>, AppError> {

@@ -3,7 +3,9 @@
 //! pass it → correct, both fail it → wrong, a split is settled by a third). Every graded attempt
 //! is an outcome for the skill model. Mastery of a skill (stated rule): an exponential moving
 //! average of its graded attempts, `m ← (1 − α)·m + α·correct` with `α = 0.3` from `m = 0`,
-//! mastered at `m ≥ 0.95` (nine right in a row from scratch).
+//! mastered at `m ≥ 0.95` (nine right in a row from scratch). Only the first graded attempt at
+//! an exercise on a given day counts ([`counted`]): repeating one question until its answer is
+//! remembered does not make a master.
 
 use crate::validation::{self, Invalid, Violations};
 
@@ -141,7 +143,22 @@ pub struct Mastery {
     pub mastered: bool,
 }
 
-/// Mastery from graded attempts in time order.
+/// A graded attempt as mastery sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graded {
+    pub exercise: String,
+    /// The day it was made (any day numbering).
+    pub day: i64,
+    pub correct: bool,
+}
+
+/// The outcomes that count, in order: the first graded attempt per exercise and day.
+pub fn counted(attempts: &[Graded]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    attempts.iter().filter(|a| seen.insert((a.exercise.as_str(), a.day))).map(|a| a.correct).collect()
+}
+
+/// Mastery from counted outcomes in time order.
 pub fn mastery(outcomes: impl IntoIterator<Item = bool>) -> Mastery {
     let mut level = 0.0;
     let mut attempts = 0;

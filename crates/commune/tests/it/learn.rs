@@ -81,6 +81,8 @@ async fn lessons_are_revised_by_maintainers_suggested_by_others_and_searched() {
     let (_, e) = call(app, Method::PUT, &format!("/api/v1/learn/{id}"), &s.cleo, suggestion).await;
     assert_eq!(e["status"], "pending", "{e}");
     let rev = e["revision"]["id"].as_str().unwrap().to_owned();
+    let again = json!({ "base": 2, "title": "Sourdough starters", "body": "Something else entirely.", "note": "spam" });
+    check_error(call(app, Method::PUT, &format!("/api/v1/learn/{id}"), &s.cleo, again).await, StatusCode::CONFLICT, "rule_violation");
     check_error(
         call(app, Method::POST, &format!("/api/v1/revisions/{rev}/decision"), &s.cleo, json!({ "decision": "merge" }))
             .await,
@@ -453,8 +455,15 @@ async fn exercises_grade_peer_reviews_settle_and_mastery_gates_a_task() {
         StatusCode::CONFLICT,
         "rule_violation",
     );
-    for _ in 0..9 {
-        attempt(&s.bob, mc, "1").await;
+    // Repeating one exercise the same day counts once: no mastery by rote.
+    for _ in 0..12 {
+        attempt(&s.bob, num, "10").await;
+    }
+    assert_eq!(get(app, "/api/v1/learn/mastery", &s.bob).await["baking"]["mastered"], false);
+    for k in 0..9 {
+        let (_, e) = add("ada", json!({ "kind": "numeric", "prompt": format!("{k} + 1?"), "skill": "baking", "answer": (k + 1).to_string() })).await;
+        let (_, a) = attempt(&s.bob, e["id"].as_str().unwrap(), &(k + 1).to_string()).await;
+        assert_eq!(a["attempt"]["correct"], true, "{a}");
     }
     let mastery = get(app, "/api/v1/learn/mastery", &s.bob).await;
     assert_eq!(mastery["baking"]["mastered"], true, "{mastery}");
@@ -555,6 +564,7 @@ async fn forecasts_score_aggregate_resolve_and_can_be_disputed() {
     }
     let v = get(app, &format!("/api/v1/questions/{id}"), &s.dan).await;
     assert_eq!(v["state"], "annulled", "{v}");
+    check_error(call(app, Method::POST, &format!("/api/v1/questions/{id}/dispute"), &s.dan, json!({})).await, StatusCode::CONFLICT, "rule_violation");
     // Numeric and multiple-choice questions.
     let numeric = json!({ "title": "How many loaves on Saturday?", "criteria": "The till count at closing.", "kind": "numeric", "low": "100", "high": "300", "bins": 4, "domain": "sales", "closes": soon() });
     let (status, n) = call(app, Method::POST, "/api/v1/orgs/bakery/questions", &s.bob, numeric).await;

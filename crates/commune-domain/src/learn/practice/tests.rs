@@ -32,3 +32,15 @@ fn mastery_is_an_ema_with_threshold() {
     assert!(!mastery([true, true, true, true, true, true, true, true, true, false]).mastered);
     assert_eq!(mastery([]).attempts, 0);
 }
+
+#[test]
+fn repeating_one_exercise_the_same_day_counts_once() {
+    let g = |e: &str, day: i64, correct: bool| Graded { exercise: e.into(), day, correct };
+    let same_day: Vec<Graded> = (0..20).map(|_| g("a", 1, true)).collect();
+    assert_eq!(counted(&same_day), [true]);
+    assert!(!mastery(counted(&same_day)).mastered);
+    let spread: Vec<Graded> = (0..9).map(|k| g(&format!("e{k}"), 1, true)).collect();
+    assert!(mastery(counted(&spread)).mastered);
+    let daily: Vec<Graded> = (0..9).flat_map(|d| [g("a", d, true), g("a", d, false)]).collect();
+    assert!(mastery(counted(&daily)).mastered, "the first attempt of each day counts");
+}
