@@ -212,16 +212,25 @@ pub(crate) async fn season(
     // More practice: quick checks, one per idea.
     let mut drills = Vec::new();
     for (prompt, choices, right) in [
-        ("A chart shows profit in green and loss in red. What else does it need?", "*A sign or label on each bar\nBrighter colours\nA legend in red", "0"),
+        (
+            "A chart shows profit in green and loss in red. What else does it need?",
+            "*A sign or label on each bar\nBrighter colours\nA legend in red",
+            "0",
+        ),
         ("Large text (18pt and up) needs a contrast ratio of at least…", "2:1\n*3:1\n7:1", "1"),
-        ("Where does a contributor guide start?", "*Running the project and its tests\nThe history of the project\nThe licence", "0"),
+        (
+            "Where does a contributor guide start?",
+            "*Running the project and its tests\nThe history of the project\nThe licence",
+            "0",
+        ),
         ("On near-black, which accent reads best?", "Navy\n*Cyan\nDark red", "1"),
         ("What does a focus ring help?", "Mouse users\n*Keyboard users\nNobody", "1"),
         ("An icon-only button needs…", "*An accessible name\nA tooltip only\nNothing", "0"),
         ("Greyscale print of a colour-coded chart: what survives?", "The colours\n*Shapes and labels\nNothing", "1"),
         ("Body text contrast at AA, in x:1?", "3\n*4.5\n7", "1"),
     ] {
-        let e = practice::add_exercise(state, &boss, &course.id, &ex("choice", prompt, choices, "", "", "", &dark.id)).await?;
+        let e = practice::add_exercise(state, &boss, &course.id, &ex("choice", prompt, choices, "", "", "", &dark.id))
+            .await?;
         drills.push((e.id, right));
     }
     // The visitor: seven right after a slip — close to mastery, not there yet (the first

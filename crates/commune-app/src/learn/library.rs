@@ -510,3 +510,8 @@ pub async fn rate(state: &AppState, caller: &Caller, id: &str, input: &RateInput
     tx.commit().await?;
     tallies(state, &doc).await
 }
+
+/// The documents cited from a proposal, task or meeting the caller already reads: (id, title).
+pub async fn cited_in(state: &AppState, source_id: &str) -> Result<Vec<(String, String)>, AppError> {
+    Ok(state.store.citations_from(source_id).await?.into_iter().map(|(c, title)| (c.doc_id, title)).collect())
+}

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::service::org_for;
 use crate::state::AppState;
 use commune_domain::authz::{Action, Denied};
+use commune_domain::governance::proposal::Phase;
 use commune_domain::learn::practice::{self, Exercise, Mastery};
 use commune_domain::validation::{Invalid, Violations, text};
 use commune_domain::work::task;
@@ -201,7 +202,11 @@ pub fn mastery_of(attempts: &[Attempt]) -> BTreeMap<String, Mastery> {
     for a in attempts {
         if let Some(correct) = a.correct {
             let day = a.at.div_euclid(86_400_000);
-            by.entry(a.skill.clone()).or_default().push(practice::Graded { exercise: a.exercise_id.clone(), day, correct });
+            by.entry(a.skill.clone()).or_default().push(practice::Graded {
+                exercise: a.exercise_id.clone(),
+                day,
+                correct,
+            });
         }
     }
     by.into_iter().map(|(k, v)| (k, practice::mastery(practice::counted(&v)))).collect()
@@ -364,13 +369,17 @@ pub struct Suggestion {
     pub why: String,
 }
 
-/// What to learn next: lessons ranked by how many open tasks of the member's organisations need
-/// their domains (prerequisites count double), times how close the member is to mastery there
-/// (nearly mastered first: `0.5 + level`), without lessons of skills already mastered.
+/// What to learn next: lessons ranked by how much the open tasks (a task whose prerequisite it
+/// is counts double) and open proposals of the member's organisations need their domains, times
+/// how close the member is to mastery there (nearly mastered first: `0.5 + level`), without
+/// lessons of skills already mastered; each with its reason.
 pub async fn next(state: &AppState, caller: &Caller) -> Result<Vec<Suggestion>, AppError> {
     let me = caller.require_member()?;
     let mastery = my_mastery(state, &me.member.id).await?;
     let mut need: BTreeMap<String, f64> = BTreeMap::new();
+    let mut proposals: BTreeMap<String, usize> = BTreeMap::new();
+    // Per domain: open tasks, and how many of them require it.
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut docs = Vec::new();
     for membership in state.store.memberships_of(&me.member.id).await? {
         let org = membership.org;
@@ -379,6 +388,16 @@ pub async fn next(state: &AppState, caller: &Caller) -> Result<Vec<Suggestion>, 
             let pre = state.store.prerequisites(&t.id).await?;
             for d in &t.domains {
                 *need.entry(d.clone()).or_default() += if pre.contains(d) { 2.0 } else { 1.0 };
+                let c = counts.entry(d.clone()).or_default();
+                c.0 += 1;
+                c.1 += usize::from(pre.contains(d));
+            }
+        }
+        // Proposals under discussion or in their vote need judgement in their domain too.
+        for p in state.store.org_proposals(&org.id, &me.member.id).await? {
+            if matches!(p.phase, Phase::Discussion | Phase::Voting) {
+                *need.entry(p.domain.clone()).or_default() += 1.0;
+                *proposals.entry(p.domain.clone()).or_default() += 1;
             }
         }
         docs.extend(state.store.learn_docs(&org.id, &me.member.id).await?.into_iter().filter(|d| d.published));
@@ -396,11 +415,21 @@ pub async fn next(state: &AppState, caller: &Caller) -> Result<Vec<Suggestion>, 
                 return None;
             }
             let level = m.map_or(0.0, |m| m.level);
+            let open = proposals.get(&domain).copied().unwrap_or(0);
+            let (tasks_n, required) = counts.get(&domain).copied().unwrap_or((0, 0));
+            let mut parts = Vec::new();
+            if tasks_n > 0 {
+                let req = if required > 0 { format!(" ({required} requiring it)") } else { String::new() };
+                parts.push(format!("{tasks_n} open task{}{req}", if tasks_n == 1 { "" } else { "s" }));
+            }
+            if open > 0 {
+                parts.push(format!("{open} open proposal{}", if open == 1 { "" } else { "s" }));
+            }
+            let what = format!("{} need {domain}", parts.join(" and "));
             Some(Suggestion {
                 score: tasks * (0.5 + level),
                 why: format!(
-                    "{tasks} open task{} need {domain}; your mastery there is {:.0}% (mastered at {:.0}%)",
-                    if tasks == 1.0 { "" } else { "s" },
+                    "{what}; your mastery there is {:.0}% (mastered at {:.0}%)",
                     level * 100.0,
                     practice::THRESHOLD * 100.0
                 ),
@@ -412,4 +441,9 @@ pub async fn next(state: &AppState, caller: &Caller) -> Result<Vec<Suggestion>, 
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.title.cmp(&b.title)));
     out.truncate(10);
     Ok(out)
+}
+
+/// The skills a task needs mastered (for a caller who already reads the task).
+pub async fn prerequisites_of(state: &AppState, task_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(state.store.prerequisites(task_id).await?)
 }

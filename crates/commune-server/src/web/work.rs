@@ -295,6 +295,9 @@ pub(crate) struct TaskPage {
     member: bool,
     problems: Problems,
     statuses: Vec<(&'static str, &'static str)>,
+    /// Skills a member must have mastered to take it, and documents cited in it.
+    prerequisites: Vec<String>,
+    cited: Vec<(String, String)>,
 }
 
 async fn task_page(state: &AppState, web: &Web, id: &str) -> Result<TaskPage, WebError> {
@@ -330,6 +333,8 @@ async fn task_page(state: &AppState, web: &Web, id: &str) -> Result<TaskPage, We
         member,
         problems: Problems::default(),
         statuses: Status::ALL.iter().map(|s| (s.name(), s.label())).collect(),
+        prerequisites: commune_app::learn::practice::prerequisites_of(state, id).await?,
+        cited: commune_app::learn::library::cited_in(state, id).await?,
     })
 }
 

@@ -370,3 +370,69 @@ fn assign_match_and_skill_fit_answer_in_their_formats_and_name_bad_lines() {
     let out = commune(&["skill", "fit", "--responses", &bad, "--predict", &predict], &[]);
     assert!(text(&out).contains("line 3: the outcome '2' is not 0 or 1"), "{}", text(&out));
 }
+
+/// `commune learn` and `commune forecast`: the FSRS-6 known answer through the binary, fitted
+/// parameters and predictions, forecast scores, and malformed files refused naming the line.
+#[test]
+fn learn_and_forecast_tools_answer_and_refuse_naming_the_line() {
+    let dir = TempDir::new();
+    let write = |name: &str, body: &str| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, body).expect("write");
+        path.display().to_string()
+    };
+    let reviews = write("r.csv", "card,rating,day\nk,1,0\nk,3,0\nk,3,1\nk,3,4\nk,3,12\nk,3,33\nother card,4,3\n");
+    let out = commune(&["learn", "memory", "--reviews", &reviews], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("card,stability,difficulty"));
+    let known: Vec<&str> = lines.next().expect("card k").split(',').collect();
+    assert_eq!(known[0], "k");
+    assert!((known[1].parse::<f64>().unwrap() - 53.62691).abs() < 1e-4, "{stdout}");
+    assert!((known[2].parse::<f64>().unwrap() - 6.3574867).abs() < 1e-4, "{stdout}");
+    assert!(lines.next().expect("a second card").starts_with("other card,"));
+
+    let out = commune(&["learn", "fit", "--reviews", &reviews], &[]);
+    let parameters: Vec<f64> = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    assert_eq!(parameters.len(), 21);
+    let predict = write("p.csv", "card,day\nk,40\nk,400\n");
+    let out = commune(&["learn", "fit", "--reviews", &reviews, "--predict", &predict], &[]);
+    let rows: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(rows[0], "card,day,p");
+    let p = |row: &str| row.rsplit(',').next().unwrap().parse::<f64>().unwrap();
+    assert!(p(&rows[1]) > p(&rows[2]) && p(&rows[2]) > 0.0, "recall fades: {rows:?}");
+
+    for (body, line) in [
+        ("card,rating,day\nk,3,0\nk,5,1\n", "line 3"),
+        ("card,rating,day\nk,3,5\nk,3,4\n", "line 3"),
+        ("card,rating,day\nk,3,x\n", "line 2"),
+        ("card,stars,day\nk,3,1\n", "line 1"),
+    ] {
+        let bad = write("bad.csv", body);
+        let out = commune(&["learn", "memory", "--reviews", &bad], &[]);
+        assert!(!out.status.success() && out.stdout.is_empty(), "{body}");
+        assert!(text(&out).contains(line), "{body}: {}", text(&out));
+    }
+    let past = write("past.csv", "card,day\nk,10\n");
+    let out = commune(&["learn", "fit", "--reviews", &reviews, "--predict", &past], &[]);
+    assert!(!out.status.success() && text(&out).contains("line 2"), "{}", text(&out));
+
+    let forecasts =
+        write("f.csv", "forecaster,question,p\nann,q1,0.8\nann,q1,0.9\nann,q2,0.2\nbob,q1,0.5\nbob,q3,0.4\n");
+    let outcomes = write("o.csv", "question,outcome\nq1,1\nq2,0\n");
+    let out = commune(&["forecast", "score", "--forecasts", &forecasts, "--outcomes", &outcomes], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ann = &v["forecasters"]["ann"];
+    assert_eq!(ann["forecasts"], 2, "the later forecast replaces the earlier");
+    assert!((ann["brier"].as_f64().unwrap() - (0.01 + 0.04) / 2.0).abs() < 1e-12, "{v}");
+    assert!((ann["log_score"].as_f64().unwrap() - (0.9f64.ln() + 0.8f64.ln()) / 2.0).abs() < 1e-12);
+    assert_eq!(v["unresolved_forecasts"], 1);
+    assert_eq!(ann["calibration"].as_array().unwrap().len(), 10);
+    let bad = write("fb.csv", "forecaster,question,p\nann,q1,0.8\nann,q2,1.01\n");
+    let out = commune(&["forecast", "score", "--forecasts", &bad, "--outcomes", &outcomes], &[]);
+    assert!(!out.status.success() && text(&out).contains("line 3"), "{}", text(&out));
+    let twice = write("o2.csv", "question,outcome\nq1,1\nq1,0\n");
+    let out = commune(&["forecast", "score", "--forecasts", &forecasts, "--outcomes", &twice], &[]);
+    assert!(!out.status.success() && text(&out).contains("line 3"), "{}", text(&out));
+}

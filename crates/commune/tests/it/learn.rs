@@ -82,7 +82,11 @@ async fn lessons_are_revised_by_maintainers_suggested_by_others_and_searched() {
     assert_eq!(e["status"], "pending", "{e}");
     let rev = e["revision"]["id"].as_str().unwrap().to_owned();
     let again = json!({ "base": 2, "title": "Sourdough starters", "body": "Something else entirely.", "note": "spam" });
-    check_error(call(app, Method::PUT, &format!("/api/v1/learn/{id}"), &s.cleo, again).await, StatusCode::CONFLICT, "rule_violation");
+    check_error(
+        call(app, Method::PUT, &format!("/api/v1/learn/{id}"), &s.cleo, again).await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
     check_error(
         call(app, Method::POST, &format!("/api/v1/revisions/{rev}/decision"), &s.cleo, json!({ "decision": "merge" }))
             .await,
@@ -564,7 +568,11 @@ async fn forecasts_score_aggregate_resolve_and_can_be_disputed() {
     }
     let v = get(app, &format!("/api/v1/questions/{id}"), &s.dan).await;
     assert_eq!(v["state"], "annulled", "{v}");
-    check_error(call(app, Method::POST, &format!("/api/v1/questions/{id}/dispute"), &s.dan, json!({})).await, StatusCode::CONFLICT, "rule_violation");
+    check_error(
+        call(app, Method::POST, &format!("/api/v1/questions/{id}/dispute"), &s.dan, json!({})).await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
     // Numeric and multiple-choice questions.
     let numeric = json!({ "title": "How many loaves on Saturday?", "criteria": "The till count at closing.", "kind": "numeric", "low": "100", "high": "300", "bins": 4, "domain": "sales", "closes": soon() });
     let (status, n) = call(app, Method::POST, "/api/v1/orgs/bakery/questions", &s.bob, numeric).await;

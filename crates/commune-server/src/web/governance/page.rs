@@ -77,6 +77,8 @@ pub(crate) struct ProposalPage {
     pub(crate) prefill: std::collections::HashMap<String, String>,
     /// The floors it meets, in words: discussion, voting, quorum, support (empty for choices), voters.
     pub(crate) floors: Option<(String, String, String, String, usize)>,
+    /// Lessons and principles cited in it: (id, title).
+    pub(crate) cited: Vec<(String, String)>,
 }
 
 impl ProposalPage {
@@ -173,6 +175,7 @@ pub(crate) async fn proposal_page(
         eligible_count: weights.len(),
         errors,
         floors: p.floors.map(|f| floors_in_words(&f, &p.method)),
+        cited: commune_app::learn::library::cited_in(state, id).await?,
         p,
     })
 }
