@@ -1,7 +1,9 @@
 //! Learning: the library of lessons and principles, courses with exercises and mastery, spaced
 //! repetition, forecasting and study circles. Every use case resolves the document, course,
 //! card, question or circle, authorizes the caller in its organisation (members only), plans
-//! with `commune_domain::learn` and writes once.
+//! with `commune_domain::learn` and writes once. Learning sits below work: work reads mastery
+//! (prerequisites), graded attempts (skills) and forecasting records (evidence); nothing here
+//! imports `crate::work`.
 
 pub mod cards;
 pub mod circles;
@@ -46,5 +48,5 @@ pub(crate) async fn handles(
     state: &AppState,
     org_id: &str,
 ) -> Result<std::collections::HashMap<String, String>, AppError> {
-    crate::work::tasks::handles(state, org_id).await
+    Ok(state.store.org_members(org_id).await?.into_iter().map(|m| (m.member_id, m.handle)).collect())
 }

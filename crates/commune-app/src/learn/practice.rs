@@ -326,7 +326,12 @@ pub async fn set_prerequisite(
     skill: &str,
 ) -> Result<Vec<String>, AppError> {
     let me = caller.require_member()?;
-    let (_, org) = crate::work::tasks::task_of(state, caller, task_id, Action::ManageWork).await?;
+    if let Caller::Anonymous { .. } = caller {
+        caller.authorize(state, None, Action::ManageWork).await?;
+    }
+    let t = state.store.work_task(task_id).await?.ok_or(AppError::NotFound("task"))?;
+    let org = state.store.org_by_id(&t.org_id).await?.ok_or(AppError::NotFound("task"))?;
+    caller.authorize(state, Some(&org), Action::ManageWork).await?;
     let skill = if skill.trim().is_empty() {
         String::new()
     } else {
@@ -336,7 +341,6 @@ pub async fn set_prerequisite(
         }
         d[0].clone()
     };
-    let _ = org;
     let mut tx = state.store.write(&me.member.id).await?;
     tx.set_prerequisite(task_id, &skill).await?;
     tx.commit().await?;
