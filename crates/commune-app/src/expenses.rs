@@ -16,7 +16,7 @@ use crate::state::AppState;
 use commune_domain::authz::{Action, Denied};
 use commune_domain::capital::expense::{self, Facts, Outcome, Refusal, Status, Step, Who};
 use commune_domain::governance::methods::VotingMethod;
-use commune_domain::governance::proposal::{Effect, Phase};
+use commune_domain::governance::proposal::Effect;
 use commune_domain::ledger::amount;
 use commune_domain::ledger::payments::{Owner, Payer, derive_id, transfer_code};
 use commune_domain::ledger::plan;
@@ -458,14 +458,10 @@ pub async fn follow_votes(state: &AppState) -> Result<usize, AppError> {
     let mut moved = 0;
     for expense in state.store.expenses_awaiting_votes().await? {
         let Some(proposal_id) = &expense.proposal_id else { continue };
-        let Some(proposal) = state.store.proposal(proposal_id).await? else { continue };
-        let to = match proposal.phase {
-            Phase::Executed => "approved",
-            Phase::Failed | Phase::Cancelled => "rejected",
-            _ => continue,
-        };
+        let Some((passed, outcome)) = crate::governance::decided(state, proposal_id).await? else { continue };
+        let to = if passed { "approved" } else { "rejected" };
         let mut tx = state.store.write("scheduler").await?;
-        let note = format!("decided by vote: {}", proposal.outcome);
+        let note = format!("decided by vote: {outcome}");
         let note: String = note.chars().take(500).collect();
         if tx.move_expense(&expense.id, "pending", to, &note, None).await? {
             tx.commit().await?;

@@ -27,3 +27,19 @@ pub use discussion::{comment, comments};
 pub use drafting::{ProposalInput, cancel, cancel_at, create, create_at, publish, publish_at, update_draft};
 pub use results::{Results, around, docket, export_ballots, export_preflib, results};
 pub use voting::{Receipt, ballot_shape, cast, cast_at, my_receipt};
+
+/// How a vote that decides something else (an expense, a suggested revision, a disputed
+/// resolution) ended: `Some((true, outcome))` once carried out, `Some((false, outcome))` once
+/// failed or cancelled, `None` while it runs (or when the proposal is gone).
+pub async fn decided(
+    state: &crate::state::AppState,
+    proposal_id: &str,
+) -> Result<Option<(bool, String)>, crate::AppError> {
+    use commune_domain::governance::proposal::Phase;
+    let Some(p) = state.store.proposal(proposal_id).await? else { return Ok(None) };
+    Ok(match p.phase {
+        Phase::Executed => Some((true, p.outcome)),
+        Phase::Failed | Phase::Cancelled => Some((false, p.outcome)),
+        _ => None,
+    })
+}

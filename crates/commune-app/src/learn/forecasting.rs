@@ -11,7 +11,6 @@ use crate::error::AppError;
 use crate::service::org_for;
 use crate::state::AppState;
 use commune_domain::authz::{Action, Denied};
-use commune_domain::governance::proposal::Phase;
 use commune_domain::learn::forecast::{self, Bin, Record};
 use commune_domain::validation::{Invalid, Violations, text};
 use commune_domain::work::task;
@@ -220,12 +219,8 @@ pub async fn follow_votes(state: &AppState) -> Result<usize, AppError> {
     let mut moved = 0;
     for q in state.store.questions_awaiting_votes().await? {
         let Some(pid) = &q.proposal_id else { continue };
-        let Some(p) = state.store.proposal(pid).await? else { continue };
-        let to = match p.phase {
-            Phase::Executed => "resolved",
-            Phase::Failed | Phase::Cancelled => "annulled",
-            _ => continue,
-        };
+        let Some((upheld, _)) = crate::governance::decided(state, pid).await? else { continue };
+        let to = if upheld { "resolved" } else { "annulled" };
         let mut tx = state.store.write("scheduler").await?;
         if tx.move_question(&q.id, "disputed", to, None).await? {
             tx.commit().await?;

@@ -8,7 +8,6 @@ use crate::error::AppError;
 use crate::service::org_for;
 use crate::state::AppState;
 use commune_domain::authz::{Action, Denied};
-use commune_domain::governance::proposal::Phase;
 use commune_domain::learn::library::{self, Kind, Route, Text};
 use commune_domain::validation::{Invalid, Violations, text};
 use commune_domain::work::task;
@@ -419,23 +418,19 @@ pub async fn follow_votes(state: &AppState) -> Result<usize, AppError> {
     let mut moved = 0;
     for r in state.store.revisions_awaiting_votes().await? {
         let Some(pid) = &r.proposal_id else { continue };
-        let Some(p) = state.store.proposal(pid).await? else { continue };
+        let Some((passed, outcome)) = crate::governance::decided(state, pid).await? else { continue };
         let Some(doc) = state.store.learn_doc(&r.doc_id).await? else { continue };
         let mut tx = state.store.write("scheduler").await?;
-        let done = match p.phase {
-            Phase::Executed => {
-                let t = revision_text(&r);
-                let cards = cards_of(kind_of(&doc), &t);
-                let merged = tx
-                    .merge_revision(&r.id, &doc.id, r.base, &text_of(&t), &library::links(&t.body), &new_cards(&cards))
-                    .await?;
-                // The document moved on while the vote ran: the revision cannot apply.
-                merged || tx.reject_revision(&r.id, "the document changed during the vote").await?
-            }
-            Phase::Failed | Phase::Cancelled => {
-                tx.reject_revision(&r.id, &format!("decided by vote: {}", p.outcome)).await?
-            }
-            _ => continue,
+        let done = if passed {
+            let t = revision_text(&r);
+            let cards = cards_of(kind_of(&doc), &t);
+            let merged = tx
+                .merge_revision(&r.id, &doc.id, r.base, &text_of(&t), &library::links(&t.body), &new_cards(&cards))
+                .await?;
+            // The document moved on while the vote ran: the revision cannot apply.
+            merged || tx.reject_revision(&r.id, "the document changed during the vote").await?
+        } else {
+            tx.reject_revision(&r.id, &format!("decided by vote: {outcome}")).await?
         };
         if done {
             tx.commit().await?;
