@@ -674,3 +674,57 @@ async fn study_circles_have_threads_and_a_weekly_digest() {
     assert_eq!(v["digest"]["correct"], 1);
     assert!(v["digest"]["lines"][0].as_str().unwrap().starts_with("cleo"));
 }
+
+#[tokio::test]
+async fn racing_merges_and_resolutions_apply_once() {
+    let s = school().await;
+    let app = &s.app;
+    // Make cleo a second steward, so two maintainers race.
+    let (status, body) =
+        call(app, Method::PUT, "/api/v1/orgs/bakery/members/cleo/role", &s.ada, json!({ "role": "steward" })).await;
+    assert!(status.is_success(), "{body}");
+    let id = lesson(&s, &s.bob, "Crumb", "An open crumb needs {{high hydration}}.").await;
+    let mut revisions = Vec::new();
+    let (_, e) = call(
+        app,
+        Method::PUT,
+        &format!("/api/v1/learn/{id}"),
+        &s.dan,
+        json!({ "base": 1, "title": "Crumb", "body": "An open crumb needs {{high hydration}} and gentle shaping." }),
+    )
+    .await;
+    revisions.push(e["revision"]["id"].as_str().expect("a suggestion").to_owned());
+    app.admit(&s.ada, &s.eve, "bakery").await;
+    let (_, e) = call(
+        app,
+        Method::PUT,
+        &format!("/api/v1/learn/{id}"),
+        &s.eve,
+        json!({ "base": 1, "title": "Crumb", "body": "An open crumb needs {{high hydration}} and a long proof." }),
+    )
+    .await;
+    revisions.push(e["revision"]["id"].as_str().expect("a second suggestion on the same base").to_owned());
+    let (first, second) = (
+        format!("/api/v1/revisions/{}/decision", revisions[0]),
+        format!("/api/v1/revisions/{}/decision", revisions[1]),
+    );
+    let (a, b) = tokio::join!(
+        call(app, Method::POST, &first, &s.ada, json!({ "decision": "merge" })),
+        call(app, Method::POST, &second, &s.cleo, json!({ "decision": "merge" })),
+    );
+    let merged = [&a, &b].iter().filter(|r| r.0 == StatusCode::OK).count();
+    assert_eq!(merged, 1, "two suggestions on one base: one merges, the other must be redone: {a:?} {b:?}");
+    let loser = if a.0 == StatusCode::OK { &b } else { &a };
+    assert_eq!(loser.1["error"]["code"], "conflict", "{loser:?}");
+    assert_eq!(get(app, &format!("/api/v1/learn/{id}"), &s.dan).await["doc"]["revision"], 2);
+
+    let q = json!({ "title": "Will the levain peak by noon?", "criteria": "Yes if it doubles by 12:00.", "domain": "baking", "closes": soon() });
+    let (_, q) = call(app, Method::POST, "/api/v1/orgs/bakery/questions", &s.bob, q).await;
+    let qid = q["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/questions/{qid}/resolution");
+    let (a, b) = tokio::join!(
+        call(app, Method::POST, &path, &s.ada, json!({ "outcome": "1" })),
+        call(app, Method::POST, &path, &s.cleo, json!({ "outcome": "0" })),
+    );
+    assert_eq!([&a, &b].iter().filter(|r| r.0 == StatusCode::OK).count(), 1, "{a:?} {b:?}");
+}
