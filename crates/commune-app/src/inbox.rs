@@ -157,6 +157,27 @@ impl<'a> Words<'a> {
                 };
                 (title, format!("/tasks/{}", task.id))
             }
+            Kind::Learning => {
+                let who = self.who(actor).await?;
+                if notice.detail == "right" || notice.detail == "wrong" {
+                    let Some(a) = self.store.learn_attempt(subject).await? else { return Ok(None) };
+                    let Some(e) = self.store.learn_exercise(&a.exercise_id).await? else { return Ok(None) };
+                    let verdict = if notice.detail == "right" { "passed" } else { "did not pass" };
+                    (
+                        format!("Your answer to “{}” {verdict} its peer review", e.prompt),
+                        format!("/courses/{}#ex-{}", e.course_id, e.id),
+                    )
+                } else {
+                    let Some(r) = self.store.learn_revision(subject).await? else { return Ok(None) };
+                    let Some(d) = self.store.learn_doc(&r.doc_id).await? else { return Ok(None) };
+                    let title = match notice.detail.as_str() {
+                        "suggested" => format!("{who} suggested a change to “{}”", d.title),
+                        "merged" => format!("Your change to “{}” was merged", d.title),
+                        _ => format!("Your change to “{}” was not merged", d.title),
+                    };
+                    (title, format!("/learn/{}#pending", d.id))
+                }
+            }
             Kind::Delegated => {
                 let Some(org) = self.store.org_by_id(subject).await? else { return Ok(None) };
                 let scope = if notice.detail.is_empty() { "every domain".to_owned() } else { notice.detail.clone() };

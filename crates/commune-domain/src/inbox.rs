@@ -29,10 +29,13 @@ pub enum Kind {
     Comment,
     /// A task was given to the member, handed to them for review, or their task was reviewed.
     Task,
+    /// The library and courses: a suggestion on the member's document, their suggestion merged
+    /// or rejected, their free-text answer graded.
+    Learning,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Discussion,
         Kind::VotingOpen,
         Kind::Result,
@@ -44,6 +47,7 @@ impl Kind {
         Kind::Delegated,
         Kind::Comment,
         Kind::Task,
+        Kind::Learning,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +63,7 @@ impl Kind {
             Kind::Delegated => "delegated",
             Kind::Comment => "comment",
             Kind::Task => "task",
+            Kind::Learning => "learning",
         }
     }
 
@@ -80,6 +85,7 @@ impl Kind {
             Kind::Delegated => "Delegations to you",
             Kind::Comment => "Comments on your proposals",
             Kind::Task => "Your tasks and reviews",
+            Kind::Learning => "Your lessons, suggestions and answers",
         }
     }
 }
@@ -168,6 +174,17 @@ pub fn notices(action: &str, subject: &str, payload: &Value) -> Vec<Notice> {
             _ => Vec::new(),
         },
         "task.review" => vec![notice(Kind::Task, Audience::Member(text(payload, "doer_id").into()), "reviewed")],
+        // The library: a suggestion reaches the document's author; a decision reaches the
+        // suggestion's author; a grade reaches whoever answered.
+        "doc.suggest" => {
+            vec![notice(Kind::Learning, Audience::Member(text(payload, "doc_author").into()), "suggested")]
+        }
+        "doc.merge" => vec![notice(Kind::Learning, Audience::Member(text(payload, "author_id").into()), "merged")],
+        "doc.reject" => vec![notice(Kind::Learning, Audience::Member(text(payload, "author_id").into()), "rejected")],
+        "exercise.grade" => {
+            let verdict = if payload.get("correct").and_then(Value::as_bool) == Some(true) { "right" } else { "wrong" };
+            vec![notice(Kind::Learning, Audience::Member(text(payload, "member_id").into()), verdict)]
+        }
         _ => Vec::new(),
     }
 }
@@ -188,6 +205,18 @@ mod tests {
         assert_eq!(failed[0].audience, Audience::ProposalAuthor("p1".into()));
         assert_eq!(failed[0].detail, "quorum");
         assert!(notices("proposal.advance", "p1", &json!({"from": "closed", "to": "executed"})).is_empty());
+    }
+
+    #[test]
+    fn learning_events_reach_the_author_and_the_answerer() {
+        let n = notices("doc.merge", "r1", &json!({"doc_id": "d", "author_id": "a"}));
+        assert_eq!(
+            (n[0].kind, n[0].audience.clone(), n[0].detail.as_str()),
+            (Kind::Learning, Audience::Member("a".into()), "merged")
+        );
+        let n = notices("exercise.grade", "x1", &json!({"correct": true, "member_id": "m"}));
+        assert_eq!((n[0].audience.clone(), n[0].detail.as_str()), (Audience::Member("m".into()), "right"));
+        assert_eq!(notices("doc.suggest", "r2", &json!({"doc_author": "o"}))[0].audience, Audience::Member("o".into()));
     }
 
     #[test]

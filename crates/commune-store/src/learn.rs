@@ -774,6 +774,15 @@ impl Store {
 }
 
 impl WriteTx {
+    async fn revision_author(&mut self, revision_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT author_id FROM learn_revisions WHERE id = $1")
+            .bind(revision_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+    }
+
     async fn index_doc(&mut self, id: &str, text: &DocText<'_>, links: &[String], cards: &[NewCard<'_>]) -> Result<()> {
         if self.backend == Backend::Sqlite {
             sqlx::query("DELETE FROM learn_fts WHERE doc_id = $1").bind(id).execute(&mut *self.tx).await?;
@@ -907,7 +916,18 @@ impl WriteTx {
         note: &str,
     ) -> Result<String> {
         let id = self.insert_revision(doc_id, None, base, text, note, "pending").await?;
-        self.audit("doc.suggest", &id, json!({ "doc_id": doc_id, "base": base, "note": note })).await?;
+        let doc_author: Option<String> = sqlx::query("SELECT author_id FROM learn_docs WHERE id = $1")
+            .bind(doc_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        self.audit(
+            "doc.suggest",
+            &id,
+            json!({ "doc_id": doc_id, "base": base, "note": note, "doc_author": doc_author }),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -954,7 +974,9 @@ impl WriteTx {
             return Ok(false);
         }
         self.index_doc(doc_id, text, links, cards).await?;
-        self.audit("doc.merge", revision_id, json!({ "doc_id": doc_id, "revision": base + 1 })).await?;
+        let author_id = self.revision_author(revision_id).await?;
+        self.audit("doc.merge", revision_id, json!({ "doc_id": doc_id, "revision": base + 1, "author_id": author_id }))
+            .await?;
         Ok(true)
     }
 
@@ -984,7 +1006,8 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() == 1 {
-            self.audit("doc.reject", revision_id, json!({ "note": note })).await?;
+            let author_id = self.revision_author(revision_id).await?;
+            self.audit("doc.reject", revision_id, json!({ "note": note, "author_id": author_id })).await?;
         }
         Ok(done.rows_affected() == 1)
     }
@@ -1163,7 +1186,13 @@ impl WriteTx {
                 .execute(&mut *self.tx)
                 .await?;
         if done.rows_affected() == 1 {
-            self.audit("exercise.grade", attempt_id, json!({ "correct": correct })).await?;
+            let member_id: Option<String> = sqlx::query("SELECT member_id FROM learn_attempts WHERE id = $1")
+                .bind(attempt_id)
+                .fetch_optional(&mut *self.tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            self.audit("exercise.grade", attempt_id, json!({ "correct": correct, "member_id": member_id })).await?;
         }
         Ok(done.rows_affected() == 1)
     }

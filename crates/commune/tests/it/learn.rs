@@ -103,6 +103,11 @@ async fn lessons_are_revised_by_maintainers_suggested_by_others_and_searched() {
     assert_eq!(r["number"], 3);
     let view = get(app, &format!("/api/v1/learn/{id}"), &s.dan).await;
     assert!(view["doc"]["body"].as_str().unwrap().contains("24–26"));
+    // The inbox: the document's author heard of the suggestion, its author of the merge.
+    let inbox = get(app, "/api/v1/inbox", &s.cleo).await.to_string();
+    assert!(inbox.contains("Your change to “Sourdough starters” was merged"), "{inbox}");
+    let inbox = get(app, "/api/v1/inbox", &s.bob).await.to_string();
+    assert!(inbox.contains("suggested a change to “Sourdough starters”"), "{inbox}");
     let contributors: Vec<&str> =
         view["contributors"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert_eq!(contributors, ["bob", "cleo"], "authors credited");
@@ -434,6 +439,8 @@ async fn exercises_grade_peer_reviews_settle_and_mastery_gates_a_task() {
     let (_, r) =
         call(app, Method::POST, &format!("/api/v1/attempts/{att}/reviews"), &s.ada, json!({ "pass": true })).await;
     assert_eq!(r["correct"], true, "{r}");
+    let inbox = get(app, "/api/v1/inbox", &s.bob).await.to_string();
+    assert!(inbox.contains("Your answer to “Why autolyse?” passed its peer review"), "{inbox}");
 
     // A task needs mastery of baking: bob cannot take it until nine right in a row.
     let (_, p) = call(app, Method::POST, "/api/v1/orgs/bakery/projects", &s.ada, json!({ "name": "Oven" })).await;
