@@ -264,13 +264,6 @@ fn deck_card(r: &AnyRow) -> Result<DeckCard> {
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct CardReview {
-    pub rating: i64,
-    pub day: i64,
-    pub at: i64,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LearnSettings {
     pub retention_permille: i64,
@@ -631,16 +624,42 @@ impl Store {
             .collect()
     }
 
-    /// A member's reviews of one card, in order.
-    pub async fn card_reviews(&self, member_id: &str, card_id: &str) -> Result<Vec<CardReview>> {
-        let rows = sqlx::query(
-            "SELECT rating, day, at FROM learn_reviews WHERE member_id = $1 AND card_id = $2 ORDER BY at, id",
+    /// One card of a member's deck.
+    pub async fn deck_card(&self, member_id: &str, card_id: &str) -> Result<Option<DeckCard>> {
+        let sql = "SELECT c.id, c.doc_id, c.kind, c.front, c.back, s.stability_micro, s.difficulty_micro, s.last_day,
+                          s.due_day, s.reps, s.lapses, d.title
+                     FROM learn_card_states s JOIN learn_cards c ON c.id = s.card_id JOIN learn_docs d ON d.id = c.doc_id
+                    WHERE s.member_id = $1 AND s.card_id = $2 AND c.retired = 0";
+        sqlx::query(sql)
+            .bind(member_id)
+            .bind(card_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(deck_card)
+            .transpose()
+    }
+
+    /// How many cards a member's deck holds.
+    pub async fn deck_size(&self, member_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM learn_card_states s JOIN learn_cards c ON c.id = s.card_id
+              WHERE s.member_id = $1 AND c.retired = 0",
         )
         .bind(member_id)
-        .bind(card_id)
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(CardReview { rating: r.try_get(0)?, day: r.try_get(1)?, at: r.try_get(2)? })).collect()
+        Ok(row.try_get(0)?)
+    }
+
+    /// How many reviews a member made on or after `since_day`.
+    pub async fn review_count(&self, member_id: &str, since_day: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM learn_reviews WHERE member_id = $1 AND day >= $2")
+            .bind(member_id)
+            .bind(since_day)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
     }
 
     /// A member's whole review log: (card, rating, day), each card's in order.

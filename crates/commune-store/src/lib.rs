@@ -45,8 +45,8 @@ pub use governance::{
 pub use inbox::{NewNotification, Notification, Prefs};
 pub use invites::Invite;
 pub use learn::{
-    Attempt, CardReview, CardRow, CardState, Circle, CirclePost, Citation, Course, DeckCard, Doc, DocRating, DocText,
-    ExerciseRow, ForecastRow, LearnSettings, NewCard, Question, Revision,
+    Attempt, CardRow, CardState, Circle, CirclePost, Citation, Course, DeckCard, Doc, DocRating, DocText, ExerciseRow,
+    ForecastRow, LearnSettings, NewCard, Question, Revision,
 };
 pub use ledger::{
     AccountPage, AccountRow, BatchOutcome, LedgerBatch, LedgerInfo, MAX_PAGE_LINES, NewAccount, Note, Settle,

@@ -38,8 +38,8 @@ pub async fn deck(state: &AppState, caller: &Caller) -> Result<Deck, AppError> {
     let day = today();
     let (_, retention, personal, _) = model_of(state, &me.member.id).await?;
     let due = state.store.deck(&me.member.id, day, true).await?;
-    let total = state.store.deck(&me.member.id, day, false).await?.len();
-    let reviews = state.store.review_log(&me.member.id).await?.len() as i64;
+    let total = state.store.deck_size(&me.member.id).await? as usize;
+    let reviews = state.store.review_count(&me.member.id, i64::MIN).await?;
     Ok(Deck { today: day, retention_permille: retention, personal_parameters: personal, reviews, due, total })
 }
 
@@ -84,13 +84,7 @@ pub async fn review(
     let me = caller.require_member()?;
     let rating = memory::rating("rating", &input.rating)?;
     let day = today();
-    let card = state
-        .store
-        .deck(&me.member.id, day, false)
-        .await?
-        .into_iter()
-        .find(|c| c.card.id == card_id)
-        .ok_or(AppError::NotFound("card in your deck"))?;
+    let card = state.store.deck_card(&me.member.id, card_id).await?.ok_or(AppError::NotFound("card in your deck"))?;
     if card.state.due_day > day {
         return Err(AppError::Rule("this card is not due yet".into()));
     }
@@ -132,12 +126,14 @@ pub async fn review(
 /// Fits the member's parameters when they have enough reviews and half as many again as at the
 /// last fit.
 pub async fn refit_if_due(state: &AppState, member_id: &str) -> Result<bool, AppError> {
-    let log = state.store.review_log(member_id).await?;
+    // Count first: the whole log is read only when a fit is due, not on every review.
+    let n = state.store.review_count(member_id, i64::MIN).await?;
     let (_, retention, _, fitted_reviews) = model_of(state, member_id).await?;
-    let n = log.len() as i64;
     if (n as usize) < memory::MIN_REVIEWS_TO_FIT || (fitted_reviews > 0 && n * 2 < fitted_reviews * 3) {
         return Ok(false);
     }
+    let log = state.store.review_log(member_id).await?;
+    let n = log.len() as i64;
     let mut cards: Vec<Vec<Review>> = Vec::new();
     let mut last: Option<&str> = None;
     for (card, rating, day) in &log {

@@ -164,7 +164,7 @@ async fn digest(
             .collect();
         let right = mine.iter().filter(|a| a.correct == Some(true)).count();
         let since_day = since.div_euclid(86_400_000);
-        let reviewed = state.store.review_log(m).await?.iter().filter(|r| r.2 >= since_day).count();
+        let reviewed = state.store.review_count(m, since_day).await? as usize;
         if !mine.is_empty() || reviewed > 0 {
             lines.push(format!(
                 "{} tried {} exercises ({right} right) and reviewed {reviewed} cards",
