@@ -58,10 +58,18 @@ pub enum Action {
     /// Read and write the organisation's library, take its courses, review cards, forecast and
     /// join its study circles (members only; maintainers are a document's author and stewards).
     Learn,
+    /// Log and diagnose problems, keep a journal, post, discuss and rate ideas, take part in
+    /// opinion maps (members only).
+    Ideas,
+    /// Read the organisation's dashboards and pushed metrics (members; tokens with
+    /// `metrics:read`).
+    ReadAnalytics,
+    /// Push the organisation's own metrics (stewards; tokens with `metrics:write`).
+    PushMetrics,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 23] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -82,6 +90,9 @@ impl Action {
         Action::DoWork,
         Action::ManageWork,
         Action::Learn,
+        Action::Ideas,
+        Action::ReadAnalytics,
+        Action::PushMetrics,
     ];
 }
 
@@ -133,8 +144,10 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadTreasury => Scope::PaymentsRead,
                 ReadWork => Scope::WorkRead,
                 DoWork => Scope::WorkWrite,
+                ReadAnalytics => Scope::MetricsRead,
+                PushMetrics => Scope::MetricsWrite,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
-                | Participate | IssueRecovery | ManageCapital | ManageWork | Learn => {
+                | Participate | IssueRecovery | ManageCapital | ManageWork | Learn | Ideas => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -157,13 +170,13 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 LeaveOrg if role.is_some() => Ok(()),
                 LeaveOrg => Err(Denied::Forbidden("you are not a member of this organisation")),
                 ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork
+                | PushMetrics
                     if steward =>
                 {
                     Ok(())
                 }
-                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork => {
-                    Err(Denied::Forbidden("only this organisation's stewards may do this"))
-                }
+                ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork
+                | PushMetrics => Err(Denied::Forbidden("only this organisation's stewards may do this")),
                 ReadProposals | Participate if role.is_some() => Ok(()),
                 ReadProposals | Participate => {
                     Err(Denied::Forbidden("only members of this organisation take part in its decisions"))
@@ -172,6 +185,10 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadWork | DoWork => Err(Denied::Forbidden("only members of this organisation see and do its work")),
                 Learn if role.is_some() => Ok(()),
                 Learn => Err(Denied::Forbidden("only members of this organisation learn in its library")),
+                Ideas if role.is_some() => Ok(()),
+                Ideas => Err(Denied::Forbidden("only members of this organisation log problems and share ideas in it")),
+                ReadAnalytics if role.is_some() || *instance_steward => Ok(()),
+                ReadAnalytics => Err(Denied::Forbidden("only members of this organisation see its dashboards")),
                 ReadTreasury if role.is_some() || *instance_steward => Ok(()),
                 ReadTreasury => Err(Denied::Forbidden("only members of this organisation see its treasury")),
                 AdministerInstance if *instance_steward => Ok(()),
@@ -217,6 +234,8 @@ mod tests {
                     ReadWork,
                     DoWork,
                     Learn,
+                    Ideas,
+                    ReadAnalytics,
                 ],
             ),
             (
@@ -239,6 +258,9 @@ mod tests {
                     DoWork,
                     ManageWork,
                     Learn,
+                    Ideas,
+                    ReadAnalytics,
+                    PushMetrics,
                 ],
             ),
             (
@@ -252,6 +274,7 @@ mod tests {
                     AdministerInstance,
                     ReadTreasury,
                     IssueRecovery,
+                    ReadAnalytics,
                 ],
             ),
             (token(true, &[]), vec![ReadDirectory]),
@@ -262,6 +285,8 @@ mod tests {
             (token(true, &[Scope::PaymentsWrite]), vec![ReadDirectory]),
             (token(true, &[Scope::WorkRead]), vec![ReadDirectory, ReadWork]),
             (token(true, &[Scope::WorkWrite]), vec![ReadDirectory, DoWork]),
+            (token(true, &[Scope::MetricsRead]), vec![ReadDirectory, ReadAnalytics]),
+            (token(true, &[Scope::MetricsWrite]), vec![ReadDirectory, PushMetrics]),
             (token(false, &Scope::ALL), vec![ReadDirectory]),
         ];
         for (actor, allowed) in rows {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authz;
 pub mod capital;
 pub mod governance;
+pub mod ideas;
 pub mod identity;
 pub mod inbox;
 pub mod invite;

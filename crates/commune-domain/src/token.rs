@@ -28,10 +28,16 @@ pub enum Scope {
     /// Create and edit tasks and comment on them.
     #[serde(rename = "work:write")]
     WorkWrite,
+    /// Read the organisation's dashboards and pushed metrics.
+    #[serde(rename = "metrics:read")]
+    MetricsRead,
+    /// Push the business's own metrics (named time series with units).
+    #[serde(rename = "metrics:write")]
+    MetricsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 9] = [
         Scope::MembersRead,
         Scope::MembersWrite,
         Scope::ProposalsRead,
@@ -39,6 +45,8 @@ impl Scope {
         Scope::PaymentsWrite,
         Scope::WorkRead,
         Scope::WorkWrite,
+        Scope::MetricsRead,
+        Scope::MetricsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +58,8 @@ impl Scope {
             Scope::PaymentsWrite => "payments:write",
             Scope::WorkRead => "work:read",
             Scope::WorkWrite => "work:write",
+            Scope::MetricsRead => "metrics:read",
+            Scope::MetricsWrite => "metrics:write",
         }
     }
 
@@ -62,6 +72,8 @@ impl Scope {
             Scope::PaymentsWrite => "move the organisation's money (payments, revenue, payouts, holds)",
             Scope::WorkRead => "read projects, tasks, worklogs and recommendations",
             Scope::WorkWrite => "create and edit tasks and comment on them",
+            Scope::MetricsRead => "read the dashboards and pushed metrics",
+            Scope::MetricsWrite => "push the business's own metrics",
         }
     }
 

@@ -14,6 +14,7 @@ mod connect;
 mod error;
 mod expenses;
 mod governance;
+mod ideas;
 mod inbox;
 mod invites;
 mod learn;
@@ -41,6 +42,10 @@ pub use expenses::{
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
     weight_text,
+};
+pub use ideas::{
+    Bridging, Conversation, HelpfulnessRow, Idea, JournalEntry, MetricSeries, NewProblem, Post, Problem, Statement,
+    StatementVote,
 };
 pub use inbox::{NewNotification, Notification, Prefs};
 pub use invites::Invite;

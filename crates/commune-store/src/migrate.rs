@@ -108,6 +108,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0013_learn.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 14,
+            name: "ideas",
+            sql: include_str!("../migrations/sqlite/0014_ideas.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -186,6 +192,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 13,
             name: "learn",
             sql: include_str!("../migrations/postgres/0013_learn.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 14,
+            name: "ideas",
+            sql: include_str!("../migrations/postgres/0014_ideas.sql"),
             refuse_if: None,
         },
     ];

@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod ideas;
 mod learn;
 mod merit;
 mod pb;
@@ -180,6 +181,20 @@ enum Command {
     /// Forecast scoring offline: Brier, log score and calibration per forecaster.
     #[command(subcommand)]
     Forecast(ForecastCommand),
+    /// Bridging-based ranking offline (Community Notes' model): R.csv has the header
+    /// rater,item,rating with ratings yes/somewhat/no or 1/0.5/0, one per rater and item.
+    /// Prints item,intercept,factor,status (helpful, not_helpful or needs_more).
+    Bridge {
+        #[arg(long)]
+        ratings: std::path::PathBuf,
+    },
+    /// The opinion map offline (Pol.is): V.csv has the header participant,statement,vote with
+    /// votes 1 / -1 / 0, one per participant and statement. Prints JSON with groups
+    /// (participants with fewer than 7 votes get none), consensus and repness.
+    Opinions {
+        #[arg(long)]
+        votes: std::path::PathBuf,
+    },
     /// The believability model offline: `fit` peer ratings (and predict or score with it), or
     /// `simulate` manipulation attacks.
     #[command(subcommand)]
@@ -256,7 +271,9 @@ impl Command {
             | Command::Assign { .. }
             | Command::Match { .. }
             | Command::Learn(_)
-            | Command::Forecast(_) => None,
+            | Command::Forecast(_)
+            | Command::Bridge { .. }
+            | Command::Opinions { .. } => None,
         }
     }
 }
@@ -421,6 +438,8 @@ fn main() -> ExitCode {
         Command::Forecast(ForecastCommand::Score { forecasts, outcomes }) => {
             Some(learn::score(forecasts, outcomes).map(Some))
         }
+        Command::Bridge { ratings } => Some(ideas::bridge(ratings).map(|()| None)),
+        Command::Opinions { votes } => Some(ideas::opinions(votes).map(|()| None)),
         _ => None,
     };
     if let Some(result) = work {
@@ -600,7 +619,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         | Command::Assign { .. }
         | Command::Match { .. }
         | Command::Learn(_)
-        | Command::Forecast(_) => {
+        | Command::Forecast(_)
+        | Command::Bridge { .. }
+        | Command::Opinions { .. } => {
             bail!("offline tools run before the runtime starts")
         }
     }
