@@ -178,6 +178,24 @@ impl<'a> Words<'a> {
                     (title, format!("/learn/{}#pending", d.id))
                 }
             }
+            Kind::Ideas => {
+                if notice.detail == "responsible" {
+                    let Some(p) = self.store.problem(subject).await? else { return Ok(None) };
+                    let who = self.who(actor).await?;
+                    (
+                        format!("{who} logged a problem naming you responsible: “{}”", p.title),
+                        format!("/problems/{}", p.id),
+                    )
+                } else {
+                    let Some(st) = self.store.statement(subject).await? else { return Ok(None) };
+                    let verdict =
+                        if notice.detail == "approved" { "approved and is open for votes" } else { "not approved" };
+                    (
+                        format!("Your statement “{}” was {verdict}", st.body),
+                        format!("/conversations/{}#s-{}", st.conversation_id, st.number),
+                    )
+                }
+            }
             Kind::Delegated => {
                 let Some(org) = self.store.org_by_id(subject).await? else { return Ok(None) };
                 let scope = if notice.detail.is_empty() { "every domain".to_owned() } else { notice.detail.clone() };

@@ -14,6 +14,7 @@ pub mod expenses;
 pub mod export;
 pub mod funding;
 pub mod governance;
+pub mod ideas;
 pub mod inbox;
 pub mod invites;
 pub mod learn;

@@ -32,10 +32,13 @@ pub enum Kind {
     /// The library and courses: a suggestion on the member's document, their suggestion merged
     /// or rejected, their free-text answer graded.
     Learning,
+    /// The issue log and the opinion map: a problem names the member responsible, their
+    /// statement was approved or rejected by a moderator.
+    Ideas,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Discussion,
         Kind::VotingOpen,
         Kind::Result,
@@ -48,6 +51,7 @@ impl Kind {
         Kind::Comment,
         Kind::Task,
         Kind::Learning,
+        Kind::Ideas,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Kind {
             Kind::Comment => "comment",
             Kind::Task => "task",
             Kind::Learning => "learning",
+            Kind::Ideas => "ideas",
         }
     }
 
@@ -86,6 +91,7 @@ impl Kind {
             Kind::Comment => "Comments on your proposals",
             Kind::Task => "Your tasks and reviews",
             Kind::Learning => "Your lessons, suggestions and answers",
+            Kind::Ideas => "Problems you are named in, your statements' moderation",
         }
     }
 }
@@ -184,6 +190,14 @@ pub fn notices(action: &str, subject: &str, payload: &Value) -> Vec<Notice> {
         "exercise.grade" => {
             let verdict = if payload.get("correct").and_then(Value::as_bool) == Some(true) { "right" } else { "wrong" };
             vec![notice(Kind::Learning, Audience::Member(text(payload, "member_id").into()), verdict)]
+        }
+        // The issue log names whoever was responsible; a moderated statement reaches its author.
+        "problem.log" => match payload.get("responsible").and_then(Value::as_str) {
+            Some(m) if !m.is_empty() => vec![notice(Kind::Ideas, Audience::Member(m.into()), "responsible")],
+            _ => Vec::new(),
+        },
+        "statement.moderate" => {
+            vec![notice(Kind::Ideas, Audience::Member(text(payload, "author_id").into()), text(payload, "state"))]
         }
         _ => Vec::new(),
     }

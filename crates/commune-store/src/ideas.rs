@@ -510,6 +510,93 @@ impl Store {
     }
 }
 
+/// A proposal that closed, with its turnout: ballots cast against the electorate snapshotted
+/// when voting opened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClosedProposal {
+    pub id: String,
+    pub title: String,
+    pub closes_at: i64,
+    pub ballots: i64,
+    pub electorate: i64,
+}
+
+impl Store {
+    /// When each ballot on an organisation's proposals was cast, in `[from_ms, to_ms)`.
+    pub async fn ballot_times(&self, org_id: &str, from_ms: i64, to_ms: i64) -> Result<Vec<i64>> {
+        sqlx::query(
+            "SELECT b.cast_at FROM ballots b JOIN proposals p ON p.id = b.proposal_id
+             WHERE p.org_id = $1 AND b.cast_at >= $2 AND b.cast_at < $3 ORDER BY b.cast_at",
+        )
+        .bind(org_id)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
+    /// Proposals of an organisation whose voting closed in `[from_ms, to_ms)`, oldest first.
+    pub async fn closed_proposals(&self, org_id: &str, from_ms: i64, to_ms: i64) -> Result<Vec<ClosedProposal>> {
+        sqlx::query(
+            "SELECT p.id, p.title, p.voting_closes_at,
+                CAST((SELECT COUNT(*) FROM ballots b WHERE b.proposal_id = p.id) AS BIGINT) AS ballots,
+                CAST((SELECT COUNT(*) FROM weight_snapshots w WHERE w.proposal_id = p.id) AS BIGINT) AS electorate
+             FROM proposals p WHERE p.org_id = $1 AND p.closed_at IS NOT NULL
+                AND p.voting_closes_at >= $2 AND p.voting_closes_at < $3
+             ORDER BY p.voting_closes_at, p.id",
+        )
+        .bind(org_id)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ClosedProposal {
+                id: r.try_get(0)?,
+                title: r.try_get(1)?,
+                closes_at: r.try_get(2)?,
+                ballots: r.try_get(3)?,
+                electorate: r.try_get(4)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Tasks of an organisation that are done, with when they last moved and their impact
+    /// `(task id, done at, impact sum, impact votes)`, done in `[from_ms, to_ms)`.
+    pub async fn tasks_done(&self, org_id: &str, from_ms: i64, to_ms: i64) -> Result<Vec<(String, i64, i64, i64)>> {
+        sqlx::query(
+            "SELECT t.id, t.updated_at,
+                CAST(COALESCE((SELECT SUM(i.score) FROM work_impact i WHERE i.task_id = t.id), 0) AS BIGINT),
+                CAST((SELECT COUNT(*) FROM work_impact i WHERE i.task_id = t.id) AS BIGINT)
+             FROM work_tasks t WHERE t.org_id = $1 AND t.status = 'done' AND t.updated_at >= $2 AND t.updated_at < $3
+             ORDER BY t.updated_at",
+        )
+        .bind(org_id)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+    }
+
+    /// The proposal a discussion comment belongs to and its author: `(proposal id, author id)`.
+    pub async fn comment_proposal(&self, comment_id: &str) -> Result<Option<(String, String)>> {
+        sqlx::query("SELECT proposal_id, author_id FROM comments WHERE id = $1")
+            .bind(comment_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()
+    }
+}
+
 impl WriteTx {
     pub async fn log_problem(&mut self, p: &NewProblem) -> Result<String> {
         let id = crate::new_id();
@@ -784,7 +871,7 @@ impl WriteTx {
     }
 
     /// Approves or rejects a pending statement (a compare-and-set on its being pending).
-    pub async fn moderate_statement(&mut self, id: &str, state: &str) -> Result<()> {
+    pub async fn moderate_statement(&mut self, id: &str, state: &str, author_id: &str) -> Result<()> {
         let r = sqlx::query(
             "UPDATE statements SET state = $1, moderated_by = $2, moderated_at = $3 WHERE id = $4 AND state = 'pending'",
         )
@@ -797,7 +884,7 @@ impl WriteTx {
         if r.rows_affected() != 1 {
             return Err(StoreError::Conflict("this statement was already moderated"));
         }
-        self.audit("statement.moderate", id, json!({ "state": state })).await
+        self.audit("statement.moderate", id, json!({ "state": state, "author_id": author_id })).await
     }
 
     /// The caller's vote on a statement: one per member, changeable.

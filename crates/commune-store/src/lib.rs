@@ -44,8 +44,8 @@ pub use governance::{
     weight_text,
 };
 pub use ideas::{
-    Bridging, Conversation, HelpfulnessRow, Idea, JournalEntry, MetricSeries, NewProblem, Post, Problem, Statement,
-    StatementVote,
+    Bridging, ClosedProposal, Conversation, HelpfulnessRow, Idea, JournalEntry, MetricSeries, NewProblem, Post,
+    Problem, Statement, StatementVote,
 };
 pub use inbox::{NewNotification, Notification, Prefs};
 pub use invites::Invite;

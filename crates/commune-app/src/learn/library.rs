@@ -467,7 +467,8 @@ pub async fn cite(
         "proposal" => state.store.proposal(source).await?.map(|p| p.org_id),
         "task" => state.store.work_task(source).await?.map(|t| t.org_id),
         "meeting" => state.store.meeting(source).await?.map(|m| m.org_id),
-        _ => return Err(Invalid::new("source_kind", "proposal, task or meeting").into()),
+        "problem" => state.store.problem(source).await?.map(|p| p.org_id),
+        _ => return Err(Invalid::new("source_kind", "proposal, task, meeting or problem").into()),
     };
     if source_org.as_deref() != Some(org.id.as_str()) {
         return Err(Invalid::new("source_id", "a proposal, task or meeting of the document's organisation").into());

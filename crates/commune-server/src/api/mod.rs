@@ -5,6 +5,7 @@
 pub(crate) mod admin;
 pub(crate) mod expenses;
 pub mod extract;
+pub(crate) mod ideas;
 pub(crate) mod identity;
 pub(crate) mod inbox;
 pub(crate) mod invites;
@@ -85,6 +86,34 @@ pub fn router() -> Router<AppState> {
         .route("/receipts/{id}", get(expenses::receipt))
         .route("/orgs/{slug}/patronage", get(expenses::patronage).post(expenses::declare_patronage))
         .route("/orgs/{slug}/redemptions", post(expenses::redeem))
+        .route("/orgs/{slug}/problems", get(ideas::problems).post(ideas::log_problem))
+        .route("/problems/{id}", get(ideas::problem))
+        .route("/problems/{id}/comments", post(ideas::comment_problem))
+        .route("/problems/{id}/diagnosis", post(ideas::diagnose_problem))
+        .route("/problems/{id}/resolution", post(ideas::resolve_problem))
+        .route("/problems/{id}/close", post(ideas::close_problem))
+        .route("/journal", get(ideas::journal).post(ideas::add_pain))
+        .route("/journal/{id}", get(ideas::journal_entry))
+        .route("/journal/{id}/reflection", put(ideas::reflect))
+        .route("/journal/{id}/publish", post(ideas::publish_reflection))
+        .route("/orgs/{slug}/ideas", get(ideas::ideas).post(ideas::post_idea))
+        .route("/ideas/{id}", get(ideas::idea))
+        .route("/ideas/{id}/comments", post(ideas::comment_idea))
+        .route("/ideas/{id}/rating", put(ideas::rate_idea))
+        .route("/ideas/{id}/promote", post(ideas::promote_idea))
+        .route("/comments/{id}/rating", put(ideas::rate_comment))
+        .route("/orgs/{slug}/conversations", get(ideas::conversations).post(ideas::open_conversation))
+        .route("/conversations/{id}", get(ideas::conversation))
+        .route("/conversations/{id}/statements", post(ideas::submit_statement))
+        .route("/statements/{id}/moderation", post(ideas::moderate_statement))
+        .route("/statements/{id}/vote", put(ideas::vote_statement))
+        .route("/statements/{id}/proposal", post(ideas::seed_proposal))
+        .route("/orgs/{slug}/analytics", get(ideas::analytics))
+        .route("/orgs/{slug}/metrics", post(ideas::push_metrics))
+        .route("/orgs/{slug}/analytics.csv", get(ideas::analytics_csv))
+        .route("/orgs/{slug}/metrics/{name}", get(ideas::metric))
+        .route("/numbers", get(ideas::numbers))
+        .route("/admin/numbers", put(ideas::switch_numbers))
         .route("/orgs/{slug}/library", get(learn::library).post(learn::create_doc))
         .route("/learn/{id}", get(learn::doc).put(learn::edit_doc))
         .route("/learn/{id}/publish", post(learn::publish_doc))
