@@ -304,3 +304,19 @@ onPage(function (root) {
     }
   });
 })();
+
+// Live regions: an element with data-live="N" re-reads its own page every N seconds while the
+// tab is visible and swaps in its fresh copy (the opinion map as others vote). Without
+// JavaScript the page is simply as fresh as its last load.
+document.querySelectorAll("[data-live]").forEach((el) => {
+  const seconds = Math.max(5, parseInt(el.dataset.live, 10) || 10);
+  setInterval(async () => {
+    if (document.hidden || !el.id) return;
+    try {
+      const response = await fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById(el.id);
+      if (fresh && fresh.innerHTML !== el.innerHTML) el.innerHTML = fresh.innerHTML;
+    } catch (_) { /* offline: keep what we have */ }
+  }, seconds * 1000);
+});

@@ -490,3 +490,36 @@ mod tests {
         assert!(!decimal_comma(None));
     }
 }
+
+// Form helpers shared by the pages.
+
+pub(crate) type Pairs = Vec<(String, String)>;
+
+pub(crate) fn field<'a>(form: &'a Pairs, name: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+pub(crate) fn checked(web: &Web, form: &Pairs) -> Result<(), WebError> {
+    web.check_csrf(field(form, "csrf"))
+}
+
+/// On success a redirect; on a problem the user can fix, `page` again with the problems (422).
+pub(crate) async fn done<T, P, F>(result: Result<T, AppError>, to: impl FnOnce(&T) -> String, page: F) -> WebResult
+where
+    P: Template + HasProblems,
+    F: std::future::Future<Output = Result<P, WebError>>,
+{
+    match result {
+        Ok(v) => Ok(Redirect::to(&to(&v)).into_response()),
+        Err(e) => {
+            let problems = field_problems(e)?;
+            let mut p = page.await?;
+            p.set(problems);
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&p)))
+        }
+    }
+}
+
+pub(crate) trait HasProblems {
+    fn set(&mut self, problems: Problems);
+}

@@ -5,7 +5,10 @@
 //! forecast beside the equal-weight one; a circle with its threads and digest; and "my
 //! learning": what to learn next, mastery and the retention setting.
 
-use crate::web::frame::{Form, Page, Problems, Web, WebError, WebResult, field_problems, render, with_status};
+use crate::web::frame::{
+    Form, HasProblems, Page, Pairs, Problems, Web, WebError, WebResult, checked, done, field, field_problems, render,
+    with_status,
+};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,37 +20,6 @@ use commune_domain::learn::forecast::Bin;
 use commune_domain::learn::practice::Mastery;
 use commune_store::{Circle, Course, Doc, Org, Question};
 use std::collections::BTreeMap;
-
-type Pairs = Vec<(String, String)>;
-
-fn field<'a>(form: &'a Pairs, name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
-}
-
-fn checked(web: &Web, form: &Pairs) -> Result<(), WebError> {
-    web.check_csrf(field(form, "csrf"))
-}
-
-/// On success a redirect; on a problem the user can fix, `page` again with the problems (422).
-async fn done<T, P, F>(result: Result<T, AppError>, to: impl FnOnce(&T) -> String, page: F) -> WebResult
-where
-    P: Template + HasProblems,
-    F: std::future::Future<Output = Result<P, WebError>>,
-{
-    match result {
-        Ok(v) => Ok(Redirect::to(&to(&v)).into_response()),
-        Err(e) => {
-            let problems = field_problems(e)?;
-            let mut p = page.await?;
-            p.set(problems);
-            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, render(&p)))
-        }
-    }
-}
-
-trait HasProblems {
-    fn set(&mut self, problems: Problems);
-}
 
 macro_rules! has_problems {
     ($($t:ty),*) => {$(impl HasProblems for $t { fn set(&mut self, problems: Problems) { self.problems = problems; } })*};

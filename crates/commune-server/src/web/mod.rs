@@ -6,6 +6,7 @@ mod books;
 mod expenses;
 mod frame;
 mod governance;
+mod ideas;
 mod learn;
 mod merit;
 mod pages;
@@ -76,6 +77,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/funding/{id}", get(rounds::funding_show))
         .route("/funding/{id}/{action}", post(rounds::funding_action))
         .route("/round-projects/{id}/delivery", post(rounds::deliver))
+        .route("/ideas", get(ideas::hub))
+        .route("/orgs/{slug}/problems", get(ideas::problem_log).post(ideas::log_problem))
+        .route("/problems/{id}", get(ideas::problem))
+        .route("/problems/{id}/{action}", post(ideas::problem_action))
+        .route("/journal", get(ideas::journal_view).post(ideas::journal_add))
+        .route("/journal/{id}/{action}", post(ideas::journal_action))
+        .route("/orgs/{slug}/ideas", get(ideas::idea_board).post(ideas::post_idea))
+        .route("/ideas/{id}", get(ideas::idea))
+        .route("/ideas/{id}/{action}", post(ideas::idea_action))
+        .route("/comments/{id}/rate", post(ideas::rate_comment))
+        .route("/orgs/{slug}/conversations", get(ideas::maps).post(ideas::open_map))
+        .route("/conversations/{id}", get(ideas::map))
+        .route("/conversations/{id}/statements", post(ideas::submit_statement))
+        .route("/statements/{id}/{action}", post(ideas::statement_action))
+        .route("/orgs/{slug}/analytics", get(ideas::dashboard))
+        .route("/orgs/{slug}/analytics.csv", get(ideas::dashboard_csv))
+        .route("/numbers", get(ideas::numbers))
+        .route("/admin/numbers", post(ideas::switch_numbers))
         .route("/orgs/{slug}/learn", get(learn::hub))
         .route("/orgs/{slug}/learn/docs", post(learn::create_doc))
         .route("/orgs/{slug}/learn/courses", post(learn::create_course))

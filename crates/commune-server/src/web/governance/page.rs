@@ -79,9 +79,19 @@ pub(crate) struct ProposalPage {
     pub(crate) floors: Option<(String, String, String, String, usize)>,
     /// Lessons and principles cited in it: (id, title).
     pub(crate) cited: Vec<(String, String)>,
+    /// Each discussion comment's helpfulness ratings and bridging status.
+    pub(crate) comment_scores: std::collections::HashMap<String, commune_app::ideas::board::CommentScore>,
+    /// The proposal's opinion map, and the idea it was promoted from: (id, title).
+    pub(crate) opinion_map: Option<String>,
+    pub(crate) from_idea: Option<(String, String)>,
 }
 
 impl ProposalPage {
+    /// Whether the viewer may rate a comment by `author` (members, not their own).
+    pub(crate) fn may_rate(&self, author: &str) -> bool {
+        self.page.viewer.as_ref().is_some_and(|v| v.handle != author)
+    }
+
     pub(crate) fn is(&self, key: &str, value: &str) -> bool {
         self.prefill.get(key).is_some_and(|v| v == value)
     }
@@ -176,6 +186,9 @@ pub(crate) async fn proposal_page(
         errors,
         floors: p.floors.map(|f| floors_in_words(&f, &p.method)),
         cited: commune_app::learn::library::cited_in(state, id).await?,
+        comment_scores: commune_app::ideas::board::comment_scores(state, &web.caller, &p).await?,
+        opinion_map: state.store.conversation_for_proposal(id).await?.map(|c| c.id),
+        from_idea: state.store.idea_for_proposal(id).await?.map(|i| (i.id, i.title)),
         p,
     })
 }
