@@ -652,7 +652,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if r.rows_affected() != 1 {
-            return Err(StoreError::Conflict("this problem is already resolved"));
+            return Err(StoreError::Rule("this problem is already resolved".into()));
         }
         self.audit("problem.diagnose", id, json!({ "root_cause": root_cause_doc_id })).await
     }
@@ -669,7 +669,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if r.rows_affected() != 1 {
-            return Err(StoreError::Conflict("this problem already has a resolution"));
+            return Err(StoreError::Rule("this problem already has a resolution".into()));
         }
         self.audit("problem.resolution", id, json!({ "kind": kind, "id": resolution_id })).await
     }
@@ -685,7 +685,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if r.rows_affected() != 1 {
-            return Err(StoreError::Conflict("this problem is already resolved"));
+            return Err(StoreError::Rule("this problem is already resolved".into()));
         }
         self.audit("problem.resolve", id, json!({})).await
     }
@@ -728,7 +728,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if r.rows_affected() != 1 {
-            return Err(StoreError::Conflict("this reflection is already published"));
+            return Err(StoreError::Rule("this reflection is already published".into()));
         }
         self.audit("journal.publish", id, json!({ "doc_id": doc_id })).await
     }
@@ -775,7 +775,7 @@ impl WriteTx {
                 .execute(&mut *self.tx)
                 .await?;
         if r.rows_affected() != 1 {
-            return Err(StoreError::Conflict("this idea is already a proposal"));
+            return Err(StoreError::Rule("this idea is already a proposal".into()));
         }
         self.audit("idea.promote", idea_id, json!({ "proposal_id": proposal_id })).await
     }
@@ -864,7 +864,7 @@ impl WriteTx {
         .bind(self.at_ms())
         .execute(&mut *self.tx)
         .await
-        .map_err(conflict_as("another statement took this number; try again"))?;
+        .map_err(conflict_as("statement number"))?;
         self.audit("statement.add", &id, json!({ "conversation_id": conversation_id, "number": next, "state": state }))
             .await?;
         Ok((id, next))
@@ -882,7 +882,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         if r.rows_affected() != 1 {
-            return Err(StoreError::Conflict("this statement was already moderated"));
+            return Err(StoreError::Rule("this statement was already moderated".into()));
         }
         self.audit("statement.moderate", id, json!({ "state": state, "author_id": author_id })).await
     }
@@ -912,7 +912,7 @@ impl WriteTx {
             .bind(self.at_ms())
             .execute(&mut *self.tx)
             .await
-            .map_err(conflict_as("a metric of this name exists"))?;
+            .map_err(conflict_as("a metric of this name"))?;
         self.audit("metric.create", &id, json!({ "org_id": org_id, "name": name, "unit": unit })).await?;
         Ok(id)
     }

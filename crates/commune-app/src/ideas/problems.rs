@@ -369,7 +369,14 @@ pub async fn resolve_with(
         _ => return Err(Invalid::new("kind", "a resolution is a task or a proposal").into()),
     };
     let mut tx = state.store.write(&me.member.id).await?;
-    tx.set_problem_resolution(&p.id, kind, &resolution).await?;
+    if let Err(e) = tx.set_problem_resolution(&p.id, kind, &resolution).await {
+        // Another resolution won the race: withdraw the draft this one made.
+        drop(tx);
+        if kind == "proposal" {
+            crate::governance::cancel(state, caller, &resolution).await?;
+        }
+        return Err(e.into());
+    }
     tx.commit().await?;
     view(state, caller, id).await
 }

@@ -209,7 +209,7 @@ pub fn fit(raters: usize, items: usize, ratings: &[Rating]) -> Fit {
         by_item[r.item].push((r.rater, r.value));
         by_rater[r.rater].push((r.item, r.value));
     }
-    let mut rng = SplitMix64(0x00C0_FFEE_B41D_9E5);
+    let mut rng = SplitMix64(0x000C_0FFE_EB41_D9E5);
     let mut fit = Fit {
         mu: 0.0,
         rater_intercepts: vec![0.0; raters],

@@ -89,7 +89,10 @@ fn matrix(participants: usize, statements: usize, votes: &[Vote]) -> Vec<Vec<Opt
 
 /// Projects participants and statements onto the two principal components (step 1).
 /// None when there are fewer than two participants or two statements.
-fn project(m: &[Vec<Option<f64>>], statements: usize) -> Option<(Vec<[f64; 2]>, Vec<[f64; 2]>)> {
+/// Participants' points and statements' points.
+type Projection = (Vec<[f64; 2]>, Vec<[f64; 2]>);
+
+fn project(m: &[Vec<Option<f64>>], statements: usize) -> Option<Projection> {
     let p = m.len();
     if p < 2 || statements < 2 {
         return None;
@@ -570,13 +573,7 @@ mod tests {
                 if rng.chance(10) {
                     continue;
                 }
-                let lean = if s == 0 {
-                    1
-                } else if s % groups == g {
-                    1
-                } else {
-                    -1
-                };
+                let lean = if s == 0 || s % groups == g { 1 } else { -1 };
                 let value = if rng.chance(85) {
                     lean
                 } else if rng.chance(50) {

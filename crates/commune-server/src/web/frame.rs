@@ -475,22 +475,6 @@ pub(crate) fn query_escape(raw: &str) -> String {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{decimal_comma, format_money};
-
-    #[test]
-    fn money_reads_in_the_readers_number_style() {
-        assert_eq!(format_money(12_345_678, 2, "EUR", false), "€123,456.78");
-        assert_eq!(format_money(12_345_678, 2, "EUR", true), "123.456,78\u{a0}€");
-        assert_eq!(format_money(-5_00, 2, "USD", false), "−$5.00");
-        assert_eq!(format_money(1_234, 0, "HOURS", false), "1,234\u{a0}HOURS");
-        assert_eq!(format_money(99, 2, "EUR", false), "€0.99");
-        assert!(decimal_comma(Some("de-DE,de;q=0.9,en;q=0.8")) && !decimal_comma(Some("en-GB,en;q=0.9")));
-        assert!(!decimal_comma(None));
-    }
-}
-
 // Form helpers shared by the pages.
 
 pub(crate) type Pairs = Vec<(String, String)>;
@@ -522,4 +506,20 @@ where
 
 pub(crate) trait HasProblems {
     fn set(&mut self, problems: Problems);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal_comma, format_money};
+
+    #[test]
+    fn money_reads_in_the_readers_number_style() {
+        assert_eq!(format_money(12_345_678, 2, "EUR", false), "€123,456.78");
+        assert_eq!(format_money(12_345_678, 2, "EUR", true), "123.456,78\u{a0}€");
+        assert_eq!(format_money(-5_00, 2, "USD", false), "−$5.00");
+        assert_eq!(format_money(1_234, 0, "HOURS", false), "1,234\u{a0}HOURS");
+        assert_eq!(format_money(99, 2, "EUR", false), "€0.99");
+        assert!(decimal_comma(Some("de-DE,de;q=0.9,en;q=0.8")) && !decimal_comma(Some("en-GB,en;q=0.9")));
+        assert!(!decimal_comma(None));
+    }
 }

@@ -59,6 +59,54 @@ struct World {
     project: String,
     task: String,
     learn: Learning,
+    ideas: Ideas,
+}
+
+/// The helper's problem, idea and comment on the voting proposal; the member's journal entry;
+/// the steward's conversation with an approved statement and the member's pending one.
+struct Ideas {
+    problem: String,
+    entry: String,
+    idea: String,
+    comment: String,
+    conversation: String,
+    statement: String,
+    pending: String,
+}
+
+async fn ideas(app: &TestApp, steward: &Auth, member: &Auth, helper: &Auth, voting: &str) -> Ideas {
+    let id = |v: &Value| v["id"].as_str().expect("an id").to_owned();
+    let post = |path: &str, who: &Auth, body: Value| {
+        let (path, who) = (path.to_owned(), who.clone());
+        async move {
+            let (status, v) = app.call(Method::POST, &path, &who, Some(body)).await;
+            assert!(status.is_success(), "{path}: {v}");
+            v
+        }
+    };
+    let p = post(
+        "/api/v1/orgs/acme/problems",
+        helper,
+        json!({ "title": "The oven broke", "what_happened": "It stopped mid-bake.", "severity": "major" }),
+    )
+    .await;
+    let problem = p["problem"]["id"].as_str().expect("problem").to_owned();
+    let entry = id(&post("/api/v1/journal", member, json!({ "pain": "A private pain." })).await);
+    let i = post("/api/v1/orgs/acme/ideas", helper, json!({ "title": "Bake on Sundays", "body": "More bread." })).await;
+    let idea = i["card"]["idea"]["id"].as_str().expect("idea").to_owned();
+    post(&format!("/api/v1/proposals/{voting}/comments"), helper, json!({ "body": "I am for it." })).await;
+    let (_, c) = app.call(Method::GET, &format!("/api/v1/proposals/{voting}/comments"), helper, None).await;
+    let comment = c[0]["id"].as_str().map(str::to_owned).unwrap_or_else(|| panic!("comment id: {c}"));
+    let v = post("/api/v1/orgs/acme/conversations", steward, json!({ "topic": "Opening hours" })).await;
+    let conversation = v["conversation"]["id"].as_str().expect("conversation").to_owned();
+    let v =
+        post(&format!("/api/v1/conversations/{conversation}/statements"), steward, json!({ "body": "Open at eight." }))
+            .await;
+    let statement = v["statements"][0]["id"].as_str().expect("statement").to_owned();
+    post(&format!("/api/v1/conversations/{conversation}/statements"), member, json!({ "body": "Close at six." })).await;
+    let st = app.store.statements(&conversation).await.expect("statements");
+    let pending = st.iter().find(|s| s.state == "pending").expect("pending").id.clone();
+    Ideas { problem, entry, idea, comment, conversation, statement, pending }
 }
 
 /// The member's lesson (with cards, in their deck), a suggestion of theirs on the steward's
@@ -141,8 +189,8 @@ impl World {
         app.admit(&steward, &member, "acme").await;
         let helper = app.member("helper").await;
         app.admit(&steward, &helper, "acme").await;
-        let token_read = app.token(&steward, "acme", &["members:read", "proposals:read"]).await;
-        let token_write = app.token(&steward, "acme", &["members:write"]).await;
+        let token_read = app.token(&steward, "acme", &["members:read", "proposals:read", "metrics:read"]).await;
+        let token_write = app.token(&steward, "acme", &["members:write", "metrics:write"]).await;
         let token_other = app.token(&outsider, "elsewhere", &["members:read", "members:write"]).await;
         let auth = vec![
             (Role::Anonymous, Auth::None),
@@ -252,8 +300,10 @@ impl World {
             .await;
         let task = t["task"]["id"].as_str().expect("task id").to_owned();
         let learn = learning(&app, &steward, &member_auth).await;
+        let ideas = ideas(&app, &steward, &member_auth, &helper, &voting).await;
         World {
             learn,
+            ideas,
             project,
             task,
             app,
@@ -1723,6 +1773,241 @@ fn cases() -> Vec<Case> {
             refused_code: member_action_refusal,
         },
         Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/problems",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/problems",
+            body: Some(json!({ "title": "Broken by {role}", "what_happened": "It broke.", "severity": "minor" })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/problems/{problem}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/problems/{problem}/comments",
+            body: Some(json!({ "body": "The thermostat, I think." })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/problems/{problem}/diagnosis",
+            body: Some(json!({ "diagnosis": "x" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/problems/{problem}/resolution",
+            body: Some(json!({ "kind": "prayer" })),
+            allowed: &[(Member, 422), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/problems/{problem}/close",
+            body: None,
+            allowed: &[(Member, 403), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/journal",
+            body: None,
+            allowed: &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/journal",
+            body: Some(json!({ "pain": "A hard moment for {role}." })),
+            allowed: &[(Outsider, 201), (Member, 201), (Steward, 201), (InstanceSteward, 201)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/journal/{entry}",
+            body: None,
+            allowed: &[(Outsider, 404), (Member, 200), (Steward, 404), (InstanceSteward, 404)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/journal/{entry}/reflection",
+            body: Some(json!({ "reflection": "Breathe first." })),
+            allowed: &[(Outsider, 404), (Member, 200), (Steward, 404), (InstanceSteward, 404)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/journal/{entry}/publish",
+            body: Some(json!({ "org": "acme", "statement": "x", "example": "An example." })),
+            allowed: &[(Outsider, 404), (Member, 422), (Steward, 404), (InstanceSteward, 404)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/ideas",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/ideas",
+            body: Some(json!({ "title": "An idea of {role}", "body": "Why not." })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/ideas/{idea}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/ideas/{idea}/comments",
+            body: Some(json!({ "body": "Yes, and rye." })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/ideas/{idea}/rating",
+            body: Some(json!({ "helpful": "yes" })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/ideas/{idea}/promote",
+            body: None,
+            allowed: &[(Member, 403), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/comments/{comment}/rating",
+            body: Some(json!({ "helpful": "somewhat" })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/conversations",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/conversations",
+            body: Some(json!({ "topic": "A talk by {role}" })),
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/conversations/{conversation}",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/conversations/{conversation}/statements",
+            body: Some(json!({ "body": "Says {role}." })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/statements/{held_statement}/moderation",
+            body: Some(json!({ "decision": "perhaps" })),
+            allowed: &[(Member, 403), (Steward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/statements/{statement}/vote",
+            body: Some(json!({ "vote": "agree" })),
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/statements/{statement}/proposal",
+            body: None,
+            allowed: &[(Member, 201), (Steward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/analytics",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/analytics.csv?table=turnout",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/metrics",
+            body: Some(
+                json!({ "name": "orders", "unit": "orders", "points": [{ "date": "2026-01-01", "value": "3" }] }),
+            ),
+            allowed: &[(Steward, 200), (TokenWrite, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/metrics/orders?from=2025-12-01&to=2026-01-31",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (InstanceSteward, 200), (TokenRead, 200)],
+            refused_code: org_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/numbers",
+            body: None,
+            allowed: &[
+                (Anonymous, 404),
+                (Outsider, 404),
+                (Member, 404),
+                (Steward, 404),
+                (InstanceSteward, 404),
+                (TokenRead, 404),
+                (TokenWrite, 404),
+                (TokenOtherOrg, 404),
+            ],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/admin/numbers",
+            body: Some(json!({ "on": false })),
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
             method: Method::DELETE,
             path: "/api/v1/sessions/current",
             body: None,
@@ -1765,7 +2050,14 @@ async fn every_role_against_every_endpoint() {
                 .replace("{attempt}", &world.learn.attempt)
                 .replace("{card}", &world.learn.card)
                 .replace("{question}", &world.learn.question)
-                .replace("{circle}", &world.learn.circle);
+                .replace("{circle}", &world.learn.circle)
+                .replace("{problem}", &world.ideas.problem)
+                .replace("{entry}", &world.ideas.entry)
+                .replace("{idea}", &world.ideas.idea)
+                .replace("{comment}", &world.ideas.comment)
+                .replace("{conversation}", &world.ideas.conversation)
+                .replace("{statement}", &world.ideas.statement)
+                .replace("{held_statement}", &world.ideas.pending);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

@@ -12,6 +12,7 @@ mod browser;
 mod capital;
 mod cli;
 mod governance;
+mod ideas;
 mod inbox;
 mod invites;
 mod learn;
