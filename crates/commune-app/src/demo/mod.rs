@@ -16,6 +16,7 @@
 pub mod books;
 pub mod expenses;
 pub mod founding;
+pub mod ideas;
 pub mod learn;
 pub mod people;
 pub mod proposals;

@@ -283,6 +283,63 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     let card = browser.get("/m/ada").await;
     assert!(card.html.contains("Mastery") && card.html.contains("design"), "mastery on the member's card");
 
+    // Ideas: the idea only bridging ranks first; an opinion map with three groups and consensus;
+    // an issue log with a diagnosis to a principle; a year of dashboards; the public numbers.
+    let board: serde_json::Value =
+        serde_json::from_str(&browser.get("/api/v1/orgs/neon-valley/ideas").await.html).expect("board JSON");
+    let card = |title: &str| {
+        board["ideas"].as_array().expect("ideas").iter().find(|c| c["idea"]["title"] == title).expect("idea").clone()
+    };
+    let bridge = card("A tool library in every district");
+    assert_eq!(bridge["bridging"]["status"], "helpful", "{bridge}");
+    assert_eq!(bridge["ranks"][2], 1, "first on bridging: {bridge}");
+    assert!(bridge["ranks"][0].as_u64().unwrap_or(0) > 1, "not first on equal weight: {bridge}");
+    let helpful =
+        board["ideas"].as_array().expect("ideas").iter().filter(|c| c["bridging"]["status"] == "helpful").count();
+    assert_eq!(helpful, 1, "only one idea bridges: {board}");
+    assert!(card("Car-free Sundays in the centre")["ranks"][0] == 1);
+    let page = browser.get("/orgs/neon-valley/ideas").await;
+    assert!(page.html.contains("status-helpful") && page.html.contains("Bridging"));
+    let maps = browser.get("/orgs/neon-valley/conversations").await;
+    let map_path = format!("/conversations/{}", link_after(&maps.html, "href=\"/conversations/"));
+    let map: serde_json::Value =
+        serde_json::from_str(&browser.get(&format!("/api/v1{map_path}")).await.html).expect("map JSON");
+    assert_eq!(map["groups"].as_array().map(Vec::len), Some(3), "three opinion groups: {}", map["groups"]);
+    assert!(map["consensus"].as_array().map_or(0, Vec::len) >= 2, "{}", map["consensus"]);
+    assert_eq!(map["pending"].as_array().map(Vec::len), Some(1), "one statement waits for ada's moderation");
+    let map_page = browser.get(&map_path).await;
+    assert!(map_page.html.contains("class=\"g2") && map_page.html.contains("data-live"), "the map is drawn");
+    let log = browser.get("/orgs/common-code/problems").await;
+    assert!(log.html.contains("Production outage after the Friday deploy") && log.html.contains("By team"));
+    let outage = browser.get(&format!("/problems/{}", link_after(&log.html, "href=\"/problems/"))).await;
+    assert_eq!(outage.status, StatusCode::OK);
+    let refused: serde_json::Value =
+        serde_json::from_str(&browser.get("/api/v1/orgs/common-code/analytics?from=2000-01-01").await.html)
+            .expect("an error");
+    assert_eq!(refused["error"]["code"], "invalid_input", "a range over ten years is refused");
+    let year = commune_domain::ideas::analytics::day_label(commune_store::now_ms().div_euclid(86_400_000) - 364);
+    let dash: serde_json::Value =
+        serde_json::from_str(&browser.get(&format!("/api/v1/orgs/common-code/analytics?from={year}")).await.html)
+            .expect("dashboard JSON");
+    let series = |key: &str| {
+        dash["activity"]
+            .as_array()
+            .into_iter()
+            .chain(dash["custom"].as_array())
+            .flatten()
+            .find(|s| s["key"] == key)
+            .cloned()
+            .expect(key)
+    };
+    let logged: f64 =
+        series("problems_logged")["values"].as_array().expect("v").iter().filter_map(|v| v.as_f64()).sum();
+    assert!(logged >= 15.0, "a year of problems: {logged}");
+    assert_eq!(series("active.users")["values"].as_array().map(Vec::len), Some(365));
+    let chart = browser.get("/orgs/common-code/analytics").await;
+    assert!(chart.html.contains("<polyline") && chart.html.contains("class=\"bar\""), "charts are drawn");
+    let numbers = browser.get("/numbers").await;
+    assert_eq!(numbers.status, StatusCode::OK, "the demo shows its numbers in public");
+
     let out = browser.submit("/", "/logout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let after = browser.get("/orgs").await;
