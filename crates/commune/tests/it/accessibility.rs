@@ -105,6 +105,14 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/common-code/learn",
         "/learn",
         "/review",
+        "/ideas",
+        "/journal",
+        "/orgs/neon-valley/ideas",
+        "/orgs/neon-valley/conversations",
+        "/orgs/common-code/problems",
+        "/orgs/common-code/analytics",
+        "/orgs/neon-valley/analytics",
+        "/numbers",
         "/work",
         "/admin",
         "/admin/books",
@@ -131,6 +139,12 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
     for prefix in ["/learn/", "/courses/", "/questions/", "/circles/"] {
         pages.extend(links(s, prefix).await?.into_iter().take(2));
     }
+    s.open("/orgs/neon-valley/ideas").await?;
+    pages.extend(links(s, "/ideas/").await?.into_iter().take(1));
+    s.open("/orgs/neon-valley/conversations").await?;
+    pages.extend(links(s, "/conversations/").await?.into_iter().take(1));
+    s.open("/orgs/common-code/problems").await?;
+    pages.extend(links(s, "/problems/").await?.into_iter().take(1));
     for org in ["neon-valley", "common-code"] {
         s.open(&format!("/orgs/{org}/rounds")).await?;
         pages.extend(links(s, "/rounds/").await?.into_iter().filter(|l| !l.ends_with(".pb")));

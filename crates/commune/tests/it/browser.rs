@@ -515,3 +515,48 @@ async fn a_member_reviews_cards_by_keyboard_and_takes_an_exercise() {
     let outcome = review_by_keyboard(&running.session).await;
     running.finish(outcome, "reviewing cards in the browser failed").await;
 }
+
+/// In the demo, ada opens the market-square opinion map, votes on statements with the buttons,
+/// is placed on the map once she has voted on seven, approves the statement waiting for her,
+/// and the idea board shows the idea only bridging ranks first.
+async fn opinion_map(s: &Session) -> Result {
+    s.log_in_to_demo("ada").await?;
+    s.open("/orgs/neon-valley/conversations").await?;
+    s.c.find(Locator::LinkText("What should the market square become?")).await?.click().await?;
+    s.see("Statements").await?;
+    s.see("vote on 7 more to be placed in a group").await?;
+    for k in 0..8 {
+        let forms = s.c.find_all(Locator::Css("ol.statements form.vote")).await?;
+        let Some(form) = forms.get(k) else { break };
+        let choice = if k % 3 == 1 { "disagree" } else { "agree" };
+        form.find(Locator::Css(&format!("button[value='{choice}']"))).await?.click().await?;
+        let voted = format!("ol.statements > li:nth-child({}) button[value='{choice}'][aria-pressed='true']", k + 1);
+        s.c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css(&voted)).await?;
+    }
+    let me = s.c.find(Locator::Css("figure.map circle.me")).await?;
+    assert!(me.attr("class").await?.unwrap_or_default().contains('g'), "ada is placed in a group");
+    let label = s.c.find(Locator::Css("figure.map svg")).await?.attr("aria-label").await?.unwrap_or_default();
+    assert!(label.contains("the ringed dot is you"), "{label}");
+    let pressed = s.c.find_all(Locator::Css("ol.statements button[aria-pressed='true']")).await?;
+    assert_eq!(pressed.len(), 8, "one pressed button per statement voted on");
+    s.click("form[action$='/moderate'] button[value='approve']").await?;
+    s.see("Let dogs run free on the square.").await?;
+    s.open("/orgs/neon-valley/ideas").await?;
+    s.see("A tool library in every district").await?;
+    let helpful = s.c.find_all(Locator::Css("table.rankings .status-helpful")).await?;
+    assert_eq!(helpful.len(), 1, "one idea bridges the camps");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_votes_on_statements_and_sees_the_opinion_map() {
+    let Ok(webdriver) = std::env::var("COMMUNE_WEBDRIVER_URL") else {
+        eprintln!("browser test: skipped (set COMMUNE_WEBDRIVER_URL to a running chromedriver to run it)");
+        return;
+    };
+    let app = TestApp::empty().await;
+    commune_app::demo::load(&app.state).await.expect("the demo loads");
+    let running = start(&app, &webdriver).await;
+    let outcome = opinion_map(&running.session).await;
+    running.finish(outcome, "voting on the opinion map in the browser failed").await;
+}

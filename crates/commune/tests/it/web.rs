@@ -902,3 +902,90 @@ async fn learning_works_from_forms_alone() {
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert!(bob_web.get(&q).await.html.contains("Update"));
 }
+
+/// The ideas pages work from forms alone: log a problem (a bad one comes back with its error),
+/// diagnose it, post and rate an idea, keep a journal, start an opinion map and vote on it, and
+/// read the dashboard; the journal page of another member never shows one's entries.
+#[tokio::test]
+async fn ideas_work_from_forms_alone() {
+    let app = TestApp::set_up().await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    app.org(&ada, "bakery").await;
+    app.admit(&ada, &bob, "bakery").await;
+    let mut web = Browser::new(&app);
+    web.log_in("ada").await;
+    let bad = web
+        .submit(
+            "/orgs/bakery/problems",
+            "/orgs/bakery/problems",
+            &[("title", "Late"), ("what_happened", "x"), ("severity", "awful")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("severity is minor, moderate, major or critical"), "{}", bad.html);
+    let made = web
+        .submit(
+            "/orgs/bakery/problems",
+            "/orgs/bakery/problems",
+            &[
+                ("title", "The van was late"),
+                ("what_happened", "It left at ten."),
+                ("severity", "major"),
+                ("responsible", "bob"),
+                ("team", "logistics"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let problem = made.location.expect("to the problem");
+    let diagnosed = web
+        .submit(
+            &problem,
+            &format!("{problem}/diagnose"),
+            &[
+                ("diagnosis", "No schedule owner."),
+                ("new_principle", "Every job has one owner"),
+                ("principle_example", "The late van."),
+            ],
+        )
+        .await;
+    assert_eq!(diagnosed.status, StatusCode::SEE_OTHER, "{}", diagnosed.html);
+    let page = web.get(&problem).await;
+    assert!(page.html.contains("Root cause") && page.html.contains("Every job has one owner"));
+    let posted = web
+        .submit("/orgs/bakery/ideas", "/orgs/bakery/ideas", &[("title", "Rye on Sundays"), ("body", "People ask.")])
+        .await;
+    let idea = posted.location.expect("to the idea");
+    let mut bob_web = Browser::new(&app);
+    bob_web.log_in("bob").await;
+    let rated = bob_web.submit(&idea, &format!("{idea}/rate"), &[("helpful", "yes")]).await;
+    assert_eq!(rated.status, StatusCode::SEE_OTHER);
+    let refused = web.submit(&idea, &format!("{idea}/rate"), &[("helpful", "yes")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "one's own idea");
+    assert!(refused.html.contains("cannot rate your own idea"));
+    let journal = web.submit("/journal", "/journal", &[("pain", "The inspector's questions rattled me")]).await;
+    assert_eq!(journal.status, StatusCode::SEE_OTHER);
+    assert!(web.get("/journal").await.html.contains("rattled me"));
+    assert!(!bob_web.get("/journal").await.html.contains("rattled me"), "private");
+    let opened =
+        web.submit("/orgs/bakery/conversations", "/orgs/bakery/conversations", &[("topic", "Opening hours")]).await;
+    let map = opened.location.expect("to the map");
+    web.submit(&map, &format!("{map}/statements"), &[("body", "Open at seven.")]).await;
+    let view = bob_web.get(&map).await;
+    let statement = view
+        .html
+        .split("action=\"/statements/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("a statement")
+        .to_owned();
+    let voted = bob_web.submit(&map, &format!("/statements/{statement}/vote"), &[("vote", "agree")]).await;
+    assert_eq!(voted.status, StatusCode::SEE_OTHER);
+    assert!(bob_web.get(&map).await.html.contains("aria-pressed=\"true\""), "the vote shows");
+    let dash = web.get("/orgs/bakery/analytics").await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert!(dash.html.contains("Problems logged") && dash.html.contains("analytics.csv"));
+    let csv = web.get("/orgs/bakery/analytics.csv?table=turnout").await;
+    assert!(csv.html.starts_with("proposal_id,title"), "{}", csv.html);
+}
