@@ -32,20 +32,12 @@ const IDEAS: [(&str, &str); 7] = [
 
 /// How member `u` (in camp A or not) rates idea `k`; `h` is a per-pair pseudo-random digit.
 fn rating(k: usize, camp_a: bool, h: u64) -> &'static str {
-    match k {
-        0 if h < 5 => "somewhat",
-        0 => "yes",
-        1 => {
-            if camp_a {
-                "yes"
-            } else {
-                "no"
-            }
-        }
-        2 if camp_a && h < 8 => "yes",
-        2 if camp_a => "somewhat",
-        3 if !camp_a => "yes",
-        4 | 5 if h >= 7 => "somewhat",
+    match (k, camp_a) {
+        (0, _) if h < 5 => "somewhat",
+        (0, _) | (1, true) | (3, false) => "yes",
+        (2, true) if h < 8 => "yes",
+        (2, true) => "somewhat",
+        (4 | 5, _) if h >= 7 => "somewhat",
         _ => "no",
     }
 }
@@ -130,9 +122,9 @@ pub(crate) async fn commune(state: &AppState, staffed: &Staffed, members: &[Memb
     }
     let approved: Vec<_> = statements.iter().filter(|s| s.state == "approved").collect();
     let mut rng = SplitMix64(20261130);
-    for u in 2..47usize {
+    for (u, member) in members.iter().enumerate().take(47).skip(2) {
         let group = (u - 2) / 15;
-        let mut tx = state.store.write(&members[u].id).await?;
+        let mut tx = state.store.write(&member.id).await?;
         for (k, s) in approved.iter().enumerate() {
             if rng.chance(8) {
                 continue;
