@@ -45,6 +45,7 @@ pub async fn tick(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
     taken += crate::expenses::follow_votes(state).await?;
     taken += crate::learn::library::follow_votes(state).await?;
     taken += crate::learn::forecasting::follow_votes(state).await?;
+    taken += crate::ideas::problems::follow_resolutions(state).await?;
     // Capital redemptions whose vote has finished.
     taken += crate::patronage::follow_redemptions(state).await?;
     Ok(taken)

@@ -271,6 +271,20 @@ impl Store {
             .collect()
     }
 
+    /// Problems with a linked task or proposal that are not resolved yet (the scheduler follows
+    /// them), oldest first.
+    pub async fn problems_awaiting_resolution(&self, limit: i64) -> Result<Vec<Problem>> {
+        sqlx::query(&format!(
+            "SELECT {PROBLEM} FROM problems WHERE resolution_id IS NOT NULL AND state <> 'resolved' ORDER BY created_at LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(problem)
+        .collect()
+    }
+
     pub async fn problem_comments(&self, problem_id: &str) -> Result<Vec<Post>> {
         sqlx::query(
             "SELECT id, author_id, body, created_at FROM problem_comments WHERE problem_id = $1 ORDER BY created_at, id",

@@ -17,6 +17,9 @@ use commune_store::{Conversation, Org, Statement, StoreError};
 use std::collections::HashMap;
 
 pub const MAX_STATEMENT_CHARS: usize = 280;
+/// Statements one member may have waiting for moderation in one conversation (no flooding the
+/// moderators' queue).
+pub const MAX_PENDING_PER_MEMBER: usize = 10;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct ConversationInput {
@@ -257,6 +260,18 @@ pub async fn submit(
     let (c, org) = conversation_of(state, caller, id).await?;
     let body = text("body", &input.body, 3, MAX_STATEMENT_CHARS, false)?;
     let state_of = if crate::learn::is_steward(state, &org, &me.member.id).await? { "approved" } else { "pending" };
+    let waiting = state
+        .store
+        .statements(&c.id)
+        .await?
+        .iter()
+        .filter(|s| s.author_id == me.member.id && s.state == "pending")
+        .count();
+    if state_of == "pending" && waiting >= MAX_PENDING_PER_MEMBER {
+        return Err(AppError::Rule(format!(
+            "you have {MAX_PENDING_PER_MEMBER} statements waiting for moderation here; wait for a steward"
+        )));
+    }
     // Two submissions racing for the next number: the loser retries with the one after.
     for attempt in 0..5 {
         let mut tx = state.store.write(&me.member.id).await?;

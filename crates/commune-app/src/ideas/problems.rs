@@ -395,3 +395,31 @@ pub async fn close(state: &AppState, caller: &Caller, id: &str) -> Result<Proble
     tx.commit().await?;
     view(state, caller, id).await
 }
+
+/// Marks resolved the problems whose task is done or whose proposal passed and was carried out
+/// (called by the scheduler); a failed proposal leaves its problem open.
+pub async fn follow_resolutions(state: &AppState) -> Result<usize, AppError> {
+    let mut resolved = 0;
+    for p in state.store.problems_awaiting_resolution(200).await? {
+        let Some(id) = &p.resolution_id else { continue };
+        let done = match p.resolution_kind.as_deref() {
+            Some("task") => state.store.work_task(id).await?.is_some_and(|t| t.status == "done"),
+            Some("proposal") => matches!(crate::governance::decided(state, id).await?, Some((true, _))),
+            _ => false,
+        };
+        if !done {
+            continue;
+        }
+        let mut tx = state.store.write("scheduler").await?;
+        match tx.resolve_problem(&p.id).await {
+            Ok(()) => {
+                tx.commit().await?;
+                resolved += 1;
+            }
+            // Closed by hand meanwhile.
+            Err(commune_store::StoreError::Rule(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(resolved)
+}

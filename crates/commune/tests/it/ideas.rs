@@ -428,6 +428,11 @@ async fn opinion_maps_moderate_count_one_vote_each_and_find_groups() {
         .expect("mine")
         .clone();
     let pending_id = pending["id"].as_str().expect("id").to_owned();
+    for k in 1..10 {
+        let (status, _) = submit(&members[0], &format!("Flood number {k}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    check_error(submit(&members[0], "One too many").await, StatusCode::CONFLICT, "rule_violation");
     let other = get(&app, &format!("/api/v1/conversations/{id}"), &members[1]).await;
     assert!(!other.to_string().contains("Trees, not cars"), "{other}");
     check_error(
@@ -682,4 +687,55 @@ async fn dashboards_chart_pushed_metrics_export_csv_and_go_public_on_request() {
     let public = get(app, "/api/v1/numbers", &Auth::None).await;
     assert_eq!(public["days"].as_array().map(Vec::len), Some(365));
     assert_eq!(public["commune"], true);
+}
+
+/// A problem resolved by a task closes itself once the task is done (the scheduler follows it).
+#[tokio::test]
+async fn a_problem_closes_when_its_task_is_done() {
+    let c = bakery().await;
+    let app = &c.app;
+    let (_, p) = call(
+        app,
+        Method::POST,
+        "/api/v1/orgs/bakery/problems",
+        &c.bob,
+        json!({ "title": "Oven too cold", "what_happened": "Bread came out pale.", "severity": "moderate" }),
+    )
+    .await;
+    let id = p["problem"]["id"].as_str().expect("id").to_owned();
+    let (_, project) =
+        call(app, Method::POST, "/api/v1/orgs/bakery/projects", &c.ada, json!({ "name": "Ovens" })).await;
+    let project = project["id"].as_str().expect("project").to_owned();
+    check_error(
+        call(
+            app,
+            Method::POST,
+            &format!("/api/v1/problems/{id}/resolution"),
+            &c.cleo,
+            json!({ "kind": "task", "project_id": "elsewhere" }),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let (status, v) = call(
+        app,
+        Method::POST,
+        &format!("/api/v1/problems/{id}/resolution"),
+        &c.cleo,
+        json!({ "kind": "task", "project_id": project }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let task = v["resolution_link"].as_str().expect("task").trim_start_matches("/tasks/").to_owned();
+    let t = app.store.work_task(&task).await.expect("read").expect("task");
+    assert!(t.title.starts_with("Fix: Oven too cold") && t.description.contains(&format!("/problems/{id}")));
+    commune_app::scheduler::tick(&app.state, commune_store::now_ms()).await.expect("tick");
+    assert_eq!(get(app, &format!("/api/v1/problems/{id}"), &c.bob).await["problem"]["state"], "open");
+    let mut tx = app.store.write("test").await.expect("tx");
+    assert!(tx.move_task(&task, &t.status, "done", None, None, "done").await.expect("move"));
+    tx.commit().await.expect("commit");
+    commune_app::scheduler::tick(&app.state, commune_store::now_ms()).await.expect("tick");
+    let after = get(app, &format!("/api/v1/problems/{id}"), &c.bob).await;
+    assert_eq!(after["problem"]["state"], "resolved", "{after}");
 }
