@@ -8,15 +8,13 @@
 
 use crate::caller::Caller;
 use crate::error::AppError;
-use crate::governance::drafting::{self, ProposalInput};
+use crate::governance::drafting;
 use crate::payments::movement::{Movement, authorize_debit, move_money};
 use crate::payments::parties::{ledger_named, show_id};
 use crate::service::org_for;
 use crate::state::AppState;
 use commune_domain::authz::{Action, Denied};
 use commune_domain::capital::expense::{self, Facts, Outcome, Refusal, Status, Step, Who};
-use commune_domain::governance::methods::VotingMethod;
-use commune_domain::governance::proposal::Effect;
 use commune_domain::ledger::amount;
 use commune_domain::ledger::payments::{Owner, Payer, derive_id, transfer_code};
 use commune_domain::ledger::plan;
@@ -427,29 +425,7 @@ pub(crate) async fn decision_vote(
     body: &str,
     domain: &str,
 ) -> Result<commune_store::Proposal, AppError> {
-    let kind = commune_domain::governance::proposal::Kind::Decision;
-    let floors = crate::governance::floors_now(state, org, kind, &Effect::None).await?;
-    let now = commune_store::now_ms();
-    let opens = now + floors.discussion_ms + 60_000;
-    let closes = opens + floors.voting_ms + 60_000;
-    let threshold =
-        (floors.support_ppm as f64 / 1e6).max(crate::policy::policy(&state.store, &org.id, "default_threshold").await?);
-    let input = ProposalInput {
-        title: title.chars().take(120).collect(),
-        body: body.to_owned(),
-        domain: domain.into(),
-        kind: "decision".into(),
-        method: VotingMethod::YesNo { threshold: threshold.min(0.99) },
-        weighting: "merit".into(),
-        quorum: None,
-        options: Vec::new(),
-        secret: false,
-        voting_opens_at: opens,
-        voting_closes_at: closes,
-        effect: Effect::None,
-        form_key: None,
-    };
-    let proposal = drafting::create(state, caller, &org.slug, &input).await?;
+    let proposal = drafting::draft_decision(state, caller, org, title, body, domain, 60_000).await?;
     drafting::publish(state, caller, &proposal.id).await
 }
 

@@ -254,3 +254,41 @@ pub async fn cancel_at(state: &AppState, caller: &Caller, id: &str, now: i64) ->
     tx.commit().await?;
     state.store.proposal(id).await?.ok_or(AppError::NotFound("proposal"))
 }
+
+/// Drafts a yes/no, merit-weighted decision of `org` whose discussion and vote last the shortest
+/// the floors allow, starting `pad_ms` from now, at the organisation's default threshold (or
+/// the floor's, when higher): what an expense, an idea, a problem's fix or a consensus
+/// statement becomes.
+pub(crate) async fn draft_decision(
+    state: &AppState,
+    caller: &Caller,
+    org: &Org,
+    title: &str,
+    body: &str,
+    domain: &str,
+    pad_ms: i64,
+) -> Result<Proposal, AppError> {
+    let kind = commune_domain::governance::proposal::Kind::Decision;
+    let floors = crate::governance::floors_now(state, org, kind, &Effect::None).await?;
+    let now = now_ms();
+    let opens = now + floors.discussion_ms + pad_ms;
+    let closes = opens + floors.voting_ms + pad_ms;
+    let threshold =
+        (floors.support_ppm as f64 / 1e6).max(crate::policy::policy(&state.store, &org.id, "default_threshold").await?);
+    let input = ProposalInput {
+        title: title.chars().take(120).collect(),
+        body: body.to_owned(),
+        domain: domain.into(),
+        kind: "decision".into(),
+        method: VotingMethod::YesNo { threshold: threshold.min(0.99) },
+        weighting: "merit".into(),
+        quorum: None,
+        options: Vec::new(),
+        secret: false,
+        voting_opens_at: opens,
+        voting_closes_at: closes,
+        effect: Effect::None,
+        form_key: None,
+    };
+    create(state, caller, &org.slug, &input).await
+}

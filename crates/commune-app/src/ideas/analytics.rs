@@ -333,7 +333,7 @@ pub async fn push(state: &AppState, caller: &Caller, slug: &str, input: &MetricP
         return Err(Invalid::new("points", format!("1 to {MAX_POINTS_PER_PUSH} points per push")).into());
     }
     let now = commune_store::now_ms();
-    let earliest = rules::days_from_civil(2000, 1, 1) * DAY_MS;
+    let earliest = rules::parse_day("points", "2000-01-01")? * DAY_MS;
     let mut points = Vec::with_capacity(input.points.len());
     for (i, p) in input.points.iter().enumerate() {
         let bad = |what: &str| AppError::from(Invalid::new("points", format!("point {i}: {what}")));

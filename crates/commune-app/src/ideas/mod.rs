@@ -14,11 +14,9 @@ pub mod problems;
 
 use crate::caller::Caller;
 use crate::error::AppError;
-use crate::governance::drafting::{self, ProposalInput};
+use crate::governance::drafting;
 use crate::state::AppState;
 use commune_domain::authz::Action;
-use commune_domain::governance::methods::VotingMethod;
-use commune_domain::governance::proposal::Effect;
 use commune_store::Org;
 
 /// The organisation `org_id` names, after authorizing `caller` for `action` in it.
@@ -37,9 +35,9 @@ pub(crate) async fn org_by_id(
     Ok(org)
 }
 
-/// Drafts a yes/no decision of `org` (merit-weighted, in the shortest window the floors allow
-/// from now): what an idea, a problem's resolution or a consensus statement becomes. It stays
-/// a draft its author edits and publishes.
+/// Drafts a yes/no decision of `org` (merit-weighted, in the shortest window the floors allow,
+/// a day from now): what an idea, a problem's resolution or a consensus statement becomes. It
+/// stays a draft its author edits and publishes.
 pub(crate) async fn draft_decision(
     state: &AppState,
     caller: &Caller,
@@ -48,29 +46,7 @@ pub(crate) async fn draft_decision(
     body: &str,
     domain: &str,
 ) -> Result<commune_store::Proposal, AppError> {
-    let kind = commune_domain::governance::proposal::Kind::Decision;
-    let floors = crate::governance::floors_now(state, org, kind, &Effect::None).await?;
-    let now = commune_store::now_ms();
-    let opens = now + floors.discussion_ms + 86_400_000;
-    let closes = opens + floors.voting_ms + 86_400_000;
-    let threshold =
-        (floors.support_ppm as f64 / 1e6).max(crate::policy::policy(&state.store, &org.id, "default_threshold").await?);
-    let input = ProposalInput {
-        title: title.chars().take(120).collect(),
-        body: body.to_owned(),
-        domain: domain.into(),
-        kind: "decision".into(),
-        method: VotingMethod::YesNo { threshold: threshold.min(0.99) },
-        weighting: "merit".into(),
-        quorum: None,
-        options: Vec::new(),
-        secret: false,
-        voting_opens_at: opens,
-        voting_closes_at: closes,
-        effect: Effect::None,
-        form_key: None,
-    };
-    drafting::create(state, caller, &org.slug, &input).await
+    drafting::draft_decision(state, caller, org, title, body, domain, 86_400_000).await
 }
 
 /// A domain as typed, or `general`: lowercase letters, digits and dashes, 1–40.
