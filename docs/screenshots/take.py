@@ -17,6 +17,8 @@ PAGES = [
     ("members", "/members"), ("member", "/m/ada"),
     ("wallet", "/wallet"), ("treasury", "/orgs/neon-valley/treasury"), ("orgs", "/orgs"),
     ("admin", "/admin"), ("style", "/style"),
+    ("ideas", "/orgs/neon-valley/ideas"), ("problems", "/orgs/common-code/problems"),
+    ("analytics", "/orgs/common-code/analytics"),
 ]
 # Proposals are found by title on the commune's list (their ids differ per run).
 PROPOSALS = [("proposal-results", "Raise the funnel to 22% of revenue"), ("proposal-ranked", "Which co-op do we fund next?")]
@@ -99,6 +101,10 @@ def main():
             found = re.search(r'href="(/p/[0-9a-f-]+)"[^>]*>\s*<h3>' + re.escape(title), listing)
             if found:
                 pages.append((name, found.group(1)))
+        d.go(args.base + "/orgs/neon-valley/conversations")
+        found = re.search(r'href="(/conversations/[0-9a-f-]+)"', d.s("GET", "/source"))
+        if found:
+            pages.append(("opinion-map", found.group(1)))
         for name, path in pages:
             if wanted and name not in wanted:
                 continue

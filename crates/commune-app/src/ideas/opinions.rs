@@ -81,8 +81,8 @@ pub struct MapPoint {
 pub struct GroupView {
     pub id: usize,
     pub size: usize,
-    /// Representative statements: (number, direction, share of the group voting that way).
-    pub representative: Vec<(i64, String, f64)>,
+    /// Representative statements: (number, text, direction, share of the group voting that way).
+    pub representative: Vec<(i64, String, String, f64)>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -97,8 +97,8 @@ pub struct ConversationView {
     pub participants: usize,
     pub points: Vec<MapPoint>,
     pub groups: Vec<GroupView>,
-    /// Consensus statements: (number, direction).
-    pub consensus: Vec<(i64, String)>,
+    /// Consensus statements: (number, text, direction).
+    pub consensus: Vec<(i64, String, String)>,
     pub silhouette: Option<f64>,
     pub steward: bool,
     /// How many more votes the caller needs to be placed in a group.
@@ -218,7 +218,8 @@ pub async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<Convers
                 .iter()
                 .map(|p| {
                     let share = p.successes as f64 / p.trials.max(1) as f64;
-                    (approved[p.statement].number, direction(p.direction), share)
+                    let s = approved[p.statement];
+                    (s.number, s.body.clone(), direction(p.direction), share)
                 })
                 .collect(),
         })
@@ -239,7 +240,11 @@ pub async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<Convers
             .map(|(i, p)| MapPoint { x: p[0], y: p[1], group: map.groups[i], me: Some(i) == mine_at })
             .collect(),
         groups,
-        consensus: map.consensus.iter().map(|p| (approved[p.statement].number, direction(p.direction))).collect(),
+        consensus: map
+            .consensus
+            .iter()
+            .map(|p| (approved[p.statement].number, approved[p.statement].body.clone(), direction(p.direction)))
+            .collect(),
         silhouette: map.silhouette,
         steward,
         votes_to_group: MIN_VOTES.saturating_sub(my_count).min(approved.len()),
@@ -350,7 +355,7 @@ pub async fn seed_proposal(
         return Err(AppError::NotFound("statement"));
     }
     let map = view(state, caller, &c.id).await?;
-    let Some((_, direction)) = map.consensus.iter().find(|(n, _)| *n == s.number) else {
+    let Some((_, _, direction)) = map.consensus.iter().find(|(n, _, _)| *n == s.number) else {
         return Err(AppError::Rule("only a consensus statement seeds a proposal".into()));
     };
     let title = if direction == "agree" { s.body.clone() } else { format!("Not: {}", s.body) };

@@ -26,8 +26,8 @@ has_problems!(LogPage, ProblemPage, JournalPage, BoardPage, IdeaPage, MapsPage, 
 pub(crate) struct Chart {
     pub label: String,
     pub unit: String,
-    pub total: f64,
-    pub last: f64,
+    /// The total (bars) or the latest value (lines), as people read it.
+    pub headline: String,
     pub max: f64,
     pub line: bool,
     /// `x1,y1 x2,y2 …` for a line.
@@ -57,11 +57,11 @@ pub(crate) fn chart(s: &Series, days: &[String], line: bool) -> Chart {
         .filter(|(_, v)| **v > 0.0)
         .map(|(i, v)| (i as f64 * width, 39.0 - v * scale, (width * 0.8).max(0.2), v * scale))
         .collect();
+    let shown = |v: f64| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") };
     Chart {
         label: s.label.clone(),
         unit: s.unit.clone(),
-        total: s.total(),
-        last: s.last(),
+        headline: if line { format!("now {}", shown(s.last())) } else { format!("total {}", shown(s.total())) },
         max,
         line,
         points,

@@ -532,7 +532,7 @@ async fn opinion_maps_moderate_count_one_vote_each_and_find_groups() {
     assert_eq!(map["groups"].as_array().map(Vec::len), Some(2), "{map}");
     assert_eq!(map["points"].as_array().map(Vec::len), Some(8));
     assert_eq!(map["points"].as_array().expect("p").iter().filter(|p| p["me"] == true).count(), 1);
-    assert!(map["consensus"].as_array().expect("c").iter().any(|c| c[0] == 1 && c[1] == "agree"), "{map}");
+    assert!(map["consensus"].as_array().expect("c").iter().any(|c| c[0] == 1 && c[2] == "agree"), "{map}");
     // The map names nobody.
     assert!(!map["points"].to_string().contains("voter"));
     // A consensus statement seeds a draft proposal; a divisive one does not.
