@@ -183,8 +183,12 @@ pub async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<Convers
         Direction::Agree => "agree".to_owned(),
         Direction::Disagree => "disagree".to_owned(),
     };
+    let mut tallies: HashMap<(&str, i64), usize> = HashMap::new();
+    for v in &votes {
+        *tallies.entry((v.statement_id.as_str(), v.vote)).or_default() += 1;
+    }
     let shown = |s: &Statement, i: Option<usize>| {
-        let tally = |value: i64| votes.iter().filter(|v| v.statement_id == s.id && v.vote == value).count();
+        let tally = |value: i64| tallies.get(&(s.id.as_str(), value)).copied().unwrap_or(0);
         StatementView {
             id: s.id.clone(),
             number: s.number,

@@ -145,15 +145,7 @@ pub async fn list(state: &AppState, caller: &Caller, slug: &str) -> Result<Probl
         }
     }
     let all: Vec<Logged> = problems.iter().map(logged).collect();
-    let principles = state
-        .store
-        .learn_docs(&org.id, "")
-        .await?
-        .into_iter()
-        .filter(|d| d.kind == "principle" && d.published)
-        .map(|d| (d.id, d.title))
-        .collect();
-    let projects = state.store.work_projects(&org.id).await?.into_iter().map(|p| (p.id, p.name)).collect();
+    let (principles, projects) = choices_in(state, &org).await?;
     Ok(ProblemLog {
         org_slug: org.slug.clone(),
         org_name: org.name.clone(),
@@ -176,6 +168,31 @@ pub async fn list(state: &AppState, caller: &Caller, slug: &str) -> Result<Probl
         principles,
         projects,
     })
+}
+
+/// What a diagnosis and a resolution choose from: the organisation's published principles and
+/// its projects, as (id, name).
+async fn choices_in(state: &AppState, org: &Org) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AppError> {
+    let principles = state
+        .store
+        .learn_docs(&org.id, "")
+        .await?
+        .into_iter()
+        .filter(|d| d.kind == "principle" && d.published)
+        .map(|d| (d.id, d.title))
+        .collect();
+    let projects = state.store.work_projects(&org.id).await?.into_iter().map(|p| (p.id, p.name)).collect();
+    Ok((principles, projects))
+}
+
+/// The principles and projects a problem's diagnosis and resolution choose from.
+pub async fn choices(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AppError> {
+    let (_, org) = problem_of(state, caller, id).await?;
+    choices_in(state, &org).await
 }
 
 async fn problem_of(state: &AppState, caller: &Caller, id: &str) -> Result<(Problem, Org), AppError> {

@@ -64,8 +64,6 @@ pub struct Pick {
 pub struct OpinionMap {
     /// A point per participant (in index order).
     pub points: Vec<[f64; 2]>,
-    /// A point per statement (where a lone agreeing voter would sit).
-    pub statement_points: Vec<[f64; 2]>,
     /// A group per participant, None for those with fewer than [`MIN_VOTES`] votes.
     pub groups: Vec<Option<usize>>,
     pub group_count: usize,
@@ -89,10 +87,7 @@ fn matrix(participants: usize, statements: usize, votes: &[Vote]) -> Vec<Vec<Opt
 
 /// Projects participants and statements onto the two principal components (step 1).
 /// None when there are fewer than two participants or two statements.
-/// Participants' points and statements' points.
-type Projection = (Vec<[f64; 2]>, Vec<[f64; 2]>);
-
-fn project(m: &[Vec<Option<f64>>], statements: usize) -> Option<Projection> {
+fn project(m: &[Vec<Option<f64>>], statements: usize) -> Option<Vec<[f64; 2]>> {
     let p = m.len();
     if p < 2 || statements < 2 {
         return None;
@@ -125,14 +120,7 @@ fn project(m: &[Vec<Option<f64>>], statements: usize) -> Option<Projection> {
             [at(&components[0]), at(&components[1])]
         })
         .collect();
-    // A statement's point: a virtual participant who agreed with it and voted on nothing else.
-    let statement_points = (0..statements)
-        .map(|s| {
-            let at = |c: &Vec<f64>| (1.0 - means[s]) * c[s] * scale(1);
-            [at(&components[0]), at(&components[1])]
-        })
-        .collect();
-    Some((points, statement_points))
+    Some(points)
 }
 
 fn dist2(a: &[f64; 2], b: &[f64; 2]) -> f64 {
@@ -444,8 +432,7 @@ fn consensus(m: &[Vec<Option<f64>>], statements: usize) -> Vec<Pick> {
 /// Runs the whole pipeline. `participants` and `statements` are the index ranges the votes use.
 pub fn analyse(participants: usize, statements: usize, votes: &[Vote]) -> OpinionMap {
     let m = matrix(participants, statements, votes);
-    let (points, statement_points) =
-        project(&m, statements).unwrap_or_else(|| (vec![[0.0; 2]; participants], vec![[0.0; 2]; statements]));
+    let points = project(&m, statements).unwrap_or_else(|| vec![[0.0; 2]; participants]);
     let members: Vec<usize> =
         (0..participants).filter(|&i| m[i].iter().filter(|v| v.is_some()).count() >= MIN_VOTES).collect();
     let member_points: Vec<[f64; 2]> = members.iter().map(|&i| points[i]).collect();
@@ -481,7 +468,6 @@ pub fn analyse(participants: usize, statements: usize, votes: &[Vote]) -> Opinio
     let group_agree = stats.iter().map(|g| g.iter().map(|st| st.pa).collect()).collect();
     OpinionMap {
         points,
-        statement_points,
         groups,
         group_count,
         silhouette,

@@ -42,29 +42,6 @@ impl Severity {
     }
 }
 
-/// Where a problem stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    Open,
-    Diagnosed,
-    Resolved,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Diagnosed => "diagnosed",
-            Self::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Open, Self::Diagnosed, Self::Resolved].into_iter().find(|s| s.as_str() == raw)
-    }
-}
-
 /// One problem as the metrics see it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Logged {

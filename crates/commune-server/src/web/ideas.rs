@@ -136,12 +136,12 @@ pub(crate) struct ProblemPage {
 
 async fn problem_page(state: &AppState, web: &Web, id: &str) -> Result<ProblemPage, WebError> {
     let view = problems::view(state, &web.caller, id).await?;
-    let log = problems::list(state, &web.caller, &view.org_slug).await?;
+    let (principles, projects) = problems::choices(state, &web.caller, id).await?;
     Ok(ProblemPage {
         page: web.page(format!("Problem · {}", view.problem.title), "ideas"),
         view,
-        principles: log.principles,
-        projects: log.projects,
+        principles,
+        projects,
         problems: Problems::default(),
     })
 }
