@@ -83,6 +83,12 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             {
                 e.log();
             }
+            // Signing keys past their grace are unpublished, and an old key rotated, once a minute.
+            if seconds % 60 == 45
+                && let Err(e) = crate::oidc::keys::tick(&state, commune_store::now_ms()).await
+            {
+                e.log();
+            }
             // Believability is refitted every minute, off the request path.
             if seconds.is_multiple_of(60)
                 && let Err(e) = crate::merit::recompute(&state, commune_store::now_ms()).await

@@ -36,6 +36,11 @@ pub struct Config {
     pub request_timeout_ms: u64,
     /// Where email digests go out; `None` (the default) sends no mail.
     pub mail: Option<Mail>,
+    /// The address members and apps reach this instance at (no trailing slash): the OpenID
+    /// Connect issuer and the base of links sent out.
+    pub public_url: String,
+    /// Seals secrets Commune must read back (signing keys); see `crate::sealed`.
+    pub instance_key: crate::sealed::InstanceKey,
 }
 
 impl Default for Config {
@@ -51,6 +56,8 @@ impl Default for Config {
             max_connections: 4_096,
             request_timeout_ms: 120_000,
             mail: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            instance_key: crate::sealed::InstanceKey::random(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod invite;
 pub mod learn;
 pub mod ledger;
 pub mod merit;
+pub mod oidc;
 pub mod org;
 pub mod seeded;
 pub mod token;

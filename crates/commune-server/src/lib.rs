@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 mod markdown;
 pub mod metrics;
+mod oauth;
 pub mod openapi;
 mod timeouts;
 pub mod views;
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         // The document describes the API (so it imports it); the API does not import the document.
         .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", api::router())
+        .merge(oauth::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_behind_token))
         .route("/assets/{file}", get(asset))

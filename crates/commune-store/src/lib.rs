@@ -22,6 +22,7 @@ mod ledger;
 mod members;
 mod merit;
 mod migrate;
+mod oidc;
 mod orgs;
 mod payments;
 mod sessions;
@@ -60,6 +61,7 @@ pub use ledger::{
 pub use members::{Avatar, Counted, Credentials, Member, MemberSearch};
 pub use merit::{Attribute, Believability, Dot, Meeting, NewDot};
 pub use migrate::{Migration, migrations};
+pub use oidc::{Grant, MemberApp, NewGrant, OidcClient, RefreshRow, SigningKey};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
 pub use payments::{NewPaymentRequest, PaymentRequest};
 pub use sessions::{Session, SessionInfo};

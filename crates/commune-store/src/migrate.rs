@@ -114,6 +114,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0014_ideas.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 15,
+            name: "oidc",
+            sql: include_str!("../migrations/sqlite/0015_oidc.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -198,6 +204,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 14,
             name: "ideas",
             sql: include_str!("../migrations/postgres/0014_ideas.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 15,
+            name: "oidc",
+            sql: include_str!("../migrations/postgres/0015_oidc.sql"),
             refuse_if: None,
         },
     ];

@@ -66,3 +66,60 @@ pub fn init_logging(format: &str) {
         builder.init();
     }
 }
+
+/// The instance key that seals secrets at rest (`commune_app::sealed`): read from `path`, or
+/// created there (32 random bytes as hex, mode 0600) on first start. A key file that others may
+/// read is refused, as ssh refuses a readable private key. Without a path (an in-memory
+/// database, which ends with the process) a fresh random key is used.
+pub fn instance_key(path: Option<&Path>) -> anyhow::Result<commune_app::sealed::InstanceKey> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Some(path) = path else { return Ok(commune_app::sealed::InstanceKey::random()) };
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let fresh = hex::encode(commune_app::secrets::random_bytes());
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create the key file {}", path.display()))?;
+        file.write_all(fresh.as_bytes())?;
+        file.sync_all()?;
+        tracing::info!(path = %path.display(), "created the instance key file");
+    }
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "the key file {} may be read by others (mode {:o}); run: chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the key file {}", path.display()))?;
+    let bytes: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| format!("the key file {} must hold 64 hex digits", path.display()))?;
+    Ok(commune_app::sealed::InstanceKey::from_bytes(bytes))
+}
+
+/// Where the instance key lives by default: beside a SQLite database file, else
+/// `./commune-data/commune.key`; `None` for an in-memory database.
+pub fn default_key_path(database_url: &str) -> Option<std::path::PathBuf> {
+    if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+        return None;
+    }
+    let file = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
+    match file {
+        Some(file) => {
+            let file = file.split('?').next().unwrap_or(file);
+            let dir = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(dir.join("commune.key"))
+        }
+        None => Some(Path::new("commune-data").join("commune.key")),
+    }
+}

@@ -84,9 +84,15 @@ enum Command {
         /// The sender of digests, e.g. "Commune <commune@example.org>" (with --smtp-relay).
         #[arg(long, env = "COMMUNE_MAIL_FROM", default_value = "Commune <commune@localhost>")]
         mail_from: String,
-        /// The address members reach this instance at, for links in email (default: http://LISTEN).
+        /// The address members and apps reach this instance at: the OpenID Connect issuer and the
+        /// base of links in email (default: http://LISTEN).
         #[arg(long, env = "COMMUNE_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The instance key file (32 random bytes as hex, mode 0600) that seals signing keys at
+        /// rest; created on first start (default: commune.key beside the SQLite database, or
+        /// ./commune-data/commune.key).
+        #[arg(long, env = "COMMUNE_KEY_FILE")]
+        key_file: Option<std::path::PathBuf>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -537,10 +543,16 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             smtp_relay,
             mail_from,
             public_url,
+            key_file,
             ..
         } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-            let public_url = public_url.unwrap_or_else(|| format!("http://{listen}"));
+            let public_url = public_url.unwrap_or_else(|| format!("http://{listen}")).trim_end_matches('/').to_owned();
+            if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+                anyhow::bail!("--public-url '{public_url}' must start with http:// or https://");
+            }
+            let key_path = key_file.or_else(|| config::default_key_path(&settings.database_url));
+            let instance_key = config::instance_key(key_path.as_deref())?;
             let mail = match smtp_relay {
                 Some(relay) => {
                     Some(commune_app::state::Mail::parse(&relay, &mail_from, &public_url).map_err(anyhow::Error::msg)?)
@@ -553,6 +565,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 requests_per_client_per_minute: client_rate_per_minute,
                 metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
                 read_timeout_ms: read_timeout_s.clamp(1, 3600) * 1000,
+                public_url,
+                instance_key,
                 ..Config::default()
             };
             serve(&settings, &listen, demo, config, metrics_listen).await

@@ -3,6 +3,7 @@
 //! storage rows so the document is stable) sit under them; this module holds only the router.
 
 pub(crate) mod admin;
+pub(crate) mod apps;
 pub(crate) mod expenses;
 pub mod extract;
 pub(crate) mod ideas;
@@ -57,6 +58,11 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/join-requests/{id}/reject", post(orgs::reject))
         .route("/orgs/{slug}/tokens", get(orgs::list_tokens).post(orgs::create_token))
         .route("/orgs/{slug}/tokens/{id}", delete(orgs::revoke_token))
+        .route("/orgs/{slug}/apps", get(apps::list).post(apps::register))
+        .route("/orgs/{slug}/apps/{id}", delete(apps::revoke))
+        .route("/me/apps", get(apps::mine))
+        .route("/me/apps/{client_id}", delete(apps::forget))
+        .route("/admin/oidc/rotate", post(apps::rotate))
         .route("/orgs/{slug}/invites", get(invites::list).post(invites::create))
         .route("/orgs/{slug}/invites/{id}", delete(invites::revoke))
         .route("/invites/{secret}/accept", post(invites::accept))

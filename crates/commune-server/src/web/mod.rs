@@ -9,6 +9,7 @@ mod governance;
 mod ideas;
 mod learn;
 mod merit;
+mod oidc;
 mod pages;
 pub(crate) mod reference;
 mod rounds;
@@ -63,6 +64,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/requests", get(pages::requests))
         .route("/orgs/{slug}/requests/{id}/{decision}", post(pages::decide))
         .route("/orgs/{slug}/tokens", get(pages::tokens).post(pages::create_token))
+        .route("/orgs/{slug}/apps", get(oidc::apps).post(oidc::register))
+        .route("/orgs/{slug}/apps/{id}/revoke", post(oidc::revoke))
+        .route("/settings/apps", get(oidc::my_apps))
+        .route("/settings/apps/{client_id}/revoke", post(oidc::forget))
+        .route("/oauth/authorize", get(oidc::authorize).post(oidc::decide))
+        .route("/oauth/logout", get(oidc::logout).post(oidc::logout_confirmed))
         .route("/orgs/{slug}/invites", get(pages::invites::list).post(pages::invites::create))
         .route("/orgs/{slug}/invites/{id}/revoke", post(pages::invites::revoke))
         .route("/join/{secret}", get(pages::invites::landing).post(pages::invites::accept))

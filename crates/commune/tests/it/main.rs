@@ -18,6 +18,7 @@ mod invites;
 mod learn;
 mod ledger;
 mod merit;
+mod oidc;
 mod openapi;
 mod schema;
 mod support;
