@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod headers;
 mod markdown;
 pub mod metrics;
 mod oauth;
@@ -30,10 +31,7 @@ pub fn app(state: AppState) -> Router {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, headers::CSP),
     ];
     let mut router = Router::new()
         .merge(web::router(state.clone()))

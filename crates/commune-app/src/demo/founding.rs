@@ -65,6 +65,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     super::learn::season(state, &orgs[4], &members, &members[0]).await?;
     super::ideas::commune(state, &orgs[0], &members).await?;
     super::ideas::business(state, &orgs[4], &members, &members[0]).await?;
+    super::apps::season(state, &orgs[4], &members, &members[0]).await?;
     // The outcomes are evidence: believability sees them.
     crate::merit::recompute(state, commune_store::now_ms()).await?;
     // Everyone's inbox: the season's notifications, with what is older than two days read.

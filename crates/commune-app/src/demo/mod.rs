@@ -13,6 +13,7 @@
 //! - [`work`]: projects with a past of reviewed tasks, tasks in every status, capacities, a plan;
 //! - [`learn`]: a revised library, a course with mastery, cards due, calibrated forecasts, a circle.
 
+pub mod apps;
 pub mod books;
 pub mod expenses;
 pub mod founding;

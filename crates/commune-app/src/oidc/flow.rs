@@ -132,6 +132,8 @@ pub struct ConsentView {
     pub client_name: String,
     pub org_name: String,
     pub redirect_host: String,
+    /// Where the answer sends the member (the page lets its form go there).
+    pub redirect_uri: String,
     pub scopes: Vec<(&'static str, &'static str)>,
     /// The request's parameters, posted back with the decision (and checked again).
     pub params: Vec<(String, String)>,
@@ -194,6 +196,11 @@ fn error_redirect(state: &AppState, uri: &str, st: Option<&str>, error: &str, de
     with_query(uri, &pairs)
 }
 
+/// Sends an acceptable request's browser back to its app with an error.
+fn send_back(state: &AppState, request: &AuthRequest, error: &str, description: &str) -> Authorize {
+    Authorize::Redirect(error_redirect(state, &request.redirect_uri, request.state.as_deref(), error, description))
+}
+
 /// `GET /oauth/authorize`: sign in, ask, or answer with a code.
 pub async fn authorize(state: &AppState, caller: &Caller, params: &[(String, String)], now: i64) -> Authorize {
     let (client, request) = match resolve(state, params).await {
@@ -202,13 +209,7 @@ pub async fn authorize(state: &AppState, caller: &Caller, params: &[(String, Str
     };
     let Some(me) = caller.member() else {
         if request.prompt == Prompt::None {
-            return Authorize::Redirect(error_redirect(
-                state,
-                &request.redirect_uri,
-                request.state.as_deref(),
-                "login_required",
-                "nobody is signed in",
-            ));
+            return send_back(state, &request, "login_required", "nobody is signed in");
         }
         return Authorize::Login;
     };
@@ -221,13 +222,7 @@ pub async fn authorize(state: &AppState, caller: &Caller, params: &[(String, Str
         return issue_code(state, me, &client, &request, false, now).await;
     }
     if request.prompt == Prompt::None {
-        return Authorize::Redirect(error_redirect(
-            state,
-            &request.redirect_uri,
-            request.state.as_deref(),
-            "consent_required",
-            "the member has not consented to this app",
-        ));
+        return send_back(state, &request, "consent_required", "the member has not consented to this app");
     }
     let org_name = match state.store.org_by_id(&client.org_id).await {
         Ok(Some(org)) => org.name,
@@ -238,6 +233,7 @@ pub async fn authorize(state: &AppState, caller: &Caller, params: &[(String, Str
         client_name: client.name.clone(),
         org_name,
         redirect_host: redirect_host.to_owned(),
+        redirect_uri: request.redirect_uri.clone(),
         scopes: request.scopes.iter().map(|s| (s.as_str(), s.describe())).collect(),
         params: params.to_vec(),
     })
@@ -260,13 +256,7 @@ pub async fn decide(
         return Authorize::Login;
     };
     if !allow {
-        return Authorize::Redirect(error_redirect(
-            state,
-            &request.redirect_uri,
-            request.state.as_deref(),
-            "access_denied",
-            "the member declined",
-        ));
+        return send_back(state, &request, "access_denied", "the member declined");
     }
     issue_code(state, me, &client, &request, true, now).await
 }
@@ -302,13 +292,7 @@ async fn issue_code(
     };
     if let Err(e) = written.await {
         tracing::error!(error = %e, "writing an authorization grant");
-        return Authorize::Redirect(error_redirect(
-            state,
-            &request.redirect_uri,
-            request.state.as_deref(),
-            "server_error",
-            "the server could not record the sign-in",
-        ));
+        return send_back(state, &request, "server_error", "the server could not record the sign-in");
     }
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = request.state.as_deref() {
@@ -575,7 +559,7 @@ pub async fn userinfo(state: &AppState, bearer: Option<&str>, now: i64) -> Resul
 #[derive(Debug)]
 pub enum Logout {
     /// Ask the member before signing them out (no valid `id_token_hint` for their session).
-    Confirm { client_name: Option<String>, params: Vec<(String, String)> },
+    Confirm { client_name: Option<String>, params: Vec<(String, String)>, back: Option<String> },
     /// Signed out (or nobody was signed in): go here.
     Done(String),
     /// The request names a redirect the client did not register, or is malformed.
@@ -644,13 +628,13 @@ pub async fn logout(
         },
         None => None,
     };
-    let done = back.unwrap_or_else(|| "/?done=logout".into());
+    let done = back.clone().unwrap_or_else(|| "/?done=logout".into());
     let Some(me) = caller.member() else {
         return Logout::Done(done);
     };
     let hinted_me = hint.is_some_and(|h| h.sub == me.member.id);
     if !(confirmed || hinted_me) {
-        return Logout::Confirm { client_name: client.map(|c| c.name), params: params.to_vec() };
+        return Logout::Confirm { client_name: client.map(|c| c.name), params: params.to_vec(), back };
     }
     if let Err(e) = crate::service::logout(state, me).await {
         tracing::error!(error = %e, "signing out");

@@ -23,13 +23,32 @@ struct ConsentPage {
     view: ConsentView,
 }
 
+/// `scheme://authority` of an absolute URI.
+fn origin(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// A page whose form's answer redirects to `target`: its CSP allows that origin for forms.
+fn allowing_form_to(mut response: Response, target: &str) -> Response {
+    let csp = origin(target).map(|o| crate::headers::csp_with_form_action(&o));
+    if let Some(value) = csp.and_then(|c| axum::http::HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
 fn answer(web: &Web, next: Authorize) -> WebResult {
     Ok(match next {
         Authorize::Login => Redirect::to("/login").into_response(),
         Authorize::Redirect(uri) => Redirect::to(&uri).into_response(),
         Authorize::Refuse(why) => return Err(AppError::bad_request("invalid_request", why).into()),
         Authorize::Consent(view) => {
-            render(&ConsentPage { page: web.page(format!("Sign in to {}", view.client_name), "home"), view })
+            let target = view.redirect_uri.clone();
+            let page =
+                render(&ConsentPage { page: web.page(format!("Sign in to {}", view.client_name), "home"), view });
+            allowing_form_to(page, &target)
         }
     })
 }
@@ -81,14 +100,14 @@ async fn sign_out(state: &AppState, web: &Web, params: Vec<(String, String)>, co
             Ok(response)
         }
         Logout::Refuse(why) => Err(AppError::bad_request("invalid_request", why).into()),
-        Logout::Confirm { client_name, params } => {
+        Logout::Confirm { client_name, params, back } => {
             let detail = match client_name {
                 Some(name) => format!("{name} asked to sign you out of Commune."),
                 None => "An app asked to sign you out of Commune.".into(),
             };
             let mut fields = params;
             fields.push(("csrf".into(), web.csrf.clone()));
-            Ok(render(&ConfirmPage {
+            let page = render(&ConfirmPage {
                 page: web.page("Sign out", "home"),
                 action: "/oauth/logout".into(),
                 question: "Sign out of Commune on this browser?".into(),
@@ -96,7 +115,11 @@ async fn sign_out(state: &AppState, web: &Web, params: Vec<(String, String)>, co
                 button: "Sign out".into(),
                 back: "/".into(),
                 fields,
-            }))
+            });
+            Ok(match back {
+                Some(target) => allowing_form_to(page, &target),
+                None => page,
+            })
         }
     }
 }

@@ -94,6 +94,8 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/neon-valley/requests",
         "/orgs/neon-valley/invites",
         "/orgs/neon-valley/tokens",
+        "/orgs/common-code/apps",
+        "/settings/apps",
         "/orgs/neon-valley/rounds",
         "/orgs/common-code/rounds",
         "/orgs/common-code/budgets",

@@ -560,3 +560,55 @@ async fn a_member_votes_on_statements_and_sees_the_opinion_map() {
     let outcome = opinion_map(&running.session).await;
     running.finish(outcome, "voting on the opinion map in the browser failed").await;
 }
+
+/// "Sign in with Commune" in a real browser: the consent page, Allow, and the browser arrives at
+/// the app's callback with a code (the page's CSP lets its form's answer go to the app).
+async fn sign_in_with_commune(s: &Session, app: &TestApp) -> Result {
+    let ada = app.store.member_by_handle("ada").await?.ok_or("ada")?;
+    let org = app.store.org_by_slug("common-code").await?.ok_or("common-code")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let callback = format!("http://127.0.0.1:{}/callback", listener.local_addr()?.port());
+    let mut tx = app.store.write(&ada.id).await?;
+    let client =
+        tx.create_oidc_client(&org.id, "Browser test app", "public", "", &[callback.clone()], &[], &ada.id).await?;
+    tx.commit().await?;
+    let arrived = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut stream, _) = listener.accept().await.expect("the browser arrives");
+        let mut buf = vec![0u8; 4096];
+        let n = stream.read(&mut buf).await.expect("a request");
+        let body = "signed in";
+        let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+        stream.write_all(reply.as_bytes()).await.expect("reply");
+        String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or("").to_owned()
+    });
+    s.log_in_to_demo("ada").await?;
+    let query = format!(
+        "response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile%20commune%3Aorgs&state=s1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        client.id,
+        callback.replace(':', "%3A").replace('/', "%2F")
+    );
+    s.open(&format!("/oauth/authorize?{query}")).await?;
+    s.see("wants to sign you in with your Commune account").await?;
+    s.see("see which organisations you belong to and your role in each").await?;
+    s.click("button[value='allow']").await?;
+    let request_line = tokio::time::timeout(Duration::from_secs(20), arrived).await??;
+    assert!(request_line.starts_with("GET /callback?code="), "{request_line}");
+    assert!(request_line.contains("state=s1"), "{request_line}");
+    s.open("/settings/apps").await?;
+    s.see("Browser test app").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_signs_in_to_an_app_with_commune() {
+    let Ok(webdriver) = std::env::var("COMMUNE_WEBDRIVER_URL") else {
+        eprintln!("browser test: skipped (set COMMUNE_WEBDRIVER_URL to a running chromedriver to run it)");
+        return;
+    };
+    let app = TestApp::empty().await;
+    commune_app::demo::load(&app.state).await.expect("the demo loads");
+    let running = start(&app, &webdriver).await;
+    let outcome = sign_in_with_commune(&running.session, &app).await;
+    running.finish(outcome, "signing in to an app with Commune in the browser failed").await;
+}
