@@ -292,7 +292,7 @@ async fn issue_code(
     };
     if let Err(e) = written.await {
         tracing::error!(error = %e, "writing an authorization grant");
-        return send_back(state, &request, "server_error", "the server could not record the sign-in");
+        return send_back(state, request, "server_error", "the server could not record the sign-in");
     }
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = request.state.as_deref() {
