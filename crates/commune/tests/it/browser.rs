@@ -569,8 +569,9 @@ async fn sign_in_with_commune(s: &Session, app: &TestApp) -> Result {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let callback = format!("http://127.0.0.1:{}/callback", listener.local_addr()?.port());
     let mut tx = app.store.write(&ada.id).await?;
-    let client =
-        tx.create_oidc_client(&org.id, "Browser test app", "public", "", &[callback.clone()], &[], &ada.id).await?;
+    let client = tx
+        .create_oidc_client(&org.id, "Browser test app", "public", "", std::slice::from_ref(&callback), &[], &ada.id)
+        .await?;
     tx.commit().await?;
     let arrived = tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
