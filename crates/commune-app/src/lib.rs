@@ -34,6 +34,7 @@ pub mod secrets;
 pub mod service;
 pub mod state;
 pub mod tally;
+pub mod webhooks;
 mod wiring;
 pub mod work;
 

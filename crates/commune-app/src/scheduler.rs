@@ -57,6 +57,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut interval = tokio::time::interval(Duration::from_secs(1));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut seconds: u64 = 0;
+        spawn_webhooks(state.clone());
         loop {
             interval.tick().await;
             // Each tick runs as its own task: a broken invariant (an assertion) stops that
@@ -98,6 +99,25 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             seconds += 1;
         }
     })
+}
+
+/// Webhooks run beside the tick: the audit log fanned out into the outbox and due messages
+/// delivered, every second, so a slow endpoint never delays opening or closing a vote.
+fn spawn_webhooks(state: AppState) {
+    tokio::spawn(async move {
+        let http = crate::webhooks::client(&state.config.webhook_allow);
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = crate::webhooks::fan_out(&state).await {
+                e.log();
+            }
+            if let Err(e) = crate::webhooks::deliver_due(&state, &http, commune_store::now_ms()).await {
+                e.log();
+            }
+        }
+    });
 }
 
 async fn load(state: &AppState, id: &str) -> Result<Proposal, AppError> {

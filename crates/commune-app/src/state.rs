@@ -39,8 +39,13 @@ pub struct Config {
     /// The address members and apps reach this instance at (no trailing slash): the OpenID
     /// Connect issuer and the base of links sent out.
     pub public_url: String,
-    /// Seals secrets Commune must read back (signing keys); see `crate::sealed`.
+    /// Seals secrets Commune must read back (signing keys, webhook secrets); see `crate::sealed`.
     pub instance_key: crate::sealed::InstanceKey,
+    /// Address ranges webhooks may go to although they are not public (a test network):
+    /// `--webhook-allow 127.0.0.1/32`. Empty by default: public addresses only.
+    pub webhook_allow: Vec<commune_domain::webhooks::AllowedRange>,
+    /// This server's own addresses, which webhooks never go to.
+    pub self_addresses: Vec<std::net::SocketAddr>,
 }
 
 impl Default for Config {
@@ -58,6 +63,8 @@ impl Default for Config {
             mail: None,
             public_url: "http://127.0.0.1:8080".into(),
             instance_key: crate::sealed::InstanceKey::random(),
+            webhook_allow: Vec::new(),
+            self_addresses: Vec::new(),
         }
     }
 }

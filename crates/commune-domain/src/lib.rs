@@ -19,6 +19,7 @@ pub mod org;
 pub mod seeded;
 pub mod token;
 pub mod validation;
+pub mod webhooks;
 pub mod work;
 
 pub use validation::{Invalid, Violations};

@@ -29,6 +29,7 @@ mod sessions;
 mod settings;
 mod sql;
 mod tokens;
+mod webhooks;
 mod work;
 mod write;
 
@@ -68,6 +69,7 @@ pub use sessions::{Session, SessionInfo};
 pub(crate) use sql::values_placeholders;
 pub use sql::{Backend, new_id, redact};
 pub use tokens::ApiToken;
+pub use webhooks::{AttemptOutcome, NewMessage, WebhookEndpoint, WebhookMessage};
 pub use work::{
     NewTask, Project, Task, TaskComment, TaskEvent, TaskFilter, TaskReview, WorkCapacity, WorkChoice, WorkOutcome,
     Worklog,

@@ -120,6 +120,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0015_oidc.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 16,
+            name: "webhooks",
+            sql: include_str!("../migrations/sqlite/0016_webhooks.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -210,6 +216,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 15,
             name: "oidc",
             sql: include_str!("../migrations/postgres/0015_oidc.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 16,
+            name: "webhooks",
+            sql: include_str!("../migrations/postgres/0016_webhooks.sql"),
             refuse_if: None,
         },
     ];

@@ -93,6 +93,11 @@ enum Command {
         /// ./commune-data/commune.key).
         #[arg(long, env = "COMMUNE_KEY_FILE")]
         key_file: Option<std::path::PathBuf>,
+        /// Address ranges webhooks may be sent to although they are not public, e.g.
+        /// 127.0.0.1/32 for a receiver on this machine (comma separated; default none: only
+        /// public addresses, never loopback, private, link-local or metadata ones).
+        #[arg(long, env = "COMMUNE_WEBHOOK_ALLOW", value_delimiter = ',')]
+        webhook_allow: Vec<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -519,6 +524,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The addresses this server answers on, which webhooks never go to (a wildcard listen address
+/// counts as loopback too).
+fn own_addresses(listen: &str) -> Vec<std::net::SocketAddr> {
+    let Ok(addr) = listen.parse::<std::net::SocketAddr>() else { return Vec::new() };
+    let mut own = vec![addr];
+    if addr.ip().is_unspecified() {
+        own.push(std::net::SocketAddr::from(([127, 0, 0, 1], addr.port())));
+        own.push(std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())));
+    }
+    own
+}
+
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(&settings.database_url)
         .await
@@ -544,6 +561,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             mail_from,
             public_url,
             key_file,
+            webhook_allow,
             ..
         } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
@@ -553,6 +571,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
             let key_path = key_file.or_else(|| config::default_key_path(&settings.database_url));
             let instance_key = config::instance_key(key_path.as_deref())?;
+            let webhook_allow = webhook_allow
+                .iter()
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| commune_domain::webhooks::AllowedRange::parse(r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            let self_addresses = own_addresses(&listen);
             let mail = match smtp_relay {
                 Some(relay) => {
                     Some(commune_app::state::Mail::parse(&relay, &mail_from, &public_url).map_err(anyhow::Error::msg)?)
@@ -567,6 +592,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 read_timeout_ms: read_timeout_s.clamp(1, 3600) * 1000,
                 public_url,
                 instance_key,
+                webhook_allow,
+                self_addresses,
                 ..Config::default()
             };
             serve(&settings, &listen, demo, config, metrics_listen).await

@@ -17,6 +17,7 @@ pub(crate) mod orgs;
 pub(crate) mod proposals;
 pub(crate) mod rounds;
 pub mod views;
+pub(crate) mod webhooks;
 pub(crate) mod work;
 
 use crate::error::{ApiError, AppError};
@@ -63,6 +64,12 @@ pub fn router() -> Router<AppState> {
         .route("/me/apps", get(apps::mine))
         .route("/me/apps/{client_id}", delete(apps::forget))
         .route("/admin/oidc/rotate", post(apps::rotate))
+        .route("/webhooks/event-types", get(webhooks::event_types))
+        .route("/orgs/{slug}/webhooks", get(webhooks::list).post(webhooks::subscribe))
+        .route("/orgs/{slug}/webhooks/{id}", delete(webhooks::disable))
+        .route("/orgs/{slug}/webhooks/{id}/secret", post(webhooks::rotate_secret))
+        .route("/orgs/{slug}/webhooks/{id}/messages", get(webhooks::messages))
+        .route("/orgs/{slug}/webhooks/{id}/messages/{message}/replay", post(webhooks::replay))
         .route("/orgs/{slug}/invites", get(invites::list).post(invites::create))
         .route("/orgs/{slug}/invites/{id}", delete(invites::revoke))
         .route("/invites/{secret}/accept", post(invites::accept))

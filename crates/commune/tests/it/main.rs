@@ -24,4 +24,5 @@ mod schema;
 mod support;
 mod trust;
 mod web;
+mod webhooks;
 mod work;
