@@ -160,7 +160,7 @@ async fn events_arrive_signed_once_each_and_failures_are_retried_then_dead_then_
     let mut at = commune_store::now_ms();
     for _ in 0..MAX_ATTEMPTS {
         pump(&app, at).await;
-        at += 11 * 3_600_000;
+        at += 13 * 3_600_000; // the longest wait, 10 h, plus its 20 % jitter
     }
     assert_eq!(down_got.lock().expect("log").len(), MAX_ATTEMPTS as usize);
     let path = format!("/api/v1/orgs/bakery/webhooks/{dead_endpoint}/messages");
