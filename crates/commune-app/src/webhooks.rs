@@ -75,16 +75,12 @@ async fn checked_addresses(state: &AppState, host: &str, port: u16) -> Result<Ve
     Ok(addresses)
 }
 
-fn special_destination(ip: IpAddr) -> bool {
-    commune_domain::webhooks::special(ip).is_some()
-}
-
 /// Checks a URL for subscribing: its form, and where it points now.
 async fn check_url(state: &AppState, url: &str) -> Result<(), Invalid> {
     let (scheme, host, port) = endpoint_url(url)?;
     let addresses = checked_addresses(state, &host, port).await.map_err(|why| Invalid::new("url", why))?;
     // Plain http only to a network the operator allowed (a test network), never the internet.
-    if scheme == "http" && !addresses.iter().all(|a| special_destination(a.ip())) {
+    if scheme == "http" && !addresses.iter().all(|a| commune_domain::webhooks::special(a.ip()).is_some()) {
         return Err(Invalid::new("url", "use https:// for a public address"));
     }
     Ok(())

@@ -58,18 +58,17 @@ async fn generate(state: &AppState, key_state: KeyState) -> Result<SigningKey, A
 /// The published keys (active and previous within their grace), creating the first key on
 /// first use.
 async fn live(state: &AppState, now: i64) -> Result<Vec<SigningKey>, AppError> {
-    let keys = state.store.signing_keys().await?;
-    if keys.iter().any(|k| k.state == KeyState::Active.as_str()) {
-        return Ok(keys.into_iter().filter(|k| is_published(k, now)).collect());
+    let mut keys = state.store.signing_keys().await?;
+    if !keys.iter().any(|k| k.state == KeyState::Active.as_str()) {
+        let first = generate(state, KeyState::Active).await?;
+        let mut tx = state.store.write("system").await?;
+        match tx.insert_signing_key(&first).await {
+            Ok(()) => tx.commit().await?,
+            Err(StoreError::Conflict(_)) => {} // another request created it first: use theirs
+            Err(other) => return Err(other.into()),
+        }
+        keys = state.store.signing_keys().await?;
     }
-    let first = generate(state, KeyState::Active).await?;
-    let mut tx = state.store.write("system").await?;
-    match tx.insert_signing_key(&first).await {
-        Ok(()) => tx.commit().await?,
-        Err(StoreError::Conflict(_)) => {} // another request created it first: use theirs
-        Err(other) => return Err(other.into()),
-    }
-    let keys = state.store.signing_keys().await?;
     Ok(keys.into_iter().filter(|k| is_published(k, now)).collect())
 }
 
