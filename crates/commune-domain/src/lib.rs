@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod authz;
 pub mod capital;
+pub mod federation;
 pub mod governance;
 pub mod ideas;
 pub mod identity;

@@ -1,0 +1,4 @@
+//! Federation between instances: ActivityPub objects and the HTTP signatures that carry them.
+
+pub mod activity;
+pub mod httpsig;
