@@ -30,6 +30,12 @@ pub enum AppError {
     Rule(String),
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// An inbound federation request whose HTTP signature is missing or does not verify.
+    #[error("{0}")]
+    BadSignature(String),
+    /// A request from an instance this one blocks.
+    #[error("{0}")]
+    Blocked(String),
     #[error("the request body is larger than {limit_bytes} bytes")]
     TooLarge { limit_bytes: usize },
     /// The ledger refused a transfer, with TigerBeetle's result code.
@@ -58,6 +64,8 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::Csrf => "csrf_failed",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::BadSignature(_) => "bad_signature",
+            AppError::Blocked(_) => "blocked",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Rule(_) => "rule_violation",

@@ -12,6 +12,7 @@ pub mod digest;
 pub mod error;
 pub mod expenses;
 pub mod export;
+pub mod federation;
 pub mod funding;
 pub mod governance;
 pub mod ideas;

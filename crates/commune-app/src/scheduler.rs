@@ -58,6 +58,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut seconds: u64 = 0;
         spawn_webhooks(state.clone());
+        spawn_federation(state.clone());
         loop {
             interval.tick().await;
             // Each tick runs as its own task: a broken invariant (an assertion) stops that
@@ -114,6 +115,25 @@ fn spawn_webhooks(state: AppState) {
                 e.log();
             }
             if let Err(e) = crate::webhooks::deliver_due(&state, &http, commune_store::now_ms()).await {
+                e.log();
+            }
+        }
+    });
+}
+
+/// ActivityPub publishing runs beside the tick like webhooks: the audit log fanned out into the
+/// outbox and due activities delivered, every second.
+fn spawn_federation(state: AppState) {
+    tokio::spawn(async move {
+        let http = crate::federation::outbox::client(&state);
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = crate::federation::outbox::fan_out(&state).await {
+                e.log();
+            }
+            if let Err(e) = crate::federation::outbox::deliver_due(&state, &http, commune_store::now_ms()).await {
                 e.log();
             }
         }

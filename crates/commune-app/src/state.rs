@@ -84,6 +84,8 @@ pub struct Inner {
     pub client_limiter: Limiter,
     /// Dots per rater per minute.
     pub dot_limiter: Limiter,
+    /// Inbound activities per remote instance per minute.
+    pub federation_limiter: Limiter,
     ballots: std::sync::OnceLock<Batcher>,
     ledger: std::sync::OnceLock<crate::ledger::LedgerWriter>,
     /// Proposals read on the voting path, kept for a second: every check made with them is
@@ -139,6 +141,7 @@ impl AppState {
             login_slowdown: crate::ratelimit::Slowdown::default(),
             client_limiter,
             dot_limiter: Limiter::per_minute(60),
+            federation_limiter: Limiter::per_minute(600),
             ballots: std::sync::OnceLock::new(),
             ledger: std::sync::OnceLock::new(),
             proposal_cache: crate::ballots::ProposalCache::default(),

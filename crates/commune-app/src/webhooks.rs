@@ -54,7 +54,7 @@ pub struct Subscribed {
 }
 
 /// The addresses a host resolves to, each checked; the error names the first refused.
-async fn checked_addresses(state: &AppState, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+pub(crate) async fn checked_addresses(state: &AppState, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
     let addresses: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((host, port)))

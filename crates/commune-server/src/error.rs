@@ -13,7 +13,9 @@ pub fn status(err: &AppError) -> StatusCode {
         AppError::Denied(Denied::NotAuthenticated)
         | AppError::SessionExpired
         | AppError::BadToken
-        | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+        | AppError::BadCredentials
+        | AppError::BadSignature(_) => StatusCode::UNAUTHORIZED,
+        AppError::Blocked(_) => StatusCode::FORBIDDEN,
         AppError::Denied(_) | AppError::Csrf => StatusCode::FORBIDDEN,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,

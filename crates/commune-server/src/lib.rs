@@ -2,6 +2,7 @@
 //! embedded assets. Every use case lives in the operations layer (`commune-app`); this crate only
 //! translates requests to its calls and its answers (and errors) to responses.
 
+mod activitypub;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", api::router())
         .merge(oauth::router())
+        .merge(activitypub::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_behind_token))
         .route("/assets/{file}", get(asset))

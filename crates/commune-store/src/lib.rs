@@ -13,6 +13,7 @@ mod capital;
 mod connect;
 mod error;
 mod expenses;
+mod federation;
 mod governance;
 mod ideas;
 mod inbox;
@@ -41,6 +42,7 @@ pub(crate) use error::{conflict_as, one_row};
 pub use expenses::{
     Budget, BudgetLine, CapitalEntry, Expense, NewBudget, NewExpense, PatronageYear, Receipt, Redemption,
 };
+pub use federation::{Delivery, Following, Instance, NewActivity, RemoteActor, RemoteQuestionRow, RemoteReply};
 pub use governance::{
     BallotCast, BallotRow, Comment, Delegation, Proposal, ProposalDraft, SECRET_BALLOT_ACTOR, TallyRow, VoterContext,
     weight_text,

@@ -126,6 +126,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0016_webhooks.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 17,
+            name: "activitypub",
+            sql: include_str!("../migrations/sqlite/0017_activitypub.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -222,6 +228,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 16,
             name: "webhooks",
             sql: include_str!("../migrations/postgres/0016_webhooks.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 17,
+            name: "activitypub",
+            sql: include_str!("../migrations/postgres/0017_activitypub.sql"),
             refuse_if: None,
         },
     ];

@@ -6,6 +6,7 @@ pub(crate) mod admin;
 pub(crate) mod apps;
 pub(crate) mod expenses;
 pub mod extract;
+pub(crate) mod federation;
 pub(crate) mod ideas;
 pub(crate) mod identity;
 pub(crate) mod inbox;
@@ -65,6 +66,11 @@ pub fn router() -> Router<AppState> {
         .route("/me/apps/{client_id}", delete(apps::forget))
         .route("/admin/oidc/rotate", post(apps::rotate))
         .route("/webhooks/event-types", get(webhooks::event_types))
+        .route("/orgs/{slug}/federation", get(federation::overview).put(federation::set_publish))
+        .route("/orgs/{slug}/federation/follows", post(federation::follow).delete(federation::unfollow))
+        .route("/admin/federation/instances", get(federation::instances))
+        .route("/admin/federation/blocks", post(federation::block))
+        .route("/admin/federation/blocks/{host}", delete(federation::unblock))
         .route("/orgs/{slug}/webhooks", get(webhooks::list).post(webhooks::subscribe))
         .route("/orgs/{slug}/webhooks/{id}", delete(webhooks::disable))
         .route("/orgs/{slug}/webhooks/{id}/secret", post(webhooks::rotate_secret))

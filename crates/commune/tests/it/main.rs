@@ -11,6 +11,7 @@ mod authz;
 mod browser;
 mod capital;
 mod cli;
+mod federation;
 mod governance;
 mod ideas;
 mod inbox;

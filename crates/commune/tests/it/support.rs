@@ -95,7 +95,12 @@ impl TestApp {
 
     /// An instance with a commune (`root`) stewarded by `root`.
     pub async fn set_up() -> TestApp {
-        let app = TestApp::empty().await;
+        TestApp::set_up_with(Config { metrics_token: Some(METRICS_TOKEN.into()), ..Config::default() }).await
+    }
+
+    /// [`TestApp::set_up`] with a configuration.
+    pub async fn set_up_with(config: Config) -> TestApp {
+        let app = TestApp::with_config(config).await;
         let (status, body) = app
             .call(
                 Method::POST,

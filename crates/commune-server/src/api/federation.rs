@@ -1,0 +1,163 @@
+//! ActivityPub federation as stewards and members drive it: publishing an organisation,
+//! following other communes, what they published; instance stewards block instances.
+
+use super::extract::{Json, Path, Query, created};
+use crate::auth::ApiCaller;
+use crate::error::{ApiResult, ErrorBody};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use commune_app::federation::{self, Overview};
+use commune_app::state::AppState;
+
+/// Whether an organisation publishes to the fediverse.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PublishInput {
+    pub publish: bool,
+}
+
+/// A remote actor to follow: `name@host` (WebFinger) or the actor's IRI.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FollowInput {
+    pub account: String,
+}
+
+/// A remote actor.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RemoteActorView {
+    pub id: String,
+    /// `@name@host`.
+    pub handle: String,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ActorQuery {
+    /// The remote actor's IRI.
+    pub actor: String,
+}
+
+/// A block of a remote instance.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct BlockInput {
+    /// `host` or `host:port`.
+    pub host: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// An organisation's federation: whether it publishes, its followers, whom it follows and the
+/// proposals those communes published.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/federation", tag = "federation",
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The organisation's federation", body = Overview),
+        (status = 403, description = "Members only", body = ErrorBody)))]
+pub async fn overview(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Overview>> {
+    Ok(axum::Json(federation::overview(&state, &caller, &slug).await?.1))
+}
+
+/// Publish the organisation to the fediverse (its proposals and discussion become public
+/// `Question`s and `Note`s), or stop.
+#[utoipa::path(put, path = "/api/v1/orgs/{slug}/federation", tag = "federation", request_body = PublishInput,
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Set"),
+        (status = 403, description = "Only stewards", body = ErrorBody)))]
+pub async fn set_publish(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<PublishInput>,
+) -> ApiResult<StatusCode> {
+    federation::set_publish(&state, &caller, &slug, input.publish).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Follow a remote actor (another commune's organisation) on the organisation's behalf.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/follows", tag = "federation", request_body = FollowInput,
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Follow sent (pending until accepted)", body = RemoteActorView),
+        (status = 403, description = "Only stewards; or the instance is blocked", body = ErrorBody),
+        (status = 409, description = "Already following, or the organisation does not publish", body = ErrorBody),
+        (status = 422, description = "The account does not resolve to an actor", body = ErrorBody)))]
+pub async fn follow(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<FollowInput>,
+) -> ApiResult<impl IntoResponse> {
+    let remote = federation::follow(&state, &caller, &slug, &input.account).await?;
+    Ok(created(RemoteActorView { handle: remote.handle(), id: remote.id, name: remote.name, kind: remote.kind }))
+}
+
+/// Stop following a remote actor.
+#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/federation/follows", tag = "federation",
+    params(("slug" = String, Path, description = "The organisation's slug"), ActorQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Unfollowed"),
+        (status = 404, description = "Not following that actor", body = ErrorBody)))]
+pub async fn unfollow(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Query(q): Query<ActorQuery>,
+) -> ApiResult<StatusCode> {
+    federation::unfollow(&state, &caller, &slug, &q.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remote instances this one knows: the signature dialect each accepted, and blocks.
+#[utoipa::path(get, path = "/api/v1/admin/federation/instances", tag = "federation",
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Known instances", body = Vec<Object>),
+        (status = 403, description = "Instance stewards only", body = ErrorBody)))]
+pub async fn instances(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> ApiResult<axum::Json<Vec<commune_store::Instance>>> {
+    Ok(axum::Json(federation::instances(&state, &caller).await?))
+}
+
+/// Block an instance: its activities are refused and nothing is sent to it.
+#[utoipa::path(post, path = "/api/v1/admin/federation/blocks", tag = "federation", request_body = BlockInput,
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Blocked"),
+        (status = 403, description = "Instance stewards only", body = ErrorBody),
+        (status = 422, description = "Not a host", body = ErrorBody)))]
+pub async fn block(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<BlockInput>,
+) -> ApiResult<impl IntoResponse> {
+    federation::block(&state, &caller, &input.host, &input.reason).await?;
+    Ok(created(serde_json::json!({ "host": input.host.trim().to_ascii_lowercase() })))
+}
+
+/// Lift a block.
+#[utoipa::path(delete, path = "/api/v1/admin/federation/blocks/{host}", tag = "federation",
+    params(("host" = String, Path, description = "The blocked host")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Unblocked"),
+        (status = 404, description = "Not blocked", body = ErrorBody)))]
+pub async fn unblock(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(host): Path<String>,
+) -> ApiResult<StatusCode> {
+    federation::unblock(&state, &caller, &host).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

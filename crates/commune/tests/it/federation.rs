@@ -1,0 +1,353 @@
+//! ActivityPub between two Commune instances on loopback, each a real server: they publish,
+//! find each other by WebFinger, follow each other (Follow → Accept), and see each other's
+//! proposals as Questions (a closed one with its counts, outcome and receipt digest); a remote
+//! reply lands in a proposal's thread. Then a hostile peer: unsigned, badly signed, stale,
+//! tampered, replayed, impersonating and blocked activities are refused and write nothing; a
+//! peer that refuses RFC 9421 gets the cavage dialect on the second knock.
+
+use crate::support::{Auth, TestApp, check_error};
+use axum::http::{Method, StatusCode};
+use commune_app::Config;
+use commune_app::federation::{self, outbox};
+use commune_domain::federation::activity::{self, Urls};
+use commune_domain::federation::httpsig::Dialect;
+use commune_domain::webhooks::AllowedRange;
+use serde_json::{Value, json};
+
+fn now() -> i64 {
+    commune_store::now_ms()
+}
+
+/// An instance served on a loopback port, publishing its root organisation.
+async fn instance() -> (TestApp, String, Auth) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let config = Config {
+        public_url: base.clone(),
+        webhook_allow: vec![AllowedRange::parse("127.0.0.0/8").expect("range")],
+        ..Config::default()
+    };
+    let app = TestApp::set_up_with(config).await;
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let root = app.login("root").await;
+    let (status, body) =
+        app.call(Method::PUT, "/api/v1/orgs/root/federation", &root, Some(json!({"publish": true}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    (app, base, root)
+}
+
+/// Publishes and delivers everything due on each instance, a few rounds (a delivery can cause
+/// an answer on the other side).
+async fn pump(apps: &[&TestApp]) {
+    for _ in 0..3 {
+        for app in apps {
+            outbox::fan_out(&app.state).await.expect("fan out");
+            let http = outbox::client(&app.state);
+            outbox::deliver_due(&app.state, &http, now()).await.expect("deliver");
+        }
+    }
+}
+
+async fn overview(app: &TestApp, who: &Auth) -> Value {
+    let (status, body) = app.call(Method::GET, "/api/v1/orgs/root/federation", who, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn open_proposal(app: &TestApp, who: &Auth, title: &str) -> String {
+    let body = json!({
+        "title": title, "body": "Shared with our sister commune.", "domain": "general", "kind": "decision",
+        "method": { "method": "yes_no", "threshold": 0.5 }, "options": [],
+        "voting_opens_at": now() + crate::support::OPENS_IN, "voting_closes_at": now() + crate::support::CLOSES_IN,
+    });
+    let (status, p) = app.call(Method::POST, "/api/v1/orgs/root/proposals", who, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let id = p["id"].as_str().expect("id").to_owned();
+    let (status, p) = app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), who, None).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    commune_app::scheduler::tick(&app.state, now() + crate::support::OPENS_IN + 1_000).await.expect("tick");
+    id
+}
+
+#[tokio::test]
+async fn two_instances_follow_each_other_and_see_each_others_proposals() {
+    let (a, a_base, a_root) = instance().await;
+    let (b, b_base, b_root) = instance().await;
+    let b_host = b_base.trim_start_matches("http://");
+    let a_host = a_base.trim_start_matches("http://");
+
+    // WebFinger and the actor document.
+    let (status, jrd) =
+        b.call(Method::GET, &format!("/.well-known/webfinger?resource=acct:root@{b_host}"), &Auth::None, None).await;
+    assert_eq!(status, StatusCode::OK, "{jrd}");
+    assert_eq!(jrd["links"][0]["href"], format!("{b_base}/ap/orgs/root"));
+    let (_, actor) = b.call(Method::GET, "/ap/orgs/root", &Auth::None, None).await;
+    assert_eq!(actor["type"], "Group");
+    assert!(actor["publicKey"]["publicKeyPem"].as_str().is_some_and(|p| p.starts_with("-----BEGIN PUBLIC KEY-----")));
+
+    // A follows B, B accepts; B follows A, A accepts.
+    let (status, followed) = a
+        .call(
+            Method::POST,
+            "/api/v1/orgs/root/federation/follows",
+            &a_root,
+            Some(json!({"account": format!("root@{b_host}")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{followed}");
+    assert_eq!(followed["handle"], format!("@root@{b_host}"));
+    let (status, again) = a
+        .call(
+            Method::POST,
+            "/api/v1/orgs/root/federation/follows",
+            &a_root,
+            Some(json!({"account": format!("root@{b_host}")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, _) = b
+        .call(
+            Method::POST,
+            "/api/v1/orgs/root/federation/follows",
+            &b_root,
+            Some(json!({"account": format!("{a_base}/ap/orgs/root")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    pump(&[&a, &b]).await;
+    let (oa, ob) = (overview(&a, &a_root).await, overview(&b, &b_root).await);
+    assert_eq!(oa["following"][0]["state"], "accepted", "{oa}");
+    assert_eq!(ob["following"][0]["state"], "accepted", "{ob}");
+    assert_eq!(oa["followers"][0]["id"], format!("{b_base}/ap/orgs/root"));
+    assert_eq!(ob["followers"][0]["id"], format!("{a_base}/ap/orgs/root"));
+    assert_eq!(oa["account"], format!("@root@{a_host}"));
+
+    // B opens a proposal: A sees it as a Question.
+    let b_id = open_proposal(&b, &b_root, "Share the delivery van").await;
+    pump(&[&a, &b]).await;
+    let oa = overview(&a, &a_root).await;
+    assert_eq!(oa["proposals"][0]["title"], "Share the delivery van", "{oa}");
+    assert_eq!(oa["proposals"][0]["id"], format!("{b_base}/ap/proposals/{b_id}"));
+    assert_eq!(oa["proposals"][0]["options"][0][0], "Yes");
+
+    // A opens, votes and closes one: B sees the counts, the outcome and the receipt digest.
+    let a_id = open_proposal(&a, &a_root, "Pool our seed fund").await;
+    let (status, receipt) = a
+        .call(
+            Method::POST,
+            &format!("/api/v1/proposals/{a_id}/ballot"),
+            &a_root,
+            Some(json!({"kind": "yes_no", "stance": "yes"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    let later = now() + crate::support::CLOSES_IN + 3_600_000;
+    commune_app::scheduler::tick(&a.state, later).await.expect("tick");
+    commune_app::scheduler::tick(&a.state, later).await.expect("tick");
+    pump(&[&a, &b]).await;
+    let ob = overview(&b, &b_root).await;
+    let seen =
+        ob["proposals"].as_array().expect("list").iter().find(|q| q["title"] == "Pool our seed fund").expect("seen");
+    assert!(seen["closed_at"].as_i64().is_some(), "{seen}");
+    assert_eq!(seen["options"][0], json!(["Yes", 1]), "{seen}");
+    let receipts = vec![receipt["receipt"].as_str().expect("receipt").to_string()];
+    assert_eq!(seen["receipt_digest"].as_str(), Some(activity::receipt_digest(&receipts).as_str()));
+    let (_, question) = a.call(Method::GET, &format!("/ap/proposals/{a_id}"), &Auth::None, None).await;
+    assert_eq!(question["type"], "Question");
+    assert_eq!(question["receiptDigest"], seen["receipt_digest"]);
+
+    // A remote member replies to A's proposal (B's root member, signed by B): it joins the thread.
+    let (key, _) = federation::instance_key(&b.state).await.expect("key");
+    let urls = Urls::new(&b_base);
+    let note = activity::note(
+        &format!("{b_base}/ap/comments/remote-1"),
+        &urls.member("root"),
+        &format!("{a_base}/ap/proposals/{a_id}"),
+        "Count us in <script>x</script>",
+        now(),
+        &format!("{b_base}/x"),
+        activity::PUBLIC,
+    );
+    let create = activity::wrap("Create", &format!("{b_base}/ap/activities/reply-1"), &urls.member("root"), &note);
+    let body = create.to_string();
+    for dialect in [Dialect::Cavage, Dialect::Rfc9421] {
+        let status = post_signed(&a_base, "/ap/inbox", &key, &urls.member("root"), &body, dialect).await;
+        let expected = if dialect == Dialect::Cavage { 202 } else { 409 }; // the second is a replay
+        assert_eq!(status, expected, "{dialect:?}");
+    }
+    let replies = a.store.remote_replies(&a_id).await.expect("replies");
+    assert_eq!(replies.len(), 1);
+    // The sender escaped the text as HTML; it is kept as the text it was (pages escape it again).
+    assert_eq!(replies[0].body, "Count us in <script>x</script>");
+    assert_eq!(replies[0].actor_handle, format!("@root@{b_host}"));
+
+    // Unfollow: B is told, and stops listing A as a follower.
+    let (status, _) = a
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/orgs/root/federation/follows?actor={b_base}/ap/orgs/root"),
+            &a_root,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    pump(&[&a, &b]).await;
+    assert_eq!(overview(&b, &b_root).await["followers"], json!([]));
+}
+
+/// POSTs `body` to `base{path}` signed as `actor` in `dialect`; returns the status.
+async fn post_signed(
+    base: &str,
+    path: &str,
+    key: &commune_domain::federation::httpsig::PrivateKey,
+    actor: &str,
+    body: &str,
+    dialect: Dialect,
+) -> u16 {
+    let url = format!("{base}{path}");
+    let headers =
+        outbox::signed_headers(key, actor, "POST", &url, Some(body.as_bytes()), dialect, now() / 1000).expect("sign");
+    send(&url, headers, body).await
+}
+
+async fn send(url: &str, headers: Vec<(String, String)>, body: &str) -> u16 {
+    let mut request = reqwest::Client::new().post(url).body(body.to_string());
+    for (name, value) in headers.into_iter().filter(|(n, _)| n != "host") {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("send").status().as_u16()
+}
+
+#[tokio::test]
+async fn hostile_activities_are_refused_and_change_nothing() {
+    let (a, a_base, a_root) = instance().await;
+    let (b, b_base, _) = instance().await;
+    let (key, _) = federation::instance_key(&b.state).await.expect("key");
+    let b_actor = format!("{b_base}/ap/orgs/root");
+    let follow = |n: u32| {
+        activity::follow(&format!("{b_base}/ap/activities/f{n}"), &b_actor, &format!("{a_base}/ap/orgs/root"))
+            .to_string()
+    };
+    let inbox = format!("{a_base}/ap/orgs/root/inbox");
+    let before = a.audit_len().await;
+
+    // Unsigned.
+    assert_eq!(send(&inbox, vec![("content-type".into(), "application/activity+json".into())], &follow(1)).await, 401);
+    // Signed over another body (the digest no longer matches).
+    let mut headers = outbox::signed_headers(
+        &key,
+        &b_actor,
+        "POST",
+        &inbox,
+        Some(follow(2).as_bytes()),
+        Dialect::Rfc9421,
+        now() / 1000,
+    )
+    .expect("sign");
+    assert_eq!(send(&inbox, headers.clone(), &follow(3)).await, 401);
+    // A tampered signature.
+    for (name, value) in headers.iter_mut() {
+        if name == "signature" {
+            *value = value.replacen(":", ":AAAA", 1);
+        }
+    }
+    assert_eq!(send(&inbox, headers, &follow(2)).await, 401);
+    // Stale: signed two hours ago.
+    let stale = outbox::signed_headers(
+        &key,
+        &b_actor,
+        "POST",
+        &inbox,
+        Some(follow(4).as_bytes()),
+        Dialect::Cavage,
+        now() / 1000 - 7200,
+    )
+    .expect("sign");
+    assert_eq!(send(&inbox, stale, &follow(4)).await, 401);
+    // Signed by B's key but claiming another actor.
+    let impostor = activity::follow(
+        &format!("{b_base}/ap/activities/f5"),
+        &format!("{b_base}/ap/members/root"),
+        &format!("{a_base}/ap/orgs/root"),
+    );
+    assert_eq!(
+        post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &impostor.to_string(), Dialect::Rfc9421).await,
+        401
+    );
+    // Not JSON, and oversize.
+    assert_eq!(post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, "{nope", Dialect::Rfc9421).await, 422);
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    assert_eq!(post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &huge, Dialect::Rfc9421).await, 413);
+    assert_eq!(a.audit_len().await, before, "refused activities write nothing");
+    assert_eq!(overview(&a, &a_root).await["followers"], json!([]));
+
+    // A good one is accepted once; its replay is refused.
+    assert_eq!(post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &follow(6), Dialect::Rfc9421).await, 202);
+    let after = a.audit_len().await;
+    assert_eq!(post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &follow(6), Dialect::Cavage).await, 409);
+    assert_eq!(a.audit_len().await, after);
+
+    // Blocked: refused before anything is read; lifting the block lets it through again.
+    let b_host = b_base.trim_start_matches("http://");
+    let (status, body) = a
+        .call(Method::POST, "/api/v1/admin/federation/blocks", &a_root, Some(json!({"host": b_host, "reason": "spam"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &follow(7), Dialect::Rfc9421).await, 403);
+    check_error(
+        a.call(Method::POST, "/api/v1/admin/federation/blocks", &a_root, Some(json!({"host": "not a host/"}))).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let (status, _) = a.call(Method::DELETE, &format!("/api/v1/admin/federation/blocks/{b_host}"), &a_root, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &follow(8), Dialect::Rfc9421).await, 202);
+
+    // An organisation that does not publish is not an actor.
+    let (status, _) = b.call(Method::GET, "/ap/orgs/nobody", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) =
+        a.call(Method::GET, "/.well-known/webfinger?resource=acct:root@elsewhere.example", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_peer_that_refuses_rfc_9421_gets_cavage_on_the_second_knock() {
+    let (a, a_base, a_root) = instance().await;
+    // A peer that answers 401 to RFC 9421 and 202 to cavage.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let peer = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let router = axum::Router::new().route(
+        "/inbox",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let log = log.clone();
+            async move {
+                let dialect = if headers.contains_key("signature-input") { "rfc9421" } else { "cavage" };
+                log.lock().expect("lock").push(dialect.to_string());
+                if dialect == "rfc9421" { StatusCode::UNAUTHORIZED } else { StatusCode::ACCEPTED }
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let local = format!("{a_base}/ap/orgs/root");
+    let body = activity::follow(&format!("{a_base}/ap/activities/knock"), &local, &format!("{peer}/actor"));
+    let (key, _) = federation::instance_key(&a.state).await.expect("key");
+    let http = outbox::client(&a.state);
+    let dialect = outbox::post(
+        &a.state,
+        &http,
+        &key,
+        &local,
+        &format!("{peer}/inbox"),
+        body.to_string().as_bytes(),
+        Dialect::Rfc9421,
+    )
+    .await
+    .expect("delivered");
+    assert_eq!(dialect, Dialect::Cavage);
+    assert_eq!(*seen.lock().expect("lock"), vec!["rfc9421".to_string(), "cavage".to_string()]);
+    let _ = a_root;
+}
