@@ -18,7 +18,7 @@ use commune_domain::federation::activity::{self, ActorDoc, QuestionView, Urls};
 use commune_domain::federation::httpsig::{PrivateKey, rsa_public_pem};
 use commune_domain::governance::methods::VotingMethod;
 use commune_domain::governance::proposal::Phase;
-use commune_store::{Following, Instance, NewActivity, Org, Proposal, RemoteActor, RemoteQuestionRow};
+use commune_store::{Following, Instance, NewActivity, Org, Proposal, RemoteActor, RemoteQuestionRow, RemoteReply};
 use serde_json::Value;
 
 const KEY_PURPOSE: &str = "activitypub-actor-key";
@@ -297,6 +297,12 @@ pub async fn overview(state: &AppState, caller: &Caller, slug: &str) -> Result<(
         proposals: state.store.remote_questions(&actor, 100).await?,
     };
     Ok((org, overview))
+}
+
+/// Replies from other instances to a proposal the caller may see, oldest first.
+pub async fn replies(state: &AppState, caller: &Caller, proposal_id: &str) -> Result<Vec<RemoteReply>, AppError> {
+    crate::governance::access::visible(state, caller, proposal_id).await?;
+    Ok(state.store.remote_replies(proposal_id).await?)
 }
 
 /// Turns publishing on or off (stewards).

@@ -161,3 +161,16 @@ pub async fn unblock(
     federation::unblock(&state, &caller, &host).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Replies other instances sent to a proposal (its fediverse thread), oldest first.
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/replies", tag = "federation",
+    params(("id" = String, Path, description = "The proposal's id")),
+    security(("session" = []), ("bearer" = ["proposals:read"])),
+    responses((status = 200, description = "Remote replies, oldest first", body = Vec<Object>)))]
+pub async fn replies(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Vec<commune_store::RemoteReply>>> {
+    Ok(axum::Json(federation::replies(&state, &caller, &id).await?))
+}

@@ -68,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/event-types", get(webhooks::event_types))
         .route("/orgs/{slug}/federation", get(federation::overview).put(federation::set_publish))
         .route("/orgs/{slug}/federation/follows", post(federation::follow).delete(federation::unfollow))
+        .route("/proposals/{id}/replies", get(federation::replies))
         .route("/admin/federation/instances", get(federation::instances))
         .route("/admin/federation/blocks", post(federation::block))
         .route("/admin/federation/blocks/{host}", delete(federation::unblock))

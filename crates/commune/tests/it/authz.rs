@@ -953,6 +953,13 @@ fn cases() -> Vec<Case> {
             refused_code: proposal_read_refusal,
         },
         Case {
+            method: Method::GET,
+            path: "/api/v1/proposals/{voting}/replies",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200), (TokenRead, 200)],
+            refused_code: proposal_read_refusal,
+        },
+        Case {
             method: Method::POST,
             path: "/api/v1/proposals/{voting}/comments",
             body: Some(json!({ "body": "I agree" })),

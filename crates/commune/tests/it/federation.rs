@@ -176,11 +176,12 @@ async fn two_instances_follow_each_other_and_see_each_others_proposals() {
         let expected = if dialect == Dialect::Cavage { 202 } else { 409 }; // the second is a replay
         assert_eq!(status, expected, "{dialect:?}");
     }
-    let replies = a.store.remote_replies(&a_id).await.expect("replies");
-    assert_eq!(replies.len(), 1);
+    let (status, replies) = a.call(Method::GET, &format!("/api/v1/proposals/{a_id}/replies"), &a_root, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(replies.as_array().map(Vec::len), Some(1), "{replies}");
     // The sender escaped the text as HTML; it is kept as the text it was (pages escape it again).
-    assert_eq!(replies[0].body, "Count us in <script>x</script>");
-    assert_eq!(replies[0].actor_handle, format!("@root@{b_host}"));
+    assert_eq!(replies[0]["body"], "Count us in <script>x</script>");
+    assert_eq!(replies[0]["actor_handle"], format!("@root@{b_host}"));
 
     // Unfollow: B is told, and stops listing A as a follower.
     let (status, _) = a
