@@ -1,5 +1,6 @@
-//! Publishing: the outbox is derived from the audit log (a proposal opened → `Create` of its
-//! `Question`; closed or decided → `Update` with its results; a discussion post → `Create` of a
+//! Publishing: the outbox is derived from the audit log (a proposal published for discussion →
+//! `Create` of its `Question`; voting opened, closed or decided → `Update`, with its results once
+//! counted; a discussion post → `Create` of a
 //! `Note`), one delivery per follower inbox (shared inboxes once). Each request is signed in the
 //! dialect the receiving instance last accepted, RFC 9421 first for one never seen; when it is
 //! refused as unauthenticated, the other dialect is tried at once ("double knocking") and the
@@ -115,9 +116,10 @@ async fn activities_of(
                 return Ok(vec![]);
             }
             let (from, to) = (text("from"), text("to"));
+            // Published for discussion: created; voting opens, closes, is decided: updated.
             let kind = match (from.as_str(), to.as_str()) {
-                (_, "voting") => "Create",
-                ("voting", _) | (_, "executed") | (_, "failed") => "Update",
+                ("draft", "discussion") => "Create",
+                (_, "voting" | "closed" | "executed" | "failed") => "Update",
                 _ => return Ok(vec![]),
             };
             let object = question_of(state, &proposal).await?;
