@@ -1,6 +1,7 @@
 //! The demo's "sign in with Commune": Common Code registers its wiki (a server, with a secret)
 //! and its chat (a desktop app: public, PKCE), and the visitor has already let the wiki sign them
 //! in — so the stewards' page of apps and the member's page of apps both have something to show.
+//! Common Code also publishes to the fediverse.
 
 use super::people::{Staffed, caller};
 use crate::error::AppError;
@@ -45,5 +46,8 @@ pub(crate) async fn season(
     let mut tx = state.store.write(&visitor.id).await?;
     tx.set_consent(&visitor.id, &wiki.client.id, "openid profile commune:orgs").await?;
     tx.commit().await?;
+    // Common Code publishes its proposals to the fediverse: its page shows the account other
+    // communes follow, and its outbox the proposals as Questions.
+    crate::federation::set_publish(state, &boss, slug, true).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod avatar;
 mod books;
 mod expenses;
+mod federation;
 mod frame;
 mod governance;
 mod ideas;
@@ -65,6 +66,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/requests/{id}/{decision}", post(pages::decide))
         .route("/orgs/{slug}/tokens", get(pages::tokens).post(pages::create_token))
         .route("/orgs/{slug}/apps", get(oidc::apps).post(oidc::register))
+        .route("/orgs/{slug}/federation", get(federation::page))
+        .route("/orgs/{slug}/federation/publish", post(federation::publish))
+        .route("/orgs/{slug}/federation/follow", post(federation::follow))
+        .route("/orgs/{slug}/federation/unfollow", post(federation::unfollow))
         .route("/orgs/{slug}/apps/{id}/revoke", post(oidc::revoke))
         .route("/settings/apps", get(oidc::my_apps))
         .route("/settings/apps/{client_id}/revoke", post(oidc::forget))

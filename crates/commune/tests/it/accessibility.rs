@@ -96,6 +96,7 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/neon-valley/tokens",
         "/orgs/common-code/apps",
         "/settings/apps",
+        "/orgs/common-code/federation",
         "/orgs/neon-valley/rounds",
         "/orgs/common-code/rounds",
         "/orgs/common-code/budgets",

@@ -339,6 +339,14 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     assert!(chart.html.contains("<polyline") && chart.html.contains("class=\"bar\""), "charts are drawn");
     let numbers = browser.get("/numbers").await;
     assert_eq!(numbers.status, StatusCode::OK, "the demo shows its numbers in public");
+    // Common Code publishes to the fediverse: its account, its actor and its proposals as Questions.
+    let fedi = browser.get("/orgs/common-code/federation").await;
+    assert!(fedi.html.contains("id=\"fedi-account\">@common-code@"), "the fediverse page names the account");
+    let actor = browser.get("/ap/orgs/common-code").await;
+    assert!(actor.html.contains("\"type\":\"Group\""), "{}", actor.html);
+    commune_app::federation::outbox::fan_out(&browser.app.state).await.expect("fan out");
+    let outbox = browser.get("/ap/orgs/common-code/outbox").await;
+    assert!(outbox.html.contains("\"type\":\"Question\""), "the demo's proposals are in the outbox");
 
     let out = browser.submit("/", "/logout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);

@@ -68,6 +68,8 @@ pub(crate) struct ProposalPage {
     pub(crate) my: Option<MyBallot>,
     pub(crate) results: Option<ResultsView>,
     pub(crate) comments: Vec<crate::views::CommentView>,
+    /// Replies from other instances (the proposal's fediverse thread).
+    pub(crate) remote_replies: Vec<commune_store::RemoteReply>,
     pub(crate) ballots_cast: usize,
     pub(crate) eligible_count: usize,
     /// Open, public ballots: who may vote and has not yet (handles).
@@ -180,6 +182,7 @@ pub(crate) async fn proposal_page(
         prefill,
         results,
         comments: state.store.comments(id).await?.into_iter().map(Into::into).collect(),
+        remote_replies: commune_app::federation::replies(state, &web.caller, id).await?,
         ballots_cast,
         not_voted,
         eligible_count: weights.len(),
