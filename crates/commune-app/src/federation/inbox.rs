@@ -33,10 +33,13 @@ fn refused(why: impl std::fmt::Display) -> AppError {
 }
 
 /// Verifies a request's HTTP signature (either dialect) and returns the signing actor.
+/// `expected_host`: the instance the key must be on (the activity's actor's), checked before any
+/// key is fetched.
 pub async fn verify(
     state: &AppState,
     http: &reqwest::Client,
     req: &Request<'_>,
+    expected_host: Option<&str>,
     now_ms: i64,
 ) -> Result<Signer, AppError> {
     let uri = format!("{}{}", urls(state).base(), req.path_and_query);
@@ -59,6 +62,9 @@ pub async fn verify(
         (Dialect::Cavage, sig.keyid, sig.signing_string, sig.signature, Some(Err(algorithm)))
     };
     let host = remote::host_of(&key_id).ok_or_else(|| refused("the key id is not an http(s) IRI"))?;
+    if expected_host.is_some_and(|h| h != host) {
+        return Err(refused("the key is not on the activity's instance"));
+    }
     refuse_blocked(state, &host).await?;
     let mut refetch = false;
     loop {
@@ -95,15 +101,23 @@ pub async fn receive(state: &AppState, target: Option<Local>, req: Request<'_>) 
     refuse_blocked(state, &host).await?;
     state.federation_limiter.check(&host)?;
     let http = remote::client(state);
-    let signer = verify(state, &http, &req, now).await.inspect_err(|e| {
+    let signer = verify(state, &http, &req, Some(&host), now).await.inspect_err(|e| {
         tracing::warn!(actor = %inbound.actor(), %host, error = %e, "inbound activity refused");
     })?;
     if signer.actor.id != inbound.actor() {
         tracing::warn!(actor = %inbound.actor(), signer = %signer.actor.id, "inbound activity refused: signed by another actor");
         return Err(refused("the activity's actor did not sign it"));
     }
-    if remote::host_of(inbound.id()).as_deref() != Some(host.as_str()) {
-        return Err(Invalid::new("id", "is not on the actor's instance").into());
+    // What an instance sends must be its own: the activity and any object it creates.
+    let object_id = match &inbound {
+        Inbound::Note { note, .. } => Some(note.id.as_str()),
+        Inbound::Question { question, .. } => Some(question.id.as_str()),
+        _ => None,
+    };
+    for id in std::iter::once(inbound.id()).chain(object_id) {
+        if remote::host_of(id).as_deref() != Some(host.as_str()) {
+            return Err(Invalid::new("id", "is not on the actor's instance").into());
+        }
     }
     if let Some(Local::Org(slug)) = &target {
         super::published_org(state, slug).await?;

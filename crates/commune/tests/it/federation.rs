@@ -276,6 +276,32 @@ async fn hostile_activities_are_refused_and_change_nothing() {
         post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &impostor.to_string(), Dialect::Rfc9421).await,
         401
     );
+    // A key on another instance than the actor's is refused before it is fetched.
+    let elsewhere = activity::follow(
+        "http://127.0.0.1:9/ap/activities/f9",
+        "http://127.0.0.1:9/ap/orgs/x",
+        &format!("{a_base}/ap/orgs/root"),
+    );
+    assert_eq!(
+        post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, &elsewhere.to_string(), Dialect::Rfc9421).await,
+        401
+    );
+    // A note claiming an id on another instance (here, A's own).
+    let squat = activity::wrap(
+        "Create",
+        &format!("{b_base}/ap/activities/c1"),
+        &b_actor,
+        &activity::note(
+            &format!("{a_base}/ap/comments/x"),
+            &b_actor,
+            &format!("{a_base}/ap/proposals/x"),
+            "mine",
+            now(),
+            &b_base,
+            activity::PUBLIC,
+        ),
+    );
+    assert_eq!(post_signed(&a_base, "/ap/inbox", &key, &b_actor, &squat.to_string(), Dialect::Rfc9421).await, 422);
     // Not JSON, and oversize.
     assert_eq!(post_signed(&a_base, "/ap/orgs/root/inbox", &key, &b_actor, "{nope", Dialect::Rfc9421).await, 422);
     let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(300 * 1024));
