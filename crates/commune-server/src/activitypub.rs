@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/ap/inbox", post(shared_inbox))
+        .route("/ap/proposals/{id}/result", get(signed_result))
         .route("/ap/{kind}/{name}", get(actor))
         .route("/ap/{kind}/{name}/inbox", post(actor_inbox))
         .route("/ap/{kind}/{name}/outbox", get(outbox))
@@ -64,6 +65,14 @@ async fn actor(State(state): State<AppState>, Path((kind, name)): Path<(String, 
         "activities" => federation::published_activity(&state, &name).await,
         _ => Err(commune_app::AppError::NotFound("object")),
     })
+}
+
+/// `/ap/proposals/{id}/result`: the counted result, signed (a flattened JWS).
+async fn signed_result(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match federation::signed_result(&state, &id).await {
+        Ok(body) => activity_json(body, "application/json"),
+        Err(e) => ApiError(e).into_response(),
+    }
 }
 
 fn actor_kind(kind: &str) -> Result<&str, commune_app::AppError> {

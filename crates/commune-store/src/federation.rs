@@ -59,6 +59,9 @@ pub struct RemoteQuestionRow {
     pub closed_at: Option<i64>,
     pub outcome: Option<String>,
     pub receipt_digest: Option<String>,
+    /// Whether the counting instance's signed result was fetched and checked with its key (and
+    /// names this proposal and this receipt digest).
+    pub result_verified: bool,
     pub published_at: Option<i64>,
     pub updated_at: i64,
 }
@@ -276,7 +279,7 @@ impl Store {
     pub async fn remote_questions(&self, local_actor: &str, limit: i64) -> Result<Vec<RemoteQuestionRow>> {
         let rows = sqlx::query(
             "SELECT q.id, q.actor, a.username, a.host, q.title, q.body, q.url, q.multiple, q.options, q.end_time,
-                    q.closed_at, q.outcome, q.receipt_digest, q.published_at, q.updated_at
+                    q.closed_at, q.outcome, q.receipt_digest, q.result_verified, q.published_at, q.updated_at
              FROM ap_remote_questions q
              JOIN ap_remote_actors a ON a.id = q.actor
              JOIN ap_following f ON f.remote_actor = q.actor AND f.local_actor = $1
@@ -304,6 +307,7 @@ impl Store {
                     closed_at: r.try_get("closed_at")?,
                     outcome: r.try_get("outcome")?,
                     receipt_digest: r.try_get("receipt_digest")?,
+                    result_verified: r.try_get::<i64, _>("result_verified")? != 0,
                     published_at: r.try_get("published_at")?,
                     updated_at: r.try_get("updated_at")?,
                 })
@@ -680,12 +684,12 @@ impl WriteTx {
         let options = serde_json::to_string(&q.options).unwrap_or_else(|_| "[]".into());
         let changed = sqlx::query(
             "INSERT INTO ap_remote_questions (id, actor, title, body, url, multiple, options, end_time, closed_at, outcome,
-                 receipt_digest, published_at, received_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                 receipt_digest, published_at, received_at, updated_at, result_verified)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, body = excluded.body, url = excluded.url,
                multiple = excluded.multiple, options = excluded.options, end_time = excluded.end_time,
                closed_at = excluded.closed_at, outcome = excluded.outcome, receipt_digest = excluded.receipt_digest,
-               updated_at = excluded.updated_at
+               result_verified = excluded.result_verified, updated_at = excluded.updated_at
              WHERE ap_remote_questions.actor = excluded.actor",
         )
         .bind(&q.id)
@@ -701,6 +705,7 @@ impl WriteTx {
         .bind(&q.receipt_digest)
         .bind(q.published_at)
         .bind(received_at)
+        .bind(i64::from(q.result_verified))
         .execute(&mut *self.tx)
         .await?
         .rows_affected()

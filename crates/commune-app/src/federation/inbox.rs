@@ -191,6 +191,12 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
                 .await?;
         }
         Inbound::Question { question, .. } => {
+            let result_verified = match question.signed_result.as_deref() {
+                Some(url) if question.closed.is_some() => {
+                    check_result(state, actor, url, &question.id, question.receipt_digest.as_deref()).await
+                }
+                _ => false,
+            };
             let row = RemoteQuestionRow {
                 id: question.id,
                 actor: actor.id.clone(),
@@ -204,6 +210,7 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
                 closed_at: question.closed,
                 outcome: question.outcome,
                 receipt_digest: question.receipt_digest,
+                result_verified,
                 published_at: question.published,
                 updated_at: now,
             };
@@ -225,4 +232,32 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
         super::queue(state, &local, &id, &body, vec![actor.inbox.clone()]).await?;
     }
     Ok(())
+}
+
+/// Fetches a counted question's signed result from its instance and checks it with the
+/// sender's key: it must name this question and carry the receipt digest the question did.
+async fn check_result(state: &AppState, actor: &RemoteActor, url: &str, question: &str, digest: Option<&str>) -> bool {
+    if remote::host_of(url).as_deref() != Some(actor.host.as_str()) {
+        return false;
+    }
+    let http = remote::client(state);
+    let checked = async {
+        let jws = remote::get_json(state, &http, url, "application/json").await?;
+        let key = PublicKey::from_pem(&actor.public_pem).map_err(|e| e.to_string())?;
+        let (kid, payload) = activity::verify_document(&jws, &key).map_err(|e| e.to_string())?;
+        let names = |k: &str| payload.get(k).and_then(serde_json::Value::as_str);
+        Ok::<bool, String>(
+            kid == actor.key_id
+                && names("proposal") == Some(question)
+                && digest.is_some()
+                && names("receipt_digest") == digest,
+        )
+    };
+    match checked.await {
+        Ok(ok) => ok,
+        Err(why) => {
+            tracing::warn!(%url, %why, "a remote signed result did not check");
+            false
+        }
+    }
 }

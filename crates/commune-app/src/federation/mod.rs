@@ -210,6 +210,7 @@ pub(crate) async fn question_of(state: &AppState, proposal: &Proposal) -> Result
         VotingMethod::YesNo { .. } | VotingMethod::Consent { .. } | VotingMethod::SingleChoice
     );
     let closed = proposal.phase.is_final().then(|| proposal.closed_at.unwrap_or(proposal.voting_closes_at));
+    let signed_result = tally.as_ref().map(|_| format!("{}/result", urls.proposal(&proposal.id)));
     Ok(activity::question(&QuestionView {
         id: &urls.proposal(&proposal.id),
         org_actor: &org_actor,
@@ -227,7 +228,40 @@ pub(crate) async fn question_of(state: &AppState, proposal: &Proposal) -> Result
         outcome: &proposal.outcome,
         deciding_mode: tally.as_ref().map(|t| t.primary_mode.as_str()).unwrap_or("equal"),
         receipt_digest: receipt_digest.as_deref(),
+        signed_result: signed_result.as_deref(),
     }))
+}
+
+/// A counted proposal's result, signed by this instance with its organisation's key (a
+/// flattened JWS, `RS256`): both modes' counts, the outcome and the receipt digest. Anyone can
+/// check it with the key in the organisation's actor document.
+pub async fn signed_result(state: &AppState, id: &str) -> Result<Value, AppError> {
+    let proposal = published_proposal(state, id).await?;
+    let tally = state.store.tally(&proposal.id).await?.ok_or(AppError::NotFound("result"))?;
+    let scores = |raw: &str| -> Result<Vec<f64>, AppError> {
+        let mode: commune_domain::governance::count::ModeTally =
+            serde_json::from_str(raw).map_err(AppError::internal)?;
+        Ok(mode.tally.scores)
+    };
+    let receipts: Vec<String> = state.store.ballots(&proposal.id).await?.into_iter().map(|b| b.receipt).collect();
+    let urls = urls(state);
+    let issuer = urls.org(&proposal.org_slug);
+    let payload = serde_json::json!({
+        "type": "CommuneResult",
+        "proposal": urls.proposal(&proposal.id),
+        "issuer": issuer,
+        "title": proposal.title,
+        "method": proposal.method.label(),
+        "options": option_names(&proposal),
+        "deciding_mode": tally.primary_mode,
+        "counts": { "equal": scores(&tally.equal_result)?, "merit": scores(&tally.merit_result)? },
+        "outcome": proposal.outcome,
+        "receipts": receipts.len(),
+        "receipt_digest": activity::receipt_digest(&receipts),
+        "counted_at": tally.computed_at,
+    });
+    let (key, _) = instance_key(state).await?;
+    activity::sign_document(&payload, &Urls::key_id(&issuer), &key).map_err(AppError::internal)
 }
 
 /// A discussion post of a published proposal, as a `Note` replying to its `Question`.

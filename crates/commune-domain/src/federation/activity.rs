@@ -3,7 +3,10 @@
 //! `Question`, discussion posts as `Note`), WebFinger, and the reading of what arrives in an
 //! inbox into a closed set of activities it understands.
 
+use super::httpsig::{Alg, PrivateKey, PublicKey, SigError};
 use crate::validation::Invalid;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
@@ -104,6 +107,7 @@ fn context() -> Value {
         "outcome": "commune:outcome",
         "decidingMode": "commune:decidingMode",
         "votingMethod": "commune:votingMethod",
+        "signedResult": { "@id": "commune:signedResult", "@type": "@id" },
     }])
 }
 
@@ -188,6 +192,8 @@ pub struct QuestionView<'a> {
     pub outcome: &'a str,
     pub deciding_mode: &'a str,
     pub receipt_digest: Option<&'a str>,
+    /// Where the counting instance's signed result is, once counted.
+    pub signed_result: Option<&'a str>,
 }
 
 pub fn question(q: &QuestionView) -> Value {
@@ -224,6 +230,9 @@ pub fn question(q: &QuestionView) -> Value {
     }
     if let Some(digest) = q.receipt_digest {
         v["receiptDigest"] = json!(digest);
+    }
+    if let Some(url) = q.signed_result {
+        v["signedResult"] = json!(url);
     }
     v
 }
@@ -299,6 +308,35 @@ pub fn receipt_digest(receipts: &[String]) -> String {
     let mut sorted: Vec<&str> = receipts.iter().map(String::as_str).collect();
     sorted.sort_unstable();
     format!("sha-256:{}", hex::encode(sha2::Sha256::digest(sorted.join("\n").as_bytes())))
+}
+
+/// Signs a document as a flattened JWS (RFC 7515 §7.2.2, `RS256`, the key named by `kid`): the
+/// payload travels as the exact bytes that were signed, so any JOSE library checks it with the
+/// signer's published key.
+pub fn sign_document(payload: &Value, kid: &str, key: &PrivateKey) -> Result<Value, SigError> {
+    let protected = URL_SAFE_NO_PAD.encode(json!({ "alg": "RS256", "kid": kid }).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let signature = key.sign(Alg::RsaV15Sha256, format!("{protected}.{payload}").as_bytes())?;
+    Ok(json!({ "protected": protected, "payload": payload, "signature": URL_SAFE_NO_PAD.encode(signature) }))
+}
+
+/// Checks a document signed by [`sign_document`] with the signer's key; returns the key id it
+/// names and the payload.
+pub fn verify_document(jws: &Value, key: &PublicKey) -> Result<(String, Value), SigError> {
+    let part = |name: &str| {
+        jws.get(name).and_then(Value::as_str).ok_or_else(|| SigError::Malformed(format!("the JWS has no {name}")))
+    };
+    let (protected, payload, signature) = (part("protected")?, part("payload")?, part("signature")?);
+    let decode = |raw: &str| URL_SAFE_NO_PAD.decode(raw).map_err(|_| SigError::Malformed("not base64url".into()));
+    let header: Value =
+        serde_json::from_slice(&decode(protected)?).map_err(|_| SigError::Malformed("header".into()))?;
+    if header.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return Err(SigError::Unsupported("only RS256 documents".into()));
+    }
+    key.verify(Alg::RsaV15Sha256, format!("{protected}.{payload}").as_bytes(), &decode(signature)?)?;
+    let kid = header.get("kid").and_then(Value::as_str).unwrap_or_default().to_string();
+    let payload = serde_json::from_slice(&decode(payload)?).map_err(|_| SigError::Malformed("payload".into()))?;
+    Ok((kid, payload))
 }
 
 fn iso(at_ms: i64) -> String {
@@ -452,6 +490,7 @@ pub struct RemoteQuestion {
     pub closed: Option<i64>,
     pub outcome: Option<String>,
     pub receipt_digest: Option<String>,
+    pub signed_result: Option<String>,
     pub published: Option<i64>,
 }
 
@@ -653,6 +692,7 @@ fn remote_question(object: &Value, actor: &str) -> Result<RemoteQuestion, Invali
         closed: text(object, "closed").and_then(|t| parse_iso(&t)),
         outcome: text(object, "outcome").map(|o| o.chars().take(200).collect()),
         receipt_digest: text(object, "receiptDigest").map(|o| o.chars().take(100).collect()),
+        signed_result: field(object, "signedResult").filter(|u| u.len() <= 2048),
         published: text(object, "published").and_then(|p| parse_iso(&p)),
     })
 }
@@ -719,6 +759,7 @@ mod tests {
             outcome: "passed",
             deciding_mode: "equal",
             receipt_digest: Some("sha-256:ab"),
+            signed_result: Some("https://a/ap/proposals/1/result"),
         });
         assert_eq!(v["oneOf"][0]["replies"]["totalItems"], 3);
         assert_eq!(v["content"], "<p>We need it.</p><p>Really.</p>");
@@ -727,6 +768,7 @@ mod tests {
         assert_eq!(question.title, "Buy a <van>");
         assert_eq!(question.options, vec![("Yes".to_string(), 3), ("No".to_string(), 1)]);
         assert_eq!(question.receipt_digest.as_deref(), Some("sha-256:ab"));
+        assert_eq!(question.signed_result.as_deref(), Some("https://a/ap/proposals/1/result"));
         assert_eq!(question.closed, Some(1000)); // whole seconds survive the round trip
     }
 
@@ -758,6 +800,21 @@ mod tests {
             parse_inbound(&json!({"type": "Like", "id": "https://b/l", "actor": "https://b/u"})).unwrap(),
             Inbound::Ignored { .. }
         ));
+    }
+
+    #[test]
+    fn a_signed_document_verifies_with_its_key_only_and_not_once_changed() {
+        let private = <rsa::PrivateKey as rsa::Generate>::generate();
+        let key = PrivateKey::Rsa(private.clone());
+        let doc = json!({ "proposal": "https://a/ap/proposals/1", "outcome": "passed", "counts": [3, 1] });
+        let jws = sign_document(&doc, "https://a/ap/orgs/co#main-key", &key).unwrap();
+        let (kid, payload) = verify_document(&jws, &key.public()).unwrap();
+        assert_eq!((kid.as_str(), payload), ("https://a/ap/orgs/co#main-key", doc.clone()));
+        let other = PrivateKey::Rsa(<rsa::PrivateKey as rsa::Generate>::generate());
+        assert_eq!(verify_document(&jws, &other.public()), Err(SigError::BadSignature));
+        let mut forged = jws.clone();
+        forged["payload"] = json!(URL_SAFE_NO_PAD.encode(json!({ "outcome": "failed" }).to_string()));
+        assert_eq!(verify_document(&forged, &key.public()), Err(SigError::BadSignature));
     }
 
     #[test]

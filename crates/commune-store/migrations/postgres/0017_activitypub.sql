@@ -67,6 +67,7 @@ CREATE TABLE ap_remote_questions (
     closed_at BIGINT,
     outcome TEXT,
     receipt_digest TEXT,
+    result_verified BIGINT NOT NULL DEFAULT 0,
     published_at BIGINT,
     received_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL

@@ -156,6 +156,24 @@ async fn two_instances_follow_each_other_and_see_each_others_proposals() {
     let (_, question) = a.call(Method::GET, &format!("/ap/proposals/{a_id}"), &Auth::None, None).await;
     assert_eq!(question["type"], "Question");
     assert_eq!(question["receiptDigest"], seen["receipt_digest"]);
+    // The counting instance signed the result; B fetched it and checked it with A's key, and so
+    // can anyone with the key in A's actor document.
+    assert_eq!(seen["result_verified"], true, "{seen}");
+    let (_, signed) = a.call(Method::GET, &format!("/ap/proposals/{a_id}/result"), &Auth::None, None).await;
+    let (_, actor) = a.call(Method::GET, "/ap/orgs/root", &Auth::None, None).await;
+    let key = commune_domain::federation::httpsig::PublicKey::from_pem(
+        actor["publicKey"]["publicKeyPem"].as_str().expect("pem"),
+    )
+    .expect("key");
+    let (kid, result) = activity::verify_document(&signed, &key).expect("the signed result verifies");
+    assert_eq!(kid, format!("{a_base}/ap/orgs/root#main-key"));
+    assert_eq!(result["outcome"], "passed", "{result}");
+    assert_eq!(result["counts"]["equal"][0], 1.0);
+    assert_eq!(result["receipt_digest"], seen["receipt_digest"]);
+    let other = federation::instance_key(&b.state).await.expect("key").0.public();
+    assert!(activity::verify_document(&signed, &other).is_err(), "another instance's key does not verify it");
+    let (status, _) = a.call(Method::GET, &format!("/ap/proposals/{}/result", "nope"), &Auth::None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A remote member replies to A's proposal (B's root member, signed by B): it joins the thread.
     let (key, _) = federation::instance_key(&b.state).await.expect("key");
