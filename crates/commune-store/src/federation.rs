@@ -29,8 +29,17 @@ pub struct RemoteActor {
 impl RemoteActor {
     /// `@user@host`, as people write it.
     pub fn handle(&self) -> String {
-        format!("@{}@{}", self.username, self.host)
+        handle_in(self.username.as_str(), self.host.as_str())
     }
+}
+
+fn handle_in(username: &str, host: &str) -> String {
+    format!("@{username}@{host}")
+}
+
+/// The `@user@host` of the actor a row joins (its `username` and `host` columns).
+fn handle_of(r: &AnyRow) -> Result<String> {
+    Ok(handle_in(&r.try_get::<String, _>("username")?, &r.try_get::<String, _>("host")?))
 }
 
 /// A local actor's follow of a remote one.
@@ -135,6 +144,48 @@ fn instance_from(r: &AnyRow) -> Result<Instance> {
         blocked_at: r.try_get("blocked_at")?,
         reason: r.try_get("reason")?,
     })
+}
+
+/// Stores an activity and a delivery per inbox, due at once (at the activity's time when that is
+/// earlier); nothing when the activity is stored already.
+async fn insert_activity(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: crate::Backend,
+    a: &NewActivity,
+) -> Result<()> {
+    let stored = sqlx::query(
+        "INSERT INTO ap_outbox (id, audit_seq, actor, object_id, activity, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&a.id)
+    .bind(a.audit_seq)
+    .bind(&a.actor)
+    .bind(&a.object_id)
+    .bind(&a.activity)
+    .bind(a.created_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if stored != 1 {
+        return Ok(());
+    }
+    for chunk in a.inboxes.chunks(100) {
+        let sql = format!(
+            "INSERT INTO ap_deliveries (id, activity_id, inbox, status, next_attempt_at) VALUES {} ON CONFLICT DO NOTHING",
+            values_placeholders(backend, chunk.len(), 5)
+        );
+        let mut query = sqlx::query(&sql);
+        for inbox in chunk {
+            query = query
+                .bind(format!("dlv_{}", crate::new_id().replace('-', "")))
+                .bind(&a.id)
+                .bind(inbox)
+                .bind("pending")
+                .bind(crate::now_ms().min(a.created_at));
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -292,12 +343,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let options: String = r.try_get("options")?;
-                let username: String = r.try_get("username")?;
-                let host: String = r.try_get("host")?;
                 Ok(RemoteQuestionRow {
                     id: r.try_get("id")?,
                     actor: r.try_get("actor")?,
-                    actor_handle: format!("@{username}@{host}"),
+                    actor_handle: handle_of(r)?,
                     title: r.try_get("title")?,
                     body: r.try_get("body")?,
                     url: r.try_get("url")?,
@@ -326,12 +375,10 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let username: String = r.try_get("username")?;
-                let host: String = r.try_get("host")?;
                 Ok(RemoteReply {
                     id: r.try_get("id")?,
                     actor: r.try_get("actor")?,
-                    actor_handle: format!("@{username}@{host}"),
+                    actor_handle: handle_of(r)?,
                     actor_url: r.try_get("actor_url")?,
                     body: r.try_get("body")?,
                     url: r.try_get("url")?,
@@ -378,69 +425,16 @@ impl Store {
             return Ok(false);
         }
         for a in activities {
-            let stored = sqlx::query(
-                "INSERT INTO ap_outbox (id, audit_seq, actor, object_id, activity, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&a.id)
-            .bind(a.audit_seq)
-            .bind(&a.actor)
-            .bind(&a.object_id)
-            .bind(&a.activity)
-            .bind(a.created_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if stored != 1 {
-                continue;
-            }
-            for chunk in a.inboxes.chunks(100) {
-                let sql = format!(
-                    "INSERT INTO ap_deliveries (id, activity_id, inbox, status, next_attempt_at) VALUES {} ON CONFLICT DO NOTHING",
-                    values_placeholders(self.backend(), chunk.len(), 5)
-                );
-                let mut query = sqlx::query(&sql);
-                for inbox in chunk {
-                    query = query
-                        .bind(format!("dlv_{}", crate::new_id().replace('-', "")))
-                        .bind(&a.id)
-                        .bind(inbox)
-                        .bind("pending")
-                        .bind(crate::now_ms().min(a.created_at));
-                }
-                query.execute(&mut *tx).await?;
-            }
+            insert_activity(&mut tx, self.backend(), a).await?;
         }
         tx.commit().await?;
         Ok(true)
     }
 
-    /// Queues one activity for one inbox now (a follow, an accept: sent outside the fan-out).
+    /// Queues one activity now (a follow, an accept, an undo: sent outside the fan-out).
     pub async fn ap_send(&self, activity: &NewActivity) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO ap_outbox (id, audit_seq, actor, object_id, activity, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&activity.id)
-        .bind(activity.audit_seq)
-        .bind(&activity.actor)
-        .bind(&activity.object_id)
-        .bind(&activity.activity)
-        .bind(activity.created_at)
-        .execute(&mut *tx)
-        .await?;
-        for inbox in &activity.inboxes {
-            sqlx::query(
-                "INSERT INTO ap_deliveries (id, activity_id, inbox, status, next_attempt_at) VALUES ($1, $2, $3, 'pending', $4)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(format!("dlv_{}", crate::new_id().replace('-', "")))
-            .bind(&activity.id)
-            .bind(inbox)
-            .bind(activity.created_at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_activity(&mut tx, self.backend(), activity).await?;
         tx.commit().await?;
         Ok(())
     }
