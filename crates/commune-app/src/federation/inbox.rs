@@ -138,7 +138,7 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
             let local = match urls.local(&object) {
                 Some(Local::Org(slug)) => urls.org(&super::published_org(state, &slug).await?.slug),
                 Some(Local::Member(handle)) => {
-                    super::member_actor(state, &handle).await?;
+                    super::published_member(state, &handle).await?;
                     urls.member(&handle)
                 }
                 _ => return Err(Invalid::new("object", "is not an actor here").into()),

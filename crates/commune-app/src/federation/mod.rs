@@ -56,6 +56,24 @@ pub async fn instance_key(state: &AppState) -> Result<(PrivateKey, String), AppE
     Box::pin(instance_key(state)).await
 }
 
+/// The public half of the instance's actor key, as actor documents publish it (read without
+/// opening the private key; made on first use).
+async fn public_pem(state: &AppState) -> Result<String, AppError> {
+    match state.store.ap_key().await? {
+        Some((public_pem, _)) => Ok(public_pem),
+        None => Ok(instance_key(state).await?.1),
+    }
+}
+
+/// A member of an organisation that publishes, by handle (others are not actors: 404).
+async fn published_member(state: &AppState, handle: &str) -> Result<commune_store::Member, AppError> {
+    let member = state.store.member_by_handle(handle).await?.ok_or(AppError::NotFound("actor"))?;
+    if !state.store.member_federated(&member.id).await? {
+        return Err(AppError::NotFound("actor"));
+    }
+    Ok(member)
+}
+
 /// An organisation that publishes, by slug (others are not actors: 404).
 async fn published_org(state: &AppState, slug: &str) -> Result<Org, AppError> {
     let org = state.store.org_by_slug(slug).await?.ok_or(AppError::NotFound("actor"))?;
@@ -78,7 +96,7 @@ async fn published_proposal(state: &AppState, id: &str) -> Result<Proposal, AppE
 
 pub async fn org_actor(state: &AppState, slug: &str) -> Result<Value, AppError> {
     let org = published_org(state, slug).await?;
-    let (_, pem) = instance_key(state).await?;
+    let pem = public_pem(state).await?;
     let urls = urls(state);
     let id = urls.org(&org.slug);
     Ok(activity::actor(&ActorDoc {
@@ -94,11 +112,8 @@ pub async fn org_actor(state: &AppState, slug: &str) -> Result<Value, AppError> 
 }
 
 pub async fn member_actor(state: &AppState, handle: &str) -> Result<Value, AppError> {
-    let member = state.store.member_by_handle(handle).await?.ok_or(AppError::NotFound("actor"))?;
-    if !state.store.member_federated(&member.id).await? {
-        return Err(AppError::NotFound("actor"));
-    }
-    let (_, pem) = instance_key(state).await?;
+    let member = published_member(state, handle).await?;
+    let pem = public_pem(state).await?;
     let urls = urls(state);
     let id = urls.member(&member.handle);
     Ok(activity::actor(&ActorDoc {
@@ -122,7 +137,7 @@ pub async fn webfinger(state: &AppState, resource: &str) -> Result<Value, AppErr
     if published_org(state, &user).await.is_ok() {
         return Ok(activity::webfinger(&acct, &urls.org(&user), &format!("{}/orgs/{user}", urls.base())));
     }
-    member_actor(state, &user).await?;
+    published_member(state, &user).await?;
     Ok(activity::webfinger(&acct, &urls.member(&user), &format!("{}/members/{user}", urls.base())))
 }
 
@@ -132,7 +147,7 @@ pub async fn local_actor(state: &AppState, kind: &str, name: &str) -> Result<Str
     match kind {
         "orgs" => Ok(urls.org(&published_org(state, name).await?.slug)),
         _ => {
-            member_actor(state, name).await?;
+            published_member(state, name).await?;
             Ok(urls.member(name))
         }
     }
@@ -191,17 +206,11 @@ pub(crate) async fn question_of(state: &AppState, proposal: &Proposal) -> Result
     let urls = urls(state);
     let org_actor = urls.org(&proposal.org_slug);
     let tally = state.store.tally(&proposal.id).await?;
-    let counts: Option<Vec<f64>> = tally.as_ref().and_then(|t| {
-        let raw = if t.primary_mode == "merit" { &t.merit_result } else { &t.equal_result };
-        let mode: commune_domain::governance::count::ModeTally = serde_json::from_str(raw).ok()?;
-        Some(mode.tally.scores)
-    });
+    let counts: Option<Vec<f64>> = tally
+        .as_ref()
+        .and_then(|t| scores(if t.primary_mode == "merit" { &t.merit_result } else { &t.equal_result }).ok());
     let receipt_digest = match &tally {
-        Some(_) => {
-            let receipts: Vec<String> =
-                state.store.ballots(&proposal.id).await?.into_iter().map(|b| b.receipt).collect();
-            Some(activity::receipt_digest(&receipts))
-        }
+        Some(_) => Some(activity::receipt_digest(&receipts(state, &proposal.id).await?)),
         None => None,
     };
     let options = option_names(proposal);
@@ -232,18 +241,24 @@ pub(crate) async fn question_of(state: &AppState, proposal: &Proposal) -> Result
     }))
 }
 
+/// Per-option votes of one mode's stored tally.
+fn scores(raw: &str) -> Result<Vec<f64>, AppError> {
+    let mode: commune_domain::governance::count::ModeTally = serde_json::from_str(raw).map_err(AppError::internal)?;
+    Ok(mode.tally.scores)
+}
+
+/// Every counted ballot's receipt.
+async fn receipts(state: &AppState, proposal_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(state.store.ballots(proposal_id).await?.into_iter().map(|b| b.receipt).collect())
+}
+
 /// A counted proposal's result, signed by this instance with its organisation's key (a
 /// flattened JWS, `RS256`): both modes' counts, the outcome and the receipt digest. Anyone can
 /// check it with the key in the organisation's actor document.
 pub async fn signed_result(state: &AppState, id: &str) -> Result<Value, AppError> {
     let proposal = published_proposal(state, id).await?;
     let tally = state.store.tally(&proposal.id).await?.ok_or(AppError::NotFound("result"))?;
-    let scores = |raw: &str| -> Result<Vec<f64>, AppError> {
-        let mode: commune_domain::governance::count::ModeTally =
-            serde_json::from_str(raw).map_err(AppError::internal)?;
-        Ok(mode.tally.scores)
-    };
-    let receipts: Vec<String> = state.store.ballots(&proposal.id).await?.into_iter().map(|b| b.receipt).collect();
+    let receipts = receipts(state, &proposal.id).await?;
     let urls = urls(state);
     let issuer = urls.org(&proposal.org_slug);
     let payload = serde_json::json!({

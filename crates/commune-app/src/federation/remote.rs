@@ -20,11 +20,9 @@ pub fn client(state: &AppState) -> reqwest::Client {
     crate::webhooks::client(&state.config.webhook_allow)
 }
 
-/// The host (and port) of an http(s) IRI.
+/// The host (and port, unless the scheme's default) of an http(s) IRI.
 pub fn host_of(iri: &str) -> Option<String> {
-    let rest = iri.strip_prefix("https://").or_else(|| iri.strip_prefix("http://"))?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty() && !host.contains('@')).then(|| host.to_ascii_lowercase())
+    commune_domain::federation::httpsig::Target::parse(iri).ok().map(|t| t.authority)
 }
 
 /// GETs an ActivityStreams (or JRD) document, checking where it goes first.

@@ -339,59 +339,15 @@ pub fn verify_document(jws: &Value, key: &PublicKey) -> Result<(String, Value), 
     Ok((kid, payload))
 }
 
+/// An instant as RFC 3339 in UTC, to the second (`2026-11-30T12:00:00Z`).
 fn iso(at_ms: i64) -> String {
-    let secs = at_ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    jiff::Timestamp::from_second(at_ms.div_euclid(1000)).map(|t| t.to_string()).unwrap_or_default()
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// An RFC 3339 / ISO 8601 UTC time (`2026-11-30T12:00:00Z`, fractions and offsets allowed) in ms.
+/// An RFC 3339 time (`2026-11-30T12:00:00Z`, fractions and offsets allowed) in milliseconds,
+/// to the second.
 pub fn parse_iso(raw: &str) -> Option<i64> {
-    let raw = raw.trim();
-    let (date, time) = raw.split_once(['T', 't'])?;
-    let mut parts = date.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    let (clock, offset_s) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
-        (c, 0)
-    } else {
-        let at = time.rfind(['+', '-'])?;
-        let (c, off) = time.split_at(at);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off[1..].split_once(':')?;
-        (c, sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60))
-    };
-    let clock = clock.split('.').next()?;
-    let mut hms = clock.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let mi: i64 = hms.next()?.parse().ok()?;
-    let s: i64 = hms.next().unwrap_or("0").parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    let (yy, mm) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = yy.div_euclid(400);
-    let yoe = yy.rem_euclid(400);
-    let doy = (153 * mm + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + h * 3600 + mi * 60 + s - offset_s) * 1000)
+    raw.trim().parse::<jiff::Timestamp>().ok().map(|t| t.as_second() * 1000)
 }
 
 fn escape(text: &str) -> String {
