@@ -130,6 +130,21 @@ pub async fn record(store: &Store, at_ms: i64, casts: Vec<Cast>) -> Result<(i64,
     Ok((at_ms, results))
 }
 
+/// Records one ballot from another instance with its home instance's signature, in one audited
+/// write (as the signing chapter), only while its proposal is still voting.
+pub async fn record_remote(store: &Store, chapter: &str, cast: Cast, signed: &str) -> Result<i64, AppError> {
+    let mut tx = store.write(&format!("ap:{chapter}")).await?;
+    let at = tx.at_ms();
+    if tx.phase_of(cast.proposal_id()).await? != Some(Phase::Voting) {
+        return Err(AppError::Rule("voting has closed".into()));
+    }
+    let ballot = cast.ballot;
+    tx.cast_ballots(std::slice::from_ref(&ballot)).await?;
+    tx.put_remote_ballot(&ballot.proposal_id, &ballot.voter_id, chapter, signed).await?;
+    tx.commit().await?;
+    Ok(at)
+}
+
 /// A small, short-lived cache of proposals for the voting path.
 #[derive(Default)]
 pub struct ProposalCache {

@@ -64,6 +64,9 @@ pub async fn verify_tally(store: &Store, proposal_id: &str) -> Result<Result<(),
             return Ok(Err(format!("the ballot of {who} does not match its receipt")));
         }
     }
+    if let Err(why) = verify_remote_ballots(store, proposal_id).await? {
+        return Ok(Err(why));
+    }
     let ballots: Vec<(String, String)> = rows.into_iter().map(|b| (b.voter_id, b.ballot)).collect();
     let edges: Vec<Edge> = serde_json::from_str(&stored.delegations).map_err(AppError::internal)?;
     let parts = count(&proposal, &weights, &ballots, &edges)?;
@@ -152,4 +155,37 @@ pub struct TallyParts {
     pub delegations: String,
     pub passed: bool,
     pub winners: Vec<usize>,
+}
+
+/// Rechecks the home signature of every remote ballot a proposal counted, with the chapters'
+/// keys as last fetched: the signed ballot and nonce must be the ones stored. `Err` names the
+/// first that fails.
+pub async fn verify_remote_ballots(store: &Store, proposal_id: &str) -> Result<Result<usize, String>, AppError> {
+    let remote = store.remote_ballots(proposal_id).await?;
+    if remote.is_empty() {
+        return Ok(Ok(0));
+    }
+    let stored: std::collections::HashMap<String, commune_store::BallotRow> =
+        store.ballots(proposal_id).await?.into_iter().map(|b| (b.voter_id.clone(), b)).collect();
+    for (voter, chapter, signed) in &remote {
+        let Some(actor) = store.remote_actor(chapter).await? else {
+            return Ok(Err(format!("no key is known for the chapter {chapter}")));
+        };
+        let key =
+            commune_domain::federation::httpsig::PublicKey::from_pem(&actor.public_pem).map_err(AppError::internal)?;
+        let signed: serde_json::Value = serde_json::from_str(signed).map_err(AppError::internal)?;
+        let Ok((_, payload)) = commune_domain::federation::activity::verify_document(&signed, &key) else {
+            return Ok(Err(format!("a ballot from {chapter} does not verify with the chapter's key")));
+        };
+        let Some(row) = stored.get(voter) else {
+            return Ok(Err(format!("a ballot from {chapter} is signed but not counted")));
+        };
+        let counted: serde_json::Value = serde_json::from_str(&row.ballot).map_err(AppError::internal)?;
+        if payload.get("ballot") != Some(&counted)
+            || payload.get("nonce").and_then(serde_json::Value::as_str) != Some(row.nonce.as_str())
+        {
+            return Ok(Err(format!("a ballot from {chapter} differs from what its home instance signed")));
+        }
+    }
+    Ok(Ok(remote.len()))
 }

@@ -23,6 +23,10 @@ impl std::fmt::Display for Handle {
     }
 }
 
+/// The prefix of the handles of accounts kept for members of other instances (federated
+/// chapters); nobody signs up with one.
+pub const REMOTE_PREFIX: &str = "fed_";
+
 pub const PASSWORD_MIN_CHARS: usize = 10;
 pub const PASSWORD_MAX_BYTES: usize = 256;
 
@@ -109,7 +113,16 @@ pub struct Signup {
 impl Signup {
     pub fn parse(handle: &str, password: &str, profile: &ProfileInput<'_>) -> Result<Signup, Violations> {
         let mut v = Violations::default();
-        let handle = v.check(Handle::parse(handle));
+        let handle = v.check(Handle::parse(handle).and_then(|h| {
+            if h.as_str().starts_with(REMOTE_PREFIX) {
+                Err(Invalid::new(
+                    "handle",
+                    format!("handles starting with {REMOTE_PREFIX} are kept for members of other instances"),
+                ))
+            } else {
+                Ok(h)
+            }
+        }));
         v.check(check_new_password(password));
         let profile = match Profile::parse(profile) {
             Ok(p) => Some(p),

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use commune_app::federation::{self, inbox};
+use commune_app::federation::{self, chapters, inbox};
 use commune_app::state::AppState;
 use commune_domain::federation::activity::{Local, MEDIA_TYPE};
 
@@ -18,6 +18,8 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/webfinger", get(webfinger))
         .route("/ap/inbox", post(shared_inbox))
         .route("/ap/proposals/{id}/result", get(signed_result))
+        .route("/ap/chapters/roster", post(chapter_roster))
+        .route("/ap/chapters/ballots", post(chapter_ballot))
         .route("/ap/{kind}/{name}", get(actor))
         .route("/ap/{kind}/{name}/inbox", post(actor_inbox))
         .route("/ap/{kind}/{name}/outbox", get(outbox))
@@ -146,4 +148,32 @@ async fn actor_inbox(
         _ => return ApiError(commune_app::AppError::NotFound("inbox")).into_response(),
     };
     accepted(inbox::receive(&state, Some(target), request(&method, &uri, &headers, &body)).await)
+}
+
+/// `/ap/chapters/roster`: a linked chapter's roster (Commune to Commune, signed).
+async fn chapter_roster(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match chapters::receive_roster(&state, request(&method, &uri, &headers, &body)).await {
+        Ok(answer) => activity_json(answer, "application/json"),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// `/ap/chapters/ballots`: a ballot signed by the voter's home instance; answers with the receipt.
+async fn chapter_ballot(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match chapters::receive_ballot(&state, request(&method, &uri, &headers, &body)).await {
+        Ok(answer) => (StatusCode::CREATED, axum::Json(answer)).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
 }

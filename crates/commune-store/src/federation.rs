@@ -232,7 +232,8 @@ impl Store {
     /// Whether a member belongs to an organisation that publishes (only they are actors).
     pub async fn member_federated(&self, member_id: &str) -> Result<bool> {
         Ok(sqlx::query(
-            "SELECT 1 FROM memberships m JOIN ap_orgs f ON f.org_id = m.org_id WHERE m.member_id = $1 LIMIT 1",
+            "SELECT 1 FROM memberships m JOIN ap_orgs f ON f.org_id = m.org_id WHERE m.member_id = $1
+               AND NOT EXISTS (SELECT 1 FROM ap_remote_members r WHERE r.member_id = m.member_id) LIMIT 1",
         )
         .bind(member_id)
         .fetch_optional(&self.pool)

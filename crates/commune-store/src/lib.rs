@@ -10,6 +10,7 @@
 
 mod audit;
 mod capital;
+mod chapters;
 mod connect;
 mod error;
 mod expenses;
@@ -36,6 +37,7 @@ mod write;
 
 pub use audit::{AuditStats, ChainReport};
 pub use capital::{Contribution, FundingProject, FundingRound, NewRound, PbBallot, PbProject, PbRound};
+pub use chapters::{Link, RemoteMember, SentBallot};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};

@@ -132,6 +132,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0017_activitypub.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 18,
+            name: "chapters",
+            sql: include_str!("../migrations/sqlite/0018_chapters.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -234,6 +240,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 17,
             name: "activitypub",
             sql: include_str!("../migrations/postgres/0017_activitypub.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 18,
+            name: "chapters",
+            sql: include_str!("../migrations/postgres/0018_chapters.sql"),
             refuse_if: None,
         },
     ];

@@ -5,6 +5,7 @@
 //! [`inbox`], outbound ones signed and delivered in [`outbox`], remote actors fetched in
 //! [`remote`].
 
+pub mod chapters;
 pub mod inbox;
 pub mod outbox;
 pub mod remote;

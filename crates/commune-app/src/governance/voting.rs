@@ -67,11 +67,24 @@ pub(crate) async fn prepare_cast(
     now: i64,
 ) -> Result<(crate::ballots::Cast, Receipt), AppError> {
     let me = caller.require_member()?;
+    prepare_cast_for(state, &me.member.id, id, ballot, now, random_token()).await
+}
+
+/// [`prepare_cast`] for a member known by id, with the receipt's nonce given (a remote ballot's
+/// nonce is chosen by the voter's home instance, which signed it).
+pub(crate) async fn prepare_cast_for(
+    state: &AppState,
+    member_id: &str,
+    id: &str,
+    ballot: &Ballot,
+    now: i64,
+    nonce: String,
+) -> Result<(crate::ballots::Cast, Receipt), AppError> {
     let proposal = state.proposal_cache.get(&state.store, id).await?.ok_or(AppError::NotFound("proposal"))?;
-    if proposal.phase == Phase::Draft && proposal.author_id != me.member.id {
+    if proposal.phase == Phase::Draft && proposal.author_id != member_id {
         return Err(AppError::NotFound("proposal"));
     }
-    let voter = state.store.voter_context(&proposal, &me.member.id).await?;
+    let voter = state.store.voter_context(&proposal, member_id).await?;
     // One read gave the voter's role in the proposal's organisation: the same question
     // `Caller::actor` asks, answered for the voting path without a second query.
     let actor = Actor::Member { role: voter.role, instance_steward: false };
@@ -83,12 +96,11 @@ pub(crate) async fn prepare_cast(
         .map_err(|e| AppError::Invalid(Invalid::new("ballot", e.0).into()))?;
     let right = authz::may_vote(&actor, voter.eligible)?;
     let ballot_json = serde_json::to_string(ballot).map_err(AppError::internal)?;
-    let nonce = random_token();
-    let receipt = ballot_receipt(id, &me.member.id, &ballot_json, &nonce);
+    let receipt = ballot_receipt(id, member_id, &ballot_json, &nonce);
     let cast = crate::ballots::Cast::new(
         commune_store::BallotCast {
             proposal_id: id.to_owned(),
-            voter_id: me.member.id.clone(),
+            voter_id: member_id.to_owned(),
             ballot: ballot_json,
             nonce: nonce.clone(),
             receipt: receipt.clone(),

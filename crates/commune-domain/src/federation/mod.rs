@@ -1,4 +1,5 @@
 //! Federation between instances: ActivityPub objects and the HTTP signatures that carry them.
 
 pub mod activity;
+pub mod chapters;
 pub mod httpsig;

@@ -7,7 +7,7 @@ use crate::error::{ApiResult, ErrorBody};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use commune_app::federation::{self, Overview};
+use commune_app::federation::{self, Overview, chapters};
 use commune_app::state::AppState;
 
 /// Whether an organisation publishes to the fediverse.
@@ -173,4 +173,149 @@ pub async fn replies(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Vec<commune_store::RemoteReply>>> {
     Ok(axum::Json(federation::replies(&state, &caller, &id).await?))
+}
+
+/// A link between an organisation here and one on another instance.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LinkView {
+    /// The other organisation's actor IRI.
+    pub remote: String,
+    /// `commune` (this is the commune; the chapter is elsewhere) or `chapter`.
+    pub side: String,
+    /// `offered` (agreed here, not yet answered) or `active`.
+    pub status: String,
+    pub created_at: i64,
+    pub linked_at: Option<i64>,
+}
+
+impl From<commune_store::Link> for LinkView {
+    fn from(l: commune_store::Link) -> LinkView {
+        LinkView { remote: l.remote, side: l.side, status: l.status, created_at: l.created_at, linked_at: l.linked_at }
+    }
+}
+
+/// A ballot on a proposal of the commune the chapter is linked to.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RemoteBallotInput {
+    /// The proposal's `Question` IRI, as the chapter received it.
+    pub question: String,
+    /// The ballot, as for a proposal here (e.g. `{"kind":"yes_no","stance":"yes"}`).
+    #[schema(value_type = Object)]
+    pub ballot: serde_json::Value,
+}
+
+/// A ballot sent home-signed to the commune, with the receipt the commune returned.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SentBallotView {
+    pub question: String,
+    #[schema(value_type = Object)]
+    pub ballot: serde_json::Value,
+    /// The commune's receipt: SHA-256 over its proposal, the voter's account there, the ballot
+    /// and this nonce (checked here before it is kept).
+    pub receipt: String,
+    pub nonce: String,
+    pub sent_at: i64,
+}
+
+impl From<commune_store::SentBallot> for SentBallotView {
+    fn from(b: commune_store::SentBallot) -> SentBallotView {
+        SentBallotView {
+            question: b.question,
+            ballot: b.ballot,
+            receipt: b.receipt,
+            nonce: b.nonce,
+            sent_at: b.sent_at,
+        }
+    }
+}
+
+/// The organisation's links to organisations on other instances (a commune's chapters, a
+/// chapter's commune).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/federation/links", tag = "federation",
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Links", body = Vec<LinkView>),
+        (status = 403, description = "Members only", body = ErrorBody)))]
+pub async fn links(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Vec<LinkView>>> {
+    Ok(axum::Json(chapters::links(&state, &caller, &slug).await?.into_iter().map(LinkView::from).collect()))
+}
+
+/// The commune agrees to link a chapter on another instance (`name@host` or its IRI); the link
+/// is active once the chapter sends its roster.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/chapters", tag = "federation", request_body = FollowInput,
+    params(("slug" = String, Path, description = "The commune's slug")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Link offered", body = LinkView),
+        (status = 403, description = "Only the commune's stewards", body = ErrorBody),
+        (status = 409, description = "Already offered; or not the commune, or it does not publish", body = ErrorBody),
+        (status = 422, description = "The account is not an organisation", body = ErrorBody)))]
+pub async fn offer_chapter(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<FollowInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(LinkView::from(chapters::offer_chapter(&state, &caller, &slug, &input.account).await?)))
+}
+
+/// A chapter links itself to its commune on another instance, sending its roster (again, to
+/// sync who its members are).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/commune", tag = "federation", request_body = FollowInput,
+    params(("slug" = String, Path, description = "The chapter's slug")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Linked; the roster was accepted", body = LinkView),
+        (status = 403, description = "Only the chapter's stewards", body = ErrorBody),
+        (status = 409, description = "Not a chapter, it does not publish, or the commune refused", body = ErrorBody),
+        (status = 422, description = "The account is not an organisation", body = ErrorBody)))]
+pub async fn link_commune(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<FollowInput>,
+) -> ApiResult<axum::Json<LinkView>> {
+    Ok(axum::Json(LinkView::from(chapters::link_commune(&state, &caller, &slug, &input.account).await?)))
+}
+
+/// Vote on a proposal of the commune this chapter is linked to: this instance signs the ballot
+/// and sends it; the commune counts it and returns the receipt.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/ballots", tag = "federation", request_body = RemoteBallotInput,
+    params(("slug" = String, Path, description = "The chapter's slug")),
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "Counted by the commune; its receipt", body = SentBallotView),
+        (status = 403, description = "Members of the chapter only", body = ErrorBody),
+        (status = 404, description = "No such proposal from the linked commune", body = ErrorBody),
+        (status = 409, description = "Not linked, voting closed, or the commune refused", body = ErrorBody)))]
+pub async fn cast_remote(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<RemoteBallotInput>,
+) -> ApiResult<impl IntoResponse> {
+    let sent = chapters::cast_remote(&state, &caller, &slug, &input.question, &input.ballot).await?;
+    Ok(created(SentBallotView::from(sent)))
+}
+
+/// The ballots the caller sent to their commune, with its receipts.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/federation/ballots", tag = "federation",
+    params(("slug" = String, Path, description = "The chapter's slug")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Sent ballots, newest first", body = Vec<SentBallotView>),
+        (status = 403, description = "Members only", body = ErrorBody)))]
+pub async fn sent_ballots(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Vec<SentBallotView>>> {
+    Ok(axum::Json(
+        chapters::sent_ballots(&state, &caller, &slug).await?.into_iter().map(SentBallotView::from).collect(),
+    ))
 }

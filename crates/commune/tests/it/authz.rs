@@ -2145,6 +2145,46 @@ fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            path: "/api/v1/orgs/acme/federation/links",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // acme is a business, not the commune: a steward stops at that rule.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/federation/chapters",
+            body: Some(json!({ "account": "north@127.0.0.1:9" })),
+            allowed: &[(Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // acme is not a chapter.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/federation/commune",
+            body: Some(json!({ "account": "root@127.0.0.1:9" })),
+            allowed: &[(Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // acme is not a chapter linked to a commune.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/federation/ballots",
+            body: Some(
+                json!({ "question": "http://127.0.0.1:9/ap/proposals/x", "ballot": { "kind": "yes_no", "stance": "yes" } }),
+            ),
+            allowed: &[(Member, 409), (Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/orgs/acme/federation/ballots",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
             path: "/api/v1/admin/federation/instances",
             body: None,
             allowed: &[(InstanceSteward, 200)],

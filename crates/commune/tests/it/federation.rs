@@ -10,6 +10,7 @@ use axum::http::{Method, StatusCode};
 use commune_app::Config;
 use commune_app::federation::{self, outbox};
 use commune_domain::federation::activity::{self, Urls};
+use commune_domain::federation::chapters;
 use commune_domain::federation::httpsig::Dialect;
 use commune_domain::webhooks::AllowedRange;
 use serde_json::{Value, json};
@@ -395,4 +396,216 @@ async fn a_peer_that_refuses_rfc_9421_gets_cavage_on_the_second_knock() {
     assert_eq!(dialect, Dialect::Cavage);
     assert_eq!(*seen.lock().expect("lock"), vec!["rfc9421".to_string(), "cavage".to_string()]);
     let _ = a_root;
+}
+
+/// Signs a ballot as B's chapter would and posts it to A; returns the status.
+async fn post_claim(
+    a_base: &str,
+    signer: &commune_domain::federation::httpsig::PrivateKey,
+    http_key: &commune_domain::federation::httpsig::PrivateKey,
+    claim: &chapters::BallotClaim,
+) -> u16 {
+    let signed =
+        activity::sign_document(&chapters::claim_json(claim), &Urls::key_id(&claim.chapter), signer).expect("sign");
+    let body = json!({ "signed": signed }).to_string();
+    post_signed(a_base, "/ap/chapters/ballots", http_key, &claim.chapter, &body, Dialect::Rfc9421).await
+}
+
+#[tokio::test]
+async fn a_chapter_on_another_instance_votes_on_its_communes_proposals() {
+    let (a, a_base, a_root) = instance().await;
+    let (b, b_base, b_root) = instance().await;
+    let a_host = a_base.trim_start_matches("http://");
+    let b_host = b_base.trim_start_matches("http://");
+
+    // B has a chapter, North, publishing, with a member besides its steward; and someone who
+    // is not in it.
+    let (status, body) = b
+        .call(Method::POST, "/api/v1/orgs", &b_root, Some(json!({"slug": "north", "name": "North", "kind": "chapter"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _) =
+        b.call(Method::PUT, "/api/v1/orgs/north/federation", &b_root, Some(json!({"publish": true}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let bo = b.member("bodil").await;
+    b.admit(&b_root, &bo, "north").await;
+    let eve = b.member("eve").await;
+    let chapter = format!("{b_base}/ap/orgs/north");
+
+    // The chapter cannot link itself before the commune agrees; a business cannot be a chapter.
+    let (status, refused) =
+        b.call(Method::POST, "/api/v1/orgs/north/federation/commune", &b_root, Some(link_to(a_host))).await;
+    check_error((status, refused), StatusCode::CONFLICT, "rule_violation");
+    let (status, _) = a
+        .call(
+            Method::POST,
+            "/api/v1/orgs/root/federation/chapters",
+            &a_root,
+            Some(json!({"account": format!("north@{b_host}")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, again) = a
+        .call(Method::POST, "/api/v1/orgs/root/federation/chapters", &a_root, Some(json!({"account": chapter.clone()})))
+        .await;
+    check_error((status, again), StatusCode::CONFLICT, "conflict");
+
+    // Linked: the roster arrives, A keeps an account for each of North's members, in the commune.
+    let members_before = a.call(Method::GET, "/api/v1/orgs/root", &a_root, None).await.1["member_count"].as_i64();
+    let (status, linked) =
+        b.call(Method::POST, "/api/v1/orgs/north/federation/commune", &b_root, Some(link_to(a_host))).await;
+    assert_eq!(status, StatusCode::OK, "{linked}");
+    assert_eq!(linked["status"], "active");
+    assert_eq!(linked["remote"], format!("{a_base}/ap/orgs/root"));
+    let (_, links) = a.call(Method::GET, "/api/v1/orgs/root/federation/links", &a_root, None).await;
+    assert_eq!(links[0]["status"], "active", "{links}");
+    assert_eq!(links[0]["remote"], chapter);
+    let members_after = a.call(Method::GET, "/api/v1/orgs/root", &a_root, None).await.1["member_count"].as_i64();
+    assert_eq!(members_after.zip(members_before).map(|(x, y)| x - y), Some(2), "bo and B's root joined");
+    // Their accounts are not actors of A, and nobody signs in to them.
+    let account = chapters::account_handle(&format!("{b_base}/ap/members/bodil"));
+    let (status, _) = a.call(Method::GET, &format!("/ap/members/{account}"), &Auth::None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // North follows the commune, so it receives the commune's proposals.
+    let (status, _) = b
+        .call(
+            Method::POST,
+            "/api/v1/orgs/north/federation/follows",
+            &b_root,
+            Some(json!({"account": format!("root@{a_host}")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    pump(&[&a, &b]).await;
+    let a_id = open_proposal(&a, &a_root, "Open a northern workshop").await;
+    pump(&[&a, &b]).await;
+    let question = format!("{a_base}/ap/proposals/{a_id}");
+
+    // bo and B's root vote at home; A counts both, and each receipt commits to B's nonce.
+    let mut receipts = Vec::new();
+    for (who, stance) in [(&bo, "yes"), (&b_root, "no")] {
+        let (status, sent) = b
+            .call(
+                Method::POST,
+                "/api/v1/orgs/north/federation/ballots",
+                who,
+                Some(json!({"question": question, "ballot": {"kind": "yes_no", "stance": stance}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{sent}");
+        assert_eq!(sent["ballot"]["stance"], stance);
+        receipts.push(sent["receipt"].as_str().expect("receipt").to_string());
+    }
+    let (_, kept) = b.call(Method::GET, "/api/v1/orgs/north/federation/ballots", &bo, None).await;
+    assert_eq!(kept[0]["receipt"].as_str(), Some(receipts[0].as_str()), "{kept}");
+    // eve is not in North: B will not sign for her.
+    let (status, _) = b
+        .call(
+            Method::POST,
+            "/api/v1/orgs/north/federation/ballots",
+            &eve,
+            Some(json!({"question": question, "ballot": {"kind": "yes_no", "stance": "no"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Hostile ballots straight to A: each refused, nothing written.
+    let (b_key, _) = federation::instance_key(&b.state).await.expect("key");
+    let (a_key, _) = federation::instance_key(&a.state).await.expect("key");
+    let claim = |voter: &str, issued_at: i64| chapters::BallotClaim {
+        proposal: question.clone(),
+        voter: format!("{b_base}/ap/members/{voter}"),
+        chapter: chapter.clone(),
+        ballot: json!({"kind": "yes_no", "stance": "no"}),
+        nonce: "hostile-nonce-0123456789".into(),
+        issued_at,
+    };
+    let before = a.audit_len().await;
+    assert_eq!(post_claim(&a_base, &b_key, &b_key, &claim("eve", now() / 1000)).await, 403, "not on the roster");
+    assert_eq!(post_claim(&a_base, &a_key, &b_key, &claim("bodil", now() / 1000)).await, 401, "signed by another key");
+    assert_eq!(post_claim(&a_base, &b_key, &b_key, &claim("bodil", now() / 1000 - 3_600)).await, 422, "stale");
+    assert_eq!(
+        post_claim(&a_base, &b_key, &a_key, &claim("bodil", now() / 1000)).await,
+        401,
+        "request signed by another"
+    );
+    let mut elsewhere = claim("bodil", now() / 1000);
+    elsewhere.proposal = format!("{a_base}/ap/proposals/nope");
+    assert_eq!(post_claim(&a_base, &b_key, &b_key, &elsewhere).await, 404);
+    assert_eq!(a.audit_len().await, before, "refused ballots wrote nothing");
+
+    // A's own member votes yes; A closes and counts: 2 yes, 1 no, every receipt in the digest.
+    let (status, own) = a
+        .call(
+            Method::POST,
+            &format!("/api/v1/proposals/{a_id}/ballot"),
+            &a_root,
+            Some(json!({"kind": "yes_no", "stance": "yes"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    receipts.push(own["receipt"].as_str().expect("receipt").to_string());
+    let later = now() + crate::support::CLOSES_IN + 3_600_000;
+    commune_app::scheduler::tick(&a.state, later).await.expect("tick");
+    commune_app::scheduler::tick(&a.state, later).await.expect("tick");
+    let (_, signed) = a.call(Method::GET, &format!("/ap/proposals/{a_id}/result"), &Auth::None, None).await;
+    let (_, result) = activity::verify_document(&signed, &a_key.public()).expect("the signed result verifies");
+    assert_eq!(result["counts"]["equal"], json!([2.0, 1.0, 0.0]), "{result}");
+    assert_eq!(result["receipts"], 3);
+    assert_eq!(result["receipt_digest"], activity::receipt_digest(&receipts));
+    // A recount rechecks every receipt and every home signature.
+    assert_eq!(commune_app::tally::verify_tally(&a.state.store, &a_id).await.expect("verify"), Ok(()));
+    pump(&[&a, &b]).await;
+    let (_, ob) = b.call(Method::GET, "/api/v1/orgs/north/federation", &b_root, None).await;
+    let seen = ob["proposals"].as_array().expect("list").iter().find(|q| q["id"] == question.as_str()).expect("seen");
+    assert_eq!(seen["result_verified"], true, "{seen}");
+    let (status, late) = b
+        .call(
+            Method::POST,
+            "/api/v1/orgs/north/federation/ballots",
+            &bo,
+            Some(json!({"question": question, "ballot": {"kind": "yes_no", "stance": "no"}})),
+        )
+        .await;
+    check_error((status, late), StatusCode::CONFLICT, "rule_violation");
+
+    // A roster sync without bodil: bodil's account leaves the commune (and keeps its history).
+    let roster = |members: Value| {
+        json!({ "type": "CommuneRoster", "commune": format!("{a_base}/ap/orgs/root"), "chapter": chapter, "members": members })
+            .to_string()
+    };
+    let root_only = roster(json!([{ "id": format!("{b_base}/ap/members/root"), "name": "Root" }]));
+    let before = a.audit_len().await;
+    // Hostile rosters first: a member of another instance, and one signed by another chapter.
+    let foreign = roster(json!([{ "id": format!("{a_base}/ap/members/root"), "name": "Mallory" }]));
+    assert_eq!(post_signed(&a_base, "/ap/chapters/roster", &b_key, &chapter, &foreign, Dialect::Cavage).await, 422);
+    let other = format!("{b_base}/ap/orgs/root");
+    assert_eq!(post_signed(&a_base, "/ap/chapters/roster", &b_key, &other, &root_only, Dialect::Cavage).await, 403);
+    assert_eq!(a.audit_len().await, before, "refused rosters wrote nothing");
+    assert_eq!(post_signed(&a_base, "/ap/chapters/roster", &b_key, &chapter, &root_only, Dialect::Cavage).await, 200);
+    let members_synced = a.call(Method::GET, "/api/v1/orgs/root", &a_root, None).await.1["member_count"].as_i64();
+    assert_eq!(members_synced.zip(members_after).map(|(x, y)| y - x), Some(1), "bodil left");
+    // The counted ballot still verifies after bodil left.
+    assert_eq!(commune_app::tally::verify_tally(&a.state.store, &a_id).await.expect("verify"), Ok(()));
+    // A stored home signature that no longer matches is caught by the recount.
+    let (signed,): (String,) = sqlx::query_as("SELECT signed FROM ap_remote_ballots WHERE proposal_id = $1 LIMIT 1")
+        .bind(&a_id)
+        .fetch_one(a.store.pool())
+        .await
+        .expect("read");
+    let mut forged: Value = serde_json::from_str(&signed).expect("json");
+    forged["signature"] = json!("AAAA");
+    sqlx::query("UPDATE ap_remote_ballots SET signed = $1 WHERE proposal_id = $2")
+        .bind(forged.to_string())
+        .bind(&a_id)
+        .execute(a.store.pool())
+        .await
+        .expect("tamper");
+    let recount = commune_app::tally::verify_tally(&a.state.store, &a_id).await.expect("verify");
+    assert!(recount.as_ref().is_err_and(|why| why.contains("does not verify")), "{recount:?}");
+}
+
+fn link_to(a_host: &str) -> Value {
+    json!({"account": format!("root@{a_host}")})
 }

@@ -1,0 +1,257 @@
+//! Federated chapters. Audited: links between an organisation here and one on another instance,
+//! the accounts a commune keeps for its linked chapters' members (each tied to the member's
+//! actor on their home instance), the home instance's signature kept beside every remote ballot,
+//! and the ballots members here sent to their commune with the receipt it returned.
+
+use crate::{Result, Store, WriteTx};
+use serde_json::json;
+use sqlx::Row;
+
+/// A link between an organisation here and one elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Link {
+    pub org_id: String,
+    /// The other organisation's actor IRI.
+    pub remote: String,
+    /// What the organisation here is in the link: `commune` (the chapter is elsewhere) or
+    /// `chapter` (its commune is elsewhere).
+    pub side: String,
+    /// `offered` (this side agreed, the other has not answered) or `active`.
+    pub status: String,
+    pub created_at: i64,
+    pub linked_at: Option<i64>,
+}
+
+/// A commune's account for a member of a linked chapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteMember {
+    pub member_id: String,
+    /// The member's actor on their home instance.
+    pub iri: String,
+    /// The chapter (actor IRI) they came through.
+    pub chapter: String,
+    pub org_id: String,
+}
+
+/// A ballot a member here sent to their commune, with the receipt it returned.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentBallot {
+    pub question: String,
+    pub ballot: serde_json::Value,
+    pub nonce: String,
+    pub receipt: String,
+    pub sent_at: i64,
+}
+
+const LINK_COLUMNS: &str = "org_id, remote, side, status, created_at, linked_at";
+
+fn link_from(r: &sqlx::any::AnyRow) -> Result<Link> {
+    Ok(Link {
+        org_id: r.try_get("org_id")?,
+        remote: r.try_get("remote")?,
+        side: r.try_get("side")?,
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+        linked_at: r.try_get("linked_at")?,
+    })
+}
+
+impl Store {
+    pub async fn ap_links(&self, org_id: &str) -> Result<Vec<Link>> {
+        let sql =
+            format!("SELECT {LINK_COLUMNS} FROM ap_links WHERE org_id = $1 ORDER BY created_at, remote LIMIT 1000");
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        rows.iter().map(link_from).collect()
+    }
+
+    pub async fn ap_link(&self, org_id: &str, remote: &str) -> Result<Option<Link>> {
+        let sql = format!("SELECT {LINK_COLUMNS} FROM ap_links WHERE org_id = $1 AND remote = $2");
+        let row = sqlx::query(&sql).bind(org_id).bind(remote).fetch_optional(&self.pool).await?;
+        row.as_ref().map(link_from).transpose()
+    }
+
+    pub async fn remote_member_by_iri(&self, iri: &str) -> Result<Option<RemoteMember>> {
+        let row = sqlx::query("SELECT member_id, iri, chapter, org_id FROM ap_remote_members WHERE iri = $1")
+            .bind(iri)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(RemoteMember {
+                member_id: r.try_get(0)?,
+                iri: r.try_get(1)?,
+                chapter: r.try_get(2)?,
+                org_id: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Whether a member's account here stands for a member of another instance.
+    pub async fn is_remote_member(&self, member_id: &str) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM ap_remote_members WHERE member_id = $1")
+            .bind(member_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
+    /// The accounts of a chapter's members that are members of `org_id`: `(member id, IRI)`.
+    pub async fn remote_members_in(&self, chapter: &str, org_id: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT r.member_id, r.iri FROM ap_remote_members r
+             JOIN memberships m ON m.member_id = r.member_id AND m.org_id = $2
+             WHERE r.chapter = $1 ORDER BY r.iri LIMIT 100000",
+        )
+        .bind(chapter)
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    /// The home signatures of a proposal's remote ballots: `(voter id, chapter, signed JWS)`.
+    pub async fn remote_ballots(&self, proposal_id: &str) -> Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT voter_id, chapter, signed FROM ap_remote_ballots WHERE proposal_id = $1 ORDER BY voter_id LIMIT 100000",
+        )
+        .bind(proposal_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    }
+
+    pub async fn sent_ballots(&self, member_id: &str) -> Result<Vec<SentBallot>> {
+        let rows = sqlx::query(
+            "SELECT question, ballot, nonce, receipt, sent_at FROM ap_sent_ballots WHERE member_id = $1
+             ORDER BY sent_at DESC LIMIT 1000",
+        )
+        .bind(member_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let ballot: String = r.try_get("ballot")?;
+                Ok(SentBallot {
+                    question: r.try_get("question")?,
+                    ballot: serde_json::from_str(&ballot).unwrap_or_default(),
+                    nonce: r.try_get("nonce")?,
+                    receipt: r.try_get("receipt")?,
+                    sent_at: r.try_get("sent_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Who published a remote proposal and whether it has closed: `(actor, closed_at, end_time)`.
+    pub async fn remote_question_state(&self, id: &str) -> Result<Option<(String, Option<i64>, Option<i64>)>> {
+        let row = sqlx::query("SELECT actor, closed_at, end_time FROM ap_remote_questions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).transpose()
+    }
+}
+
+impl WriteTx {
+    /// Agrees to a link (`offered`), or keeps an existing one as it is; false when it existed.
+    pub async fn offer_link(&mut self, org_id: &str, remote: &str, side: &str) -> Result<bool> {
+        let added = sqlx::query(
+            "INSERT INTO ap_links (org_id, remote, side, status, created_at) VALUES ($1, $2, $3, 'offered', $4)
+             ON CONFLICT (org_id, remote) DO NOTHING",
+        )
+        .bind(org_id)
+        .bind(remote)
+        .bind(side)
+        .bind(self.at_ms())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        self.audit("federation.link.offer", org_id, json!({ "remote": remote, "side": side })).await?;
+        Ok(added == 1)
+    }
+
+    /// Marks a link active (both sides agreed); false when there is no such link.
+    pub async fn activate_link(&mut self, org_id: &str, remote: &str) -> Result<bool> {
+        let changed = sqlx::query(
+            "UPDATE ap_links SET status = 'active', linked_at = COALESCE(linked_at, $3) WHERE org_id = $1 AND remote = $2",
+        )
+        .bind(org_id)
+        .bind(remote)
+        .bind(self.at_ms())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        self.audit("federation.link.activate", org_id, json!({ "remote": remote })).await?;
+        Ok(changed == 1)
+    }
+
+    /// Removes a link (its members' accounts stay; their memberships are the caller's business).
+    pub async fn remove_link(&mut self, org_id: &str, remote: &str) -> Result<bool> {
+        let removed = sqlx::query("DELETE FROM ap_links WHERE org_id = $1 AND remote = $2")
+            .bind(org_id)
+            .bind(remote)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        self.audit("federation.link.remove", org_id, json!({ "remote": remote })).await?;
+        Ok(removed == 1)
+    }
+
+    /// Ties a member's account here to their actor on their home instance.
+    pub async fn put_remote_member(&mut self, m: &RemoteMember) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ap_remote_members (member_id, iri, chapter, org_id, synced_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (member_id) DO UPDATE SET synced_at = excluded.synced_at",
+        )
+        .bind(&m.member_id)
+        .bind(&m.iri)
+        .bind(&m.chapter)
+        .bind(&m.org_id)
+        .bind(self.at_ms())
+        .execute(&mut *self.tx)
+        .await?;
+        self.audit("federation.remote_member", &m.member_id, json!({ "iri": m.iri, "chapter": m.chapter })).await
+    }
+
+    /// Keeps the home instance's signature of a remote ballot (written with the ballot).
+    pub async fn put_remote_ballot(
+        &mut self,
+        proposal_id: &str,
+        voter_id: &str,
+        chapter: &str,
+        signed: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ap_remote_ballots (proposal_id, voter_id, chapter, signed, received_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (proposal_id, voter_id) DO UPDATE SET chapter = excluded.chapter, signed = excluded.signed,
+               received_at = excluded.received_at",
+        )
+        .bind(proposal_id)
+        .bind(voter_id)
+        .bind(chapter)
+        .bind(signed)
+        .bind(self.at_ms())
+        .execute(&mut *self.tx)
+        .await?;
+        self.audit("federation.remote_ballot", proposal_id, json!({ "voter_id": voter_id, "chapter": chapter })).await
+    }
+
+    /// Records a ballot a member here sent home-signed to their commune, with its receipt.
+    pub async fn put_sent_ballot(&mut self, member_id: &str, sent: &SentBallot) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ap_sent_ballots (member_id, question, ballot, nonce, receipt, sent_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (member_id, question) DO UPDATE SET ballot = excluded.ballot, nonce = excluded.nonce,
+               receipt = excluded.receipt, sent_at = excluded.sent_at",
+        )
+        .bind(member_id)
+        .bind(&sent.question)
+        .bind(sent.ballot.to_string())
+        .bind(&sent.nonce)
+        .bind(&sent.receipt)
+        .bind(sent.sent_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.audit("federation.ballot.sent", member_id, json!({ "question": sent.question, "receipt": sent.receipt }))
+            .await
+    }
+}
