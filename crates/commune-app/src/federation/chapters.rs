@@ -16,7 +16,7 @@ use commune_domain::Invalid;
 use commune_domain::authz::{Action, Denied};
 use commune_domain::federation::activity::{self, Local, MAX_BODY, Urls};
 use commune_domain::federation::chapters::{self, BallotClaim, Roster, RosterMember};
-use commune_domain::federation::httpsig::PublicKey;
+use commune_domain::federation::httpsig::{Dialect, PublicKey};
 use commune_domain::governance::count::ballot_receipt;
 use commune_domain::governance::methods::Ballot;
 use commune_domain::identity::Profile;
@@ -112,7 +112,7 @@ pub async fn link_commune(state: &AppState, caller: &Caller, slug: &str, account
         .collect();
     let roster = Roster { commune: commune.id.clone(), chapter: chapter.clone(), members };
     let url = format!("{}{ROSTER_PATH}", base_of(&commune.id)?);
-    remote::post_json(state, &chapter, &url, &chapters::roster_json(&roster))
+    post_json(state, &chapter, &url, &chapters::roster_json(&roster))
         .await
         .map_err(|why| AppError::Rule(format!("the commune did not accept the link: {why}")))?;
     let mut tx = state.store.write(&caller.audit_actor()).await?;
@@ -254,7 +254,7 @@ pub async fn cast_remote(
     let signed = activity::sign_document(&chapters::claim_json(&claim), &Urls::key_id(&chapter), &key)
         .map_err(AppError::internal)?;
     let url = format!("{}{BALLOT_PATH}", base_of(&link.remote)?);
-    let answer = remote::post_json(state, &chapter, &url, &json!({ "signed": signed }))
+    let answer = post_json(state, &chapter, &url, &json!({ "signed": signed }))
         .await
         .map_err(|why| AppError::Rule(format!("the commune did not count the ballot: {why}")))?;
     // The receipt must commit to the nonce this instance chose, for the ballot it signed.
@@ -351,4 +351,41 @@ fn base64_json(raw: &str) -> Option<Value> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// POSTs a JSON document signed (RFC 9421, then draft-cavage when refused) as `actor` and reads
+/// the JSON answer: Commune's own calls between linked instances, which answer at once. An
+/// error says what the other side answered.
+async fn post_json(state: &AppState, actor: &str, url: &str, body: &Value) -> Result<Value, String> {
+    let (_, host, port) = commune_domain::webhooks::endpoint_url(url).map_err(|e| e.to_string())?;
+    crate::webhooks::checked_addresses(state, &host, port).await?;
+    let (key, _) = instance_key(state).await.map_err(|e| e.to_string())?;
+    let http = remote::client(state);
+    let bytes = body.to_string().into_bytes();
+    let mut why = String::new();
+    for dialect in [Dialect::Rfc9421, Dialect::Cavage] {
+        let now_s = commune_store::now_ms() / 1000;
+        let headers = super::outbox::signed_headers(&key, actor, "POST", url, Some(&bytes), dialect, now_s)
+            .map_err(|e| e.to_string())?;
+        let mut request = http.post(url).body(bytes.clone());
+        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| e.without_url().to_string())?;
+        let status = response.status();
+        let raw = response.bytes().await.map_err(|e| e.without_url().to_string())?;
+        if raw.len() > MAX_BODY {
+            return Err(format!("{url} answered with more than {MAX_BODY} bytes"));
+        }
+        let answer: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(answer);
+        }
+        let message = answer.pointer("/error/message").and_then(Value::as_str).unwrap_or_default();
+        why = format!("{url} answered {status}: {message}");
+        if !matches!(status.as_u16(), 400 | 401) {
+            break;
+        }
+    }
+    Err(why)
 }

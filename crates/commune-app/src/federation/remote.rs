@@ -7,7 +7,6 @@ use crate::error::AppError;
 use crate::state::AppState;
 use commune_domain::Invalid;
 use commune_domain::federation::activity::{MAX_BODY, MEDIA_TYPE};
-use commune_domain::federation::httpsig::Dialect;
 use commune_store::RemoteActor;
 use serde_json::Value;
 
@@ -152,41 +151,4 @@ pub async fn resolve_account(
         .ok_or_else(|| Invalid::new("account", "WebFinger names no ActivityPub actor"))?
         .to_string();
     actor(state, http, &href, false, now).await.map_err(|why| Invalid::new("account", why).into())
-}
-
-/// POSTs a JSON document signed (RFC 9421, then draft-cavage when refused) as `actor` and reads
-/// the JSON answer: Commune's own calls between linked instances, which answer at once. An
-/// error says what the other side answered.
-pub async fn post_json(state: &AppState, actor: &str, url: &str, body: &Value) -> Result<Value, String> {
-    let (_, host, port) = commune_domain::webhooks::endpoint_url(url).map_err(|e| e.to_string())?;
-    crate::webhooks::checked_addresses(state, &host, port).await?;
-    let (key, _) = super::instance_key(state).await.map_err(|e| e.to_string())?;
-    let http = client(state);
-    let bytes = body.to_string().into_bytes();
-    let mut why = String::new();
-    for dialect in [Dialect::Rfc9421, Dialect::Cavage] {
-        let now_s = commune_store::now_ms() / 1000;
-        let headers = super::outbox::signed_headers(&key, actor, "POST", url, Some(&bytes), dialect, now_s)
-            .map_err(|e| e.to_string())?;
-        let mut request = http.post(url).body(bytes.clone());
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            request = request.header(name, value);
-        }
-        let response = request.send().await.map_err(|e| e.without_url().to_string())?;
-        let status = response.status();
-        let raw = response.bytes().await.map_err(|e| e.without_url().to_string())?;
-        if raw.len() > MAX_BODY {
-            return Err(format!("{url} answered with more than {MAX_BODY} bytes"));
-        }
-        let answer: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(answer);
-        }
-        let message = answer.pointer("/error/message").and_then(Value::as_str).unwrap_or_default();
-        why = format!("{url} answered {status}: {message}");
-        if !matches!(status.as_u16(), 400 | 401) {
-            break;
-        }
-    }
-    Err(why)
 }
