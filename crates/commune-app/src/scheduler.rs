@@ -136,6 +136,9 @@ fn spawn_federation(state: AppState) {
             if let Err(e) = crate::federation::outbox::deliver_due(&state, &http, commune_store::now_ms()).await {
                 e.log();
             }
+            if let Err(e) = crate::federation::transfers::resolve(&state, commune_store::now_ms()).await {
+                e.log();
+            }
         }
     });
 }

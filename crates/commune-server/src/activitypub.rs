@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use commune_app::federation::{self, chapters, inbox};
+use commune_app::federation::{self, chapters, inbox, transfers};
 use commune_app::state::AppState;
 use commune_domain::federation::activity::{Local, MEDIA_TYPE};
 
@@ -20,6 +20,9 @@ pub fn router() -> Router<AppState> {
         .route("/ap/proposals/{id}/result", get(signed_result))
         .route("/ap/chapters/roster", post(chapter_roster))
         .route("/ap/chapters/ballots", post(chapter_ballot))
+        .route("/ap/chapters/transfers", post(transfer_prepare))
+        .route("/ap/chapters/transfers/decision", post(transfer_decision))
+        .route("/ap/chapters/transfers/status", post(transfer_status))
         .route("/ap/{kind}/{name}", get(actor))
         .route("/ap/{kind}/{name}/inbox", post(actor_inbox))
         .route("/ap/{kind}/{name}/outbox", get(outbox))
@@ -176,4 +179,44 @@ async fn chapter_ballot(
         Ok(answer) => (StatusCode::CREATED, axum::Json(answer)).into_response(),
         Err(e) => ApiError(e).into_response(),
     }
+}
+
+fn json_answer(result: Result<serde_json::Value, commune_app::AppError>) -> Response {
+    match result {
+        Ok(answer) => (StatusCode::OK, axum::Json(answer)).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// `/ap/chapters/transfers`: a linked instance asks this one to prepare a transfer.
+async fn transfer_prepare(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    json_answer(transfers::receive_prepare(&state, request(&method, &uri, &headers, &body)).await)
+}
+
+/// `/ap/chapters/transfers/decision`: the sender's decision (posted or voided).
+async fn transfer_decision(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    json_answer(transfers::receive_decision(&state, request(&method, &uri, &headers, &body)).await)
+}
+
+/// `/ap/chapters/transfers/status`: a receiver asks about a transfer it holds.
+async fn transfer_status(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    json_answer(transfers::receive_status(&state, request(&method, &uri, &headers, &body)).await)
 }

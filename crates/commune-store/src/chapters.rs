@@ -255,3 +255,162 @@ impl WriteTx {
             .await
     }
 }
+
+/// One side's record of a two-phase transfer between instances.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PeerTransfer {
+    /// The other organisation's actor.
+    pub remote: String,
+    /// Chosen by the sender (32 hex digits).
+    pub id: String,
+    /// `out` (this side sends and decides) or `in`.
+    pub direction: String,
+    pub org_id: String,
+    pub amount: i64,
+    pub ledger: i64,
+    pub currency: String,
+    /// This side's ledger hold (32 hex digits).
+    pub hold_id: String,
+    pub state: String,
+    pub told: bool,
+    pub deadline: i64,
+    pub asked_at: i64,
+    pub memo: String,
+    pub created_at: i64,
+    pub decided_at: Option<i64>,
+}
+
+const TRANSFER_COLUMNS: &str =
+    "remote, id, direction, org_id, amount, ledger, currency, hold_id, state, told, deadline,
+    asked_at, memo, created_at, decided_at";
+
+fn transfer_from(r: &sqlx::any::AnyRow) -> Result<PeerTransfer> {
+    Ok(PeerTransfer {
+        remote: r.try_get("remote")?,
+        id: r.try_get("id")?,
+        direction: r.try_get("direction")?,
+        org_id: r.try_get("org_id")?,
+        amount: r.try_get("amount")?,
+        ledger: r.try_get("ledger")?,
+        currency: r.try_get("currency")?,
+        hold_id: r.try_get("hold_id")?,
+        state: r.try_get("state")?,
+        told: r.try_get::<i64, _>("told")? != 0,
+        deadline: r.try_get("deadline")?,
+        asked_at: r.try_get("asked_at")?,
+        memo: r.try_get("memo")?,
+        created_at: r.try_get("created_at")?,
+        decided_at: r.try_get("decided_at")?,
+    })
+}
+
+impl Store {
+    pub async fn peer_transfer(&self, remote: &str, id: &str, direction: &str) -> Result<Option<PeerTransfer>> {
+        let sql =
+            format!("SELECT {TRANSFER_COLUMNS} FROM ap_transfers WHERE remote = $1 AND id = $2 AND direction = $3");
+        let row = sqlx::query(&sql).bind(remote).bind(id).bind(direction).fetch_optional(&self.pool).await?;
+        row.as_ref().map(transfer_from).transpose()
+    }
+
+    /// An organisation's transfers with other instances, newest first.
+    pub async fn peer_transfers(&self, org_id: &str) -> Result<Vec<PeerTransfer>> {
+        let sql = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ap_transfers WHERE org_id = $1 ORDER BY created_at DESC, id LIMIT 200"
+        );
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        rows.iter().map(transfer_from).collect()
+    }
+
+    /// Transfers not finished on this side: undecided, or decided and not yet told.
+    pub async fn open_peer_transfers(&self) -> Result<Vec<PeerTransfer>> {
+        let sql = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ap_transfers
+             WHERE state IN ('pending', 'prepared') OR (direction = 'out' AND told = 0)
+             ORDER BY created_at LIMIT 500"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(transfer_from).collect()
+    }
+
+    /// Notes when a receiver last asked the sender about a pending transfer (derived, unaudited).
+    pub async fn peer_transfer_asked(&self, remote: &str, id: &str, at_ms: i64) -> Result<()> {
+        sqlx::query("UPDATE ap_transfers SET asked_at = $3 WHERE remote = $1 AND id = $2 AND direction = 'in'")
+            .bind(remote)
+            .bind(id)
+            .bind(at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl WriteTx {
+    /// Records a new transfer; false when this side already has it (a retried prepare).
+    pub async fn put_peer_transfer(&mut self, t: &PeerTransfer) -> Result<bool> {
+        let added = sqlx::query(
+            "INSERT INTO ap_transfers (remote, id, direction, org_id, amount, ledger, currency, hold_id, state, told,
+                 deadline, asked_at, memo, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, 0, $11, $12)
+             ON CONFLICT (remote, id, direction) DO NOTHING",
+        )
+        .bind(&t.remote)
+        .bind(&t.id)
+        .bind(&t.direction)
+        .bind(&t.org_id)
+        .bind(t.amount)
+        .bind(t.ledger)
+        .bind(&t.currency)
+        .bind(&t.hold_id)
+        .bind(&t.state)
+        .bind(t.deadline)
+        .bind(&t.memo)
+        .bind(self.at_ms())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        self.audit(
+            "federation.transfer.open",
+            &t.id,
+            json!({ "remote": t.remote, "direction": t.direction, "org_id": t.org_id, "amount": t.amount, "currency": t.currency }),
+        )
+        .await?;
+        Ok(added == 1)
+    }
+
+    /// Moves a transfer from one of `from` to `to` (a compare-and-set); false when it was not
+    /// in any of them (another step got there first).
+    pub async fn move_peer_transfer(&mut self, t: &PeerTransfer, from: &[&str], to: &str) -> Result<bool> {
+        // Only our own integers are written into the statement; every string is bound.
+        let decided =
+            if matches!(to, "posted" | "voided") { format!(", decided_at = {}", self.at_ms()) } else { String::new() };
+        let placeholders: Vec<String> = (0..from.len()).map(|i| format!("${}", i + 4)).collect();
+        let sql = format!(
+            "UPDATE ap_transfers SET state = $1{decided}
+             WHERE remote = $2 AND id = $3 AND direction = '{}' AND state IN ({})",
+            if t.direction == "in" { "in" } else { "out" },
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(to).bind(&t.remote).bind(&t.id);
+        for state in from {
+            q = q.bind(*state);
+        }
+        let moved = q.execute(&mut *self.tx).await?.rows_affected();
+        self.audit(
+            "federation.transfer.state",
+            &t.id,
+            json!({ "remote": t.remote, "direction": t.direction, "to": to }),
+        )
+        .await?;
+        Ok(moved == 1)
+    }
+
+    /// Marks that the receiver acknowledged the sender's decision.
+    pub async fn peer_transfer_told(&mut self, t: &PeerTransfer) -> Result<()> {
+        sqlx::query("UPDATE ap_transfers SET told = 1 WHERE remote = $1 AND id = $2 AND direction = 'out'")
+            .bind(&t.remote)
+            .bind(&t.id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.audit("federation.transfer.told", &t.id, json!({ "remote": t.remote })).await
+    }
+}

@@ -37,7 +37,7 @@ mod write;
 
 pub use audit::{AuditStats, ChainReport};
 pub use capital::{Contribution, FundingProject, FundingRound, NewRound, PbBallot, PbProject, PbRound};
-pub use chapters::{Link, RemoteMember, SentBallot};
+pub use chapters::{Link, PeerTransfer, RemoteMember, SentBallot};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};

@@ -31,7 +31,7 @@ const BALLOT_PATH: &str = "/ap/chapters/ballots";
 const NO_PASSWORD: &str = "!remote";
 
 /// The base URL (`scheme://authority`) of the instance an actor IRI is on.
-fn base_of(iri: &str) -> Result<String, AppError> {
+pub(super) fn base_of(iri: &str) -> Result<String, AppError> {
     let target = commune_domain::federation::httpsig::Target::parse(iri)
         .map_err(|_| AppError::from(Invalid::new("account", "is not an http(s) actor")))?;
     Ok(format!("{}://{}", target.scheme, target.authority))
@@ -123,7 +123,11 @@ pub async fn link_commune(state: &AppState, caller: &Caller, slug: &str, account
 
 /// Checks an inbound request's size, sender and HTTP signature; returns the body as JSON and
 /// the signing actor. `claimed`: the actor the body says sent it (its key must sign).
-async fn signed_by(state: &AppState, req: &Request<'_>, claimed: &str) -> Result<commune_store::RemoteActor, AppError> {
+pub(super) async fn signed_by(
+    state: &AppState,
+    req: &Request<'_>,
+    claimed: &str,
+) -> Result<commune_store::RemoteActor, AppError> {
     let host = chapters::host_of(claimed).ok_or_else(|| Invalid::new("chapter", "is not an http(s) IRI"))?;
     refuse_blocked(state, &host).await?;
     state.federation_limiter.check(&host)?;
@@ -137,7 +141,7 @@ async fn signed_by(state: &AppState, req: &Request<'_>, claimed: &str) -> Result
     Ok(signer.actor)
 }
 
-fn body_json(req: &Request<'_>) -> Result<Value, AppError> {
+pub(super) fn body_json(req: &Request<'_>) -> Result<Value, AppError> {
     if req.body.len() > MAX_BODY * 8 {
         return Err(AppError::TooLarge { limit_bytes: MAX_BODY * 8 });
     }
@@ -356,7 +360,7 @@ fn base64_json(raw: &str) -> Option<Value> {
 /// POSTs a JSON document signed (RFC 9421, then draft-cavage when refused) as `actor` and reads
 /// the JSON answer: Commune's own calls between linked instances, which answer at once. An
 /// error says what the other side answered.
-async fn post_json(state: &AppState, actor: &str, url: &str, body: &Value) -> Result<Value, String> {
+pub(super) async fn post_json(state: &AppState, actor: &str, url: &str, body: &Value) -> Result<Value, String> {
     let (_, host, port) = commune_domain::webhooks::endpoint_url(url).map_err(|e| e.to_string())?;
     crate::webhooks::checked_addresses(state, &host, port).await?;
     let (key, _) = instance_key(state).await.map_err(|e| e.to_string())?;

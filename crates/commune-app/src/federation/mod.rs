@@ -9,6 +9,7 @@ pub mod chapters;
 pub mod inbox;
 pub mod outbox;
 pub mod remote;
+pub mod transfers;
 
 use crate::caller::Caller;
 use crate::error::AppError;

@@ -81,6 +81,7 @@ pub async fn party_of(state: &AppState, owner: &Owner) -> Result<Party, AppError
         Owner::Pot => (String::new(), "Common pot".into(), false),
         Owner::Settlement => (String::new(), "Outside the commune".into(), false),
         Owner::Budget(id) => (id.clone(), "Budget round".into(), false),
+        Owner::Peer(iri) => (String::new(), format!("In transit with {iri}"), false),
     };
     Ok(Party { kind: owner.kind().into(), handle, name, owner: Some(owner.clone()), is_business })
 }

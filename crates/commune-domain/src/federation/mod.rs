@@ -3,3 +3,4 @@
 pub mod activity;
 pub mod chapters;
 pub mod httpsig;
+pub mod transfers;

@@ -19,6 +19,10 @@ pub enum Owner {
     Settlement,
     /// Money set aside by a passed budget proposal, until its round spends it.
     Budget(String),
+    /// Money in transit to or from a linked organisation on another instance (its actor IRI):
+    /// the clearing account of two-phase transfers between instances. Its balance here mirrors
+    /// the other instance's clearing account for this side, with the sign reversed.
+    Peer(String),
 }
 
 impl Owner {
@@ -29,13 +33,14 @@ impl Owner {
             Owner::Pot => "pot",
             Owner::Settlement => "settlement",
             Owner::Budget(_) => "budget",
+            Owner::Peer(_) => "peer",
         }
     }
 
     /// The owner's id: a member, an organisation or a proposal; empty for the pot and settlement.
     pub fn id(&self) -> &str {
         match self {
-            Owner::Member(id) | Owner::Org(id) | Owner::Budget(id) => id,
+            Owner::Member(id) | Owner::Org(id) | Owner::Budget(id) | Owner::Peer(id) => id,
             Owner::Pot | Owner::Settlement => "",
         }
     }
@@ -47,6 +52,7 @@ impl Owner {
             "pot" => Owner::Pot,
             "settlement" => Owner::Settlement,
             "budget" => Owner::Budget(id.to_owned()),
+            "peer" => Owner::Peer(id.to_owned()),
             _ => return None,
         })
     }
@@ -59,14 +65,16 @@ impl Owner {
             Owner::Pot => account_code::POT,
             Owner::Settlement => account_code::SETTLEMENT,
             Owner::Budget(_) => account_code::BUDGET,
+            Owner::Peer(_) => account_code::PEER,
         }
     }
 
     /// Wallets cannot be overdrawn; settlement is the commune's mirror of the outside world, so
-    /// its balance is everything that came in minus everything that left, and has no limit.
+    /// its balance is everything that came in minus everything that left, and has no limit; so
+    /// is a peer's clearing account (what arrived from it is a debit here).
     pub fn flags(&self) -> super::AccountFlags {
         super::AccountFlags {
-            debits_must_not_exceed_credits: !matches!(self, Owner::Settlement),
+            debits_must_not_exceed_credits: !matches!(self, Owner::Settlement | Owner::Peer(_)),
             history: true,
             ..super::AccountFlags::default()
         }
@@ -90,6 +98,8 @@ pub mod account_code {
     pub const POT: u16 = 3;
     pub const SETTLEMENT: u16 = 4;
     pub const BUDGET: u16 = 5;
+    /// A linked organisation's clearing account (two-phase transfers between instances).
+    pub const PEER: u16 = 6;
     /// Accounts the ledger benchmark creates.
     pub const BENCH: u16 = 90;
 }
@@ -115,6 +125,8 @@ pub mod transfer_code {
     pub const FUNDING: u16 = 13;
     /// Logged hours paid at their project's hourly rate.
     pub const WAGES: u16 = 14;
+    /// A transfer between linked organisations on two instances (both legs).
+    pub const FEDERATION: u16 = 15;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -134,13 +146,14 @@ pub mod transfer_code {
             PATRONAGE => "patronage",
             FUNDING => "funding",
             WAGES => "wages",
+            FEDERATION => "federation",
             BENCH => "bench",
             _ => "other",
         }
     }
 
     pub fn parse(raw: &str) -> Option<u16> {
-        (1..=13).chain([BENCH]).find(|c| name(*c) == raw)
+        (1..=15).chain([BENCH]).find(|c| name(*c) == raw)
     }
 }
 
@@ -221,6 +234,9 @@ pub enum Payer {
     /// Logged hours being paid to the members who worked them, from their project's
     /// organisation (never the pot), by a steward of that organisation.
     Worklogs,
+    /// The two-phase protocol between linked instances: it alone moves a peer's clearing
+    /// account (money arriving from the linked organisation, and settling the holds).
+    Federation,
 }
 
 /// Whether `payer` may debit an account of `owner`. Stewards move their organisation's money
@@ -245,6 +261,9 @@ pub fn may_debit(payer: &Payer, owner: &Owner) -> Result<(), &'static str> {
         (Payer::Worklogs, Owner::Org(_)) => Ok(()),
         (Payer::Worklogs, _) => Err("logged hours are paid from their organisation's wallet"),
         (Payer::Settlement, Owner::Settlement) => Ok(()),
+        (Payer::Federation, Owner::Peer(_)) => Ok(()),
+        (_, Owner::Peer(_)) => Err("only a transfer between linked instances moves their clearing account"),
+        (Payer::Federation, _) => Err("a transfer between instances moves only its clearing account"),
         (_, Owner::Pot) => Err("the common pot is spent only by passed proposals"),
         (_, Owner::Budget(_)) => Err("a budget is spent only by its participatory budgeting round"),
         (_, Owner::Settlement) => Err("only revenue bookings and deposits bring money in from outside"),

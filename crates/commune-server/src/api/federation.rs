@@ -7,7 +7,7 @@ use crate::error::{ApiResult, ErrorBody};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use commune_app::federation::{self, Overview, chapters};
+use commune_app::federation::{self, Overview, chapters, transfers as peer};
 use commune_app::state::AppState;
 
 /// Whether an organisation publishes to the fediverse.
@@ -318,4 +318,79 @@ pub async fn sent_ballots(
     Ok(axum::Json(
         chapters::sent_ballots(&state, &caller, &slug).await?.into_iter().map(SentBallotView::from).collect(),
     ))
+}
+
+/// One side of a transfer between linked organisations on two instances.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PeerTransferView {
+    /// Chosen by the sender (32 hex digits); the same on both instances.
+    pub id: String,
+    /// The other organisation's actor IRI.
+    pub remote: String,
+    /// `out` (sent from here) or `in`.
+    pub direction: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `pending`, `prepared` (sender: the receiver holds it too), `posted` or `voided`.
+    pub state: String,
+    /// This side's ledger hold.
+    pub hold_id: String,
+    /// Sender: whether the receiver acknowledged the decision.
+    pub told: bool,
+    /// When the sender voids it unless the receiver took it.
+    pub deadline: i64,
+    pub memo: String,
+    pub decided_at: Option<i64>,
+}
+
+impl From<commune_store::PeerTransfer> for PeerTransferView {
+    fn from(t: commune_store::PeerTransfer) -> PeerTransferView {
+        PeerTransferView {
+            id: t.id,
+            remote: t.remote,
+            direction: t.direction,
+            amount_minor: t.amount,
+            currency: t.currency,
+            state: t.state,
+            hold_id: t.hold_id,
+            told: t.told,
+            deadline: t.deadline,
+            memo: t.memo,
+            decided_at: t.decided_at,
+        }
+    }
+}
+
+/// The organisation's transfers with linked organisations on other instances, newest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/federation/transfers", tag = "federation",
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = []), ("bearer" = ["payments:read"])),
+    responses(
+        (status = 200, description = "Transfers", body = Vec<PeerTransferView>),
+        (status = 403, description = "Members only", body = ErrorBody)))]
+pub async fn transfers(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Vec<PeerTransferView>>> {
+    Ok(axum::Json(peer::list(&state, &caller, &slug).await?.into_iter().map(PeerTransferView::from).collect()))
+}
+
+/// Send money to a linked organisation on another instance: held here, held there, then posted
+/// on both — or, if the other instance does not take it before the timeout, voided on both.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/transfers", tag = "federation", request_body = peer::SendInput,
+    params(("slug" = String, Path, description = "The sending organisation's slug")),
+    security(("session" = []), ("bearer" = ["payments:write"])),
+    responses(
+        (status = 201, description = "Posted on both instances (or, rarely, still finishing)", body = PeerTransferView),
+        (status = 403, description = "Only the organisation's stewards or its payments:write tokens", body = ErrorBody),
+        (status = 409, description = "Not linked, not enough money, or the other instance did not take it (voided on both)", body = ErrorBody),
+        (status = 422, description = "A bad amount, currency or timeout", body = ErrorBody)))]
+pub async fn send_transfer(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<peer::SendInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(PeerTransferView::from(peer::send(&state, &caller, &slug, input).await?)))
 }

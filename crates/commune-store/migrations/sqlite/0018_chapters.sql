@@ -41,3 +41,26 @@ CREATE TABLE ap_sent_ballots (
     sent_at BIGINT NOT NULL,
     PRIMARY KEY (member_id, question)
 );
+
+-- Two-phase transfers between linked organisations on two instances: the sender's record
+-- (`out`: pending → prepared → posted, or voided; `told` once the receiver acknowledged the
+-- decision) and the receiver's (`in`: pending → posted or voided), each beside its ledger hold.
+CREATE TABLE ap_transfers (
+    remote TEXT NOT NULL,
+    id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    amount BIGINT NOT NULL,
+    ledger BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    hold_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'prepared', 'posted', 'voided')),
+    told BIGINT NOT NULL DEFAULT 0,
+    deadline BIGINT NOT NULL,
+    asked_at BIGINT NOT NULL DEFAULT 0,
+    memo TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL,
+    decided_at BIGINT,
+    PRIMARY KEY (remote, id, direction)
+);
+CREATE INDEX ap_transfers_open ON ap_transfers (state, told);

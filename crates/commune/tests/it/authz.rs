@@ -2185,6 +2185,21 @@ fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            path: "/api/v1/orgs/acme/federation/transfers",
+            body: None,
+            allowed: &[(Member, 200), (Steward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            // acme is linked to nothing: a steward stops at that rule, before anything moves.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/federation/transfers",
+            body: Some(json!({ "to": "http://127.0.0.1:9/ap/orgs/north", "amount": "1.00" })),
+            allowed: &[(Steward, 409)],
+            refused_code: spend_refusal,
+        },
+        Case {
+            method: Method::GET,
             path: "/api/v1/admin/federation/instances",
             body: None,
             allowed: &[(InstanceSteward, 200)],

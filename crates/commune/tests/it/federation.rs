@@ -20,8 +20,16 @@ fn now() -> i64 {
 }
 
 /// An instance served on a loopback port, publishing its root organisation.
-async fn instance() -> (TestApp, String, Auth) {
+pub(crate) async fn instance() -> (TestApp, String, Auth) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (app, base, root) = instance_at(&listener).await;
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (app, base, root)
+}
+
+/// An instance for `listener`'s address, publishing its root organisation (not yet served).
+pub(crate) async fn instance_at(listener: &tokio::net::TcpListener) -> (TestApp, String, Auth) {
     let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
     let config = Config {
         public_url: base.clone(),
@@ -29,8 +37,6 @@ async fn instance() -> (TestApp, String, Auth) {
         ..Config::default()
     };
     let app = TestApp::set_up_with(config).await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(listener, router).await });
     let root = app.login("root").await;
     let (status, body) =
         app.call(Method::PUT, "/api/v1/orgs/root/federation", &root, Some(json!({"publish": true}))).await;
@@ -40,7 +46,7 @@ async fn instance() -> (TestApp, String, Auth) {
 
 /// Publishes and delivers everything due on each instance, a few rounds (a delivery can cause
 /// an answer on the other side).
-async fn pump(apps: &[&TestApp]) {
+pub(crate) async fn pump(apps: &[&TestApp]) {
     for _ in 0..3 {
         for app in apps {
             outbox::fan_out(&app.state).await.expect("fan out");
@@ -217,7 +223,7 @@ async fn two_instances_follow_each_other_and_see_each_others_proposals() {
 }
 
 /// POSTs `body` to `base{path}` signed as `actor` in `dialect`; returns the status.
-async fn post_signed(
+pub(crate) async fn post_signed(
     base: &str,
     path: &str,
     key: &commune_domain::federation::httpsig::PrivateKey,

@@ -21,6 +21,7 @@ mod ledger;
 mod merit;
 mod oidc;
 mod openapi;
+mod peer_transfers;
 mod schema;
 mod support;
 mod trust;
