@@ -490,21 +490,33 @@ async fn a_chapter_on_another_instance_votes_on_its_communes_proposals() {
 
     // bo and B's root vote at home; A counts both, and each receipt commits to B's nonce.
     let mut receipts = Vec::new();
-    for (who, stance) in [(&bo, "yes"), (&b_root, "no")] {
-        let (status, sent) = b
-            .call(
-                Method::POST,
-                "/api/v1/orgs/north/federation/ballots",
-                who,
-                Some(json!({"question": question, "ballot": {"kind": "yes_no", "stance": stance}})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{sent}");
-        assert_eq!(sent["ballot"]["stance"], stance);
-        receipts.push(sent["receipt"].as_str().expect("receipt").to_string());
-    }
+    let (status, sent) = b
+        .call(
+            Method::POST,
+            "/api/v1/orgs/north/federation/ballots",
+            &bo,
+            Some(json!({"question": question, "ballot": {"kind": "yes_no", "stance": "yes"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["ballot"]["stance"], "yes");
+    receipts.push(sent["receipt"].as_str().expect("receipt").to_string());
     let (_, kept) = b.call(Method::GET, "/api/v1/orgs/north/federation/ballots", &bo, None).await;
     assert_eq!(kept[0]["receipt"].as_str(), Some(receipts[0].as_str()), "{kept}");
+    // B's steward votes from the chapter's Fediverse page.
+    let mut browser = crate::web::Browser::new(&b);
+    browser.log_in("root").await;
+    let page = browser.get("/orgs/north/federation").await;
+    assert!(page.html.contains("Open a northern workshop") && page.html.contains("value=\"abstain\""), "{}", page.html);
+    let voted = browser
+        .submit("/orgs/north/federation", "/orgs/north/federation/vote", &[("question", &question), ("choice", "no")])
+        .await;
+    assert_eq!(voted.status, StatusCode::SEE_OTHER, "{}", voted.html);
+    let (_, kept) = b.call(Method::GET, "/api/v1/orgs/north/federation/ballots", &b_root, None).await;
+    assert_eq!(kept[0]["ballot"]["stance"], "no", "{kept}");
+    let receipt = kept[0]["receipt"].as_str().expect("receipt").to_string();
+    assert!(browser.get("/orgs/north/federation").await.html.contains(&receipt), "the page shows the receipt");
+    receipts.push(receipt);
     // eve is not in North: B will not sign for her.
     let (status, _) = b
         .call(

@@ -222,6 +222,23 @@ async fn a_transfer_between_instances_posts_on_both_ledgers() {
     assert_eq!(theirs[0]["state"], "posted");
     assert_eq!(theirs[0]["direction"], "in");
 
+    // The same from the Fediverse page: A's steward sends 5.00; both pages list it.
+    let mut browser = crate::web::Browser::new(&w.a.app);
+    browser.log_in("root").await;
+    let sent_page = browser
+        .submit(
+            "/orgs/root/federation",
+            "/orgs/root/federation/transfers",
+            &[("to", &w.chapter), ("amount", "5.00"), ("timeout_s", "60"), ("memo", "")],
+        )
+        .await;
+    assert_eq!(sent_page.status, StatusCode::SEE_OTHER, "{}", sent_page.html);
+    assert_eq!(w.conserved().await, [(7_000, 0), (3_000, 0), (-3_000, 0), (3_000, 0)]);
+    let mut theirs = crate::web::Browser::new(&w.b.app);
+    theirs.log_in("root").await;
+    let page = theirs.get("/orgs/north/federation").await.html;
+    assert!(page.contains("received") && page.contains("5.00 EUR") && page.contains("25.00 EUR"), "{page}");
+
     // Refused before anything moves: too much, a zero, not linked, a bad timeout.
     let before = w.books().await;
     check_error(w.send("1000.00").await, StatusCode::UNPROCESSABLE_ENTITY, "exceeds_credits");
