@@ -426,31 +426,15 @@ async fn a_chapter_on_another_instance_votes_on_its_communes_proposals() {
 
     // B has a chapter, North, publishing, with a member besides its steward; and someone who
     // is not in it.
-    let (status, body) = b
-        .call(Method::POST, "/api/v1/orgs", &b_root, Some(json!({"slug": "north", "name": "North", "kind": "chapter"})))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, _) =
-        b.call(Method::PUT, "/api/v1/orgs/north/federation", &b_root, Some(json!({"publish": true}))).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    north_chapter(&b, &b_root).await;
     let bo = b.member("bodil").await;
     b.admit(&b_root, &bo, "north").await;
     let eve = b.member("eve").await;
     let chapter = format!("{b_base}/ap/orgs/north");
 
     // The chapter cannot link itself before the commune agrees; a business cannot be a chapter.
-    let (status, refused) =
-        b.call(Method::POST, "/api/v1/orgs/north/federation/commune", &b_root, Some(link_to(a_host))).await;
-    check_error((status, refused), StatusCode::CONFLICT, "rule_violation");
-    let (status, _) = a
-        .call(
-            Method::POST,
-            "/api/v1/orgs/root/federation/chapters",
-            &a_root,
-            Some(json!({"account": format!("north@{b_host}")})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    check_error(link_north(&b, &b_root, a_host).await, StatusCode::CONFLICT, "rule_violation");
+    agree_to_north(&a, &a_root, b_host).await;
     let (status, again) = a
         .call(Method::POST, "/api/v1/orgs/root/federation/chapters", &a_root, Some(json!({"account": chapter.clone()})))
         .await;
@@ -458,8 +442,7 @@ async fn a_chapter_on_another_instance_votes_on_its_communes_proposals() {
 
     // Linked: the roster arrives, A keeps an account for each of North's members, in the commune.
     let members_before = a.call(Method::GET, "/api/v1/orgs/root", &a_root, None).await.1["member_count"].as_i64();
-    let (status, linked) =
-        b.call(Method::POST, "/api/v1/orgs/north/federation/commune", &b_root, Some(link_to(a_host))).await;
+    let (status, linked) = link_north(&b, &b_root, a_host).await;
     assert_eq!(status, StatusCode::OK, "{linked}");
     assert_eq!(linked["status"], "active");
     assert_eq!(linked["remote"], format!("{a_base}/ap/orgs/root"));
@@ -624,6 +607,38 @@ async fn a_chapter_on_another_instance_votes_on_its_communes_proposals() {
     assert!(recount.as_ref().is_err_and(|why| why.contains("does not verify")), "{recount:?}");
 }
 
-fn link_to(a_host: &str) -> Value {
-    json!({"account": format!("root@{a_host}")})
+/// Creates North, a chapter of `b` that publishes; returns it.
+pub(crate) async fn north_chapter(b: &TestApp, b_root: &Auth) -> Value {
+    let (status, north) = b
+        .call(Method::POST, "/api/v1/orgs", b_root, Some(json!({"slug": "north", "name": "North", "kind": "chapter"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{north}");
+    let (status, _) =
+        b.call(Method::PUT, "/api/v1/orgs/north/federation", b_root, Some(json!({"publish": true}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    north
+}
+
+/// The commune on `a` agrees to link North on `b_host`.
+pub(crate) async fn agree_to_north(a: &TestApp, a_root: &Auth, b_host: &str) {
+    let (status, body) = a
+        .call(
+            Method::POST,
+            "/api/v1/orgs/root/federation/chapters",
+            a_root,
+            Some(json!({"account": format!("north@{b_host}")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// North links itself to the commune on `a_host` (sending its roster).
+pub(crate) async fn link_north(b: &TestApp, b_root: &Auth, a_host: &str) -> (StatusCode, Value) {
+    b.call(
+        Method::POST,
+        "/api/v1/orgs/north/federation/commune",
+        b_root,
+        Some(json!({"account": format!("root@{a_host}")})),
+    )
+    .await
 }

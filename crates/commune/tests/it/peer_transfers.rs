@@ -4,7 +4,7 @@
 //! again over the same database), both ledgers still balance and end the same way: posted on
 //! both or voided on both. Nothing is created or lost across the two.
 
-use crate::federation::{instance_at, post_signed, pump};
+use crate::federation::{agree_to_north, instance_at, link_north, north_chapter, post_signed, pump};
 use crate::support::{Auth, TestApp, check_error};
 use axum::http::{Method, StatusCode};
 use commune_app::federation::transfers;
@@ -101,38 +101,9 @@ impl World {
         let (b, b_root) = live().await;
         let b_host = b.base.trim_start_matches("http://").to_string();
         let a_host = a.base.trim_start_matches("http://").to_string();
-        let (status, north) = b
-            .app
-            .call(
-                Method::POST,
-                "/api/v1/orgs",
-                &b_root,
-                Some(json!({"slug": "north", "name": "North", "kind": "chapter"})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{north}");
-        let (status, _) =
-            b.app.call(Method::PUT, "/api/v1/orgs/north/federation", &b_root, Some(json!({"publish": true}))).await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        let (status, _) = a
-            .app
-            .call(
-                Method::POST,
-                "/api/v1/orgs/root/federation/chapters",
-                &a_root,
-                Some(json!({"account": format!("north@{b_host}")})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
-        let (status, linked) = b
-            .app
-            .call(
-                Method::POST,
-                "/api/v1/orgs/north/federation/commune",
-                &b_root,
-                Some(json!({"account": format!("root@{a_host}")})),
-            )
-            .await;
+        let north = north_chapter(&b.app, &b_root).await;
+        agree_to_north(&a.app, &a_root, &b_host).await;
+        let (status, linked) = link_north(&b.app, &b_root, &a_host).await;
         assert_eq!(status, StatusCode::OK, "{linked}");
         let (status, deposit) = a
             .app
