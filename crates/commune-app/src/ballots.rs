@@ -140,7 +140,7 @@ pub async fn record_remote(store: &Store, chapter: &str, cast: Cast, signed: &st
     }
     let ballot = cast.ballot;
     tx.cast_ballots(std::slice::from_ref(&ballot)).await?;
-    tx.put_remote_ballot(&ballot.proposal_id, &ballot.voter_id, chapter, signed).await?;
+    tx.put_remote_ballot(&ballot.proposal_id, &ballot.voter_id, chapter, signed, ballot.secret).await?;
     tx.commit().await?;
     Ok(at)
 }

@@ -86,6 +86,16 @@ impl Store {
         .transpose()
     }
 
+    /// The home signature of one voter's remote ballot on a proposal, if any.
+    pub async fn remote_ballot(&self, proposal_id: &str, voter_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT signed FROM ap_remote_ballots WHERE proposal_id = $1 AND voter_id = $2")
+            .bind(proposal_id)
+            .bind(voter_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+
     /// Whether a member's account here stands for a member of another instance.
     pub async fn is_remote_member(&self, member_id: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM ap_remote_members WHERE member_id = $1")
@@ -213,13 +223,15 @@ impl WriteTx {
         self.audit("federation.remote_member", &m.member_id, json!({ "iri": m.iri, "chapter": m.chapter })).await
     }
 
-    /// Keeps the home instance's signature of a remote ballot (written with the ballot).
+    /// Keeps the home instance's signature of a remote ballot (written with the ballot). The
+    /// audit entry of a secret proposal's names no voter, like the ballot's own.
     pub async fn put_remote_ballot(
         &mut self,
         proposal_id: &str,
         voter_id: &str,
         chapter: &str,
         signed: &str,
+        secret: bool,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO ap_remote_ballots (proposal_id, voter_id, chapter, signed, received_at) VALUES ($1, $2, $3, $4, $5)
@@ -233,7 +245,9 @@ impl WriteTx {
         .bind(self.at_ms())
         .execute(&mut *self.tx)
         .await?;
-        self.audit("federation.remote_ballot", proposal_id, json!({ "voter_id": voter_id, "chapter": chapter })).await
+        let change =
+            if secret { json!({ "chapter": chapter }) } else { json!({ "voter_id": voter_id, "chapter": chapter }) };
+        self.audit("federation.remote_ballot", proposal_id, change).await
     }
 
     /// Records a ballot a member here sent home-signed to their commune, with its receipt.

@@ -327,6 +327,17 @@ pub async fn receive_ballot(state: &AppState, req: Request<'_>) -> Result<Value,
         Some(account) if account.chapter == claim.chapter => account,
         _ => return Err(forbidden("the voter is not on that chapter's roster here")),
     };
+    // A ballot signed before the one counted is a replay (the voter changed their mind since).
+    if let Some(stored) = state.store.remote_ballot(&proposal_id, &account.member_id).await? {
+        let stored: Value = serde_json::from_str(&stored).map_err(AppError::internal)?;
+        let counted = base64_json(stored.get("payload").and_then(Value::as_str).unwrap_or_default());
+        let counted_at = counted.as_ref().and_then(|c| c.get("issued_at")).and_then(Value::as_i64).unwrap_or(0);
+        let same = counted.as_ref().and_then(|c| c.get("nonce")).and_then(Value::as_str) == Some(claim.nonce.as_str());
+        if !same && claim.issued_at <= counted_at {
+            tracing::warn!(chapter = %claim.chapter, "remote ballot refused: older than the one counted");
+            return Err(AppError::Rule("a later ballot of this voter was already counted".into()));
+        }
+    }
     let ballot: Ballot =
         serde_json::from_value(claim.ballot.clone()).map_err(|e| Invalid::new("ballot", e.to_string()))?;
     let (cast, receipt) = crate::governance::voting::prepare_cast_for(

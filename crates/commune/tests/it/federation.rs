@@ -531,6 +531,11 @@ async fn a_chapter_on_another_instance_votes_on_its_communes_proposals() {
         401,
         "request signed by another"
     );
+    assert_eq!(
+        post_claim(&a_base, &b_key, &b_key, &claim("bodil", now() / 1000 - 60)).await,
+        409,
+        "older than counted"
+    );
     let mut elsewhere = claim("bodil", now() / 1000);
     elsewhere.proposal = format!("{a_base}/ap/proposals/nope");
     assert_eq!(post_claim(&a_base, &b_key, &b_key, &elsewhere).await, 404);
