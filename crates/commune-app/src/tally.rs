@@ -64,7 +64,7 @@ pub async fn verify_tally(store: &Store, proposal_id: &str) -> Result<Result<(),
             return Ok(Err(format!("the ballot of {who} does not match its receipt")));
         }
     }
-    if let Err(why) = verify_remote_ballots(store, proposal_id).await? {
+    if let Err(why) = verify_remote_ballots(store, proposal_id, &rows).await? {
         return Ok(Err(why));
     }
     let ballots: Vec<(String, String)> = rows.into_iter().map(|b| (b.voter_id, b.ballot)).collect();
@@ -160,13 +160,16 @@ pub struct TallyParts {
 /// Rechecks the home signature of every remote ballot a proposal counted, with the chapters'
 /// keys as last fetched: the signed ballot and nonce must be the ones stored. `Err` names the
 /// first that fails.
-pub async fn verify_remote_ballots(store: &Store, proposal_id: &str) -> Result<Result<usize, String>, AppError> {
+async fn verify_remote_ballots(
+    store: &Store,
+    proposal_id: &str,
+    rows: &[commune_store::BallotRow],
+) -> Result<Result<usize, String>, AppError> {
     let remote = store.remote_ballots(proposal_id).await?;
     if remote.is_empty() {
         return Ok(Ok(0));
     }
-    let stored: std::collections::HashMap<String, commune_store::BallotRow> =
-        store.ballots(proposal_id).await?.into_iter().map(|b| (b.voter_id.clone(), b)).collect();
+    let stored: HashMap<&str, &commune_store::BallotRow> = rows.iter().map(|b| (b.voter_id.as_str(), b)).collect();
     for (voter, chapter, signed) in &remote {
         let Some(actor) = store.remote_actor(chapter).await? else {
             return Ok(Err(format!("no key is known for the chapter {chapter}")));
@@ -177,7 +180,7 @@ pub async fn verify_remote_ballots(store: &Store, proposal_id: &str) -> Result<R
         let Ok((_, payload)) = commune_domain::federation::activity::verify_document(&signed, &key) else {
             return Ok(Err(format!("a ballot from {chapter} does not verify with the chapter's key")));
         };
-        let Some(row) = stored.get(voter) else {
+        let Some(row) = stored.get(voter.as_str()) else {
             return Ok(Err(format!("a ballot from {chapter} is signed but not counted")));
         };
         let counted: serde_json::Value = serde_json::from_str(&row.ballot).map_err(AppError::internal)?;

@@ -141,7 +141,19 @@ pub(super) async fn signed_by(
     Ok(signer.actor)
 }
 
-pub(super) fn body_json(req: &Request<'_>) -> Result<Value, AppError> {
+/// A signed call's body, and the actor its `field` names, whose key must have signed it.
+pub(super) async fn signed_json(
+    state: &AppState,
+    req: &Request<'_>,
+    field: &str,
+) -> Result<(Value, commune_store::RemoteActor), AppError> {
+    let body = body_json(req)?;
+    let claimed = body.get(field).and_then(Value::as_str).unwrap_or_default().to_string();
+    let signer = signed_by(state, req, &claimed).await?;
+    Ok((body, signer))
+}
+
+fn body_json(req: &Request<'_>) -> Result<Value, AppError> {
     if req.body.len() > MAX_BODY * 8 {
         return Err(AppError::TooLarge { limit_bytes: MAX_BODY * 8 });
     }
@@ -163,9 +175,7 @@ async fn commune_link(state: &AppState, commune: &str, chapter: &str) -> Result<
 /// (or keeps) an account admitted to the commune, and the chapter's members no longer on the
 /// roster leave it. One audited write, as the chapter.
 pub async fn receive_roster(state: &AppState, req: Request<'_>) -> Result<Value, AppError> {
-    let body = body_json(&req)?;
-    let chapter = body.get("chapter").and_then(Value::as_str).unwrap_or_default().to_string();
-    let signer = signed_by(state, &req, &chapter).await?;
+    let (body, signer) = signed_json(state, &req, "chapter").await?;
     let roster = chapters::parse_roster(&body, &signer.host)?;
     let (org, _) = commune_link(state, &roster.commune, &roster.chapter).await?;
     let current: std::collections::HashMap<String, String> =

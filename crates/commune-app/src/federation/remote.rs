@@ -20,10 +20,7 @@ pub fn client(state: &AppState) -> reqwest::Client {
     crate::webhooks::client(&state.config.webhook_allow)
 }
 
-/// The host (and port, unless the scheme's default) of an http(s) IRI.
-pub fn host_of(iri: &str) -> Option<String> {
-    commune_domain::federation::httpsig::Target::parse(iri).ok().map(|t| t.authority)
-}
+pub use commune_domain::federation::httpsig::host_of;
 
 /// GETs an ActivityStreams (or JRD) document, checking where it goes first.
 pub async fn get_json(state: &AppState, http: &reqwest::Client, url: &str, accept: &str) -> Result<Value, String> {

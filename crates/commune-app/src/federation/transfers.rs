@@ -3,7 +3,7 @@
 //! [`resolve`] (the scheduler, every second) finishes whatever a crash, a timeout or a lost
 //! message left open, the same way on both sides: the sender decides, the receiver follows.
 
-use super::chapters::{base_of, body_json, post_json, signed_by};
+use super::chapters::{base_of, post_json, signed_json};
 use super::inbox::Request;
 use super::{remote, urls};
 use crate::caller::Caller;
@@ -267,9 +267,7 @@ pub async fn finish(state: &AppState, mut t: PeerTransfer, now: i64) -> Result<P
 /// The receiver's side of phase one: the record, then a hold with no timeout (only the sender's
 /// decision ends it). Retried prepares are answered from the record.
 pub async fn receive_prepare(state: &AppState, req: Request<'_>) -> Result<Value, AppError> {
-    let body = body_json(&req)?;
-    let claimed = body.get("from").and_then(Value::as_str).unwrap_or_default().to_string();
-    signed_by(state, &req, &claimed).await?;
+    let (body, _) = signed_json(state, &req, "from").await?;
     let p = protocol::parse_prepare(&body)?;
     let org = local_org(state, &p.to).await?;
     match state.store.ap_link(&org.id, &p.from).await? {
@@ -353,9 +351,7 @@ async fn follow(state: &AppState, t: &PeerTransfer, decision: State) -> Result<P
 
 /// The receiver hears the sender's decision.
 pub async fn receive_decision(state: &AppState, req: Request<'_>) -> Result<Value, AppError> {
-    let body = body_json(&req)?;
-    let claimed = body.get("from").and_then(Value::as_str).unwrap_or_default().to_string();
-    signed_by(state, &req, &claimed).await?;
+    let (body, _) = signed_json(state, &req, "from").await?;
     let (id, from, _, decision) = protocol::parse_decision(&body)?;
     let Some(t) = state.store.peer_transfer(&from, &id, "in").await? else {
         // Never prepared here: a void needs nothing; a post cannot be.
@@ -370,12 +366,10 @@ pub async fn receive_decision(state: &AppState, req: Request<'_>) -> Result<Valu
 
 /// The sender answers a receiver asking about a transfer.
 pub async fn receive_status(state: &AppState, req: Request<'_>) -> Result<Value, AppError> {
-    let body = body_json(&req)?;
-    let asker = body.get("from").and_then(Value::as_str).unwrap_or_default().to_string();
-    signed_by(state, &req, &asker).await?;
+    let (body, asker) = signed_json(state, &req, "from").await?;
     let id = body.get("id").and_then(Value::as_str).unwrap_or_default();
     protocol::check_id(id)?;
-    let t = state.store.peer_transfer(&asker, id, "out").await?;
+    let t = state.store.peer_transfer(&asker.id, id, "out").await?;
     Ok(json!({ "state": t.map_or("unknown".to_string(), |t| t.state) }))
 }
 

@@ -4,7 +4,7 @@
 //! remote member, tied to that actor, and counts the ballot as theirs. The rules here: what a
 //! roster and a signed ballot may say, how fresh a ballot must be, and the account's handle.
 
-use crate::federation::httpsig::Target;
+pub use crate::federation::httpsig::host_of;
 use crate::identity::Handle;
 use crate::validation::Invalid;
 use serde_json::{Value, json};
@@ -16,11 +16,6 @@ pub const MAX_ROSTER: usize = 10_000;
 /// receiver's clock.
 pub const CLAIM_MAX_AGE_S: i64 = 600;
 pub const CLAIM_MAX_FUTURE_S: i64 = 300;
-
-/// The host (and port) of an http(s) IRI.
-pub fn host_of(iri: &str) -> Option<String> {
-    Target::parse(iri).ok().map(|t| t.authority)
-}
 
 /// A member as a roster names them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -109,6 +109,11 @@ fn malformed(what: impl Into<String>) -> SigError {
     SigError::Malformed(what.into())
 }
 
+/// The host (and port, unless the scheme's default) of an http(s) IRI.
+pub fn host_of(iri: &str) -> Option<String> {
+    Target::parse(iri).ok().map(|t| t.authority)
+}
+
 /// An absolute request target, split the way the derived components need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
