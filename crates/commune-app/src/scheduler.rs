@@ -123,13 +123,22 @@ fn spawn_webhooks(state: AppState) {
 
 /// ActivityPub publishing runs beside the tick like webhooks: the audit log fanned out into the
 /// outbox and due activities delivered, every second.
+/// How often (seconds) the chapters here check whether their roster changed.
+const ROSTER_SYNC_EVERY_S: u64 = 5;
+
 fn spawn_federation(state: AppState) {
     tokio::spawn(async move {
         let http = crate::federation::outbox::client(&state);
         let mut interval = tokio::time::interval(Duration::from_secs(1));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        for tick in 0u64.. {
             interval.tick().await;
+            // A linked chapter's roster goes again to its commune when its members changed.
+            if tick % ROSTER_SYNC_EVERY_S == 0
+                && let Err(e) = crate::federation::chapters::sync_rosters(&state).await
+            {
+                e.log();
+            }
             if let Err(e) = crate::federation::outbox::fan_out(&state).await {
                 e.log();
             }

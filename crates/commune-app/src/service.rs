@@ -154,7 +154,7 @@ pub async fn login(state: &AppState, handle: &str, password: &str, origin: Origi
 }
 
 /// A fresh session for `member`: the secret for the cookie, only its hash stored.
-async fn start_session(state: &AppState, member: Member, user_agent: &str) -> Result<NewSession, AppError> {
+pub(crate) async fn start_session(state: &AppState, member: Member, user_agent: &str) -> Result<NewSession, AppError> {
     let secret = random_token();
     let csrf = random_token();
     let mut tx = state.store.write(&member.id).await?;

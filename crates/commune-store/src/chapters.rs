@@ -20,6 +20,13 @@ pub struct Link {
     pub status: String,
     pub created_at: i64,
     pub linked_at: Option<i64>,
+    /// The commune's side: the chapter's instance as its members' OpenID provider (empty when
+    /// it offered none). The chapter's side: the client it registered for the commune.
+    pub oidc_issuer: String,
+    pub oidc_client_id: String,
+    /// The chapter's side: the digest of the roster it last sent.
+    #[serde(skip)]
+    pub roster_digest: String,
 }
 
 /// A commune's account for a member of a linked chapter.
@@ -31,6 +38,8 @@ pub struct RemoteMember {
     /// The chapter (actor IRI) they came through.
     pub chapter: String,
     pub org_id: String,
+    /// Their OpenID subject at home (empty when the chapter sent none).
+    pub subject: String,
 }
 
 /// A ballot a member here sent to their commune, with the receipt it returned.
@@ -43,7 +52,20 @@ pub struct SentBallot {
     pub sent_at: i64,
 }
 
-const LINK_COLUMNS: &str = "org_id, remote, side, status, created_at, linked_at";
+const LINK_COLUMNS: &str =
+    "org_id, remote, side, status, created_at, linked_at, oidc_issuer, oidc_client_id, roster_digest";
+
+const REMOTE_MEMBER_COLUMNS: &str = "member_id, iri, chapter, org_id, subject";
+
+fn remote_member_from(r: &sqlx::any::AnyRow) -> Result<RemoteMember> {
+    Ok(RemoteMember {
+        member_id: r.try_get("member_id")?,
+        iri: r.try_get("iri")?,
+        chapter: r.try_get("chapter")?,
+        org_id: r.try_get("org_id")?,
+        subject: r.try_get("subject")?,
+    })
+}
 
 fn link_from(r: &sqlx::any::AnyRow) -> Result<Link> {
     Ok(Link {
@@ -53,6 +75,9 @@ fn link_from(r: &sqlx::any::AnyRow) -> Result<Link> {
         status: r.try_get("status")?,
         created_at: r.try_get("created_at")?,
         linked_at: r.try_get("linked_at")?,
+        oidc_issuer: r.try_get("oidc_issuer")?,
+        oidc_client_id: r.try_get("oidc_client_id")?,
+        roster_digest: r.try_get("roster_digest")?,
     })
 }
 
@@ -70,20 +95,28 @@ impl Store {
         row.as_ref().map(link_from).transpose()
     }
 
+    /// Every active link where this side is `side`, across organisations (at most 10,000).
+    pub async fn active_links(&self, side: &str) -> Result<Vec<Link>> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM ap_links WHERE side = $1 AND status = 'active' ORDER BY org_id, remote LIMIT 10000"
+        );
+        let rows = sqlx::query(&sql).bind(side).fetch_all(&self.pool).await?;
+        rows.iter().map(link_from).collect()
+    }
+
     pub async fn remote_member_by_iri(&self, iri: &str) -> Result<Option<RemoteMember>> {
-        let row = sqlx::query("SELECT member_id, iri, chapter, org_id FROM ap_remote_members WHERE iri = $1")
-            .bind(iri)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(RemoteMember {
-                member_id: r.try_get(0)?,
-                iri: r.try_get(1)?,
-                chapter: r.try_get(2)?,
-                org_id: r.try_get(3)?,
-            })
-        })
-        .transpose()
+        let sql = format!("SELECT {REMOTE_MEMBER_COLUMNS} FROM ap_remote_members WHERE iri = $1");
+        let row = sqlx::query(&sql).bind(iri).fetch_optional(&self.pool).await?;
+        row.as_ref().map(remote_member_from).transpose()
+    }
+
+    /// A chapter's member by their OpenID subject at home.
+    pub async fn remote_member_by_subject(&self, chapter: &str, subject: &str) -> Result<Option<RemoteMember>> {
+        let sql = format!(
+            "SELECT {REMOTE_MEMBER_COLUMNS} FROM ap_remote_members WHERE chapter = $1 AND subject = $2 AND subject <> ''"
+        );
+        let row = sqlx::query(&sql).bind(chapter).bind(subject).fetch_optional(&self.pool).await?;
+        row.as_ref().map(remote_member_from).transpose()
     }
 
     /// The home signature of one voter's remote ballot on a proposal, if any.
@@ -105,10 +138,10 @@ impl Store {
             .is_some())
     }
 
-    /// The accounts of a chapter's members that are members of `org_id`: `(member id, IRI)`.
-    pub async fn remote_members_in(&self, chapter: &str, org_id: &str) -> Result<Vec<(String, String)>> {
+    /// The accounts of a chapter's members that are members of `org_id`.
+    pub async fn remote_members_in(&self, chapter: &str, org_id: &str) -> Result<Vec<RemoteMember>> {
         let rows = sqlx::query(
-            "SELECT r.member_id, r.iri FROM ap_remote_members r
+            "SELECT r.member_id, r.iri, r.chapter, r.org_id, r.subject FROM ap_remote_members r
              JOIN memberships m ON m.member_id = r.member_id AND m.org_id = $2
              WHERE r.chapter = $1 ORDER BY r.iri LIMIT 100000",
         )
@@ -116,7 +149,7 @@ impl Store {
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        rows.iter().map(remote_member_from).collect()
     }
 
     /// The home signatures of a proposal's remote ballots: `(voter id, chapter, signed JWS)`.
@@ -207,20 +240,57 @@ impl WriteTx {
         Ok(removed == 1)
     }
 
-    /// Ties a member's account here to their actor on their home instance.
+    /// Ties a member's account here to their actor on their home instance (and, again, to
+    /// their OpenID subject there).
     pub async fn put_remote_member(&mut self, m: &RemoteMember) -> Result<()> {
         sqlx::query(
-            "INSERT INTO ap_remote_members (member_id, iri, chapter, org_id, synced_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (member_id) DO UPDATE SET synced_at = excluded.synced_at",
+            "INSERT INTO ap_remote_members (member_id, iri, chapter, org_id, synced_at, subject)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (member_id) DO UPDATE SET synced_at = excluded.synced_at, subject = excluded.subject",
         )
         .bind(&m.member_id)
         .bind(&m.iri)
         .bind(&m.chapter)
         .bind(&m.org_id)
         .bind(self.at_ms())
+        .bind(&m.subject)
         .execute(&mut *self.tx)
         .await?;
-        self.audit("federation.remote_member", &m.member_id, json!({ "iri": m.iri, "chapter": m.chapter })).await
+        self.audit(
+            "federation.remote_member",
+            &m.member_id,
+            json!({ "iri": m.iri, "chapter": m.chapter, "subject": m.subject }),
+        )
+        .await
+    }
+
+    /// The commune's side: the chapter's instance as its members' OpenID provider (empty
+    /// strings: none). The chapter's side: the client it registered for the commune.
+    pub async fn set_link_openid(&mut self, org_id: &str, remote: &str, issuer: &str, client_id: &str) -> Result<()> {
+        sqlx::query("UPDATE ap_links SET oidc_issuer = $3, oidc_client_id = $4 WHERE org_id = $1 AND remote = $2")
+            .bind(org_id)
+            .bind(remote)
+            .bind(issuer)
+            .bind(client_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.audit(
+            "federation.link.openid",
+            org_id,
+            json!({ "remote": remote, "issuer": issuer, "client_id": client_id }),
+        )
+        .await
+    }
+
+    /// The chapter's side: the roster just sent (its digest).
+    pub async fn set_roster_digest(&mut self, org_id: &str, remote: &str, digest: &str) -> Result<()> {
+        sqlx::query("UPDATE ap_links SET roster_digest = $3 WHERE org_id = $1 AND remote = $2")
+            .bind(org_id)
+            .bind(remote)
+            .bind(digest)
+            .execute(&mut *self.tx)
+            .await?;
+        self.audit("federation.link.roster", org_id, json!({ "remote": remote, "digest": digest })).await
     }
 
     /// Keeps the home instance's signature of a remote ballot (written with the ballot). The

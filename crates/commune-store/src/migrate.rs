@@ -138,6 +138,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0018_chapters.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 19,
+            name: "home_sign_in",
+            sql: include_str!("../migrations/sqlite/0019_home_sign_in.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -246,6 +252,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 18,
             name: "chapters",
             sql: include_str!("../migrations/postgres/0018_chapters.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 19,
+            name: "home_sign_in",
+            sql: include_str!("../migrations/postgres/0019_home_sign_in.sql"),
             refuse_if: None,
         },
     ];

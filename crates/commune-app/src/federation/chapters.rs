@@ -96,29 +96,80 @@ pub async fn link_commune(state: &AppState, caller: &Caller, slug: &str, account
     if links.iter().any(|l| l.side == "chapter" && l.remote != commune.id) {
         return Err(AppError::Rule("this chapter is already linked to another commune".into()));
     }
-    if !links.iter().any(|l| l.remote == commune.id) {
+    let me = caller.require_member()?;
+    let existing = links.iter().find(|l| l.remote == commune.id);
+    // The chapter's instance is its members' OpenID provider at the commune: one public client
+    // (PKCE, no secret) for the commune's instance, registered once.
+    if existing.is_none_or(|l| l.oidc_client_id.is_empty()) {
+        let redirect = format!("{}{}", base_of(&commune.id)?, chapters::HOME_SIGN_IN_CALLBACK);
+        let name = format!("{} (linked commune)", chapters::display_name(&commune.name, &commune.id));
+        let new = commune_domain::oidc::NewClient::parse(&name, "public", &redirect, "").map_err(AppError::Invalid)?;
         let mut tx = state.store.write(&caller.audit_actor()).await?;
-        tx.offer_link(&org.id, &commune.id, "chapter").await?;
+        if existing.is_none() {
+            tx.offer_link(&org.id, &commune.id, "chapter").await?;
+        }
+        let client = tx
+            .create_oidc_client(&org.id, &new.name, new.kind.as_str(), "", &new.redirect_uris, &[], &me.member.id)
+            .await?;
+        tx.set_link_openid(&org.id, &commune.id, "", &client.id).await?;
         tx.commit().await?;
     }
-    let urls = urls(state);
-    let chapter = urls.org(&org.slug);
-    let members = state
-        .store
-        .org_members(&org.id)
-        .await?
-        .into_iter()
-        .map(|m| RosterMember { id: urls.member(&m.handle), name: m.display_name })
-        .collect();
-    let roster = Roster { commune: commune.id.clone(), chapter: chapter.clone(), members };
-    let url = format!("{}{ROSTER_PATH}", base_of(&commune.id)?);
-    post_json(state, &chapter, &url, &chapters::roster_json(&roster))
+    let link = state.store.ap_link(&org.id, &commune.id).await?.ok_or(AppError::NotFound("link"))?;
+    send_roster(state, &org, &link)
         .await
         .map_err(|why| AppError::Rule(format!("the commune did not accept the link: {why}")))?;
     let mut tx = state.store.write(&caller.audit_actor()).await?;
     tx.activate_link(&org.id, &commune.id).await?;
     tx.commit().await?;
     state.store.ap_link(&org.id, &commune.id).await?.ok_or(AppError::NotFound("link"))
+}
+
+/// The chapter's roster as it stands, for its commune.
+async fn roster_now(state: &AppState, org: &Org, link: &Link) -> Result<Roster, AppError> {
+    let urls = urls(state);
+    let members = state
+        .store
+        .org_members(&org.id)
+        .await?
+        .into_iter()
+        .map(|m| RosterMember { id: urls.member(&m.handle), name: m.display_name, subject: Some(m.member_id) })
+        .collect();
+    let openid = (!link.oidc_client_id.is_empty()).then(|| chapters::HomeProvider {
+        issuer: state.config.public_url.trim_end_matches('/').to_string(),
+        client_id: link.oidc_client_id.clone(),
+    });
+    Ok(Roster { commune: link.remote.clone(), chapter: urls.org(&org.slug), members, openid })
+}
+
+/// Sends the chapter's roster to its commune, and records what was sent.
+async fn send_roster(state: &AppState, org: &Org, link: &Link) -> Result<(), String> {
+    let roster = roster_now(state, org, link).await.map_err(|e| e.to_string())?;
+    let body = chapters::roster_json(&roster);
+    let url = format!("{}{ROSTER_PATH}", base_of(&link.remote).map_err(|e| e.to_string())?);
+    post_json(state, &roster.chapter, &url, &body).await?;
+    let mut tx = state.store.write("system").await.map_err(|e| e.to_string())?;
+    tx.set_roster_digest(&org.id, &link.remote, &chapters::roster_digest(&roster)).await.map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+/// Sends again the roster of every linked chapter here whose members changed since it was last
+/// sent (the scheduler runs this): who joins a chapter can vote at its commune, who leaves no
+/// longer can, without a steward syncing by hand. A commune that does not answer is asked
+/// again at the next run. Returns how many rosters went out.
+pub async fn sync_rosters(state: &AppState) -> Result<usize, AppError> {
+    let mut sent = 0;
+    for link in state.store.active_links("chapter").await? {
+        let Some(org) = state.store.org_by_id(&link.org_id).await? else { continue };
+        let roster = roster_now(state, &org, &link).await?;
+        if chapters::roster_digest(&roster) == link.roster_digest {
+            continue;
+        }
+        match send_roster(state, &org, &link).await {
+            Ok(()) => sent += 1,
+            Err(why) => tracing::warn!(chapter = %org.slug, commune = %link.remote, %why, "sending the roster failed"),
+        }
+    }
+    Ok(sent)
 }
 
 /// Checks an inbound request's size, sender and HTTP signature; returns the body as JSON and
@@ -177,23 +228,38 @@ async fn commune_link(state: &AppState, commune: &str, chapter: &str) -> Result<
 pub async fn receive_roster(state: &AppState, req: Request<'_>) -> Result<Value, AppError> {
     let (body, signer) = signed_json(state, &req, "chapter").await?;
     let roster = chapters::parse_roster(&body, &signer.host)?;
-    let (org, _) = commune_link(state, &roster.commune, &roster.chapter).await?;
-    let current: std::collections::HashMap<String, String> =
-        state.store.remote_members_in(&roster.chapter, &org.id).await?.into_iter().map(|(id, iri)| (iri, id)).collect();
+    let (org, link) = commune_link(state, &roster.commune, &roster.chapter).await?;
+    let current: std::collections::HashMap<String, RemoteMember> = state
+        .store
+        .remote_members_in(&roster.chapter, &org.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.iri.clone(), m))
+        .collect();
     let mut known = Vec::with_capacity(roster.members.len());
     for m in &roster.members {
         known.push(state.store.remote_member_by_iri(&m.id).await?);
     }
     let mut tx = state.store.write(&format!("ap:{}", roster.chapter)).await?;
     tx.activate_link(&org.id, &roster.chapter).await?;
+    let (issuer, client_id) =
+        roster.openid.as_ref().map(|o| (o.issuer.as_str(), o.client_id.as_str())).unwrap_or_default();
+    if (issuer, client_id) != (link.oidc_issuer.as_str(), link.oidc_client_id.as_str()) {
+        tx.set_link_openid(&org.id, &roster.chapter, issuer, client_id).await?;
+    }
     let mut admitted = 0usize;
     for (m, known) in roster.members.iter().zip(known) {
+        let subject = m.subject.clone().unwrap_or_default();
         match known {
             Some(account) if account.chapter != roster.chapter => continue,
-            Some(_) if current.contains_key(&m.id) => {}
             Some(account) => {
-                tx.add_member(&org.id, &account.member_id, Role::Member).await?;
-                admitted += 1;
+                if account.subject != subject {
+                    tx.put_remote_member(&RemoteMember { subject, ..account.clone() }).await?;
+                }
+                if !current.contains_key(&m.id) {
+                    tx.add_member(&org.id, &account.member_id, Role::Member).await?;
+                    admitted += 1;
+                }
             }
             None => {
                 let profile =
@@ -204,6 +270,7 @@ pub async fn receive_roster(state: &AppState, req: Request<'_>) -> Result<Value,
                     iri: m.id.clone(),
                     chapter: roster.chapter.clone(),
                     org_id: org.id.clone(),
+                    subject,
                 })
                 .await?;
                 tx.add_member(&org.id, &member.id, Role::Member).await?;
@@ -213,9 +280,9 @@ pub async fn receive_roster(state: &AppState, req: Request<'_>) -> Result<Value,
     }
     let listed: std::collections::HashSet<&str> = roster.members.iter().map(|m| m.id.as_str()).collect();
     let mut left = 0usize;
-    for (iri, member_id) in &current {
+    for (iri, account) in &current {
         if !listed.contains(iri.as_str()) {
-            tx.remove_member(&org.id, member_id).await?;
+            tx.remove_member(&org.id, &account.member_id).await?;
             left += 1;
         }
     }

@@ -6,6 +6,7 @@
 //! [`remote`].
 
 pub mod chapters;
+pub mod home;
 pub mod inbox;
 pub mod outbox;
 pub mod remote;

@@ -23,7 +23,22 @@ pub struct RosterMember {
     /// Their actor on the chapter's instance.
     pub id: String,
     pub name: String,
+    /// Their OpenID Connect subject at home (`sub` in the ID tokens their instance issues), so
+    /// the commune can let them sign in with their home account.
+    pub subject: Option<String>,
 }
+
+/// The chapter's instance as its members' OpenID provider at the commune: the issuer, and the
+/// public client (PKCE, no secret) it registered for the commune.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomeProvider {
+    pub issuer: String,
+    pub client_id: String,
+}
+
+/// Where the commune's instance takes a chapter member back after they signed in at home (a
+/// path on the commune's instance; the chapter registers it as the client's redirect URI).
+pub const HOME_SIGN_IN_CALLBACK: &str = "/login/home/callback";
 
 /// Who a chapter's members are, sent by the chapter to its commune.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +46,7 @@ pub struct Roster {
     pub commune: String,
     pub chapter: String,
     pub members: Vec<RosterMember>,
+    pub openid: Option<HomeProvider>,
 }
 
 pub fn roster_json(r: &Roster) -> Value {
@@ -38,8 +54,26 @@ pub fn roster_json(r: &Roster) -> Value {
         "type": "CommuneRoster",
         "commune": r.commune,
         "chapter": r.chapter,
-        "members": r.members.iter().map(|m| json!({ "id": m.id, "name": m.name })).collect::<Vec<_>>(),
+        "members": r.members.iter().map(|m| {
+            let mut v = json!({ "id": m.id, "name": m.name });
+            if let Some(sub) = &m.subject {
+                v["sub"] = json!(sub);
+            }
+            v
+        }).collect::<Vec<_>>(),
+        "openid": r.openid.as_ref().map(|o| json!({ "issuer": o.issuer, "client_id": o.client_id })),
     })
+}
+
+/// What a roster says, as a SHA-256 digest (hex): a chapter sends its roster again when this
+/// changes.
+pub fn roster_digest(r: &Roster) -> String {
+    hex::encode(sha2::Sha256::digest(roster_json(r).to_string().as_bytes()))
+}
+
+/// An OpenID subject or client id: 1 to 128 letters, digits, `-`, `_` or `.`.
+fn token_like(value: &str) -> bool {
+    (1..=128).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn string<'a>(v: &'a Value, field: &'static str) -> Result<&'a str, Invalid> {
@@ -72,9 +106,29 @@ pub fn parse_roster(v: &Value, chapter_host: &str) -> Result<Roster, Invalid> {
             return Err(Invalid::new("members", format!("{id} is listed twice")));
         }
         let name = m.get("name").and_then(Value::as_str).unwrap_or_default();
-        members.push(RosterMember { id: id.to_string(), name: display_name(name, id) });
+        let subject = match m.get("sub") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(sub)) if token_like(sub) => Some(sub.clone()),
+            Some(_) => return Err(Invalid::new("members", format!("{id} has a malformed sub"))),
+        };
+        members.push(RosterMember { id: id.to_string(), name: display_name(name, id), subject });
     }
-    Ok(Roster { commune, chapter, members })
+    let openid = match v.get("openid") {
+        None | Some(Value::Null) => None,
+        Some(o) => {
+            let issuer = string(o, "issuer")?.trim_end_matches('/').to_string();
+            // Members sign in at their own instance, nowhere else.
+            if issuer.len() > 500 || host_of(&issuer).as_deref() != Some(chapter_host) {
+                return Err(Invalid::new("openid", "the issuer must be the chapter's own instance"));
+            }
+            let client_id = string(o, "client_id")?.to_string();
+            if !token_like(&client_id) {
+                return Err(Invalid::new("openid", "client_id must be 1 to 128 letters, digits, -, _ or ."));
+            }
+            Some(HomeProvider { issuer, client_id })
+        }
+    };
+    Ok(Roster { commune, chapter, members, openid })
 }
 
 /// A display name for a remote member: their own, cut to 64 characters and stripped of control
@@ -170,7 +224,10 @@ mod tests {
     fn a_roster_vouches_only_for_its_own_instance() {
         let ok = roster(json!([{ "id": "https://b.example/ap/members/bo", "name": "Bo\u{7} " }]));
         let r = parse_roster(&ok, "b.example").unwrap();
-        assert_eq!(r.members, vec![RosterMember { id: "https://b.example/ap/members/bo".into(), name: "Bo".into() }]);
+        assert_eq!(
+            r.members,
+            vec![RosterMember { id: "https://b.example/ap/members/bo".into(), name: "Bo".into(), subject: None }]
+        );
         assert_eq!(roster_json(&r)["members"][0]["name"], "Bo");
         assert!(parse_roster(&ok, "c.example").is_err(), "a chapter elsewhere");
         let foreign = roster(json!([{ "id": "https://c.example/ap/members/x", "name": "X" }]));
@@ -183,6 +240,23 @@ mod tests {
         let many: Vec<Value> =
             (0..=MAX_ROSTER).map(|i| json!({ "id": format!("https://b.example/ap/members/m{i}") })).collect();
         assert!(parse_roster(&roster(Value::Array(many)), "b.example").is_err());
+    }
+
+    #[test]
+    fn the_home_provider_is_the_chapters_own_instance() {
+        let mut v = roster(json!([{ "id": "https://b.example/ap/members/bo", "sub": "m-1" }]));
+        v["openid"] = json!({ "issuer": "https://b.example/", "client_id": "c_1" });
+        let r = parse_roster(&v, "b.example").unwrap();
+        let home = HomeProvider { issuer: "https://b.example".into(), client_id: "c_1".into() };
+        assert_eq!(r.openid, Some(home));
+        assert_eq!(r.members[0].subject.as_deref(), Some("m-1"));
+        assert_eq!(parse_roster(&roster_json(&r), "b.example").unwrap(), r, "round trip");
+        v["openid"]["issuer"] = json!("https://idp.example");
+        assert!(parse_roster(&v, "b.example").is_err(), "an issuer elsewhere");
+        v["openid"] = json!({ "issuer": "https://b.example", "client_id": "a b" });
+        assert!(parse_roster(&v, "b.example").is_err(), "a malformed client id");
+        let bad_sub = roster(json!([{ "id": "https://b.example/ap/members/bo", "sub": "" }]));
+        assert!(parse_roster(&bad_sub, "b.example").is_err());
     }
 
     fn claim(issued_at: i64) -> BallotClaim {

@@ -186,11 +186,24 @@ pub struct LinkView {
     pub status: String,
     pub created_at: i64,
     pub linked_at: Option<i64>,
+    /// The commune's side: the chapter's instance, where its members sign in to come here (empty:
+    /// the chapter offered none).
+    pub oidc_issuer: String,
+    /// The public OpenID client the chapter registered for the commune's instance (on both sides).
+    pub oidc_client_id: String,
 }
 
 impl From<commune_store::Link> for LinkView {
     fn from(l: commune_store::Link) -> LinkView {
-        LinkView { remote: l.remote, side: l.side, status: l.status, created_at: l.created_at, linked_at: l.linked_at }
+        LinkView {
+            remote: l.remote,
+            side: l.side,
+            status: l.status,
+            created_at: l.created_at,
+            linked_at: l.linked_at,
+            oidc_issuer: l.oidc_issuer,
+            oidc_client_id: l.oidc_client_id,
+        }
     }
 }
 

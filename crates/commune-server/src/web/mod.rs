@@ -41,6 +41,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/setup/demo", post(pages::setup_demo))
         .route("/signup", get(pages::signup_page).post(pages::signup))
         .route("/login", get(pages::login_page).post(pages::login))
+        .route("/login/home", get(pages::home_sign_in))
+        .route("/login/home/callback", get(pages::home_callback))
         .route("/logout", post(pages::logout))
         .route("/members", get(pages::members))
         .route("/m/{handle}", get(pages::member))

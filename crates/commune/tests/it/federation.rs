@@ -647,3 +647,167 @@ pub(crate) async fn link_north(b: &TestApp, b_root: &Auth, a_host: &str) -> (Sta
     )
     .await
 }
+
+/// The path and query of an absolute URL on a loopback instance.
+fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    rest.find('/').map(|i| rest[i..].to_string()).unwrap_or_else(|| "/".into())
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A chapter member at `a` goes to sign in at home (`b`, where `at_b` is logged in as them),
+/// allows Commune there, and comes back: the callback's answer at `a`.
+async fn sign_in_at_home(
+    at_a: &mut crate::web::Browser<'_>,
+    at_b: &mut crate::web::Browser<'_>,
+    chapter: &str,
+) -> crate::web::Page {
+    let started = at_a.get(&format!("/login/home?chapter={}&next=/proposals", encode(chapter))).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
+    let authorize = started.location.expect("to the home instance");
+    assert!(authorize.contains("/oauth/authorize?") && authorize.contains("code_challenge_method=S256"), "{authorize}");
+    let consent = at_b.get(&path_of(&authorize)).await;
+    let allowed = if consent.status == StatusCode::SEE_OTHER {
+        consent // consented before: straight back
+    } else {
+        assert_eq!(consent.status, StatusCode::OK, "{}", consent.html);
+        assert!(consent.html.contains("wants to sign you in"), "{}", consent.html);
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for input in consent.html.split("<input type=\"hidden\" ").skip(1) {
+            let name = input.split("name=\"").nth(1).and_then(|r| r.split('"').next()).expect("name");
+            let value = input.split("value=\"").nth(1).and_then(|r| r.split('"').next()).expect("value");
+            let value =
+                value.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#x3a;", ":").replace("&#x3d;", "=");
+            fields.push((name.to_owned(), value));
+        }
+        fields.push(("decision".into(), "allow".into()));
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        at_b.post("/oauth/authorize", &pairs).await
+    };
+    assert_eq!(allowed.status, StatusCode::SEE_OTHER, "{}", allowed.html);
+    let back = allowed.location.expect("back to the commune");
+    assert!(back.contains(chapters::HOME_SIGN_IN_CALLBACK), "{back}");
+    at_a.get(&path_of(&back)).await
+}
+
+async fn sessions_of(app: &TestApp, member_id: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE member_id = $1")
+        .bind(member_id)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_chapter_member_signs_in_at_the_commune_with_their_home_account() {
+    let (a, a_base, a_root) = instance().await;
+    let (b, b_base, b_root) = instance().await;
+    let a_host = a_base.trim_start_matches("http://");
+    let b_host = b_base.trim_start_matches("http://");
+    north_chapter(&b, &b_root).await;
+    let bo = b.member("bodil").await;
+    b.admit(&b_root, &bo, "north").await;
+    b.member("eve").await;
+    let chapter = format!("{b_base}/ap/orgs/north");
+    agree_to_north(&a, &a_root, b_host).await;
+    let (status, linked) = link_north(&b, &b_root, a_host).await;
+    assert_eq!(status, StatusCode::OK, "{linked}");
+    // B registered one public client for A, redirecting only to A's callback.
+    let client_id = linked["oidc_client_id"].as_str().expect("a client").to_string();
+    let (_, apps) = b.call(Method::GET, "/api/v1/orgs/north/apps", &b_root, None).await;
+    let app = apps.as_array().and_then(|l| l.iter().find(|x| x["id"] == client_id.as_str())).expect("listed");
+    assert_eq!(app["kind"], "public", "{app}");
+    assert_eq!(app["redirect_uris"], json!([format!("{a_base}{}", chapters::HOME_SIGN_IN_CALLBACK)]));
+    let (_, links) = a.call(Method::GET, "/api/v1/orgs/root/federation/links", &a_root, None).await;
+    assert_eq!(
+        (links[0]["oidc_issuer"].as_str(), links[0]["oidc_client_id"].as_str()),
+        (Some(b_base.as_str()), Some(client_id.as_str()))
+    );
+    // Linking again keeps the one client.
+    let (status, again) = link_north(&b, &b_root, a_host).await;
+    assert_eq!((status, &again["oidc_client_id"]), (StatusCode::OK, &json!(client_id)), "{again}");
+
+    // A's log-in page offers North; bodil signs in at B and is signed in at A as her account there.
+    let bodil_at_a = a
+        .store
+        .remote_member_by_iri(&format!("{b_base}/ap/members/bodil"))
+        .await
+        .expect("read")
+        .expect("bodil's account")
+        .member_id;
+    let mut at_a = crate::web::Browser::new(&a);
+    assert!(at_a.get("/login").await.html.contains("Sign in at home"), "the log-in page offers home sign-in");
+    let mut at_b = crate::web::Browser::new(&b);
+    at_b.log_in("bodil").await;
+    let before = sessions_of(&a, &bodil_at_a).await;
+    let done = sign_in_at_home(&mut at_a, &mut at_b, &chapter).await;
+    assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/proposals")), "{}", done.html);
+    assert_eq!(sessions_of(&a, &bodil_at_a).await, before + 1);
+    let handle = chapters::account_handle(&format!("{b_base}/ap/members/bodil"));
+    assert!(at_a.get("/").await.html.contains(&format!("@{}", handle.as_str())), "signed in at A as her account");
+
+    // Hostile callbacks: none signs anyone in.
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions").fetch_one(a.store.pool()).await.expect("count")
+    };
+    let all_before = sessions().await;
+    // No pending sign-in in this browser (another browser's callback replayed here).
+    let mut stranger = crate::web::Browser::new(&a);
+    let replay = stranger.get(&format!("{}?code=x&state=y", chapters::HOME_SIGN_IN_CALLBACK)).await;
+    assert_eq!(replay.status, StatusCode::CONFLICT, "{}", replay.html);
+    // A state that is not the one sent.
+    let started = stranger.get(&format!("/login/home?chapter={}", encode(&chapter))).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    let forged = stranger.get(&format!("{}?code=x&state=not-the-one", chapters::HOME_SIGN_IN_CALLBACK)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.html);
+    // The member said no at home: the callback says so, and signs no one in.
+    let started = stranger.get(&format!("/login/home?chapter={}", encode(&chapter))).await;
+    let location = started.location.expect("to the home instance");
+    let state = location.split("state=").nth(1).and_then(|r| r.split('&').next()).expect("a state");
+    let denied = stranger
+        .get(&format!(
+            "{}?error=access_denied&error_description=no+thanks&state={state}",
+            chapters::HOME_SIGN_IN_CALLBACK
+        ))
+        .await;
+    assert_eq!(denied.status, StatusCode::CONFLICT, "{}", denied.html);
+    assert!(denied.html.contains("did not sign you in"), "{}", denied.html);
+    // An unknown chapter is not offered.
+    let unknown = stranger.get(&format!("/login/home?chapter={}", encode(&format!("{b_base}/ap/orgs/south")))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // eve signs in at B, but she is not in North: A refuses her.
+    let mut eve_at_a = crate::web::Browser::new(&a);
+    let mut eve_at_b = crate::web::Browser::new(&b);
+    eve_at_b.log_in("eve").await;
+    let refused = sign_in_at_home(&mut eve_at_a, &mut eve_at_b, &chapter).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+    assert!(refused.html.contains("roster"), "{}", refused.html);
+    assert_eq!(sessions().await, all_before, "no session for any hostile callback");
+
+    // The roster follows North by itself: eve joins, bodil leaves; the next sync tells A.
+    assert_eq!(chapters_sync(&b).await, 0, "nothing changed since the link");
+    let eve = b.login("eve").await;
+    b.admit(&b_root, &eve, "north").await;
+    let (status, _) = b.call(Method::DELETE, "/api/v1/orgs/north/members/me", &bo, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(chapters_sync(&b).await, 1);
+    assert_eq!(chapters_sync(&b).await, 0, "sent once");
+    let mut eve_at_a = crate::web::Browser::new(&a);
+    let done = sign_in_at_home(&mut eve_at_a, &mut eve_at_b, &chapter).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "eve is in now: {}", done.html);
+    let mut at_a = crate::web::Browser::new(&a);
+    let gone = sign_in_at_home(&mut at_a, &mut at_b, &chapter).await;
+    assert_eq!(gone.status, StatusCode::FORBIDDEN, "bodil left: {}", gone.html);
+}
+
+async fn chapters_sync(b: &TestApp) -> usize {
+    commune_app::federation::chapters::sync_rosters(&b.state).await.expect("sync")
+}

@@ -11,6 +11,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect};
+use commune_app::federation::home;
 use commune_app::service::{self, ProfileUpdate, SignupInput};
 use commune_app::state::AppState;
 
@@ -83,6 +84,8 @@ pub(crate) struct LoginPage {
     pub(crate) next: String,
     pub(crate) expired: bool,
     pub(crate) errors: Vec<String>,
+    /// Linked chapters whose members sign in here with their home account.
+    pub(crate) homes: Vec<commune_app::federation::home::HomeChoice>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -91,15 +94,79 @@ pub struct LoginQuery {
     pub(crate) expired: Option<String>,
 }
 
-pub async fn login_page(web: Web, Query(q): Query<LoginQuery>) -> WebResult {
+pub async fn login_page(State(state): State<AppState>, web: Web, Query(q): Query<LoginQuery>) -> WebResult {
     let page = LoginPage {
         page: web.page("Log in", "home"),
         handle: String::new(),
         next: q.next.map(|n| safe_next(&n).to_owned()).filter(|n| n != "/?done=login").unwrap_or_default(),
         expired: q.expired.is_some(),
         errors: Vec::new(),
+        homes: home::choices(&state).await?,
     };
     Ok(render(&page))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    pub(crate) chapter: String,
+    #[serde(default)]
+    pub(crate) next: String,
+}
+
+/// `GET /login/home?chapter=IRI`: a linked chapter's member goes to sign in at home; the
+/// pending sign-in waits in a sealed cookie, for this path only, ten minutes at most.
+pub async fn home_sign_in(
+    State(state): State<AppState>,
+    ext: Extensions,
+    headers: HeaderMap,
+    Query(q): Query<HomeQuery>,
+) -> WebResult {
+    let client = client_key(&ext);
+    let origin = service::Origin { client: client.as_deref(), user_agent: crate::auth::user_agent(&headers) };
+    let next = safe_next(&q.next);
+    let started = home::begin(&state, &q.chapter, next, origin, commune_store::now_ms()).await?;
+    let cookie = home_cookie(&state, &started.cookie, home::PENDING_TTL_MS / 1000);
+    Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(&started.authorize_url)).into_response())
+}
+
+fn home_cookie(state: &AppState, value: &str, max_age_s: i64) -> String {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    format!("{}={value}; Path=/login/home; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}", home::COOKIE)
+}
+
+/// `GET /login/home/callback`: back from the home instance; signed in, or the log-in page with
+/// what went wrong.
+pub async fn home_callback(
+    State(state): State<AppState>,
+    ext: Extensions,
+    headers: HeaderMap,
+    web: Web,
+    Query(params): Query<Vec<(String, String)>>,
+) -> WebResult {
+    let client = client_key(&ext);
+    let origin = service::Origin { client: client.as_deref(), user_agent: crate::auth::user_agent(&headers) };
+    let sealed = crate::auth::cookie(&headers, home::COOKIE);
+    let clear = (header::SET_COOKIE, home_cookie(&state, "", 0));
+    match home::finish(&state, sealed, &params, origin, commune_store::now_ms()).await {
+        Ok((session, next)) => {
+            let mut response = go_with_session(&state, &session, safe_next(&next));
+            response.headers_mut().append(header::SET_COOKIE, clear.1.parse().map_err(AppError::internal)?);
+            Ok(response)
+        }
+        Err(e) => {
+            let status = crate::error::status(&e);
+            let page = LoginPage {
+                page: web.page("Log in", "home"),
+                handle: String::new(),
+                next: String::new(),
+                expired: false,
+                errors: vec![e.to_string()],
+                homes: home::choices(&state).await?,
+            };
+            Ok((AppendHeaders([clear]), with_status(status, render(&page))).into_response())
+        }
+    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -135,6 +202,7 @@ pub async fn login(
                 next: safe_next(&form.next).to_owned(),
                 expired: false,
                 errors,
+                homes: home::choices(&state).await?,
             };
             Ok(with_status(status, render(&page)))
         }

@@ -20,8 +20,8 @@ pub mod orgs;
 pub mod style;
 
 pub use account::{
-    change_password, login, login_page, logout, profile, profile_page, recover, recover_page, revoke_session, security,
-    signup, signup_page,
+    change_password, home_callback, home_sign_in, login, login_page, logout, profile, profile_page, recover,
+    recover_page, revoke_session, security, signup, signup_page,
 };
 pub use admin::{admin, admin_recovery, admin_verify};
 pub use directory::{member, members};

@@ -1,0 +1,9 @@
+-- Chapter members sign in at their commune with their home account: the chapter's instance is
+-- their OpenID provider. The commune keeps, per link, the provider's issuer and the public client
+-- the chapter registered for it, and per remote member their subject at home; the chapter keeps
+-- the digest of the roster it last sent, so it sends it again (by itself) when its members change.
+ALTER TABLE ap_links ADD COLUMN oidc_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE ap_links ADD COLUMN oidc_client_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE ap_links ADD COLUMN roster_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE ap_remote_members ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+CREATE INDEX ap_remote_members_by_subject ON ap_remote_members (chapter, subject);
