@@ -15,6 +15,7 @@ mod pages;
 pub(crate) mod reference;
 mod rounds;
 pub mod wallet;
+mod webhooks;
 mod work;
 
 use frame::AnonCsrf;
@@ -76,6 +77,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/federation/vote", post(federation::vote))
         .route("/orgs/{slug}/federation/transfers", post(federation::send))
         .route("/orgs/{slug}/apps/{id}/revoke", post(oidc::revoke))
+        .route("/orgs/{slug}/webhooks", get(webhooks::list).post(webhooks::subscribe))
+        .route("/orgs/{slug}/webhooks/{id}", get(webhooks::endpoint))
+        .route("/orgs/{slug}/webhooks/{id}/secret", post(webhooks::rotate))
+        .route("/orgs/{slug}/webhooks/{id}/disable", post(webhooks::disable))
+        .route("/orgs/{slug}/webhooks/{id}/messages/{message}/replay", post(webhooks::replay))
         .route("/settings/apps", get(oidc::my_apps))
         .route("/settings/apps/{client_id}/revoke", post(oidc::forget))
         .route("/oauth/authorize", get(oidc::authorize).post(oidc::decide))

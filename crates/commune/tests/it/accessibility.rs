@@ -95,6 +95,7 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/neon-valley/invites",
         "/orgs/neon-valley/tokens",
         "/orgs/common-code/apps",
+        "/orgs/common-code/webhooks",
         "/settings/apps",
         "/orgs/common-code/federation",
         "/orgs/neon-valley/rounds",

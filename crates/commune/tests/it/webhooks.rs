@@ -250,3 +250,95 @@ async fn destinations_webhooks_may_not_reach_are_refused_and_nothing_is_written(
     let (_, types) = app.call(Method::GET, "/api/v1/webhooks/event-types", &bob, None).await;
     assert!(types.as_array().expect("types").iter().any(|t| t["name"] == "invoice.paid"));
 }
+
+/// The stewards' pages: subscribing from the form (the secret shown once), the delivery log of
+/// a failing endpoint (attempts, last answer, dead), replay from the page, rotating the secret
+/// and disabling; a member who is not a steward sees none of it, and a refused address writes
+/// nothing.
+#[tokio::test]
+async fn stewards_subscribe_read_the_delivery_log_and_replay_from_the_pages() {
+    let app = app().await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    app.org(&ada, "bakery").await;
+    let (url, got) = receiver(vec![503; MAX_ATTEMPTS as usize]).await;
+    let mut steward = crate::web::Browser::new(&app);
+    steward.log_in("ada").await;
+    let page = steward.get("/orgs/bakery/webhooks").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("member.admitted") && page.html.contains("No endpoints yet"), "{}", page.html);
+    assert!(steward.get("/orgs/bakery").await.html.contains("/orgs/bakery/webhooks"), "linked from the org page");
+
+    // A metadata address is refused on the form, with the reason, and nothing is written.
+    let before = app.audit_len().await;
+    let refused = steward
+        .submit(
+            "/orgs/bakery/webhooks",
+            "/orgs/bakery/webhooks",
+            &[("url", "http://169.254.169.254/latest"), ("events", "member.admitted")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.html);
+    assert!(refused.html.contains("value=\"member.admitted\" checked"), "the form keeps what was ticked");
+    assert_eq!(app.audit_len().await, before);
+
+    let made = steward
+        .submit(
+            "/orgs/bakery/webhooks",
+            "/orgs/bakery/webhooks",
+            &[("url", &url), ("description", "the shop"), ("events", "member.admitted"), ("events", "task.done")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.html);
+    let secret =
+        made.html.split("id=\"new-endpoint-secret\">").nth(1).and_then(|r| r.split('<').next()).expect("secret");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let endpoint =
+        made.html.split("id=\"new-endpoint-id\">").nth(1).and_then(|r| r.split('<').next()).expect("id").to_owned();
+    assert!(!steward.get("/orgs/bakery/webhooks").await.html.contains(secret), "the secret is shown once");
+
+    // Every attempt fails: the log shows the attempts, the last answer, and then dead.
+    app.admit(&ada, &bob, "bakery").await;
+    let mut at = commune_store::now_ms();
+    for _ in 0..MAX_ATTEMPTS {
+        pump(&app, at).await;
+        at += 3 * 24 * 3600 * 1000;
+    }
+    let log_page = format!("/orgs/bakery/webhooks/{endpoint}");
+    let log = steward.get(&log_page).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.html);
+    assert!(log.html.contains("member.admitted") && log.html.contains("HTTP 503"), "{}", log.html);
+    assert!(log.html.contains("delivery-dead") && log.html.contains(&format!(">{MAX_ATTEMPTS}<")), "{}", log.html);
+    assert_eq!(got.lock().expect("log").len(), MAX_ATTEMPTS as usize);
+
+    // Replay from the page: pending again, then delivered (the receiver answers 200 now).
+    let message = log.html.split("/messages/").nth(1).and_then(|r| r.split('/').next()).expect("a message").to_owned();
+    let replayed = steward.submit(&log_page, &format!("{log_page}/messages/{message}/replay"), &[]).await;
+    assert_eq!(replayed.status, StatusCode::SEE_OTHER, "{}", replayed.html);
+    assert!(steward.get(&log_page).await.html.contains("delivery-pending"));
+    pump(&app, at).await;
+    assert!(steward.get(&log_page).await.html.contains("delivery-delivered"));
+    let last = got.lock().expect("log").last().cloned().expect("the replay");
+    assert!(verified(&last, secret), "the replay is signed with the endpoint's secret");
+
+    // Rotating shows the new secret once; disabling takes the endpoint out of service.
+    let rotated = steward.submit(&log_page, &format!("{log_page}/secret"), &[]).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.html);
+    assert!(rotated.html.contains("id=\"rotated-secret\">whsec_"), "{}", rotated.html);
+    let disabled = steward.submit(&log_page, &format!("{log_page}/disable"), &[]).await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    assert!(steward.get("/orgs/bakery/webhooks").await.html.contains("disabled"));
+
+    // bob is a member, not a steward: no page, no log, no replay.
+    let mut member = crate::web::Browser::new(&app);
+    member.log_in("bob").await;
+    assert_eq!(member.get("/orgs/bakery/webhooks").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(member.get(&log_page).await.status, StatusCode::FORBIDDEN);
+    let before = app.audit_len().await;
+    let csrf_page = member.get("/").await;
+    assert_eq!(csrf_page.status, StatusCode::OK);
+    let denied = member.submit("/", &format!("{log_page}/messages/{message}/replay"), &[]).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.html);
+    assert_eq!(app.audit_len().await, before);
+    let _ = bob;
+}
