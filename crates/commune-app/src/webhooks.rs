@@ -393,15 +393,56 @@ async fn attempt(
     }
 }
 
+/// Endpoints served at once by one run of [`deliver_due`].
+const PARALLEL_ENDPOINTS: usize = 8;
+
 /// Delivers every due message once (the scheduler calls this every second); how many were sent
-/// successfully.
+/// successfully. Each endpoint's messages go one after another, in order; different endpoints
+/// are served side by side (at most [`PARALLEL_ENDPOINTS`] at once), so a slow or unreachable
+/// receiver delays only its own messages.
 pub async fn deliver_due(state: &AppState, http: &reqwest::Client, now: i64) -> Result<usize, AppError> {
-    let mut delivered = 0;
+    let mut by_endpoint: Vec<(String, Vec<WebhookMessage>)> = Vec::new();
     for message in state.store.due_webhook_messages(now, 50).await? {
+        match by_endpoint.iter_mut().find(|(id, _)| *id == message.endpoint_id) {
+            Some((_, queue)) => queue.push(message),
+            None => by_endpoint.push((message.endpoint_id.clone(), vec![message])),
+        }
+    }
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(PARALLEL_ENDPOINTS));
+    let mut running = tokio::task::JoinSet::new();
+    for (endpoint_id, queue) in by_endpoint {
+        let permit = limit.clone().acquire_owned().await.map_err(AppError::internal)?;
+        let (state, http) = (state.clone(), http.clone());
+        running.spawn(async move {
+            let _permit = permit;
+            deliver_to(&state, &http, &endpoint_id, queue, now).await
+        });
+    }
+    let mut delivered = 0;
+    let mut failed = None;
+    while let Some(done) = running.join_next().await {
+        match done.map_err(AppError::internal).and_then(|r| r) {
+            Ok(n) => delivered += n,
+            Err(e) => failed = Some(e),
+        }
+    }
+    failed.map_or(Ok(delivered), Err)
+}
+
+/// One endpoint's due messages, in order; how many were delivered.
+async fn deliver_to(
+    state: &AppState,
+    http: &reqwest::Client,
+    endpoint_id: &str,
+    queue: Vec<WebhookMessage>,
+    now: i64,
+) -> Result<usize, AppError> {
+    let Some(endpoint) = state.store.webhook_endpoint(endpoint_id).await? else { return Ok(0) };
+    let mut delivered = 0;
+    for message in queue {
         if !state.store.claim_webhook_message(&message.id, message.attempts, now, LEASE_MS).await? {
             continue; // another server took this attempt
         }
-        let Some(endpoint) = state.store.webhook_endpoint(&message.endpoint_id).await? else { continue };
         let attempt_no = message.attempts + 1;
         let outcome = attempt(state, http, &endpoint, &message, attempt_no, now).await;
         if outcome.retry.is_none() {

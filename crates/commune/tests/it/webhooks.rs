@@ -71,6 +71,32 @@ async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<Received>>>) {
     (url, got)
 }
 
+/// A receiver that, when a request arrives, opens `opens` and answers 200 once `waits` is open
+/// too (500 if it stays shut for 20 s). How many requests it got.
+async fn gated_receiver(
+    opens: Arc<tokio::sync::Notify>,
+    waits: Arc<tokio::sync::Notify>,
+) -> (String, Arc<Mutex<usize>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://127.0.0.1:{}/hooks", listener.local_addr().expect("addr").port());
+    let got = Arc::new(Mutex::new(0));
+    let count = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let mut buf = [0u8; 8192];
+            let _ = stream.read(&mut buf).await;
+            *count.lock().expect("count") += 1;
+            opens.notify_one();
+            let open = tokio::time::timeout(std::time::Duration::from_secs(20), waits.notified()).await.is_ok();
+            let status = if open { 200 } else { 500 };
+            let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = stream.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, got)
+}
+
 async fn app() -> TestApp {
     let app = TestApp::with_config(Config {
         webhook_allow: vec![AllowedRange::parse("127.0.0.1/32").expect("range")],
@@ -341,4 +367,28 @@ async fn stewards_subscribe_read_the_delivery_log_and_replay_from_the_pages() {
     assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.html);
     assert_eq!(app.audit_len().await, before);
     let _ = bob;
+}
+
+/// A receiver that hangs does not hold up the others: each of two endpoints answers only once
+/// the other has received its message, so delivering one endpoint after the other would fail
+/// (whichever goes first waits for a message that never comes); side by side, both are
+/// delivered in one run.
+#[tokio::test]
+async fn a_slow_receiver_does_not_hold_up_the_others() {
+    let app = app().await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    app.org(&ada, "bakery").await;
+    let (one, two) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
+    let (slow, slow_got) = gated_receiver(one.clone(), two.clone()).await;
+    let (fast, fast_got) = gated_receiver(two, one).await;
+    let (slow_id, _) = subscribe(&app, &ada, &slow, &["member.admitted"]).await;
+    let (fast_id, _) = subscribe(&app, &ada, &fast, &["member.admitted"]).await;
+    app.admit(&ada, &bob, "bakery").await;
+    pump(&app, commune_store::now_ms()).await;
+    assert_eq!((*slow_got.lock().expect("n"), *fast_got.lock().expect("n")), (1, 1));
+    for id in [slow_id, fast_id] {
+        let (_, log) = app.call(Method::GET, &format!("/api/v1/orgs/bakery/webhooks/{id}/messages"), &ada, None).await;
+        assert_eq!(log[0]["status"], "delivered", "{log}");
+    }
 }
