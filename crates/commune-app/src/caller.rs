@@ -15,6 +15,8 @@ pub struct SignedIn {
     pub csrf: String,
     /// Whether they steward the commune, as read with their session.
     pub instance_steward: bool,
+    /// When they signed in (the session's start, unix ms): an OpenID `auth_time`.
+    pub signed_in_at: i64,
 }
 
 /// Who is asking.
@@ -53,6 +55,7 @@ impl Caller {
             session_hash,
             csrf: session.csrf_token,
             instance_steward: session.instance_steward,
+            signed_in_at: session.created_at,
         }))
     }
 

@@ -200,8 +200,24 @@ pub struct AuthRequest {
     pub nonce: Option<String>,
     /// The S256 code challenge, when the client sent one (always, for public clients).
     pub challenge: Option<String>,
-    /// `prompt=consent` asks again even when the member consented before; `none` never shows a page.
+    /// `prompt=consent` asks again even when the member consented before; `none` never shows a
+    /// page; `login` has the member sign in again.
     pub prompt: Prompt,
+    /// `max_age` (seconds): a sign-in older than this is made again.
+    pub max_age_s: Option<i64>,
+}
+
+/// A sign-in at most this old counts as made for the request that sent the member to sign in
+/// (`prompt=login` is then satisfied).
+pub const FRESH_LOGIN_MS: i64 = 5 * 60 * 1000;
+/// The largest `max_age` accepted (a year, in seconds).
+pub const MAX_AGE_LIMIT_S: i64 = 366 * 24 * 3600;
+
+/// Whether the member must sign in again before the request goes on: `prompt=login` unless they
+/// signed in within [`FRESH_LOGIN_MS`], or `max_age` seconds have passed since they signed in.
+pub fn needs_fresh_login(request: &AuthRequest, signed_in_at: i64, now: i64) -> bool {
+    let age = now - signed_in_at;
+    (request.prompt == Prompt::Login && age > FRESH_LOGIN_MS) || request.max_age_s.is_some_and(|max| age > max * 1000)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,7 +296,19 @@ pub fn check_authorization(
         Some("none") => Prompt::None,
         Some(other) => return Err(fail("invalid_request", format!("prompt '{other}' is not supported"))),
     };
-    Ok(AuthRequest { redirect_uri, scopes, state, nonce, challenge, prompt })
+    let max_age_s = match get("max_age") {
+        None => None,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (0..=MAX_AGE_LIMIT_S).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => Some(n),
+            _ => {
+                return Err(fail(
+                    "invalid_request",
+                    format!("max_age must be whole seconds from 0 to {MAX_AGE_LIMIT_S}"),
+                ));
+            }
+        },
+    };
+    Ok(AuthRequest { redirect_uri, scopes, state, nonce, challenge, prompt, max_age_s })
 }
 
 fn is_challenge(c: &str) -> bool {
@@ -475,6 +503,31 @@ mod tests {
         let ok = request(&good, ClientKind::Public).expect("acceptable");
         assert_eq!(ok.challenge.as_deref(), Some(CHALLENGE));
         assert_eq!(ok.state.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn prompt_login_and_max_age_ask_for_a_fresh_sign_in() {
+        let base = [("redirect_uri", "https://wiki.example/cb"), ("response_type", "code"), ("scope", "openid")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            request(&pairs, ClientKind::Confidential)
+        };
+        let now = 1_800_000_000_000;
+        let plain = with(&[]).expect("ok");
+        assert!(!needs_fresh_login(&plain, now - 86_400_000, now), "no prompt, no max_age: any session will do");
+        let login = with(&[("prompt", "login")]).expect("ok");
+        assert!(needs_fresh_login(&login, now - FRESH_LOGIN_MS - 1, now));
+        assert!(!needs_fresh_login(&login, now - 1_000, now), "a sign-in just made for it");
+        let max_age = with(&[("max_age", "60")]).expect("ok");
+        assert_eq!(max_age.max_age_s, Some(60));
+        assert!(needs_fresh_login(&max_age, now - 61_000, now));
+        assert!(!needs_fresh_login(&max_age, now - 59_000, now));
+        assert!(needs_fresh_login(&with(&[("max_age", "0")]).expect("ok"), now - 1, now));
+        for bad in ["-1", "1.5", "+5", "x", "99999999999"] {
+            let pairs = [base.as_slice(), &[("max_age", bad)]].concat();
+            assert!(matches!(request(&pairs, ClientKind::Confidential), Err(AuthError::Redirect { .. })), "{bad}");
+        }
     }
 
     #[test]

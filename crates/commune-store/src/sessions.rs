@@ -14,6 +14,8 @@ pub struct Session {
     /// Whether the member stewards the commune (the root organisation) now: read with the
     /// session, so authorizing an instance-wide action costs no further query.
     pub instance_steward: bool,
+    /// When the member signed in (unix ms).
+    pub created_at: i64,
 }
 
 /// A session as its member sees it in their list.
@@ -63,7 +65,7 @@ impl Store {
     /// member's `domains` are left empty; pages that show them read them with `member_by_id`.
     pub async fn session_member(&self, token_hash: &str) -> Result<Option<(Session, crate::Member)>> {
         let row = sqlx::query(
-            "SELECT s.member_id, s.csrf_token, s.expires_at, m.id, m.handle, m.display_name, m.bio, m.place, m.created_at,
+            "SELECT s.member_id, s.csrf_token, s.expires_at, s.created_at AS signed_in_at, m.id, m.handle, m.display_name, m.bio, m.place, m.created_at,
                 (SELECT mb.role FROM memberships mb JOIN orgs o ON o.id = mb.org_id
                   WHERE o.is_root = 1 AND mb.member_id = m.id) AS root_role
              FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1",
@@ -78,6 +80,7 @@ impl Store {
             csrf_token: row.try_get(1)?,
             expires_at: row.try_get(2)?,
             instance_steward: root_role.as_deref() == Some(commune_domain::org::Role::Steward.as_str()),
+            created_at: row.try_get("signed_in_at")?,
         };
         let member = crate::members::member_from(&row)?;
         Ok(Some((session, member)))

@@ -186,6 +186,7 @@ pub(crate) async fn demo_present(
             session_hash: String::new(),
             csrf: String::new(),
             instance_steward: false,
+            signed_in_at: 0,
         })
     };
     let party = |m: &commune_store::Member| Party {

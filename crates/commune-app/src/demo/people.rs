@@ -109,6 +109,7 @@ pub(crate) fn caller(member: &commune_store::Member) -> crate::caller::Caller {
         session_hash: String::new(),
         csrf: String::new(),
         instance_steward: false,
+        signed_in_at: 0,
     })
 }
 

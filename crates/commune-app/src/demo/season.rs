@@ -98,6 +98,7 @@ fn member_caller(members: &[commune_store::Member], id: &str) -> Result<Caller, 
         session_hash: String::new(),
         csrf: String::new(),
         instance_steward: false,
+        signed_in_at: 0,
     }))
 }
 

@@ -13,8 +13,8 @@ use crate::secrets::{constant_time_eq, random_token};
 use crate::state::AppState;
 use commune_domain::oidc::{
     ACCESS_TTL_MS, AuthError, AuthRequest, CODE_TTL_MS, ClientKind, ClientView, ID_TTL_MS, OidcScope, OrgClaim, Prompt,
-    REFRESH_TTL_MS, RefreshOutcome, Subject, at_hash, check_authorization, claims, consent_covers, pkce_ok,
-    refresh_outcome,
+    REFRESH_TTL_MS, RefreshOutcome, Subject, at_hash, check_authorization, claims, consent_covers, needs_fresh_login,
+    pkce_ok, refresh_outcome,
 };
 use commune_domain::token::secret_hash;
 use commune_store::{Grant, NewGrant, OidcClient};
@@ -118,6 +118,9 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 pub enum Authorize {
     /// Nobody is signed in: sign in, then come back to the same request.
     Login,
+    /// The client asked for a fresh sign-in (`prompt=login`, or `max_age` passed): sign in
+    /// again, then go to this local URL (the same request without `prompt`).
+    SignInAgain(String),
     /// Ask the member (the consent page).
     Consent(ConsentView),
     /// Send the browser to the client (with a code, or an error).
@@ -213,6 +216,14 @@ pub async fn authorize(state: &AppState, caller: &Caller, params: &[(String, Str
         }
         return Authorize::Login;
     };
+    if needs_fresh_login(&request, me.signed_in_at, now) {
+        if request.prompt == Prompt::None {
+            return send_back(state, &request, "login_required", "the member must sign in again");
+        }
+        let again: Vec<(&str, &str)> =
+            params.iter().filter(|(k, _)| k != "prompt").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        return Authorize::SignInAgain(with_query("/oauth/authorize", &again));
+    }
     let granted = match state.store.consent(&me.member.id, &client.id).await {
         Ok(granted) => granted.map(|g| OidcScope::parse_set(&g)),
         Err(e) => return Authorize::Refuse(format!("the server could not read your consent: {e}")),
@@ -281,7 +292,7 @@ async fn issue_code(
             member_id: &me.member.id,
             scopes: &scopes,
             nonce: request.nonce.as_deref(),
-            auth_time: now,
+            auth_time: me.signed_in_at,
             code_hash: &secret_hash(&code),
             redirect_uri: &request.redirect_uri,
             challenge: request.challenge.as_deref(),

@@ -42,6 +42,9 @@ fn allowing_form_to(mut response: Response, target: &str) -> Response {
 fn answer(web: &Web, next: Authorize) -> WebResult {
     Ok(match next {
         Authorize::Login => Redirect::to("/login").into_response(),
+        Authorize::SignInAgain(next) => {
+            Redirect::to(&format!("/login?again=1&next={}", flow::encode(&next))).into_response()
+        }
         Authorize::Redirect(uri) => Redirect::to(&uri).into_response(),
         Authorize::Refuse(why) => return Err(AppError::bad_request("invalid_request", why).into()),
         Authorize::Consent(view) => {

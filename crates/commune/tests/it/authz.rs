@@ -280,6 +280,7 @@ impl World {
                 session_hash: String::new(),
                 csrf: String::new(),
                 instance_steward: false,
+                signed_in_at: 0,
             }),
             &expense,
             b"%PDF-1.7 tape",

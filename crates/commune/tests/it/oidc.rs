@@ -550,3 +550,60 @@ async fn logout_with_a_hint_signs_out_and_revoking_an_app_ends_its_tokens() {
     let gone = raw(&s.app, get_as(&bob, &authorize_uri(&s.public_id, &[]))).await;
     assert_eq!(gone.status, StatusCode::BAD_REQUEST);
 }
+
+/// `prompt=login` and `max_age` make a member signed in an hour ago sign in again before the app
+/// gets a code; the ID token's `auth_time` is when they signed in, not when the code was made;
+/// `prompt=none` with an expired `max_age` answers `login_required` to the app.
+#[tokio::test]
+async fn prompt_login_and_max_age_make_the_member_sign_in_again() {
+    let s = shop().await;
+    let mut browser = crate::web::Browser::new(&s.app);
+    browser.log_in("bob").await;
+    let hour_ago = commune_store::now_ms() - 3_600_000;
+    let bob = s.app.store.member_by_handle("bob").await.expect("read").expect("bob").id;
+    sqlx::query("UPDATE sessions SET created_at = $1 WHERE member_id = $2")
+        .bind(hour_ago)
+        .bind(&bob)
+        .execute(s.app.store.pool())
+        .await
+        .expect("age the sessions");
+    for extra in [[("prompt", "login")], [("max_age", "600")]] {
+        let asked = browser.get(&authorize_uri(&s.public_id, &extra)).await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.html);
+        let location = asked.location.expect("to the log-in page");
+        assert!(location.starts_with("/login?again=1&next=%2Foauth%2Fauthorize%3F"), "{location}");
+        assert!(browser.get(&location).await.html.contains("confirm it is you"));
+    }
+    // prompt=none cannot show the log-in page: the app hears login_required.
+    let silent = browser.get(&authorize_uri(&s.public_id, &[("prompt", "none"), ("max_age", "60")])).await;
+    let location = silent.location.expect("back to the app");
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(query_of(&location, "error").as_deref(), Some("login_required"));
+
+    // Signing in again goes on with the same request (without prompt), then the consent page.
+    let asked = browser.get(&authorize_uri(&s.public_id, &[("prompt", "login")])).await;
+    let next = query_of(&asked.location.expect("log-in"), "next").expect("next");
+    assert!(!next.contains("prompt="), "{next}");
+    let before_login = commune_store::now_ms() / 1000;
+    let signed = browser
+        .submit("/login", "/login", &[("handle", "bob"), ("password", crate::support::PASSWORD), ("next", &next)])
+        .await;
+    assert_eq!(signed.location.as_deref(), Some(next.as_str()));
+    let consent = browser.get(&next).await;
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.html);
+    assert!(consent.html.contains("wants to sign you in"));
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for input in consent.html.split("<input type=\"hidden\" ").skip(1) {
+        let name = input.split("name=\"").nth(1).and_then(|r| r.split('"').next()).expect("name");
+        let value = input.split("value=\"").nth(1).and_then(|r| r.split('"').next()).expect("value");
+        fields.push((name.to_owned(), value.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#x3a;", ":")));
+    }
+    fields.push(("decision".into(), "allow".into()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let allowed = browser.post("/oauth/authorize", &pairs).await;
+    let code = query_of(&allowed.location.expect("to the app"), "code").expect("a code");
+    let (status, tokens) = exchange(&s.app, &s.public_id, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let auth_time = claims_of(tokens["id_token"].as_str().expect("id token"))["auth_time"].as_i64().expect("auth_time");
+    assert!(auth_time >= before_login, "auth_time is the fresh sign-in: {auth_time} < {before_login}");
+}

@@ -239,6 +239,7 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
         session_hash: String::new(),
         csrf: String::new(),
         instance_steward: false,
+        signed_in_at: 0,
     });
     for _ in 0..50 {
         let tip = commune_app::payments::PaymentInput {

@@ -83,6 +83,7 @@ pub(crate) struct LoginPage {
     pub(crate) handle: String,
     pub(crate) next: String,
     pub(crate) expired: bool,
+    pub(crate) again: bool,
     pub(crate) errors: Vec<String>,
     /// Linked chapters whose members sign in here with their home account.
     pub(crate) homes: Vec<commune_app::federation::home::HomeChoice>,
@@ -92,6 +93,8 @@ pub(crate) struct LoginPage {
 pub struct LoginQuery {
     pub(crate) next: Option<String>,
     pub(crate) expired: Option<String>,
+    /// An app asked for a fresh sign-in (OpenID `prompt=login` or `max_age`).
+    pub(crate) again: Option<String>,
 }
 
 pub async fn login_page(State(state): State<AppState>, web: Web, Query(q): Query<LoginQuery>) -> WebResult {
@@ -100,6 +103,7 @@ pub async fn login_page(State(state): State<AppState>, web: Web, Query(q): Query
         handle: String::new(),
         next: q.next.map(|n| safe_next(&n).to_owned()).filter(|n| n != "/?done=login").unwrap_or_default(),
         expired: q.expired.is_some(),
+        again: q.again.is_some(),
         errors: Vec::new(),
         homes: home::choices(&state).await?,
     };
@@ -161,6 +165,7 @@ pub async fn home_callback(
                 handle: String::new(),
                 next: String::new(),
                 expired: false,
+                again: false,
                 errors: vec![e.to_string()],
                 homes: home::choices(&state).await?,
             };
@@ -201,6 +206,7 @@ pub async fn login(
                 handle: form.handle,
                 next: safe_next(&form.next).to_owned(),
                 expired: false,
+                again: false,
                 errors,
                 homes: home::choices(&state).await?,
             };
