@@ -133,6 +133,7 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
         return Err(AppError::Rule("this activity was already received".into()));
     }
     let mut reply: Option<(String, serde_json::Value)> = None;
+    let mut accepted = false;
     match inbound {
         Inbound::Follow { id, object, .. } => {
             let local = match urls.local(&object) {
@@ -167,6 +168,7 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
             if !tx.answer_following(&fid, &actor.id, true).await? {
                 return Ok(());
             }
+            accepted = true;
         }
         Inbound::Reject { follow_id: Some(fid), .. } => {
             if !tx.answer_following(&fid, &actor.id, false).await? {
@@ -191,29 +193,7 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
                 .await?;
         }
         Inbound::Question { question, .. } => {
-            let result_verified = match question.signed_result.as_deref() {
-                Some(url) if question.closed.is_some() => {
-                    check_result(state, actor, url, &question.id, question.receipt_digest.as_deref()).await
-                }
-                _ => false,
-            };
-            let row = RemoteQuestionRow {
-                id: question.id,
-                actor: actor.id.clone(),
-                actor_handle: actor.handle(),
-                title: question.title,
-                body: question.text,
-                url: question.url,
-                multiple: question.multiple,
-                options: question.options,
-                end_time: question.end_time,
-                closed_at: question.closed,
-                outcome: question.outcome,
-                receipt_digest: question.receipt_digest,
-                result_verified,
-                published_at: question.published,
-                updated_at: now,
-            };
+            let row = question_row(state, actor, question, now).await;
             // Only what someone here follows is kept.
             if !state.store.ap_followed(&actor.id).await? || !tx.put_remote_question(&row, now).await? {
                 return Ok(());
@@ -231,7 +211,89 @@ async fn apply(state: &AppState, actor: &RemoteActor, inbound: Inbound, now: i64
         let id = body["id"].as_str().unwrap_or_default().to_string();
         super::queue(state, &local, &id, &body, vec![actor.inbox.clone()]).await?;
     }
+    if accepted {
+        match backfill(state, actor, now).await {
+            Ok(kept) => tracing::info!(actor = %actor.id, kept, "backfilled a newly followed actor's proposals"),
+            Err(e) => tracing::warn!(actor = %actor.id, error = %e, "backfilling a newly followed actor failed"),
+        }
+    }
     Ok(())
+}
+
+/// A question as kept here; a closed one's signed result is fetched and checked first.
+async fn question_row(
+    state: &AppState,
+    actor: &RemoteActor,
+    question: activity::RemoteQuestion,
+    now: i64,
+) -> RemoteQuestionRow {
+    let result_verified = match question.signed_result.as_deref() {
+        Some(url) if question.closed.is_some() => {
+            check_result(state, actor, url, &question.id, question.receipt_digest.as_deref()).await
+        }
+        _ => false,
+    };
+    RemoteQuestionRow {
+        id: question.id,
+        actor: actor.id.clone(),
+        actor_handle: actor.handle(),
+        title: question.title,
+        body: question.text,
+        url: question.url,
+        multiple: question.multiple,
+        options: question.options,
+        end_time: question.end_time,
+        closed_at: question.closed,
+        outcome: question.outcome,
+        receipt_digest: question.receipt_digest,
+        result_verified,
+        published_at: question.published,
+        updated_at: now,
+    }
+}
+
+/// At most this many items of a newly followed actor's outbox are read.
+pub const BACKFILL_ITEMS: usize = 50;
+
+/// What a newly followed actor published before the follow: the proposals (`Question`s) in the
+/// first page of its outbox, kept like the ones it sends from now on. Read from the actor's own
+/// instance only; an activity or object that is not the actor's own is skipped. Returns how many
+/// were kept (new or changed).
+pub async fn backfill(state: &AppState, actor: &RemoteActor, now: i64) -> Result<usize, AppError> {
+    let http = remote::client(state);
+    let own = |url: &str| remote::host_of(url).as_deref() == Some(actor.host.as_str());
+    let fetch = |url: String| {
+        let http = http.clone();
+        async move { remote::get_json(state, &http, &url, activity::MEDIA_TYPE).await.map_err(AppError::Rule) }
+    };
+    let doc = fetch(actor.id.clone()).await?;
+    let Some(outbox) = doc.get("outbox").and_then(serde_json::Value::as_str).filter(|u| own(u)) else {
+        return Ok(0);
+    };
+    let mut page = fetch(outbox.to_string()).await?;
+    if page.get("orderedItems").is_none() && page.get("items").is_none() {
+        page = match page.get("first") {
+            Some(serde_json::Value::String(first)) if own(first) => fetch(first.clone()).await?,
+            Some(first @ serde_json::Value::Object(_)) => first.clone(),
+            _ => return Ok(0),
+        };
+    }
+    let items = page.get("orderedItems").or_else(|| page.get("items")).and_then(serde_json::Value::as_array);
+    let mut kept = 0;
+    for item in items.into_iter().flatten().take(BACKFILL_ITEMS) {
+        let Ok(Inbound::Question { question, .. }) = activity::parse_inbound(item) else { continue };
+        let actor_of = item.get("actor").and_then(serde_json::Value::as_str);
+        if actor_of != Some(actor.id.as_str()) || !own(&question.id) {
+            continue;
+        }
+        let row = question_row(state, actor, question, now).await;
+        let mut tx = state.store.write(&format!("ap:{}", actor.id)).await?;
+        if tx.put_remote_question(&row, now).await? {
+            tx.commit().await?;
+            kept += 1;
+        }
+    }
+    Ok(kept)
 }
 
 /// Fetches a counted question's signed result from its instance and checks it with the

@@ -93,6 +93,10 @@ async fn two_instances_follow_each_other_and_see_each_others_proposals() {
     assert_eq!(actor["type"], "Group");
     assert!(actor["publicKey"]["publicKeyPem"].as_str().is_some_and(|p| p.starts_with("-----BEGIN PUBLIC KEY-----")));
 
+    // B opened a proposal before anyone followed it.
+    let early = open_proposal(&b, &b_root, "Start a tool library").await;
+    pump(&[&a, &b]).await;
+
     // A follows B, B accepts; B follows A, A accepts.
     let (status, followed) = a
         .call(
@@ -129,14 +133,24 @@ async fn two_instances_follow_each_other_and_see_each_others_proposals() {
     assert_eq!(oa["followers"][0]["id"], format!("{b_base}/ap/orgs/root"));
     assert_eq!(ob["followers"][0]["id"], format!("{a_base}/ap/orgs/root"));
     assert_eq!(oa["account"], format!("@root@{a_host}"));
+    // When B accepted, A read B's outbox: the earlier proposal is there too (backfill).
+    let titles: Vec<&str> =
+        oa["proposals"].as_array().expect("list").iter().filter_map(|q| q["title"].as_str()).collect();
+    assert_eq!(titles, ["Start a tool library"], "{oa}");
+    assert_eq!(oa["proposals"][0]["id"], format!("{b_base}/ap/proposals/{early}"));
 
     // B opens a proposal: A sees it as a Question.
     let b_id = open_proposal(&b, &b_root, "Share the delivery van").await;
     pump(&[&a, &b]).await;
     let oa = overview(&a, &a_root).await;
-    assert_eq!(oa["proposals"][0]["title"], "Share the delivery van", "{oa}");
-    assert_eq!(oa["proposals"][0]["id"], format!("{b_base}/ap/proposals/{b_id}"));
-    assert_eq!(oa["proposals"][0]["options"][0][0], "Yes");
+    let van = oa["proposals"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|q| q["title"] == "Share the delivery van")
+        .unwrap_or_else(|| panic!("seen: {oa}"));
+    assert_eq!(van["id"], format!("{b_base}/ap/proposals/{b_id}"));
+    assert_eq!(van["options"][0][0], "Yes");
 
     // A opens, votes and closes one: B sees the counts, the outcome and the receipt digest.
     let a_id = open_proposal(&a, &a_root, "Pool our seed fund").await;
