@@ -31,7 +31,7 @@ Errors are JSON: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with a
         api::orgs::reject, api::orgs::list_tokens, api::orgs::create_token, api::orgs::revoke_token,
         api::apps::list, api::apps::register, api::apps::revoke, api::apps::mine, api::apps::forget, api::apps::rotate,
         api::webhooks::event_types, api::webhooks::list, api::webhooks::subscribe, api::webhooks::disable, api::webhooks::rotate_secret, api::webhooks::messages, api::webhooks::replay,
-        api::federation::overview, api::federation::set_publish, api::federation::follow, api::federation::unfollow, api::federation::instances, api::federation::block, api::federation::unblock, api::federation::replies, api::federation::links, api::federation::offer_chapter, api::federation::link_commune, api::federation::cast_remote, api::federation::sent_ballots, api::federation::transfers, api::federation::send_transfer,
+        api::federation::overview, api::federation::set_publish, api::federation::follow, api::federation::unfollow, api::federation::instances, api::federation::block, api::federation::unblock, api::federation::replies, api::federation::links, api::federation::offer_chapter, api::federation::link_commune, api::federation::cast_remote, api::federation::sent_ballots, api::federation::transfers, api::federation::send_transfer, api::federation::extend_credit,
         api::admin::overview, api::admin::verify,
         api::proposals::list, api::proposals::create, api::proposals::get, api::proposals::update,
         api::proposals::publish, api::proposals::cancel, api::proposals::cast, api::proposals::my_ballot,

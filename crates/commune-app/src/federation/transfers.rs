@@ -43,6 +43,88 @@ pub struct SendInput {
     pub memo: String,
 }
 
+/// A change to the credit line this side extends to a linked organisation.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct CreditInput {
+    /// The linked organisation: its actor IRI or `name@host`.
+    pub remote: String,
+    /// A decimal amount (`"500.00"`), or `amount_minor`: how much to extend (or withdraw).
+    pub amount: Option<String>,
+    pub amount_minor: Option<u64>,
+    /// The asset code. Default: the first ledger.
+    pub currency: Option<String>,
+    /// Withdraw this much of the unused credit instead of extending it.
+    #[serde(default)]
+    pub withdraw: bool,
+}
+
+/// What a linked organisation may still send here: the clearing account's balance (credit
+/// extended plus what this side sent it, less what it sent here, counting holds).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Credit {
+    pub remote: String,
+    pub currency: String,
+    pub available_minor: i64,
+}
+
+/// The credit a linked organisation has here now, in one ledger.
+pub async fn available(state: &AppState, remote: &str, ledger: &LedgerInfo) -> Result<Credit, AppError> {
+    let account = state.store.ledger_account(Owner::Peer(remote.to_string()).wallet(ledger.id).id).await?;
+    let available = account.map_or(0i128, |row| {
+        let a = row.account;
+        a.credits_posted as i128 - a.debits_posted as i128 - a.debits_pending as i128
+    });
+    Ok(Credit {
+        remote: remote.to_string(),
+        currency: ledger.asset.clone(),
+        available_minor: i64::try_from(available).map_err(AppError::internal)?,
+    })
+}
+
+/// Extends (or withdraws) the credit line of a linked organisation: how much it may send here
+/// beyond what this side sent it. The organisation's stewards decide; the ledger moves the
+/// amount between settlement and the clearing account (code `credit`), and refuses a withdrawal
+/// of credit that is in use. With no credit, a linked instance can send back only what it was
+/// sent.
+pub async fn extend_credit(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    input: CreditInput,
+) -> Result<Credit, AppError> {
+    let org = super::org_for(state, caller, slug, commune_domain::authz::Action::ManageTokens).await?;
+    let remote = linked(state, &org, &input.remote).await?;
+    let ledger = ledger_named(state, input.currency.as_deref()).await?;
+    let amount = amount_of(input.amount.as_deref(), input.amount_minor, &ledger)?;
+    let (from, to, payer) = if input.withdraw {
+        (Owner::Peer(remote.clone()), Owner::Settlement, Payer::Federation)
+    } else {
+        (Owner::Settlement, Owner::Peer(remote.clone()), Payer::Settlement)
+    };
+    let right = authorize_debit(&payer, &from)?;
+    let movement = Movement {
+        what: plan::Movement {
+            id: uuid::Uuid::now_v7().as_u128(),
+            from,
+            to,
+            amount,
+            ledger: ledger.id,
+            code: transfer_code::CREDIT,
+            hold_timeout_s: None,
+            payee_is_business: false,
+        },
+        memo: format!("credit line of {remote}"),
+        ledger: ledger.clone(),
+        settles: None,
+    };
+    move_money(state, &caller.audit_actor(), movement, &right).await.map_err(|e| match e.code().as_ref() {
+        "exceeds_credits" => AppError::Rule("only unused credit can be withdrawn, and less than that is unused".into()),
+        _ => e,
+    })?;
+    tracing::info!(org = %org.slug, %remote, amount, withdraw = input.withdraw, "credit line changed");
+    available(state, &remote, &ledger).await
+}
+
 fn hold_of(direction: &str, remote: &str, id: &str) -> u128 {
     derive_id(&["federation", direction, remote, id])
 }
@@ -87,10 +169,13 @@ pub async fn send(state: &AppState, caller: &Caller, slug: &str, input: SendInpu
     let memo = crate::payments::movement::memo(&input.memo)?;
     let id = hex(uuid::Uuid::now_v7().as_u128());
     let t = begin(state, &caller.audit_actor(), &org, &remote, &ledger, amount, timeout, &memo, &id, &right).await?;
-    let t = prepare(state, &org, t).await?;
+    let (t, why) = prepare_saying_why(state, &org, t).await?;
     let t = finish(state, t, commune_store::now_ms()).await?;
     if t.state == State::Voided.as_str() {
-        return Err(AppError::Rule("the other instance did not take the transfer: it was voided on both sides".into()));
+        let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+        return Err(AppError::Rule(format!(
+            "the other instance did not take the transfer{why}: it was voided on both sides"
+        )));
     }
     Ok(t)
 }
@@ -153,6 +238,15 @@ pub async fn begin(
 /// Asks the other side to prepare; `prepared` when it holds the money too. Any failure voids
 /// the transfer at once (the other side, if it held anything, learns so by [`resolve`]).
 pub async fn prepare(state: &AppState, org: &Org, t: PeerTransfer) -> Result<PeerTransfer, AppError> {
+    Ok(prepare_saying_why(state, org, t).await?.0)
+}
+
+/// [`prepare`], and what the other side answered when it did not prepare.
+async fn prepare_saying_why(
+    state: &AppState,
+    org: &Org,
+    t: PeerTransfer,
+) -> Result<(PeerTransfer, Option<String>), AppError> {
     let from = urls(state).org(&org.slug);
     let body = protocol::prepare_json(&Prepare {
         id: t.id.clone(),
@@ -168,15 +262,15 @@ pub async fn prepare(state: &AppState, org: &Org, t: PeerTransfer) -> Result<Pee
             let mut tx = state.store.write("federation").await?;
             tx.move_peer_transfer(&t, &[State::Pending.as_str()], State::Prepared.as_str()).await?;
             tx.commit().await?;
-            reread(state, &t).await
+            Ok((reread(state, &t).await?, None))
         }
         Ok(other) => {
             tracing::warn!(transfer = %t.id, remote = %t.remote, answer = %other, "transfer not prepared: voiding");
-            void(state, &t).await
+            Ok((void(state, &t).await?, Some(format!("it answered {other}"))))
         }
         Err(why) => {
             tracing::warn!(transfer = %t.id, remote = %t.remote, %why, "transfer not prepared: voiding");
-            void(state, &t).await
+            Ok((void(state, &t).await?, Some(why.clone())))
         }
     }
 }
@@ -323,7 +417,15 @@ pub async fn receive_prepare(state: &AppState, req: Request<'_>) -> Result<Value
         memo: format!("from {}", p.from),
         settles: None,
     };
-    move_money(state, &actor, movement, &right).await?;
+    move_money(state, &actor, movement, &right).await.map_err(|e| match e.code().as_ref() {
+        "exceeds_credits" => {
+            tracing::warn!(transfer = %p.id, from = %p.from, amount = p.amount_minor, "transfer refused: beyond the credit line");
+            AppError::Rule(
+                "this is more than the receiving organisation takes from yours: its stewards extend a credit line".into(),
+            )
+        }
+        _ => e,
+    })?;
     tracing::info!(transfer = %p.id, from = %p.from, amount = p.amount_minor, "transfer prepared");
     Ok(json!({ "state": "prepared" }))
 }

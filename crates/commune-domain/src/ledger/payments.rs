@@ -20,8 +20,12 @@ pub enum Owner {
     /// Money set aside by a passed budget proposal, until its round spends it.
     Budget(String),
     /// Money in transit to or from a linked organisation on another instance (its actor IRI):
-    /// the clearing account of two-phase transfers between instances. Its balance here mirrors
-    /// the other instance's clearing account for this side, with the sign reversed.
+    /// the clearing account of two-phase transfers between instances. Money arriving from the
+    /// peer is a debit here, and the account may not be overdrawn: what this side takes in is
+    /// bounded by what it sent the peer plus the credit line its stewards extended (a transfer
+    /// from settlement, code `credit`), so a linked instance cannot conjure money here beyond
+    /// what this side agreed to trust it for. Less the credit lines, its balance mirrors the
+    /// other instance's clearing account for this side, with the sign reversed.
     Peer(String),
 }
 
@@ -69,12 +73,12 @@ impl Owner {
         }
     }
 
-    /// Wallets cannot be overdrawn; settlement is the commune's mirror of the outside world, so
-    /// its balance is everything that came in minus everything that left, and has no limit; so
-    /// is a peer's clearing account (what arrived from it is a debit here).
+    /// Wallets and clearing accounts cannot be overdrawn; settlement is the commune's mirror of
+    /// the outside world, so its balance is everything that came in minus everything that left,
+    /// and has no limit.
     pub fn flags(&self) -> super::AccountFlags {
         super::AccountFlags {
-            debits_must_not_exceed_credits: !matches!(self, Owner::Settlement | Owner::Peer(_)),
+            debits_must_not_exceed_credits: !matches!(self, Owner::Settlement),
             history: true,
             ..super::AccountFlags::default()
         }
@@ -127,6 +131,9 @@ pub mod transfer_code {
     pub const WAGES: u16 = 14;
     /// A transfer between linked organisations on two instances (both legs).
     pub const FEDERATION: u16 = 15;
+    /// A credit line extended to (or withdrawn from) a linked instance: settlement ↔ its
+    /// clearing account.
+    pub const CREDIT: u16 = 16;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -147,13 +154,14 @@ pub mod transfer_code {
             FUNDING => "funding",
             WAGES => "wages",
             FEDERATION => "federation",
+            CREDIT => "credit",
             BENCH => "bench",
             _ => "other",
         }
     }
 
     pub fn parse(raw: &str) -> Option<u16> {
-        (1..=15).chain([BENCH]).find(|c| name(*c) == raw)
+        (1..=16).chain([BENCH]).find(|c| name(*c) == raw)
     }
 }
 

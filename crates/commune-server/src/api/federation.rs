@@ -407,3 +407,22 @@ pub async fn send_transfer(
 ) -> ApiResult<impl IntoResponse> {
     Ok(created(PeerTransferView::from(peer::send(&state, &caller, &slug, input).await?)))
 }
+
+/// Extend (or, with `withdraw`, take back unused) credit to a linked organisation on another
+/// instance: how much it may send here beyond what this side sent it. Stewards only.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/credit", tag = "federation", request_body = peer::CreditInput,
+    params(("slug" = String, Path, description = "The organisation's slug")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The credit the linked organisation has now", body = peer::Credit),
+        (status = 403, description = "Stewards only", body = ErrorBody),
+        (status = 409, description = "Not linked, or withdrawing credit that is in use", body = ErrorBody),
+        (status = 422, description = "A bad amount or currency", body = ErrorBody)))]
+pub async fn extend_credit(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<peer::CreditInput>,
+) -> ApiResult<axum::Json<peer::Credit>> {
+    Ok(axum::Json(peer::extend_credit(&state, &caller, &slug, input).await?))
+}

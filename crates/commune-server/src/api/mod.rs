@@ -70,6 +70,7 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/federation/follows", post(federation::follow).delete(federation::unfollow))
         .route("/orgs/{slug}/federation/links", get(federation::links))
         .route("/orgs/{slug}/federation/transfers", get(federation::transfers).post(federation::send_transfer))
+        .route("/orgs/{slug}/federation/credit", post(federation::extend_credit))
         .route("/orgs/{slug}/federation/chapters", post(federation::offer_chapter))
         .route("/orgs/{slug}/federation/commune", post(federation::link_commune))
         .route("/orgs/{slug}/federation/ballots", get(federation::sent_ballots).post(federation::cast_remote))

@@ -29,6 +29,8 @@ struct FederationPage {
     /// Ballots the reader sent home-signed, with the commune's receipts.
     sent: Vec<SentBallot>,
     transfers: Vec<PeerTransfer>,
+    /// What each linked organisation may still send here (the first ledger).
+    credits: Vec<transfers::Credit>,
     /// Each ledger's decimal places: `(ledger, scale)`.
     scales: Vec<(u32, u32)>,
 }
@@ -61,6 +63,11 @@ impl FederationPage {
         let scale = self.scales.iter().find(|(id, _)| i64::from(*id) == t.ledger).map_or(2, |(_, s)| *s);
         format!("{} {}", commune_domain::ledger::amount::format(i128::from(t.amount), scale), t.currency)
     }
+
+    fn credit(&self, c: &transfers::Credit) -> String {
+        let scale = self.scales.first().map_or(2, |(_, s)| *s);
+        format!("{} {}", commune_domain::ledger::amount::format(i128::from(c.available_minor), scale), c.currency)
+    }
 }
 
 async fn federation_page(state: &AppState, web: &Web, slug: &str) -> Result<FederationPage, super::WebError> {
@@ -73,6 +80,13 @@ async fn federation_page(state: &AppState, web: &Web, slug: &str) -> Result<Fede
         None => Vec::new(),
     };
     let transfers = transfers::list(state, &web.caller, slug).await?;
+    let ledgers = state.store.ledgers().await.map_err(commune_app::AppError::from)?;
+    let mut credits = Vec::new();
+    if let Some(ledger) = ledgers.first() {
+        for link in links.iter().filter(|l| l.status == "active") {
+            credits.push(transfers::available(state, &link.remote, ledger).await?);
+        }
+    }
     Ok(FederationPage {
         page: web.page("Fediverse", "orgs"),
         org,
@@ -84,14 +98,8 @@ async fn federation_page(state: &AppState, web: &Web, slug: &str) -> Result<Fede
         commune,
         sent,
         transfers,
-        scales: state
-            .store
-            .ledgers()
-            .await
-            .map_err(commune_app::AppError::from)?
-            .iter()
-            .map(|l| (l.id, l.scale))
-            .collect(),
+        credits,
+        scales: ledgers.iter().map(|l| (l.id, l.scale)).collect(),
     })
 }
 
@@ -166,6 +174,26 @@ pub async fn send(
         ..Default::default()
     };
     match transfers::send(&state, &web.caller, &slug, input).await {
+        Ok(_) => back(&slug),
+        Err(e) => with_problems(&state, &web, &slug, e).await,
+    }
+}
+
+/// `POST /orgs/{slug}/federation/credit`: extend (or withdraw) a linked organisation's credit.
+pub async fn credit(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> WebResult {
+    web.check_csrf(field(&pairs, "csrf"))?;
+    let input = transfers::CreditInput {
+        remote: field(&pairs, "remote").to_owned(),
+        amount: Some(field(&pairs, "amount").to_owned()),
+        withdraw: field(&pairs, "change") == "withdraw",
+        ..Default::default()
+    };
+    match transfers::extend_credit(&state, &web.caller, &slug, input).await {
         Ok(_) => back(&slug),
         Err(e) => with_problems(&state, &web, &slug, e).await,
     }

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orgs/{slug}/federation/links", post(federation::link))
         .route("/orgs/{slug}/federation/vote", post(federation::vote))
         .route("/orgs/{slug}/federation/transfers", post(federation::send))
+        .route("/orgs/{slug}/federation/credit", post(federation::credit))
         .route("/orgs/{slug}/apps/{id}/revoke", post(oidc::revoke))
         .route("/orgs/{slug}/webhooks", get(webhooks::list).post(webhooks::subscribe))
         .route("/orgs/{slug}/webhooks/{id}", get(webhooks::endpoint))

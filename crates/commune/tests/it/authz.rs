@@ -2200,6 +2200,14 @@ fn cases() -> Vec<Case> {
             refused_code: spend_refusal,
         },
         Case {
+            // acme is linked to nothing: a steward stops at that rule, before anything moves.
+            method: Method::POST,
+            path: "/api/v1/orgs/acme/federation/credit",
+            body: Some(json!({ "remote": "http://127.0.0.1:9/ap/orgs/north", "amount": "1.00" })),
+            allowed: &[(Steward, 409)],
+            refused_code: member_action_refusal,
+        },
+        Case {
             method: Method::GET,
             path: "/api/v1/admin/federation/instances",
             body: None,

@@ -89,6 +89,9 @@ struct World {
     a: Live,
     b: Live,
     a_root: Auth,
+    b_root: Auth,
+    /// The credit line B extended to the commune (minor units).
+    credit: std::cell::Cell<i128>,
     root_id: String,
     north_id: String,
     commune: String,
@@ -96,7 +99,35 @@ struct World {
 }
 
 impl World {
+    /// A commune on A and its chapter North on B, linked; A's root holds 100.00, and B extends
+    /// the commune a credit line of 100.00 (what A may send North).
     async fn new() -> World {
+        let w = World::without_credit().await;
+        let (status, credit) = w.extend("100.00", false).await;
+        assert_eq!(status, StatusCode::OK, "{credit}");
+        w
+    }
+
+    /// B's steward extends (or withdraws) the commune's credit line at B.
+    async fn extend(&self, amount: &str, withdraw: bool) -> (StatusCode, Value) {
+        let answer = self
+            .b
+            .app
+            .call(
+                Method::POST,
+                "/api/v1/orgs/north/federation/credit",
+                &self.b_root,
+                Some(json!({"remote": self.commune, "amount": amount, "withdraw": withdraw})),
+            )
+            .await;
+        if answer.0 == StatusCode::OK {
+            let minor = i128::from(commune_domain::ledger::amount::parse(amount, 2, "amount").expect("amount"));
+            self.credit.set(self.credit.get() + if withdraw { -minor } else { minor });
+        }
+        answer
+    }
+
+    async fn without_credit() -> World {
         let (a, a_root) = live().await;
         let (b, b_root) = live().await;
         let b_host = b.base.trim_start_matches("http://").to_string();
@@ -119,18 +150,22 @@ impl World {
             a,
             b,
             a_root,
+            b_root,
+            credit: std::cell::Cell::new(0),
             commune,
             chapter,
         }
     }
 
     /// The four accounts the transfers touch: A's root wallet and its clearing account for North,
-    /// B's clearing account for the commune and North's wallet (posted, pending each).
+    /// B's clearing account for the commune (less the credit line B extended) and North's wallet
+    /// (posted, pending each).
     async fn books(&self) -> [(i128, i128); 4] {
+        let (posted, pending) = balance(&self.b.app, &Owner::Peer(self.commune.clone())).await;
         [
             balance(&self.a.app, &Owner::Org(self.root_id.clone())).await,
             balance(&self.a.app, &Owner::Peer(self.chapter.clone())).await,
-            balance(&self.b.app, &Owner::Peer(self.commune.clone())).await,
+            (posted - self.credit.get(), pending),
             balance(&self.b.app, &Owner::Org(self.north_id.clone())).await,
         ]
     }
@@ -324,4 +359,78 @@ async fn killing_the_sender_mid_transfer_leaves_both_ledgers_balanced() {
     assert_eq!(World::state_of(&w.a.app, &w.chapter, &t.id, "out").await, "voided");
     assert_eq!(World::state_of(&w.b.app, &w.commune, &t.id, "in").await, "voided", "A told B");
     assert_eq!(w.conserved().await, [(8_500, 0), (1_500, 0), (-1_500, 0), (1_500, 0)]);
+}
+
+/// A linked instance sends no more than the receiving side trusts it for: with no credit line
+/// B refuses A's transfer (voided on both, nothing moved, the reason named); B's stewards extend
+/// credit (a member may not); two transfers racing for the same credit get exactly it — one
+/// posted, one voided; credit in use cannot be withdrawn, unused credit can; and money A sent
+/// back the other way is credit too (North may return it).
+#[tokio::test]
+async fn a_linked_instance_sends_only_what_the_receiver_extends_credit_for() {
+    let w = World::without_credit().await;
+    let before = w.books().await;
+    let (status, refused) = w.send("10.00").await;
+    check_error((status, refused.clone()), StatusCode::CONFLICT, "rule_violation");
+    assert!(refused["error"]["message"].as_str().is_some_and(|m| m.contains("credit line")), "{refused}");
+    assert_eq!(w.conserved().await, before, "voided on both: nothing moved");
+
+    // Only B's stewards extend credit; bad amounts are refused.
+    let bo = w.b.app.member("bodil").await;
+    w.b.app.admit(&w.b_root, &bo, "north").await;
+    let by_member =
+        w.b.app
+            .call(
+                Method::POST,
+                "/api/v1/orgs/north/federation/credit",
+                &bo,
+                Some(json!({"remote": w.commune, "amount": "10.00"})),
+            )
+            .await;
+    check_error(by_member, StatusCode::FORBIDDEN, "forbidden");
+    check_error(w.extend("-1.00", false).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(w.extend("0", false).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(w.extend("1.001", false).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let (status, credit) = w.extend("10.00", false).await;
+    assert_eq!((status, credit["available_minor"].as_i64()), (StatusCode::OK, Some(1_000)), "{credit}");
+
+    // Two transfers race for the same 10.00 of credit: exactly one gets it.
+    let (one, two) = tokio::join!(w.send("7.00"), w.send("7.00"));
+    let posted = [&one, &two].iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(posted, 1, "{one:?} {two:?}");
+    let books = w.conserved().await;
+    assert_eq!(books, [(9_300, 0), (700, 0), (-700, 0), (700, 0)]);
+
+    // 3.00 of credit is unused: withdrawing 5.00 is refused, 3.00 is not; then no more arrives.
+    check_error(w.extend("5.00", true).await, StatusCode::CONFLICT, "rule_violation");
+    let (status, credit) = w.extend("3.00", true).await;
+    assert_eq!((status, credit["available_minor"].as_i64()), (StatusCode::OK, Some(0)), "{credit}");
+    check_error(w.send("0.01").await, StatusCode::CONFLICT, "rule_violation");
+    assert_eq!(w.conserved().await, books);
+
+    // North sends 2.00 back to the commune: A extended no credit, but A sent North 7.00, so A
+    // takes it; and that return is credit for A at B again.
+    let (status, back) =
+        w.b.app
+            .call(
+                Method::POST,
+                "/api/v1/orgs/north/federation/transfers",
+                &w.b_root,
+                Some(json!({"to": w.commune, "amount": "2.00"})),
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{back}");
+    assert_eq!(w.conserved().await, [(9_500, 0), (500, 0), (-500, 0), (500, 0)]);
+    let (status, sent) = w.send("2.00").await;
+    assert_eq!(status, StatusCode::CREATED, "the returned 2.00 may travel again: {sent}");
+
+    // From B's Fediverse page: the credit left (none), and its steward extends 1.00 more.
+    let mut steward = crate::web::Browser::new(&w.b.app);
+    steward.log_in("root").await;
+    let page = steward.get("/orgs/north/federation").await.html;
+    assert!(page.contains("May still send here") && page.contains("0.00 EUR"), "{page}");
+    let fields = [("remote", w.commune.as_str()), ("amount", "1.00"), ("change", "extend")];
+    let done = steward.submit("/orgs/north/federation", "/orgs/north/federation/credit", &fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(steward.get("/orgs/north/federation").await.html.contains("1.00 EUR"));
 }
