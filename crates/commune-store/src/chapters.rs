@@ -27,6 +27,8 @@ pub struct Link {
     /// The chapter's side: the digest of the roster it last sent.
     #[serde(skip)]
     pub roster_digest: String,
+    /// The commune's side: how many members it agreed to take from the chapter.
+    pub max_members: i64,
 }
 
 /// A commune's account for a member of a linked chapter.
@@ -53,7 +55,7 @@ pub struct SentBallot {
 }
 
 const LINK_COLUMNS: &str =
-    "org_id, remote, side, status, created_at, linked_at, oidc_issuer, oidc_client_id, roster_digest";
+    "org_id, remote, side, status, created_at, linked_at, oidc_issuer, oidc_client_id, roster_digest, max_members";
 
 const REMOTE_MEMBER_COLUMNS: &str = "member_id, iri, chapter, org_id, subject";
 
@@ -78,6 +80,7 @@ fn link_from(r: &sqlx::any::AnyRow) -> Result<Link> {
         oidc_issuer: r.try_get("oidc_issuer")?,
         oidc_client_id: r.try_get("oidc_client_id")?,
         roster_digest: r.try_get("roster_digest")?,
+        max_members: r.try_get("max_members")?,
     })
 }
 
@@ -197,20 +200,41 @@ impl Store {
 
 impl WriteTx {
     /// Agrees to a link (`offered`), or keeps an existing one as it is; false when it existed.
-    pub async fn offer_link(&mut self, org_id: &str, remote: &str, side: &str) -> Result<bool> {
+    /// `max_members`: on the commune's side, how many members it takes from the chapter.
+    pub async fn offer_link(&mut self, org_id: &str, remote: &str, side: &str, max_members: i64) -> Result<bool> {
         let added = sqlx::query(
-            "INSERT INTO ap_links (org_id, remote, side, status, created_at) VALUES ($1, $2, $3, 'offered', $4)
+            "INSERT INTO ap_links (org_id, remote, side, status, created_at, max_members)
+             VALUES ($1, $2, $3, 'offered', $4, $5)
              ON CONFLICT (org_id, remote) DO NOTHING",
         )
         .bind(org_id)
         .bind(remote)
         .bind(side)
         .bind(self.at_ms())
+        .bind(max_members)
         .execute(&mut *self.tx)
         .await?
         .rows_affected();
-        self.audit("federation.link.offer", org_id, json!({ "remote": remote, "side": side })).await?;
+        self.audit(
+            "federation.link.offer",
+            org_id,
+            json!({ "remote": remote, "side": side, "max_members": max_members }),
+        )
+        .await?;
         Ok(added == 1)
+    }
+
+    /// Changes how many members the commune takes from a linked chapter.
+    pub async fn set_link_cap(&mut self, org_id: &str, remote: &str, max_members: i64) -> Result<bool> {
+        let changed = sqlx::query("UPDATE ap_links SET max_members = $3 WHERE org_id = $1 AND remote = $2")
+            .bind(org_id)
+            .bind(remote)
+            .bind(max_members)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        self.audit("federation.link.cap", org_id, json!({ "remote": remote, "max_members": max_members })).await?;
+        Ok(changed == 1)
     }
 
     /// Marks a link active (both sides agreed); false when there is no such link.

@@ -74,14 +74,32 @@ pub async fn links(state: &AppState, caller: &Caller, slug: &str) -> Result<Vec<
     Ok(state.store.ap_links(&org.id).await?)
 }
 
-/// The commune's stewards agree to link a chapter on another instance; the link becomes active
-/// when the chapter sends its roster.
-pub async fn offer_chapter(state: &AppState, caller: &Caller, slug: &str, account: &str) -> Result<Link, AppError> {
+/// The commune's stewards agree to link a chapter on another instance, taking at most
+/// `max_members` of its members (default 100); the link becomes active when the chapter sends
+/// its roster. Agreeing again with another number changes it (a roster already received stays
+/// until the next one, which must fit); agreeing again to the same is a conflict.
+pub async fn offer_chapter(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    account: &str,
+    max_members: Option<i64>,
+) -> Result<Link, AppError> {
+    let cap = i64::try_from(chapters::chapter_cap(max_members)?).map_err(AppError::internal)?;
     let org = stewarded(state, caller, slug, OrgKind::Commune).await?;
     let chapter = remote_group(state, account).await?;
+    let existing = state.store.ap_link(&org.id, &chapter.id).await?;
     let mut tx = state.store.write(&caller.audit_actor()).await?;
-    if !tx.offer_link(&org.id, &chapter.id, "commune").await? {
-        return Err(AppError::Conflict("link"));
+    match existing {
+        Some(link) if max_members.is_none_or(|_| link.max_members == cap) => return Err(AppError::Conflict("link")),
+        Some(_) => {
+            tx.set_link_cap(&org.id, &chapter.id, cap).await?;
+        }
+        None => {
+            if !tx.offer_link(&org.id, &chapter.id, "commune", cap).await? {
+                return Err(AppError::Conflict("link"));
+            }
+        }
     }
     tx.commit().await?;
     state.store.ap_link(&org.id, &chapter.id).await?.ok_or(AppError::NotFound("link"))
@@ -106,7 +124,7 @@ pub async fn link_commune(state: &AppState, caller: &Caller, slug: &str, account
         let new = commune_domain::oidc::NewClient::parse(&name, "public", &redirect, "").map_err(AppError::Invalid)?;
         let mut tx = state.store.write(&caller.audit_actor()).await?;
         if existing.is_none() {
-            tx.offer_link(&org.id, &commune.id, "chapter").await?;
+            tx.offer_link(&org.id, &commune.id, "chapter", 0).await?;
         }
         let client = tx
             .create_oidc_client(&org.id, &new.name, new.kind.as_str(), "", &new.redirect_uris, &[], &me.member.id)
@@ -229,6 +247,18 @@ pub async fn receive_roster(state: &AppState, req: Request<'_>) -> Result<Value,
     let (body, signer) = signed_json(state, &req, "chapter").await?;
     let roster = chapters::parse_roster(&body, &signer.host)?;
     let (org, link) = commune_link(state, &roster.commune, &roster.chapter).await?;
+    if roster.members.len() as i64 > link.max_members {
+        tracing::warn!(chapter = %roster.chapter, members = roster.members.len(), cap = link.max_members, "roster refused: over the cap");
+        return Err(Invalid::new(
+            "members",
+            format!(
+                "this commune takes at most {} members from the chapter, and the roster lists {}: its stewards can agree to more",
+                link.max_members,
+                roster.members.len()
+            ),
+        )
+        .into());
+    }
     let current: std::collections::HashMap<String, RemoteMember> = state
         .store
         .remote_members_in(&roster.chapter, &org.id)

@@ -12,6 +12,19 @@ use sha2::Digest;
 
 /// At most this many members in one roster.
 pub const MAX_ROSTER: usize = 10_000;
+/// How many members a commune takes from a chapter unless its stewards agree to another number.
+pub const DEFAULT_CHAPTER_MEMBERS: usize = 100;
+
+/// The most members a commune agrees to take from a chapter: 1 to [`MAX_ROSTER`], default
+/// [`DEFAULT_CHAPTER_MEMBERS`]. A roster larger than this is refused whole: a chapter's
+/// instance vouches for its members, and the commune decides how far it trusts that.
+pub fn chapter_cap(raw: Option<i64>) -> Result<usize, Invalid> {
+    match raw {
+        None => Ok(DEFAULT_CHAPTER_MEMBERS),
+        Some(n) if (1..=MAX_ROSTER as i64).contains(&n) => Ok(n as usize),
+        Some(_) => Err(Invalid::new("max_members", format!("must be from 1 to {MAX_ROSTER}"))),
+    }
+}
 /// A signed ballot is accepted for this long after it was signed, and this far ahead of the
 /// receiver's clock.
 pub const CLAIM_MAX_AGE_S: i64 = 600;
@@ -240,6 +253,16 @@ mod tests {
         let many: Vec<Value> =
             (0..=MAX_ROSTER).map(|i| json!({ "id": format!("https://b.example/ap/members/m{i}") })).collect();
         assert!(parse_roster(&roster(Value::Array(many)), "b.example").is_err());
+    }
+
+    #[test]
+    fn a_commune_takes_a_bounded_number_of_members_from_a_chapter() {
+        assert_eq!(chapter_cap(None), Ok(DEFAULT_CHAPTER_MEMBERS));
+        assert_eq!(chapter_cap(Some(1)), Ok(1));
+        assert_eq!(chapter_cap(Some(MAX_ROSTER as i64)), Ok(MAX_ROSTER));
+        for bad in [0, -1, MAX_ROSTER as i64 + 1] {
+            assert!(chapter_cap(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

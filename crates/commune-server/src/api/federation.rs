@@ -191,6 +191,8 @@ pub struct LinkView {
     pub oidc_issuer: String,
     /// The public OpenID client the chapter registered for the commune's instance (on both sides).
     pub oidc_client_id: String,
+    /// The commune's side: the most members it takes from the chapter.
+    pub max_members: i64,
 }
 
 impl From<commune_store::Link> for LinkView {
@@ -203,6 +205,7 @@ impl From<commune_store::Link> for LinkView {
             linked_at: l.linked_at,
             oidc_issuer: l.oidc_issuer,
             oidc_client_id: l.oidc_client_id,
+            max_members: l.max_members,
         }
     }
 }
@@ -260,7 +263,7 @@ pub async fn links(
 
 /// The commune agrees to link a chapter on another instance (`name@host` or its IRI); the link
 /// is active once the chapter sends its roster.
-#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/chapters", tag = "federation", request_body = FollowInput,
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/federation/chapters", tag = "federation", request_body = ChapterInput,
     params(("slug" = String, Path, description = "The commune's slug")),
     security(("session" = []), ("bearer" = [])),
     responses(
@@ -272,9 +275,20 @@ pub async fn offer_chapter(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(slug): Path<String>,
-    Json(input): Json<FollowInput>,
+    Json(input): Json<ChapterInput>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(created(LinkView::from(chapters::offer_chapter(&state, &caller, &slug, &input.account).await?)))
+    let link = chapters::offer_chapter(&state, &caller, &slug, &input.account, input.max_members).await?;
+    Ok(created(LinkView::from(link)))
+}
+
+/// A chapter the commune agrees to link.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ChapterInput {
+    /// The chapter: `name@host` or its actor IRI.
+    pub account: String,
+    /// The most members the commune takes from it (1–10,000; default 100). Agreeing again with
+    /// another number changes it.
+    pub max_members: Option<i64>,
 }
 
 /// A chapter links itself to its commune on another instance, sending its roster (again, to

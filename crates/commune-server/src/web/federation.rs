@@ -126,7 +126,13 @@ pub async fn link(
     let account = field(&pairs, "account");
     let org = state.store.org_by_slug(&slug).await.map_err(commune_app::AppError::from)?;
     let result = match org.map(|o| o.kind) {
-        Some(OrgKind::Commune) => chapters::offer_chapter(&state, &web.caller, &slug, account).await.map(|_| ()),
+        Some(OrgKind::Commune) => {
+            let cap = match field(&pairs, "max_members").trim() {
+                "" => None,
+                raw => Some(raw.parse::<i64>().unwrap_or(0)),
+            };
+            chapters::offer_chapter(&state, &web.caller, &slug, account, cap).await.map(|_| ())
+        }
         _ => chapters::link_commune(&state, &web.caller, &slug, account).await.map(|_| ()),
     };
     match result {

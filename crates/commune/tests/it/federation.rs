@@ -731,7 +731,28 @@ async fn a_chapter_member_signs_in_at_the_commune_with_their_home_account() {
     b.admit(&b_root, &bo, "north").await;
     b.member("eve").await;
     let chapter = format!("{b_base}/ap/orgs/north");
-    agree_to_north(&a, &a_root, b_host).await;
+    // A takes at most one member from North: North's roster of two is refused whole.
+    let agree = |max: i64| {
+        a.call(
+            Method::POST,
+            "/api/v1/orgs/root/federation/chapters",
+            &a_root,
+            Some(json!({"account": format!("north@{b_host}"), "max_members": max})),
+        )
+    };
+    let (status, offered) = agree(1).await;
+    assert_eq!((status, offered["max_members"].as_i64()), (StatusCode::CREATED, Some(1)), "{offered}");
+    check_error(agree(0).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(agree(10_001).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let members_before = a.call(Method::GET, "/api/v1/orgs/root", &a_root, None).await.1["member_count"].as_i64();
+    let (status, refused) = link_north(&b, &b_root, a_host).await;
+    check_error((status, refused.clone()), StatusCode::CONFLICT, "rule_violation");
+    assert!(refused["error"]["message"].as_str().is_some_and(|m| m.contains("at most 1 members")), "{refused}");
+    let members = a.call(Method::GET, "/api/v1/orgs/root", &a_root, None).await.1["member_count"].as_i64();
+    assert_eq!(members, members_before, "nobody admitted");
+    // A agrees to ten: the same roster is taken.
+    let (status, raised) = agree(10).await;
+    assert_eq!((status, raised["max_members"].as_i64()), (StatusCode::CREATED, Some(10)), "{raised}");
     let (status, linked) = link_north(&b, &b_root, a_host).await;
     assert_eq!(status, StatusCode::OK, "{linked}");
     // B registered one public client for A, redirecting only to A's callback.
