@@ -114,6 +114,14 @@ fn back(slug: &str) -> WebResult {
     Ok(Redirect::to(&format!("/orgs/{slug}/federation")).into_response())
 }
 
+/// A form's answer: back to the page, or the page again with what went wrong.
+async fn done<T>(state: &AppState, web: &Web, slug: &str, result: Result<T, commune_app::AppError>) -> WebResult {
+    match result {
+        Ok(_) => back(slug),
+        Err(e) => with_problems(state, web, slug, e).await,
+    }
+}
+
 /// `POST /orgs/{slug}/federation/links`: the commune agrees to a chapter; a chapter links to
 /// its commune (again: syncs its roster).
 pub async fn link(
@@ -135,10 +143,7 @@ pub async fn link(
         }
         _ => chapters::link_commune(&state, &web.caller, &slug, account).await.map(|_| ()),
     };
-    match result {
-        Ok(()) => back(&slug),
-        Err(e) => with_problems(&state, &web, &slug, e).await,
-    }
+    done(&state, &web, &slug, result).await
 }
 
 /// `POST /orgs/{slug}/federation/vote`: a member of a linked chapter votes on the commune's
@@ -158,10 +163,13 @@ pub async fn vote(
             Err(_) => serde_json::json!({}),
         },
     };
-    match chapters::cast_remote(&state, &web.caller, &slug, field(&pairs, "question"), &ballot).await {
-        Ok(_) => back(&slug),
-        Err(e) => with_problems(&state, &web, &slug, e).await,
-    }
+    done(
+        &state,
+        &web,
+        &slug,
+        chapters::cast_remote(&state, &web.caller, &slug, field(&pairs, "question"), &ballot).await,
+    )
+    .await
 }
 
 /// `POST /orgs/{slug}/federation/transfers`: send money to a linked organisation.
@@ -179,10 +187,7 @@ pub async fn send(
         memo: field(&pairs, "memo").to_owned(),
         ..Default::default()
     };
-    match transfers::send(&state, &web.caller, &slug, input).await {
-        Ok(_) => back(&slug),
-        Err(e) => with_problems(&state, &web, &slug, e).await,
-    }
+    done(&state, &web, &slug, transfers::send(&state, &web.caller, &slug, input).await).await
 }
 
 /// `POST /orgs/{slug}/federation/credit`: extend (or withdraw) a linked organisation's credit.
@@ -199,10 +204,7 @@ pub async fn credit(
         withdraw: field(&pairs, "change") == "withdraw",
         ..Default::default()
     };
-    match transfers::extend_credit(&state, &web.caller, &slug, input).await {
-        Ok(_) => back(&slug),
-        Err(e) => with_problems(&state, &web, &slug, e).await,
-    }
+    done(&state, &web, &slug, transfers::extend_credit(&state, &web.caller, &slug, input).await).await
 }
 
 /// `GET /orgs/{slug}/federation`.

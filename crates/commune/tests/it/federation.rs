@@ -692,19 +692,7 @@ async fn sign_in_at_home(
     let allowed = if consent.status == StatusCode::SEE_OTHER {
         consent // consented before: straight back
     } else {
-        assert_eq!(consent.status, StatusCode::OK, "{}", consent.html);
-        assert!(consent.html.contains("wants to sign you in"), "{}", consent.html);
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for input in consent.html.split("<input type=\"hidden\" ").skip(1) {
-            let name = input.split("name=\"").nth(1).and_then(|r| r.split('"').next()).expect("name");
-            let value = input.split("value=\"").nth(1).and_then(|r| r.split('"').next()).expect("value");
-            let value =
-                value.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#x3a;", ":").replace("&#x3d;", "=");
-            fields.push((name.to_owned(), value));
-        }
-        fields.push(("decision".into(), "allow".into()));
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        at_b.post("/oauth/authorize", &pairs).await
+        at_b.allow_consent(&consent).await
     };
     assert_eq!(allowed.status, StatusCode::SEE_OTHER, "{}", allowed.html);
     let back = allowed.location.expect("back to the commune");

@@ -163,12 +163,7 @@ async fn consent_and_code(app: &TestApp, who: &Auth, client_id: &str) -> String 
     let page = raw(app, get_as(who, &authorize_uri(client_id, &[]))).await;
     assert_eq!(page.status, StatusCode::OK, "the consent page: {}", page.text);
     assert!(page.text.contains("wants to sign you in"), "{}", page.text);
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for input in page.text.split("<input type=\"hidden\" ").skip(1) {
-        let name = input.split("name=\"").nth(1).and_then(|r| r.split('"').next()).expect("name");
-        let value = input.split("value=\"").nth(1).and_then(|r| r.split('"').next()).expect("value");
-        pairs.push((name.to_owned(), value.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#x3a;", ":")));
-    }
+    let mut pairs = crate::web::hidden_fields(&page.text);
     pairs.push(("decision".into(), "allow".into()));
     let body = pairs.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&");
     let answer = raw(app, post_form("/oauth/authorize", who.cookie(), body)).await;
@@ -590,17 +585,7 @@ async fn prompt_login_and_max_age_make_the_member_sign_in_again() {
         .await;
     assert_eq!(signed.location.as_deref(), Some(next.as_str()));
     let consent = browser.get(&next).await;
-    assert_eq!(consent.status, StatusCode::OK, "{}", consent.html);
-    assert!(consent.html.contains("wants to sign you in"));
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for input in consent.html.split("<input type=\"hidden\" ").skip(1) {
-        let name = input.split("name=\"").nth(1).and_then(|r| r.split('"').next()).expect("name");
-        let value = input.split("value=\"").nth(1).and_then(|r| r.split('"').next()).expect("value");
-        fields.push((name.to_owned(), value.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#x3a;", ":")));
-    }
-    fields.push(("decision".into(), "allow".into()));
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let allowed = browser.post("/oauth/authorize", &pairs).await;
+    let allowed = browser.allow_consent(&consent).await;
     let code = query_of(&allowed.location.expect("to the app"), "code").expect("a code");
     let (status, tokens) = exchange(&s.app, &s.public_id, &code).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");

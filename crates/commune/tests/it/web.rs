@@ -78,11 +78,35 @@ impl<'a> Browser<'a> {
         self.post(action, &all).await
     }
 
+    /// Answers an OpenID consent page (`consent`, just fetched) with "Allow".
+    pub async fn allow_consent(&mut self, consent: &Page) -> Page {
+        assert_eq!(consent.status, StatusCode::OK, "the consent page: {}", consent.html);
+        assert!(consent.html.contains("wants to sign you in"), "{}", consent.html);
+        let mut fields = hidden_fields(&consent.html);
+        fields.push(("decision".into(), "allow".into()));
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.post("/oauth/authorize", &pairs).await
+    }
+
     /// Logs in as `handle` (with the test password) through the log-in form.
     pub async fn log_in(&mut self, handle: &str) {
         let page = self.submit("/login", "/login", &[("handle", handle), ("password", PASSWORD)]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "log-in of {handle}: {}", page.html);
     }
+}
+
+/// A page's hidden form fields, `(name, value)`, their values unescaped.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|input| {
+            let name = input.split("name=\"").nth(1).and_then(|r| r.split('"').next()).expect("name");
+            let value = input.split("value=\"").nth(1).and_then(|r| r.split('"').next()).expect("value");
+            let value =
+                value.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#x3a;", ":").replace("&#x3d;", "=");
+            (name.to_owned(), value)
+        })
+        .collect()
 }
 
 fn encode(s: &str) -> String {
