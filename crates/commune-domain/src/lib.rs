@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod authz;
 pub mod capital;
+pub mod durability;
 pub mod federation;
 pub mod governance;
 pub mod ideas;

@@ -686,6 +686,7 @@ async fn serve(
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = store.backend().as_str(), "Commune is serving");
     println!("Commune is running at http://{address}/");
+    report_durability(&store).await;
     if let Some(metrics_listen) = metrics_listen {
         let metrics = tokio::net::TcpListener::bind(&metrics_listen)
             .await
@@ -702,6 +703,22 @@ async fn serve(
     store.close().await;
     tracing::info!("shut down cleanly");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says at start-up what an acknowledged write survives with this database.
+async fn report_durability(store: &Store) {
+    match store.durability_settings().await {
+        Ok(settings) => {
+            let g = commune_domain::durability::guarantee_of(&settings);
+            tracing::info!(level = ?g.level, "durability: {}", g.says);
+            println!("Durability: {}.", g.says);
+            if let Some(warning) = g.warning {
+                tracing::warn!("durability: {warning}");
+                println!("Warning: {warning}.");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the database's durability settings"),
+    }
 }
 
 async fn load_demo(state: &AppState) -> anyhow::Result<()> {

@@ -35,6 +35,39 @@ impl crate::Store {
         Ok(())
     }
 
+    /// The settings that decide what an acknowledged write survives (see
+    /// `commune_domain::durability`).
+    pub async fn durability_settings(&self) -> Result<commune_domain::durability::Settings> {
+        use commune_domain::durability::Settings;
+        Ok(match self.backend() {
+            crate::Backend::Sqlite => {
+                let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&self.pool).await?.try_get(0)?;
+                let synchronous: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&self.pool).await?.try_get(0)?;
+                Settings::Sqlite { journal_mode: mode.to_lowercase(), synchronous }
+            }
+            crate::Backend::Postgres => {
+                let show = |name: &'static str| async move {
+                    let value: String = sqlx::query(&format!("SHOW {name}")).fetch_one(&self.pool).await?.try_get(0)?;
+                    Ok::<String, crate::StoreError>(value)
+                };
+                let sync_standbys: i64 =
+                    sqlx::query("SELECT COUNT(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')")
+                        .fetch_one(&self.pool)
+                        .await?
+                        .try_get(0)?;
+                let in_recovery: bool =
+                    sqlx::query("SELECT pg_is_in_recovery()").fetch_one(&self.pool).await?.try_get(0)?;
+                Settings::Postgres {
+                    synchronous_commit: show("synchronous_commit").await?,
+                    fsync: show("fsync").await? == "on",
+                    synchronous_standby_names: show("synchronous_standby_names").await?,
+                    sync_standbys,
+                    in_recovery,
+                }
+            }
+        })
+    }
+
     /// The backend's durability settings, in words, for benchmark reports.
     pub async fn durability(&self) -> Result<String> {
         Ok(match self.backend() {

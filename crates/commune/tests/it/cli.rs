@@ -82,6 +82,14 @@ fn serve_answers_then_shuts_down_gracefully_on_sigterm() {
     let mut line = String::new();
     stdout.read_line(&mut line).expect("the address line");
     let address = line.trim().trim_start_matches("Commune is running at http://").trim_end_matches('/').to_owned();
+    // Then what an acknowledged write survives here.
+    let mut durability = String::new();
+    stdout.read_line(&mut durability).expect("the durability line");
+    assert!(
+        durability.starts_with("Durability: SQLite (wal journal, synchronous=FULL)")
+            && durability.contains("survives a crash of the process or the machine, not the loss of its disk"),
+        "{durability}"
+    );
 
     let mut stream = std::net::TcpStream::connect(&address).expect("connect");
     write!(stream, "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("send");

@@ -884,3 +884,24 @@ async fn statements_page_through_checkpoints_with_true_running_balances() {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "a page before line {line}");
     }
 }
+
+/// The backend under test says what an acknowledged write survives: the test databases run
+/// without a synchronous standby, so a crash of the machine but not the loss of its disk.
+#[tokio::test]
+async fn the_database_reports_what_an_acknowledged_write_survives() {
+    use commune_domain::durability::{Level, Settings, guarantee_of};
+    let app = TestApp::set_up().await;
+    let settings = app.store.durability_settings().await.expect("settings");
+    let g = guarantee_of(&settings);
+    match settings {
+        Settings::Sqlite { journal_mode, synchronous } => {
+            assert_eq!((journal_mode.as_str(), synchronous), ("wal", 2), "Commune opens SQLite in WAL with FULL sync");
+            assert_eq!(g.level, Level::MachineCrash, "{}", g.says);
+        }
+        Settings::Postgres { fsync, sync_standbys, in_recovery, .. } => {
+            assert!(fsync && !in_recovery);
+            assert_eq!(sync_standbys, 0, "no standby in the test cluster");
+            assert!(g.level <= Level::MachineCrash, "{}", g.says);
+        }
+    }
+}
