@@ -709,12 +709,15 @@ async fn serve(
 async fn report_durability(store: &Store) {
     match store.durability_settings().await {
         Ok(settings) => {
+            use std::io::Write;
             let g = commune_domain::durability::guarantee_of(&settings);
             tracing::info!(level = ?g.level, "durability: {}", g.says);
-            println!("Durability: {}.", g.says);
+            // Written, not `println!`: a server whose standard output was closed keeps serving.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "Durability: {}.", g.says);
             if let Some(warning) = g.warning {
                 tracing::warn!("durability: {warning}");
-                println!("Warning: {warning}.");
+                let _ = writeln!(out, "Warning: {warning}.");
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not read the database's durability settings"),
