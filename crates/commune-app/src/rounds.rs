@@ -87,10 +87,7 @@ pub(crate) async fn escrow_available(state: &AppState, budget_id: &str, currency
     let ledger = ledger_named(state, Some(currency)).await?;
     let account = Owner::Budget(budget_id.to_owned()).wallet(ledger.id).id;
     Ok(match state.store.ledger_account(account).await? {
-        Some(row) => {
-            let a = row.account;
-            i128::from(a.credits_posted) - i128::from(a.debits_posted) - i128::from(a.debits_pending)
-        }
+        Some(row) => row.account.available(),
         None => 0,
     })
 }

@@ -70,10 +70,7 @@ pub struct Credit {
 /// The credit a linked organisation has here now, in one ledger.
 pub async fn available(state: &AppState, remote: &str, ledger: &LedgerInfo) -> Result<Credit, AppError> {
     let account = state.store.ledger_account(Owner::Peer(remote.to_string()).wallet(ledger.id).id).await?;
-    let available = account.map_or(0i128, |row| {
-        let a = row.account;
-        a.credits_posted as i128 - a.debits_posted as i128 - a.debits_pending as i128
-    });
+    let available = account.map_or(0, |row| row.account.available());
     Ok(Credit {
         remote: remote.to_string(),
         currency: ledger.asset.clone(),

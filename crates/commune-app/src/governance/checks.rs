@@ -24,10 +24,7 @@ pub async fn source_balance(state: &AppState, org: &Org, currency: &str) -> Resu
     let Some(ledger) = state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await? else { return Ok(0) };
     let owner = if org.is_root { Owner::Pot } else { Owner::Org(org.id.clone()) };
     Ok(match state.store.ledger_account(owner.wallet(ledger.id).id).await? {
-        Some(row) => {
-            let a = row.account;
-            i128::from(a.credits_posted) - i128::from(a.debits_posted) - i128::from(a.debits_pending)
-        }
+        Some(row) => row.account.available(),
         None => 0,
     })
 }

@@ -59,6 +59,13 @@ pub struct Account {
     pub credits_posted: u64,
 }
 
+impl Account {
+    /// What may still be debited: posted credits less posted and pending debits.
+    pub fn available(&self) -> i128 {
+        i128::from(self.credits_posted) - i128::from(self.debits_posted) - i128::from(self.debits_pending)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TransferFlags {
     pub linked: bool,
