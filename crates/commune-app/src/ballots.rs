@@ -82,7 +82,17 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
 /// Writes one batch; every job gets its own answer.
 async fn write(store: &Store, batch: Vec<Job>) {
     let (casts, dones): (Vec<Cast>, Vec<Answer>) = batch.into_iter().map(|j| (j.cast, j.done)).unzip();
-    match record(store, commune_store::now_ms(), casts).await {
+    // A batch cut off by a failover is written again once the new primary answers: casting a
+    // ballot replaces the voter's ballot, so a batch that did commit changes nothing the second
+    // time.
+    let since = std::time::Instant::now();
+    let recorded = loop {
+        match record(store, commune_store::now_ms(), casts.clone()).await {
+            Err(AppError::Unavailable) if store.wait_for_primary(since).await => continue,
+            recorded => break recorded,
+        }
+    };
+    match recorded {
         Ok((at, results)) => {
             for (done, result) in dones.into_iter().zip(results) {
                 let _ = done.send(result.map(|()| at));
@@ -92,8 +102,11 @@ async fn write(store: &Store, batch: Vec<Job>) {
             e.log();
             // Nothing of the batch was committed: every ballot in it fails with the error.
             let message = e.to_string();
+            let unavailable = matches!(e, AppError::Unavailable);
             for done in dones {
-                let _ = done.send(Err(AppError::internal(anyhow::anyhow!("{message}"))));
+                let error =
+                    if unavailable { AppError::Unavailable } else { AppError::internal(anyhow::anyhow!("{message}")) };
+                let _ = done.send(Err(error));
             }
         }
     }

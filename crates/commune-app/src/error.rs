@@ -41,6 +41,10 @@ pub enum AppError {
     /// The ledger refused a transfer, with TigerBeetle's result code.
     #[error("{message}")]
     Ledger { result: commune_domain::ledger::CreateTransferResult, message: String },
+    /// The database did not answer, restarted or is a standby (a failover under way). The
+    /// request may be sent again: writes that carry an id (payments, ballots) apply once.
+    #[error("the database is unavailable for a moment (a failover may be under way); try again")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -72,6 +76,7 @@ impl AppError {
             AppError::BadRequest { code, .. } => code,
             AppError::TooLarge { .. } => "payload_too_large",
             AppError::Ledger { .. } => "ledger",
+            AppError::Unavailable => "database_unavailable",
             AppError::Internal(_) => "internal",
         };
         code.into()
@@ -124,6 +129,10 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(what) => AppError::Conflict(what),
             StoreError::NotFound(what) => AppError::NotFound(what),
             StoreError::Rule(message) => AppError::Rule(message),
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %other, "the database is unavailable");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.into()),
         }
     }

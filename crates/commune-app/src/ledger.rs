@@ -102,7 +102,17 @@ async fn write(store: &Store, metrics: &LedgerMetrics, jobs: Vec<Job>) {
         combined.notes.extend(job.request.notes.iter().map(|(k, v)| (*k, v.clone())));
         combined.settles.extend(job.request.settles.iter().cloned());
     }
-    match store.ledger_batch("ledger", &combined).await {
+    // A batch cut off by a failover is applied again once the new primary answers: transfers
+    // carry their ids and accounts derived ones, so a batch that did commit is answered as a
+    // replay the second time and moves nothing twice.
+    let since = std::time::Instant::now();
+    let applied = loop {
+        match store.ledger_batch("ledger", &combined).await {
+            Err(e) if e.is_unavailable() && store.wait_for_primary(since).await => continue,
+            applied => break applied,
+        }
+    };
+    match applied {
         Ok(outcome) => {
             metrics.record(&outcome.transfers);
             let (mut a, mut t) = (outcome.accounts.into_iter(), outcome.transfers.into_iter());
@@ -124,15 +134,20 @@ async fn write(store: &Store, metrics: &LedgerMetrics, jobs: Vec<Job>) {
                 let _ = job.done.send(reply);
             }
         }
-        Err(e) if jobs.len() > 1 => {
+        Err(e) if jobs.len() > 1 && !e.is_unavailable() => {
             tracing::warn!(error = %e, requests = jobs.len(), "a ledger batch failed; retrying its requests one by one");
             for job in jobs {
                 Box::pin(write(store, metrics, vec![job])).await;
             }
         }
         Err(e) => {
-            if let Some(job) = jobs.into_iter().next() {
+            // One request, or several when the database stayed away: each gets the error.
+            let mut jobs = jobs.into_iter();
+            if let Some(job) = jobs.next() {
                 let _ = job.done.send(Err(AppError::from(e)));
+            }
+            for job in jobs {
+                let _ = job.done.send(Err(AppError::Unavailable));
             }
         }
     }

@@ -24,6 +24,7 @@ pub fn status(err: &AppError) -> StatusCode {
         AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::Ledger { result, .. } if result.as_str().starts_with("exists") => StatusCode::CONFLICT,
         AppError::Ledger { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -96,7 +97,12 @@ impl IntoResponse for ApiError {
         let ApiError(err) = self;
         err.log();
         let mut response = (status(&err), axum::Json(ErrorBody::of(&err))).into_response();
-        if let AppError::RateLimited { retry_after_s } = err
+        let retry_after_s = match err {
+            AppError::RateLimited { retry_after_s } => Some(retry_after_s),
+            AppError::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(retry_after_s) = retry_after_s
             && let Ok(value) = retry_after_s.to_string().parse()
         {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);

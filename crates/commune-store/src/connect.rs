@@ -1,5 +1,6 @@
 //! Opening a store from a URL and the per-connection settings of each backend.
 
+use crate::cluster::{Primary, hosts_of};
 use crate::error::{Result, StoreError};
 use crate::sql::Backend;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -14,6 +15,9 @@ pub struct Store {
     backend: Backend,
     /// Ledger accounts as of a ledger version (see `ledger.rs`), shared by clones.
     pub(crate) ledger_cache: std::sync::Arc<std::sync::Mutex<crate::ledger::cache::AccountCache>>,
+    /// The cluster's hosts when the URL names several (see `cluster.rs`): the pool follows
+    /// whichever of them is the primary.
+    pub(crate) primary: Option<std::sync::Arc<Primary>>,
 }
 
 impl Store {
@@ -35,9 +39,16 @@ impl Store {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(install_default_drivers);
         let backend = Backend::from_url(url)?;
-        let url = match backend {
-            Backend::Sqlite => sqlite_url(url)?,
-            Backend::Postgres => url.to_owned(),
+        let (url, primary) = match backend {
+            Backend::Sqlite => (sqlite_url(url)?, None),
+            Backend::Postgres => match hosts_of(url)? {
+                // Several hosts: the first that accepts writes, followed when it changes.
+                Some(hosts) => {
+                    let (primary, url) = Primary::find(hosts).await?;
+                    (url, Some(primary))
+                }
+                None => (url.to_owned(), None),
+            },
         };
         // One direct connection first: an unreachable server fails now with its own error,
         // instead of the pool retrying until its acquire timeout.
@@ -68,9 +79,15 @@ impl Store {
                     .connect(&url)
                     .await?
             }
-            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+            Backend::Postgres => match &primary {
+                Some(primary) => primary.guard(options.max_connections(16)).connect(&url).await?,
+                None => options.max_connections(16).connect(&url).await?,
+            },
         };
-        Ok(Store { pool, backend, ledger_cache: Default::default() })
+        if let Some(primary) = &primary {
+            std::sync::Arc::clone(primary).watch(pool.clone());
+        }
+        Ok(Store { pool, backend, ledger_cache: Default::default(), primary })
     }
 
     pub fn backend(&self) -> Backend {
@@ -80,6 +97,16 @@ impl Store {
     /// The raw pool, for tests and tools that inspect the database directly.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// After a write failed because the database was unavailable: waits until the cluster has a
+    /// writable primary again (bounded by [`crate::WAIT_FOR_PRIMARY`] from `since`). False for a
+    /// one-host database, or when the time ran out: then the failure stands.
+    pub async fn wait_for_primary(&self, since: std::time::Instant) -> bool {
+        match &self.primary {
+            Some(primary) => primary.wait(since).await,
+            None => false,
+        }
     }
 
     pub async fn close(&self) {

@@ -24,6 +24,14 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// Whether the database was unreachable, restarting or a standby (a failover in progress):
+    /// the same write may succeed once a primary answers again.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Db(err) if crate::cluster::unavailable(err))
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`].

@@ -11,6 +11,7 @@
 mod audit;
 mod capital;
 mod chapters;
+mod cluster;
 mod connect;
 mod error;
 mod expenses;
@@ -38,6 +39,7 @@ mod write;
 pub use audit::{AuditStats, ChainReport};
 pub use capital::{Contribution, FundingProject, FundingRound, NewRound, PbBallot, PbProject, PbRound};
 pub use chapters::{Link, PeerTransfer, RemoteMember, SentBallot};
+pub use cluster::{WAIT_FOR_PRIMARY, hosts_of};
 pub use connect::Store;
 pub use error::{Result, StoreError};
 pub(crate) use error::{conflict_as, one_row};

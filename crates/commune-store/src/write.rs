@@ -34,7 +34,19 @@ impl crate::Store {
     /// Begins a write transaction that happens at `at_ms`: the scheduler's own clock (the instant
     /// it was asked to act for), or imported history such as the demo commune's past season.
     /// Every row and audit entry it writes carries that instant.
+    /// On a cluster whose primary is away (a failover), it waits for the new primary: nothing
+    /// was written yet, so beginning again is safe.
     pub async fn write_at(&self, actor: &str, at_ms: i64) -> Result<WriteTx> {
+        let since = std::time::Instant::now();
+        loop {
+            match self.begin_write(actor, at_ms).await {
+                Err(e) if e.is_unavailable() && self.wait_for_primary(since).await => continue,
+                begun => return begun,
+            }
+        }
+    }
+
+    async fn begin_write(&self, actor: &str, at_ms: i64) -> Result<WriteTx> {
         let mut tx = self.pool.begin().await?;
         let row =
             sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;

@@ -905,3 +905,39 @@ async fn the_database_reports_what_an_acknowledged_write_survives() {
         }
     }
 }
+
+/// A URL naming several hosts (libpq's multi-host form, as `pg_autoctl show uri` prints it)
+/// writes to the first host that answers and accepts writes; when none does, it says so; a
+/// refused connection is "unavailable" (what a failover looks like, after which a write may be
+/// sent again); and asking for anything but the read-write host is refused. The failover itself
+/// runs in `crosscheck/cluster_chaos.py` (pg_auto_failover, three servers, kill -9).
+#[tokio::test]
+async fn a_multi_host_url_writes_to_the_host_that_accepts_writes() {
+    let Ok(url) = std::env::var("COMMUNE_TEST_DATABASE_URL") else {
+        eprintln!("multi-host URL: skipped (set COMMUNE_TEST_DATABASE_URL=postgres://... to run it)");
+        return;
+    };
+    let at = url.rfind('@').expect("the test URL names a user") + 1;
+    // 127.0.0.1:1 refuses connections: the store moves on to the real server.
+    let multi = format!("{}127.0.0.1:1,{}", &url[..at], &url[at..]);
+    let store = commune_store::Store::connect(&multi).await.expect("the second host is the primary");
+    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(store.pool()).await.expect("a query");
+    assert_eq!(one, 1);
+    let settings = store.durability_settings().await.expect("settings");
+    assert!(matches!(settings, commune_domain::durability::Settings::Postgres { in_recovery: false, .. }));
+    store.close().await;
+
+    let none = format!("{}127.0.0.1:1,127.0.0.1:2/commune", &url[..at]);
+    let err = commune_store::Store::connect(&none).await.expect_err("no host answers");
+    assert!(err.to_string().contains("none of the 2 database hosts accepts writes"), "{err}");
+    assert!(!err.to_string().contains(":commune@"), "the password is redacted: {err}");
+
+    let refused = commune_store::Store::connect(&format!("{}127.0.0.1:1/commune", &url[..at]))
+        .await
+        .expect_err("nothing listens on port 1");
+    assert!(refused.is_unavailable(), "a refused connection is a passing unavailability: {refused}");
+
+    let standby = format!("{multi}{}target_session_attrs=standby", if multi.contains('?') { "&" } else { "?" });
+    let err = commune_store::Store::connect(&standby).await.expect_err("a write pool on a standby");
+    assert!(err.to_string().contains("read-write"), "{err}");
+}
