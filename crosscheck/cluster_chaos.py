@@ -19,6 +19,9 @@ that expire after 1-2 s (the scheduler voids each one: an effect that must run e
 A request that fails (connection reset, 502/503) is sent again with the same id until it is
 acknowledged (bounded); every acknowledgement is recorded.
 
+After each ballot the member reads it back with a GET, which the servers may serve from a replica
+(`--read-replica-url` n2 and n3): it must be the ballot just cast (read-your-writes).
+
 Then:
   1. kill -9 the primary's whole process group (its pg_autoctl keeper and PostgreSQL) mid-load;
      the monitor promotes `n2`; the failover time is kill → first acknowledged write;
@@ -206,18 +209,20 @@ class Load:
         self.stop = threading.Event()
         self.paid, self.held, self.ballots, self.acks = set(), set(), {}, []
         self.retries, self.unacknowledged, self.errors = 0, [], []
+        self.reads, self.stale = 0, []
 
     def send(self, client, method, path, body):
         """Sends until acknowledged (2xx), refused for good (4xx), or the bound passes."""
         started = time.time()
         while time.time() - started < self.give_up_s:
+            sent = time.time()
             try:
                 status, answer, _ = client.call(method, path, body)
             except (OSError, urllib.error.URLError):
                 status, answer = None, None
             if status is not None and 200 <= status < 300:
                 with self.lock:
-                    self.acks.append(time.time())
+                    self.acks.append((sent, time.time()))
                 return answer
             if status is not None and 400 <= status < 500 and status != 429:
                 with self.lock:
@@ -244,6 +249,16 @@ class Load:
                              {"kind": "ranked", "ranking": ranking}) is not None:
                     with self.lock:
                         self.ballots[handle] = ranking
+                    # Read your own write at once (a GET: it may be served by a replica).
+                    try:
+                        status, mine, _ = client.call("GET", f"/api/v1/proposals/{self.proposal}/ballot")
+                    except OSError:
+                        status, mine = None, None
+                    if status == 200:
+                        with self.lock:
+                            self.reads += 1
+                            if json.dumps(ranking) not in json.dumps(mine, sort_keys=True):
+                                self.stale.append((handle, ranking, mine))
             elif kind < 0.85:
                 tid = PREFIX + uuid.uuid4().hex[len(PREFIX):]
                 if self.send(client, "POST", "/api/v1/payments",
@@ -260,13 +275,14 @@ class Load:
             time.sleep(rng.uniform(0.005, 0.03))
 
     def first_ack_after(self, t):
+        """When the first write sent after `t` was acknowledged."""
         with self.lock:
-            later = [a for a in self.acks if a > t]
+            later = [acked for sent, acked in self.acks if sent > t]
         return min(later) if later else None
 
     def count_after(self, t):
         with self.lock:
-            return sum(1 for a in self.acks if a > t)
+            return sum(1 for sent, _ in self.acks if sent > t)
 
 
 def main():
@@ -320,7 +336,9 @@ def main():
         for i, port in enumerate(ports):
             log = open(os.path.join(work, f"commune{i + 1}.log"), "w")
             command = [commune, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", url, "--key-file", key,
-                       "--client-rate-per-minute", "100000"]
+                       "--client-rate-per-minute", "100000", "--metrics-token", "chaos"]
+            for replica in ["n2", "n3"]:
+                command += ["--read-replica-url", f"postgres://commune:commune@127.0.0.1:{p[replica]}/commune?sslmode=disable"]
             if i == 0:
                 command.append("--demo")
             servers.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -403,7 +421,7 @@ backend servers
         failover_s = (first - killed_at) if first else float("nan")
         check("after kill -9 of the primary, n2 is promoted", state["n2"][0] in ("wait_primary", "primary"), state)
         check("writes are acknowledged again after the failover", first is not None,
-              f"failover time (kill → first acknowledged write): {failover_s:.1f} s; promotion seen after "
+              f"failover time (kill → first write sent after it acknowledged): {failover_s:.1f} s; promotion seen after "
               f"{promoted_at - killed_at:.1f} s")
         time.sleep(args.seconds)
         after_failover = load.count_after(promoted_at)
@@ -423,6 +441,19 @@ backend servers
         check("every write was acknowledged (retried with its id until it was)", not load.unacknowledged,
               f"{len(load.unacknowledged)} never were; {load.retries} retries in all")
         check("no write was refused", not load.errors, load.errors[:3])
+        check("a member reads their own ballot right after casting it", not load.stale and load.reads > 0,
+              f"{load.reads} reads, {len(load.stale)} stale: {load.stale[:2]}")
+        replica_reads = {"replica": 0, "primary": 0}
+        for i in (0, 2):
+            req = urllib.request.Request(f"http://127.0.0.1:{ports[i]}/metrics", headers={"Authorization": "Bearer chaos"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                for line in r.read().decode().splitlines():
+                    for target in replica_reads:
+                        if line.startswith(f'commune_replica_reads_total{{target="{target}"}}'):
+                            replica_reads[target] += int(float(line.split()[-1]))
+        check("replicas served reads (GET requests of the surviving servers)", replica_reads["replica"] > 0,
+              f"{replica_reads['replica']} reads on a replica, {replica_reads['primary']} sent to the primary "
+              "(no replica up, close enough, or past the member's last write)")
         print(f"load: {len(load.acks)} acknowledged writes ({len(load.paid)} payments, {len(load.held)} holds, "
               f"ballots of {len(load.ballots)} members), {load.retries} retries; {before} before the primary died, "
               f"{after_failover} after its failover, {after_server} after a server died", flush=True)

@@ -11,6 +11,7 @@ mod markdown;
 pub mod metrics;
 mod oauth;
 pub mod openapi;
+mod replicas;
 mod timeouts;
 pub mod views;
 pub mod web;
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/{file}", get(asset))
         .route("/favicon.ico", get(|| asset(Path("favicon.ico".to_owned()))))
         .fallback(|| async { web::WebError(commune_app::AppError::NotFound("page")) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), replicas::route))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes));
     for (name, value) in security_headers {

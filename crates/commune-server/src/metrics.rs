@@ -24,7 +24,19 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 pub async fn serve(State(state): State<AppState>) -> Response {
     let entries = state.store.audit_head().await.ok().map(|head| head.entries);
     match state.metrics.encode(entries) {
-        Ok(text) => {
+        Ok(mut text) => {
+            if let Some((replica, primary)) = state.store.replica_reads() {
+                // Reads that could go to a replica: served by one, or sent to the primary because
+                // none was up, close enough and past the reader's last write.
+                let lines = format!(
+                    "# HELP commune_replica_reads Read-only requests' reads, by where they went.\n\
+                     # TYPE commune_replica_reads counter\n\
+                     commune_replica_reads_total{{target=\"replica\"}} {replica}\n\
+                     commune_replica_reads_total{{target=\"primary\"}} {primary}\n"
+                );
+                let at = text.rfind("# EOF").unwrap_or(text.len());
+                text.insert_str(at, &lines);
+            }
             ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
         }
         Err(e) => ApiError(AppError::internal(e)).into_response(),

@@ -38,20 +38,20 @@ const PAGE: i64 = 5_000;
 
 impl Store {
     pub async fn audit_head(&self) -> Result<AuditStats> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.reader()).await?;
         Ok(AuditStats { entries: row.try_get(0)?, head_hash: row.try_get(1)? })
     }
 
     /// The newest `limit` entries, newest first.
     pub async fn audit_tail(&self, limit: i64) -> Result<Vec<Entry>> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT $1");
-        sqlx::query(&sql).bind(limit.clamp(1, 1000)).fetch_all(&self.pool).await?.iter().map(entry_from).collect()
+        sqlx::query(&sql).bind(limit.clamp(1, 1000)).fetch_all(self.reader()).await?.iter().map(entry_from).collect()
     }
 
     /// Every entry of one action (e.g. `ledger.batch`), oldest first.
     pub async fn audit_entries(&self, action: &str) -> Result<Vec<Entry>> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE action = $1 ORDER BY seq");
-        sqlx::query(&sql).bind(action).fetch_all(&self.pool).await?.iter().map(entry_from).collect()
+        sqlx::query(&sql).bind(action).fetch_all(self.reader()).await?.iter().map(entry_from).collect()
     }
 
     /// Recomputes the whole chain, page by page, and names the first broken link.
@@ -62,7 +62,7 @@ impl Store {
         let mut after = 0_i64;
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
         loop {
-            let rows = sqlx::query(&sql).bind(after).bind(PAGE).fetch_all(&self.pool).await?;
+            let rows = sqlx::query(&sql).bind(after).bind(PAGE).fetch_all(self.reader()).await?;
             let Some(last) = rows.last() else { break };
             after = last.try_get("seq")?;
             for row in &rows {

@@ -114,13 +114,13 @@ pub struct NewRound<'a> {
 impl Store {
     pub async fn pb_round(&self, id: &str) -> Result<Option<PbRound>> {
         let sql = format!("SELECT {ROUND} FROM pb_rounds WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(round).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(round).transpose()
     }
 
     /// An organisation's rounds, newest first (at most 200).
     pub async fn pb_rounds_of(&self, org_id: &str) -> Result<Vec<PbRound>> {
         let sql = format!("SELECT {ROUND} FROM pb_rounds WHERE org_id = $1 ORDER BY created_at DESC, id LIMIT 200");
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(round).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(round).collect()
     }
 
     /// Voting rounds whose end has passed, for the scheduler.
@@ -128,7 +128,7 @@ impl Store {
         let sql = format!(
             "SELECT {ROUND} FROM pb_rounds WHERE phase = 'voting' AND voting_ends_at IS NOT NULL AND voting_ends_at <= $1 ORDER BY id LIMIT 100"
         );
-        sqlx::query(&sql).bind(now_ms).fetch_all(&self.pool).await?.iter().map(round).collect()
+        sqlx::query(&sql).bind(now_ms).fetch_all(self.reader()).await?.iter().map(round).collect()
     }
 
     /// Closed rounds with winners not yet held in the escrow (their transfers were interrupted).
@@ -136,25 +136,25 @@ impl Store {
         let sql = format!(
             "SELECT {ROUND} FROM pb_rounds WHERE phase = 'closed' AND id IN (SELECT round_id FROM pb_projects WHERE award = 'due') ORDER BY id LIMIT 100"
         );
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(round).collect()
+        sqlx::query(&sql).fetch_all(self.reader()).await?.iter().map(round).collect()
     }
 
     /// A round's projects in the order they were proposed (at most 1,000).
     pub async fn pb_projects(&self, round_id: &str) -> Result<Vec<PbProject>> {
         let sql = format!("SELECT {PROJECT} FROM pb_projects WHERE round_id = $1 ORDER BY created_at, id LIMIT 1000");
-        sqlx::query(&sql).bind(round_id).fetch_all(&self.pool).await?.iter().map(project).collect()
+        sqlx::query(&sql).bind(round_id).fetch_all(self.reader()).await?.iter().map(project).collect()
     }
 
     pub async fn pb_project(&self, id: &str) -> Result<Option<PbProject>> {
         let sql = format!("SELECT {PROJECT} FROM pb_projects WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(project).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(project).transpose()
     }
 
     pub async fn pb_ballot(&self, round_id: &str, member_id: &str) -> Result<Option<PbBallot>> {
         sqlx::query("SELECT member_id, picks, cast_at FROM pb_ballots WHERE round_id = $1 AND member_id = $2")
             .bind(round_id)
             .bind(member_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(ballot)
@@ -167,7 +167,7 @@ impl Store {
             "SELECT member_id, picks, cast_at FROM pb_ballots WHERE round_id = $1 ORDER BY member_id LIMIT 100000",
         )
         .bind(round_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(ballot)
@@ -177,7 +177,7 @@ impl Store {
     pub async fn pb_ballot_count(&self, round_id: &str) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) FROM pb_ballots WHERE round_id = $1")
             .bind(round_id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await?;
         Ok(row.try_get(0)?)
     }
@@ -187,7 +187,7 @@ impl Store {
         Ok(sqlx::query("SELECT 1 FROM pb_weights WHERE round_id = $1 AND member_id = $2")
             .bind(round_id)
             .bind(member_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .is_some())
     }
@@ -455,13 +455,13 @@ fn funding_round(r: &AnyRow) -> Result<FundingRound> {
 impl Store {
     pub async fn funding_round(&self, id: &str) -> Result<Option<FundingRound>> {
         let sql = format!("SELECT {FUNDING} FROM funding_rounds WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(funding_round).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(funding_round).transpose()
     }
 
     pub async fn funding_rounds_of(&self, org_id: &str) -> Result<Vec<FundingRound>> {
         let sql =
             format!("SELECT {FUNDING} FROM funding_rounds WHERE org_id = $1 ORDER BY created_at DESC, id LIMIT 200");
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(funding_round).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(funding_round).collect()
     }
 
     /// Whether any round (budgeting or funding) already spends this escrow.
@@ -470,7 +470,7 @@ impl Store {
             "SELECT (SELECT COUNT(*) FROM pb_rounds WHERE budget_id = $1) + (SELECT COUNT(*) FROM funding_rounds WHERE budget_id = $1)",
         )
         .bind(budget_id)
-        .fetch_one(&self.pool)
+        .fetch_one(self.reader())
         .await?;
         Ok(row.try_get::<i64, _>(0)? > 0)
     }
@@ -480,7 +480,7 @@ impl Store {
             "SELECT id, round_id, title, recipient, created_at FROM funding_projects WHERE round_id = $1 ORDER BY created_at, id LIMIT 500",
         )
         .bind(round_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -501,7 +501,7 @@ impl Store {
              WHERE round_id = $1 ORDER BY created_at, id LIMIT 100000",
         )
         .bind(round_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {

@@ -88,13 +88,13 @@ impl Store {
     pub async fn ap_links(&self, org_id: &str) -> Result<Vec<Link>> {
         let sql =
             format!("SELECT {LINK_COLUMNS} FROM ap_links WHERE org_id = $1 ORDER BY created_at, remote LIMIT 1000");
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?;
         rows.iter().map(link_from).collect()
     }
 
     pub async fn ap_link(&self, org_id: &str, remote: &str) -> Result<Option<Link>> {
         let sql = format!("SELECT {LINK_COLUMNS} FROM ap_links WHERE org_id = $1 AND remote = $2");
-        let row = sqlx::query(&sql).bind(org_id).bind(remote).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(org_id).bind(remote).fetch_optional(self.reader()).await?;
         row.as_ref().map(link_from).transpose()
     }
 
@@ -103,13 +103,13 @@ impl Store {
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM ap_links WHERE side = $1 AND status = 'active' ORDER BY org_id, remote LIMIT 10000"
         );
-        let rows = sqlx::query(&sql).bind(side).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(side).fetch_all(self.reader()).await?;
         rows.iter().map(link_from).collect()
     }
 
     pub async fn remote_member_by_iri(&self, iri: &str) -> Result<Option<RemoteMember>> {
         let sql = format!("SELECT {REMOTE_MEMBER_COLUMNS} FROM ap_remote_members WHERE iri = $1");
-        let row = sqlx::query(&sql).bind(iri).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(iri).fetch_optional(self.reader()).await?;
         row.as_ref().map(remote_member_from).transpose()
     }
 
@@ -118,7 +118,7 @@ impl Store {
         let sql = format!(
             "SELECT {REMOTE_MEMBER_COLUMNS} FROM ap_remote_members WHERE chapter = $1 AND subject = $2 AND subject <> ''"
         );
-        let row = sqlx::query(&sql).bind(chapter).bind(subject).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(chapter).bind(subject).fetch_optional(self.reader()).await?;
         row.as_ref().map(remote_member_from).transpose()
     }
 
@@ -127,7 +127,7 @@ impl Store {
         let row = sqlx::query("SELECT signed FROM ap_remote_ballots WHERE proposal_id = $1 AND voter_id = $2")
             .bind(proposal_id)
             .bind(voter_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
@@ -136,7 +136,7 @@ impl Store {
     pub async fn is_remote_member(&self, member_id: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM ap_remote_members WHERE member_id = $1")
             .bind(member_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .is_some())
     }
@@ -150,7 +150,7 @@ impl Store {
         )
         .bind(chapter)
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(remote_member_from).collect()
     }
@@ -161,7 +161,7 @@ impl Store {
             "SELECT voter_id, chapter, signed FROM ap_remote_ballots WHERE proposal_id = $1 ORDER BY voter_id LIMIT 100000",
         )
         .bind(proposal_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
@@ -172,7 +172,7 @@ impl Store {
              ORDER BY sent_at DESC LIMIT 1000",
         )
         .bind(member_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -192,7 +192,7 @@ impl Store {
     pub async fn remote_question_state(&self, id: &str) -> Result<Option<(String, Option<i64>, Option<i64>)>> {
         let row = sqlx::query("SELECT actor, closed_at, end_time FROM ap_remote_questions WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).transpose()
     }
@@ -416,7 +416,7 @@ impl Store {
     pub async fn peer_transfer(&self, remote: &str, id: &str, direction: &str) -> Result<Option<PeerTransfer>> {
         let sql =
             format!("SELECT {TRANSFER_COLUMNS} FROM ap_transfers WHERE remote = $1 AND id = $2 AND direction = $3");
-        let row = sqlx::query(&sql).bind(remote).bind(id).bind(direction).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(remote).bind(id).bind(direction).fetch_optional(self.reader()).await?;
         row.as_ref().map(transfer_from).transpose()
     }
 
@@ -425,7 +425,7 @@ impl Store {
         let sql = format!(
             "SELECT {TRANSFER_COLUMNS} FROM ap_transfers WHERE org_id = $1 ORDER BY created_at DESC, id LIMIT 200"
         );
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?;
         rows.iter().map(transfer_from).collect()
     }
 
@@ -436,7 +436,7 @@ impl Store {
              WHERE state IN ('pending', 'prepared') OR (direction = 'out' AND told = 0)
              ORDER BY created_at LIMIT 500"
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
         rows.iter().map(transfer_from).collect()
     }
 

@@ -18,6 +18,8 @@ pub struct Store {
     /// The cluster's hosts when the URL names several (see `cluster.rs`): the pool follows
     /// whichever of them is the primary.
     pub(crate) primary: Option<std::sync::Arc<Primary>>,
+    /// Streaming replicas for reads (see `replicas.rs`).
+    pub(crate) replicas: Option<std::sync::Arc<crate::replicas::Replicas>>,
 }
 
 impl Store {
@@ -87,7 +89,7 @@ impl Store {
         if let Some(primary) = &primary {
             std::sync::Arc::clone(primary).watch(pool.clone());
         }
-        Ok(Store { pool, backend, ledger_cache: Default::default(), primary })
+        Ok(Store { pool, backend, ledger_cache: Default::default(), primary, replicas: None })
     }
 
     pub fn backend(&self) -> Backend {

@@ -125,7 +125,7 @@ impl Store {
              WHERE org_id = $1 ORDER BY starts_at DESC, id LIMIT 200",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         let mut out = Vec::new();
         for row in &rows {
@@ -141,7 +141,7 @@ impl Store {
             "SELECT id, budget_id, name, amount_minor FROM budget_lines WHERE budget_id = $1 ORDER BY position LIMIT 200",
         )
         .bind(budget_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -162,7 +162,7 @@ impl Store {
              JOIN budgets b ON b.id = l.budget_id WHERE l.id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?;
         row.map(|r| {
             Ok((
@@ -181,19 +181,19 @@ impl Store {
 
     pub async fn expense(&self, id: &str) -> Result<Option<Expense>> {
         let sql = format!("SELECT {EXPENSE} FROM expenses WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(expense).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(expense).transpose()
     }
 
     /// An organisation's expenses, newest first (at most 500).
     pub async fn expenses_of(&self, org_id: &str) -> Result<Vec<Expense>> {
         let sql = format!("SELECT {EXPENSE} FROM expenses WHERE org_id = $1 ORDER BY created_at DESC, id LIMIT 500");
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(expense).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(expense).collect()
     }
 
     /// Expenses charged to a budget line (at most 1,000).
     pub async fn expenses_on_line(&self, line_id: &str) -> Result<Vec<Expense>> {
         let sql = format!("SELECT {EXPENSE} FROM expenses WHERE line_id = $1 ORDER BY created_at LIMIT 1000");
-        sqlx::query(&sql).bind(line_id).fetch_all(&self.pool).await?.iter().map(expense).collect()
+        sqlx::query(&sql).bind(line_id).fetch_all(self.reader()).await?.iter().map(expense).collect()
     }
 
     /// Pending expenses decided by a vote, for the scheduler to follow.
@@ -201,13 +201,13 @@ impl Store {
         let sql = format!(
             "SELECT {EXPENSE} FROM expenses WHERE status = 'pending' AND proposal_id IS NOT NULL ORDER BY id LIMIT 100"
         );
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(expense).collect()
+        sqlx::query(&sql).fetch_all(self.reader()).await?.iter().map(expense).collect()
     }
 
     pub async fn expense_approvers(&self, id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT steward_id FROM expense_approvals WHERE expense_id = $1 ORDER BY approved_at")
             .bind(id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
@@ -218,7 +218,7 @@ impl Store {
              WHERE expense_id = $1 ORDER BY created_at LIMIT 50",
         )
         .bind(expense_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -239,7 +239,7 @@ impl Store {
     pub async fn receipt_bytes(&self, id: &str) -> Result<Option<(String, String, Vec<u8>)>> {
         let row = sqlx::query("SELECT expense_id, content_type, bytes FROM expense_receipts WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).transpose()
     }
@@ -430,7 +430,7 @@ impl Store {
              WHERE org_id = $1 ORDER BY year DESC LIMIT 100",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -456,7 +456,7 @@ impl Store {
         )
         .bind(org_id)
         .bind(member_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -565,14 +565,14 @@ impl Store {
         let sql = format!(
             "SELECT {REDEMPTION} FROM capital_redemptions WHERE org_id = $1 ORDER BY created_at DESC LIMIT 200"
         );
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(redemption).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(redemption).collect()
     }
 
     pub async fn redemptions_voting(&self) -> Result<Vec<Redemption>> {
         let sql = format!(
             "SELECT {REDEMPTION} FROM capital_redemptions WHERE status = 'voting' ORDER BY created_at LIMIT 100"
         );
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(redemption).collect()
+        sqlx::query(&sql).fetch_all(self.reader()).await?.iter().map(redemption).collect()
     }
 }
 

@@ -192,7 +192,7 @@ impl Store {
     /// The instance's actor key: public PEM and sealed private key.
     pub async fn ap_key(&self) -> Result<Option<(String, String)>> {
         let row = sqlx::query("SELECT public_pem, private_sealed FROM ap_key WHERE id = 1")
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
@@ -204,7 +204,7 @@ impl Store {
              FROM comments c JOIN members m ON m.id = c.author_id WHERE c.id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?;
         row.map(|r| {
             Ok((
@@ -224,7 +224,7 @@ impl Store {
     pub async fn org_federated(&self, org_id: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM ap_orgs WHERE org_id = $1")
             .bind(org_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .is_some())
     }
@@ -236,14 +236,14 @@ impl Store {
                AND NOT EXISTS (SELECT 1 FROM ap_remote_members r WHERE r.member_id = m.member_id) LIMIT 1",
         )
         .bind(member_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?
         .is_some())
     }
 
     pub async fn remote_actor(&self, id: &str) -> Result<Option<RemoteActor>> {
         let sql = format!("SELECT {ACTOR_COLUMNS} FROM ap_remote_actors a WHERE a.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?;
         row.as_ref().map(actor_from).transpose()
     }
 
@@ -277,7 +277,7 @@ impl Store {
             "SELECT {ACTOR_COLUMNS} FROM ap_followers f JOIN ap_remote_actors a ON a.id = f.remote_actor
              WHERE f.local_actor = $1 ORDER BY f.created_at, a.id"
         );
-        let rows = sqlx::query(&sql).bind(local_actor).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(local_actor).fetch_all(self.reader()).await?;
         rows.iter().map(actor_from).collect()
     }
 
@@ -287,7 +287,7 @@ impl Store {
              FROM ap_following f JOIN ap_remote_actors a ON a.id = f.remote_actor
              WHERE f.local_actor = $1 ORDER BY f.created_at, a.id"
         );
-        let rows = sqlx::query(&sql).bind(local_actor).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(local_actor).fetch_all(self.reader()).await?;
         rows.iter()
             .map(|r| {
                 Ok(Following {
@@ -304,7 +304,7 @@ impl Store {
     pub async fn ap_followers_by_follow(&self, follow_id: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT local_actor FROM ap_followers WHERE follow_id = $1")
             .bind(follow_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
@@ -313,7 +313,7 @@ impl Store {
     pub async fn ap_followed(&self, remote_actor: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM ap_following WHERE remote_actor = $1 AND state <> 'rejected' LIMIT 1")
             .bind(remote_actor)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .is_some())
     }
@@ -322,7 +322,7 @@ impl Store {
     pub async fn ap_following_by_id(&self, follow_id: &str) -> Result<Option<(String, String)>> {
         let row = sqlx::query("SELECT local_actor, remote_actor FROM ap_following WHERE follow_id = $1")
             .bind(follow_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
@@ -339,7 +339,7 @@ impl Store {
         )
         .bind(local_actor)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -372,7 +372,7 @@ impl Store {
              WHERE r.proposal_id = $1 ORDER BY r.received_at, r.id",
         )
         .bind(proposal_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -395,7 +395,7 @@ impl Store {
             sqlx::query("SELECT activity FROM ap_outbox WHERE actor = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
                 .bind(actor)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(self.reader())
                 .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
@@ -403,12 +403,12 @@ impl Store {
     /// One published activity by its id.
     pub async fn ap_activity(&self, id: &str) -> Result<Option<String>> {
         let row =
-            sqlx::query("SELECT activity FROM ap_outbox WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+            sqlx::query("SELECT activity FROM ap_outbox WHERE id = $1").bind(id).fetch_optional(self.reader()).await?;
         row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
     pub async fn ap_cursor(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT seq FROM ap_cursor WHERE id = 1").fetch_one(&self.pool).await?.try_get(0)?)
+        Ok(sqlx::query("SELECT seq FROM ap_cursor WHERE id = 1").fetch_one(self.reader()).await?.try_get(0)?)
     }
 
     /// Stores the activities of the audit entries in `(from, to]` with their deliveries (due at
@@ -448,7 +448,7 @@ impl Store {
         )
         .bind(now_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -510,7 +510,7 @@ impl Store {
     /// Delivery counts by status (`pending`, `delivered`, `dead`).
     pub async fn ap_delivery_counts(&self) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query("SELECT status, COUNT(*) FROM ap_deliveries GROUP BY status ORDER BY status")
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
@@ -518,14 +518,14 @@ impl Store {
     pub async fn ap_instance(&self, host: &str) -> Result<Option<Instance>> {
         let row = sqlx::query("SELECT host, dialect, blocked_at, reason FROM ap_instances WHERE host = $1")
             .bind(host)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.as_ref().map(instance_from).transpose()
     }
 
     pub async fn ap_instances(&self) -> Result<Vec<Instance>> {
         let rows = sqlx::query("SELECT host, dialect, blocked_at, reason FROM ap_instances ORDER BY host")
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(instance_from).collect()
     }

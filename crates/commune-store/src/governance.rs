@@ -205,7 +205,7 @@ fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
 impl Store {
     pub async fn proposal(&self, id: &str) -> Result<Option<Proposal>> {
         let sql = format!("{PROPOSAL_SELECT} WHERE p.id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(proposal_from).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(proposal_from).transpose()
     }
 
     /// An organisation's proposals, newest first; drafts only for their author.
@@ -214,7 +214,14 @@ impl Store {
             "{PROPOSAL_SELECT} WHERE p.org_id = $1 AND (p.phase <> 'draft' OR p.author_id = $2)
              ORDER BY p.voting_closes_at DESC, p.id DESC LIMIT 500"
         );
-        sqlx::query(&sql).bind(org_id).bind(viewer_id).fetch_all(&self.pool).await?.iter().map(proposal_from).collect()
+        sqlx::query(&sql)
+            .bind(org_id)
+            .bind(viewer_id)
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(proposal_from)
+            .collect()
     }
 
     /// Published proposals in `member_id`'s organisations that are voting now, or open or close
@@ -232,7 +239,7 @@ impl Store {
             .bind(member_id)
             .bind(from_ms)
             .bind(to_ms)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(proposal_from)
@@ -251,8 +258,8 @@ impl Store {
              WHERE p.phase IN ('closed', 'executed', 'failed') AND p.voting_closes_at >= $2
              ORDER BY p.voting_closes_at DESC, p.id LIMIT 50"
         );
-        let discussing = sqlx::query(&discussing).bind(member_id).fetch_all(&self.pool).await?;
-        let fresh = sqlx::query(&fresh).bind(member_id).bind(since_ms).fetch_all(&self.pool).await?;
+        let discussing = sqlx::query(&discussing).bind(member_id).fetch_all(self.reader()).await?;
+        let fresh = sqlx::query(&fresh).bind(member_id).bind(since_ms).fetch_all(self.reader()).await?;
         Ok((
             discussing.iter().map(proposal_from).collect::<Result<_>>()?,
             fresh.iter().map(proposal_from).collect::<Result<_>>()?,
@@ -267,7 +274,7 @@ impl Store {
                AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = p.id AND b.voter_id = $1)
              ORDER BY p.voting_closes_at, p.id LIMIT 200"
         );
-        sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?.iter().map(proposal_from).collect()
+        sqlx::query(&sql).bind(member_id).fetch_all(self.reader()).await?.iter().map(proposal_from).collect()
     }
 
     /// Proposals with a step due at `now_ms` (bounded per call), oldest first.
@@ -281,7 +288,7 @@ impl Store {
         )
         .bind(now_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -293,27 +300,27 @@ impl Store {
 
     /// Every tallied proposal's id, for verification.
     pub async fn tallied_proposals(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT proposal_id FROM tallies ORDER BY proposal_id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT proposal_id FROM tallies ORDER BY proposal_id").fetch_all(self.reader()).await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     /// The weight snapshot in micro-votes: `(member_id, equal, merit)`, by member id.
     pub async fn weights(&self, proposal_id: &str) -> Result<Vec<(String, u64, u64)>> {
-        fetch_weights(&self.pool, proposal_id).await
+        fetch_weights(self.reader(), proposal_id).await
     }
 
     pub async fn ballots(&self, proposal_id: &str) -> Result<Vec<BallotRow>> {
-        fetch_ballots(&self.pool, proposal_id).await
+        fetch_ballots(self.reader(), proposal_id).await
     }
 
     pub async fn ballot_of(&self, proposal_id: &str, voter_id: &str) -> Result<Option<BallotRow>> {
         let sql = format!("{BALLOT_SELECT} WHERE b.proposal_id = $1 AND b.voter_id = $2");
-        let row = sqlx::query(&sql).bind(proposal_id).bind(voter_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(proposal_id).bind(voter_id).fetch_optional(self.reader()).await?;
         row.as_ref().map(ballot_from).transpose()
     }
 
     pub async fn live_delegations(&self, org_id: &str) -> Result<Vec<Delegation>> {
-        fetch_delegations(&self.pool, org_id).await
+        fetch_delegations(self.reader(), org_id).await
     }
 
     pub async fn tally(&self, proposal_id: &str) -> Result<Option<TallyRow>> {
@@ -322,7 +329,7 @@ impl Store {
              FROM tallies WHERE proposal_id = $1",
         )
         .bind(proposal_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?;
         row.map(|r| {
             Ok(TallyRow {
@@ -344,7 +351,7 @@ impl Store {
              WHERE c.proposal_id = $1 ORDER BY c.created_at, c.id LIMIT 1000",
         )
         .bind(proposal_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -374,7 +381,7 @@ impl Store {
         .bind(member_id)
         .bind(&proposal.id)
         .bind(&proposal.domain)
-        .fetch_one(&self.pool)
+        .fetch_one(self.reader())
         .await?;
         let role: Option<String> = row.try_get("role")?;
         Ok(VoterContext {
@@ -395,7 +402,7 @@ impl Store {
         .bind(org_id)
         .bind(member_id)
         .bind(domain)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?;
         row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
@@ -404,7 +411,7 @@ impl Store {
     pub async fn policies(&self, org_id: &str) -> Result<Vec<(String, f64)>> {
         let rows = sqlx::query("SELECT key, value FROM policies WHERE org_id = $1 ORDER BY key LIMIT 1000")
             .bind(org_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, parse_weight(&r.try_get::<String, _>(1)?)?))).collect()
     }
@@ -414,7 +421,7 @@ impl Store {
         let row = sqlx::query("SELECT value FROM policies WHERE org_id = $1 AND key = $2")
             .bind(org_id)
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| parse_weight(&r.try_get::<String, _>(0)?)).transpose()
     }

@@ -242,7 +242,7 @@ impl Store {
     pub async fn problems(&self, org_id: &str) -> Result<Vec<Problem>> {
         sqlx::query(&format!("SELECT {PROBLEM} FROM problems WHERE org_id = $1 ORDER BY created_at DESC, id DESC"))
             .bind(org_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(problem)
@@ -252,7 +252,7 @@ impl Store {
     pub async fn problem(&self, id: &str) -> Result<Option<Problem>> {
         sqlx::query(&format!("SELECT {PROBLEM} FROM problems WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(problem)
@@ -264,7 +264,7 @@ impl Store {
         sqlx::query(&format!("SELECT {PROBLEM} FROM problems WHERE resolution_kind = $1 AND resolution_id = $2"))
             .bind(kind)
             .bind(id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(problem)
@@ -278,7 +278,7 @@ impl Store {
             "SELECT {PROBLEM} FROM problems WHERE resolution_id IS NOT NULL AND state <> 'resolved' ORDER BY created_at LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(problem)
@@ -290,7 +290,7 @@ impl Store {
             "SELECT id, author_id, body, created_at FROM problem_comments WHERE problem_id = $1 ORDER BY created_at, id",
         )
         .bind(problem_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(post)
@@ -304,7 +304,7 @@ impl Store {
              WHERE member_id = $1 ORDER BY created_at DESC, id DESC",
         )
         .bind(member_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(journal_entry)
@@ -319,7 +319,7 @@ impl Store {
         )
         .bind(id)
         .bind(member_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?
         .as_ref()
         .map(journal_entry)
@@ -329,7 +329,7 @@ impl Store {
     pub async fn ideas(&self, org_id: &str) -> Result<Vec<Idea>> {
         sqlx::query(&format!("SELECT {IDEA} FROM ideas WHERE org_id = $1 ORDER BY created_at DESC, id DESC"))
             .bind(org_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(idea)
@@ -339,7 +339,7 @@ impl Store {
     pub async fn idea(&self, id: &str) -> Result<Option<Idea>> {
         sqlx::query(&format!("SELECT {IDEA} FROM ideas WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(idea)
@@ -349,7 +349,7 @@ impl Store {
     pub async fn idea_for_proposal(&self, proposal_id: &str) -> Result<Option<Idea>> {
         sqlx::query(&format!("SELECT {IDEA} FROM ideas WHERE proposal_id = $1"))
             .bind(proposal_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(idea)
@@ -361,7 +361,7 @@ impl Store {
             "SELECT id, author_id, body, created_at FROM idea_comments WHERE idea_id = $1 ORDER BY created_at, id",
         )
         .bind(idea_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(post)
@@ -377,7 +377,7 @@ impl Store {
         )
         .bind(org_id)
         .bind(kind)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(|r| {
@@ -397,7 +397,7 @@ impl Store {
         )
         .bind(org_id)
         .bind(kind)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(|r| {
@@ -419,7 +419,7 @@ impl Store {
              ORDER BY created_at DESC, id DESC",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(conversation)
@@ -429,7 +429,7 @@ impl Store {
     pub async fn conversation(&self, id: &str) -> Result<Option<Conversation>> {
         sqlx::query("SELECT id, org_id, proposal_id, topic, author_id, created_at FROM conversations WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(conversation)
@@ -441,7 +441,7 @@ impl Store {
             "SELECT id, org_id, proposal_id, topic, author_id, created_at FROM conversations WHERE proposal_id = $1",
         )
         .bind(proposal_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?
         .as_ref()
         .map(conversation)
@@ -452,7 +452,7 @@ impl Store {
     pub async fn statements(&self, conversation_id: &str) -> Result<Vec<Statement>> {
         sqlx::query(&format!("SELECT {STATEMENT} FROM statements WHERE conversation_id = $1 ORDER BY number"))
             .bind(conversation_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(statement)
@@ -462,7 +462,7 @@ impl Store {
     pub async fn statement(&self, id: &str) -> Result<Option<Statement>> {
         sqlx::query(&format!("SELECT {STATEMENT} FROM statements WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(statement)
@@ -475,7 +475,7 @@ impl Store {
              JOIN statements s ON s.id = v.statement_id WHERE s.conversation_id = $1 ORDER BY v.at, v.member_id",
         )
         .bind(conversation_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(|r| {
@@ -492,7 +492,7 @@ impl Store {
     pub async fn metric_series(&self, org_id: &str) -> Result<Vec<MetricSeries>> {
         sqlx::query("SELECT id, org_id, name, unit, created_at FROM metric_series WHERE org_id = $1 ORDER BY name")
             .bind(org_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(series)
@@ -503,7 +503,7 @@ impl Store {
         sqlx::query("SELECT id, org_id, name, unit, created_at FROM metric_series WHERE org_id = $1 AND name = $2")
             .bind(org_id)
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(series)
@@ -516,7 +516,7 @@ impl Store {
             .bind(series_id)
             .bind(from_ms)
             .bind(to_ms)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(|r| Ok((r.try_get("at")?, real(&r.try_get::<String, _>("value")?))))
@@ -545,7 +545,7 @@ impl Store {
         .bind(org_id)
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(|r| Ok(r.try_get(0)?))
@@ -565,7 +565,7 @@ impl Store {
         .bind(org_id)
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(|r| {
@@ -593,7 +593,7 @@ impl Store {
         .bind(org_id)
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
@@ -604,7 +604,7 @@ impl Store {
     pub async fn comment_proposal(&self, comment_id: &str) -> Result<Option<(String, String)>> {
         sqlx::query("SELECT proposal_id, author_id FROM comments WHERE id = $1")
             .bind(comment_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .transpose()

@@ -75,7 +75,7 @@ fn prefs_from(r: &sqlx::any::AnyRow, first: usize) -> Result<Prefs> {
 impl Store {
     /// How far the audit log has been fanned out into notifications.
     pub async fn notify_cursor(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT seq FROM notify_cursor WHERE id = 1").fetch_one(&self.pool).await?.try_get(0)?)
+        Ok(sqlx::query("SELECT seq FROM notify_cursor WHERE id = 1").fetch_one(self.reader()).await?.try_get(0)?)
     }
 
     /// Up to `limit` audit entries after `seq`, oldest first.
@@ -84,7 +84,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(seq)
             .bind(limit.clamp(1, 5_000))
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(entry_from)
@@ -132,7 +132,7 @@ impl Store {
     pub async fn unread_count(&self, member_id: &str) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) FROM notifications WHERE member_id = $1 AND read_at IS NULL")
             .bind(member_id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await?;
         Ok(row.try_get(0)?)
     }
@@ -155,7 +155,7 @@ impl Store {
             .bind(member_id)
             .bind(before.unwrap_or(i64::MAX))
             .bind(limit.clamp(1, crate::sql::MAX_LIST))
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(notification).collect()
     }
@@ -166,7 +166,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(member_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(notification)
@@ -210,7 +210,7 @@ impl Store {
     pub async fn prefs(&self, member_id: &str) -> Result<Prefs> {
         let row = sqlx::query("SELECT digest, email, time_zone, last_digest_at FROM member_prefs WHERE member_id = $1")
             .bind(member_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         Ok(match row {
             Some(r) => prefs_from(&r, 0)?,
@@ -228,7 +228,7 @@ impl Store {
         )
         .bind(daily_before)
         .bind(weekly_before)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, prefs_from(r, 1)?))).collect()
     }
@@ -239,7 +239,7 @@ impl Store {
             "SELECT {COLUMNS} FROM notifications WHERE member_id = $1 AND read_at IS NULL AND emailed_at IS NULL
              ORDER BY created_at, id LIMIT 200"
         );
-        sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?.iter().map(notification).collect()
+        sqlx::query(&sql).bind(member_id).fetch_all(self.reader()).await?.iter().map(notification).collect()
     }
 
     /// Claims a member's due digest for sending: moves their last digest time from `last` to
@@ -288,7 +288,7 @@ impl Store {
             "SELECT member_id FROM memberships WHERE org_id = $1 {} ORDER BY member_id LIMIT 100000",
             if stewards_only { "AND role = 'steward'" } else { "" }
         );
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
@@ -297,14 +297,14 @@ impl Store {
     pub async fn proposal_voter_ids(&self, proposal_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT member_id FROM weight_snapshots WHERE proposal_id = $1 ORDER BY member_id")
             .bind(proposal_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         if !rows.is_empty() {
             return rows.iter().map(|r| Ok(r.try_get(0)?)).collect();
         }
         let row = sqlx::query("SELECT org_id FROM proposals WHERE id = $1")
             .bind(proposal_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         match row {
             Some(r) => self.org_member_ids(&r.try_get::<String, _>(0)?, false).await,
@@ -316,7 +316,7 @@ impl Store {
     pub async fn join_requester(&self, request_id: &str) -> Result<Option<(String, String)>> {
         let row = sqlx::query("SELECT member_id, org_id FROM join_requests WHERE id = $1")
             .bind(request_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }

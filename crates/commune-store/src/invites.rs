@@ -39,12 +39,12 @@ impl Store {
     /// An organisation's invite links, newest first (at most 200).
     pub async fn invites_of(&self, org_id: &str) -> Result<Vec<Invite>> {
         let sql = format!("SELECT {COLUMNS} FROM invites WHERE org_id = $1 ORDER BY created_at DESC, id LIMIT 200");
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(invite).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(invite).collect()
     }
 
     pub async fn invite_by_hash(&self, token_hash: &str) -> Result<Option<Invite>> {
         let sql = format!("SELECT {COLUMNS} FROM invites WHERE token_hash = $1");
-        sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?.as_ref().map(invite).transpose()
+        sqlx::query(&sql).bind(token_hash).fetch_optional(self.reader()).await?.as_ref().map(invite).transpose()
     }
 }
 

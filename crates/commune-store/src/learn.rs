@@ -399,12 +399,12 @@ impl Store {
         let sql = format!(
             "SELECT {DOC} FROM learn_docs WHERE org_id = $1 AND (published = 1 OR author_id = $2) ORDER BY kind, title LIMIT 500"
         );
-        sqlx::query(&sql).bind(org_id).bind(viewer).fetch_all(&self.pool).await?.iter().map(doc).collect()
+        sqlx::query(&sql).bind(org_id).bind(viewer).fetch_all(self.reader()).await?.iter().map(doc).collect()
     }
 
     pub async fn learn_doc(&self, id: &str) -> Result<Option<Doc>> {
         let sql = format!("SELECT {DOC} FROM learn_docs WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(doc).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(doc).transpose()
     }
 
     /// Published documents of `org_id` whose title or body matches every word of `q`, best first
@@ -421,7 +421,7 @@ impl Store {
                     "SELECT {cols} FROM learn_fts f JOIN learn_docs d ON d.id = f.doc_id
                      WHERE learn_fts MATCH $1 AND d.org_id = $2 AND d.published = 1 ORDER BY f.rank LIMIT 50"
                 );
-                sqlx::query(&sql).bind(terms).bind(org_id).fetch_all(&self.pool).await?
+                sqlx::query(&sql).bind(terms).bind(org_id).fetch_all(self.reader()).await?
             }
             Backend::Postgres => {
                 let sql = format!(
@@ -431,7 +431,7 @@ impl Store {
                      ORDER BY ts_rank(to_tsvector('english', d.title || ' ' || d.body || ' ' || d.examples), plainto_tsquery('english', $1)) DESC
                      LIMIT 50"
                 );
-                sqlx::query(&sql).bind(q).bind(org_id).fetch_all(&self.pool).await?
+                sqlx::query(&sql).bind(q).bind(org_id).fetch_all(self.reader()).await?
             }
         };
         rows.iter().map(doc).collect()
@@ -439,17 +439,17 @@ impl Store {
 
     pub async fn learn_revisions(&self, doc_id: &str) -> Result<Vec<Revision>> {
         let sql = format!("SELECT {REVISION} FROM learn_revisions WHERE doc_id = $1 ORDER BY at, id");
-        sqlx::query(&sql).bind(doc_id).fetch_all(&self.pool).await?.iter().map(revision).collect()
+        sqlx::query(&sql).bind(doc_id).fetch_all(self.reader()).await?.iter().map(revision).collect()
     }
 
     pub async fn learn_revision(&self, id: &str) -> Result<Option<Revision>> {
         let sql = format!("SELECT {REVISION} FROM learn_revisions WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(revision).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(revision).transpose()
     }
 
     pub async fn revisions_awaiting_votes(&self) -> Result<Vec<Revision>> {
         let sql = format!("SELECT {REVISION} FROM learn_revisions WHERE status = 'voting' ORDER BY at LIMIT 500");
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(revision).collect()
+        sqlx::query(&sql).fetch_all(self.reader()).await?.iter().map(revision).collect()
     }
 
     /// Documents `doc_id` links to and documents linking to it: (id, title) each.
@@ -458,13 +458,13 @@ impl Store {
             "SELECT d.id, d.title FROM learn_links l JOIN learn_docs d ON d.id = l.target_id WHERE l.doc_id = $1 ORDER BY d.title",
         )
         .bind(doc_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         let from = sqlx::query(
             "SELECT d.id, d.title FROM learn_links l JOIN learn_docs d ON d.id = l.doc_id WHERE l.target_id = $1 ORDER BY d.title",
         )
         .bind(doc_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         let pair = |r: &AnyRow| -> Result<(String, String)> { Ok((r.try_get(0)?, r.try_get(1)?)) };
         Ok((to.iter().map(pair).collect::<Result<_>>()?, from.iter().map(pair).collect::<Result<_>>()?))
@@ -473,7 +473,7 @@ impl Store {
     pub async fn learn_citations(&self, doc_id: &str) -> Result<Vec<Citation>> {
         sqlx::query("SELECT id, doc_id, source_kind, source_id, member_id, note, at FROM learn_citations WHERE doc_id = $1 ORDER BY at")
             .bind(doc_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(citation)
@@ -487,7 +487,7 @@ impl Store {
                FROM learn_citations c JOIN learn_docs d ON d.id = c.doc_id WHERE c.source_id = $1 ORDER BY c.at",
         )
         .bind(source_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((citation(r)?, r.try_get("title")?))).collect()
     }
@@ -495,7 +495,7 @@ impl Store {
     pub async fn learn_ratings(&self, doc_id: &str) -> Result<Vec<DocRating>> {
         let rows = sqlx::query("SELECT member_id, attribute_id, score FROM learn_ratings WHERE doc_id = $1")
             .bind(doc_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter()
             .map(|r| Ok(DocRating { member_id: r.try_get(0)?, attribute_id: r.try_get(1)?, score: r.try_get(2)? }))
@@ -505,7 +505,7 @@ impl Store {
     pub async fn learn_courses(&self, org_id: &str) -> Result<Vec<Course>> {
         sqlx::query("SELECT id, org_id, title, summary, lessons, author_id, created_at FROM learn_courses WHERE org_id = $1 ORDER BY created_at LIMIT 200")
             .bind(org_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(course)
@@ -517,7 +517,7 @@ impl Store {
             "SELECT id, org_id, title, summary, lessons, author_id, created_at FROM learn_courses WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?
         .as_ref()
         .map(course)
@@ -527,7 +527,7 @@ impl Store {
     pub async fn learn_exercises(&self, course_id: &str) -> Result<Vec<ExerciseRow>> {
         sqlx::query("SELECT id, course_id, doc_id, position, skill, prompt, spec, author_id, created_at FROM learn_exercises WHERE course_id = $1 ORDER BY position, created_at")
             .bind(course_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(exercise)
@@ -537,7 +537,7 @@ impl Store {
     pub async fn learn_exercise(&self, id: &str) -> Result<Option<ExerciseRow>> {
         sqlx::query("SELECT id, course_id, doc_id, position, skill, prompt, spec, author_id, created_at FROM learn_exercises WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(exercise)
@@ -546,13 +546,13 @@ impl Store {
 
     pub async fn learn_attempt(&self, id: &str) -> Result<Option<Attempt>> {
         let sql = format!("SELECT {ATTEMPT} FROM learn_attempts WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(attempt).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(attempt).transpose()
     }
 
     /// A member's attempts, oldest first (at most 2,000).
     pub async fn learn_attempts_of(&self, member_id: &str) -> Result<Vec<Attempt>> {
         let sql = format!("SELECT {ATTEMPT} FROM learn_attempts WHERE member_id = $1 ORDER BY at, id LIMIT 2000");
-        sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?.iter().map(attempt).collect()
+        sqlx::query(&sql).bind(member_id).fetch_all(self.reader()).await?.iter().map(attempt).collect()
     }
 
     /// Graded attempts of an organisation, oldest first (the skill model's outcomes).
@@ -560,7 +560,7 @@ impl Store {
         let sql = format!(
             "SELECT {ATTEMPT} FROM learn_attempts WHERE org_id = $1 AND correct IS NOT NULL ORDER BY at, id LIMIT 20000"
         );
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(attempt).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(attempt).collect()
     }
 
     /// Free-text answers of `org_id` waiting for reviewers that `reviewer` may review (not their
@@ -572,7 +572,7 @@ impl Store {
                AND NOT EXISTS (SELECT 1 FROM learn_attempt_reviews r WHERE r.attempt_id = a.id AND r.reviewer_id = $2)
              ORDER BY a.at LIMIT 100"
         );
-        sqlx::query(&sql).bind(org_id).bind(reviewer).fetch_all(&self.pool).await?.iter().map(attempt).collect()
+        sqlx::query(&sql).bind(org_id).bind(reviewer).fetch_all(self.reader()).await?.iter().map(attempt).collect()
     }
 
     /// The pass/fail of an attempt's reviews so far, in order.
@@ -581,7 +581,7 @@ impl Store {
             "SELECT reviewer_id, pass FROM learn_attempt_reviews WHERE attempt_id = $1 ORDER BY at, reviewer_id",
         )
         .bind(attempt_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get::<i64, _>(1)? != 0))).collect()
     }
@@ -591,7 +591,7 @@ impl Store {
             "SELECT id, doc_id, kind, front, back FROM learn_cards WHERE doc_id = $1 AND retired = 0 ORDER BY id",
         )
         .bind(doc_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -617,7 +617,7 @@ impl Store {
             .bind(member_id)
             .bind(i64::from(due_only))
             .bind(day)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(deck_card)
@@ -633,7 +633,7 @@ impl Store {
         sqlx::query(sql)
             .bind(member_id)
             .bind(card_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(deck_card)
@@ -647,7 +647,7 @@ impl Store {
               WHERE s.member_id = $1 AND c.retired = 0",
         )
         .bind(member_id)
-        .fetch_one(&self.pool)
+        .fetch_one(self.reader())
         .await?;
         Ok(row.try_get(0)?)
     }
@@ -657,7 +657,7 @@ impl Store {
         let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM learn_reviews WHERE member_id = $1 AND day >= $2")
             .bind(member_id)
             .bind(since_day)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await?;
         Ok(row.try_get(0)?)
     }
@@ -668,7 +668,7 @@ impl Store {
             "SELECT card_id, rating, day FROM learn_reviews WHERE member_id = $1 ORDER BY card_id, at, id LIMIT 100000",
         )
         .bind(member_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
@@ -678,7 +678,7 @@ impl Store {
             "SELECT retention_permille, parameters, fitted_reviews, fitted_at FROM learn_settings WHERE member_id = $1",
         )
         .bind(member_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?;
         row.map(|r| {
             Ok(LearnSettings {
@@ -694,26 +694,26 @@ impl Store {
     pub async fn questions(&self, org_id: &str) -> Result<Vec<Question>> {
         let sql =
             format!("SELECT {QUESTION} FROM forecast_questions WHERE org_id = $1 ORDER BY close_at DESC LIMIT 500");
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(question).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(question).collect()
     }
 
     pub async fn question(&self, id: &str) -> Result<Option<Question>> {
         let sql = format!("SELECT {QUESTION} FROM forecast_questions WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(question).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(question).transpose()
     }
 
     pub async fn questions_awaiting_votes(&self) -> Result<Vec<Question>> {
         let sql = format!(
             "SELECT {QUESTION} FROM forecast_questions WHERE status = 'disputed' ORDER BY created_at LIMIT 500"
         );
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(question).collect()
+        sqlx::query(&sql).fetch_all(self.reader()).await?.iter().map(question).collect()
     }
 
     /// Every forecast on a question (updates included), oldest first.
     pub async fn forecasts(&self, question_id: &str) -> Result<Vec<ForecastRow>> {
         sqlx::query("SELECT question_id, member_id, probs, at FROM forecasts WHERE question_id = $1 ORDER BY at, id")
             .bind(question_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(forecast)
@@ -728,7 +728,7 @@ impl Store {
               WHERE q.org_id = $1 AND q.status = 'resolved' ORDER BY f.at, f.id LIMIT 100000",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(forecast)
@@ -738,7 +738,7 @@ impl Store {
     pub async fn circles(&self, org_id: &str) -> Result<Vec<Circle>> {
         sqlx::query("SELECT id, org_id, name, course_id, schedule, created_by, created_at FROM learn_circles WHERE org_id = $1 ORDER BY created_at")
             .bind(org_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(circle)
@@ -750,7 +750,7 @@ impl Store {
             "SELECT id, org_id, name, course_id, schedule, created_by, created_at FROM learn_circles WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?
         .as_ref()
         .map(circle)
@@ -760,7 +760,7 @@ impl Store {
     pub async fn circle_members(&self, circle_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT member_id FROM learn_circle_members WHERE circle_id = $1 ORDER BY joined_at")
             .bind(circle_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
@@ -768,7 +768,7 @@ impl Store {
     pub async fn circle_posts(&self, circle_id: &str) -> Result<Vec<CirclePost>> {
         let rows = sqlx::query("SELECT id, doc_id, author_id, body, at FROM learn_circle_posts WHERE circle_id = $1 ORDER BY at, id LIMIT 1000")
             .bind(circle_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter()
             .map(|r| {
@@ -786,7 +786,7 @@ impl Store {
     pub async fn prerequisites(&self, task_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT skill FROM work_prerequisites WHERE task_id = $1 ORDER BY skill")
             .bind(task_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }

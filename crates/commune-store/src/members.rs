@@ -53,7 +53,7 @@ impl Store {
         &self,
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<Option<Member>> {
-        let Some(row) = query.fetch_optional(&self.pool).await? else {
+        let Some(row) = query.fetch_optional(self.reader()).await? else {
             return Ok(None);
         };
         let mut member = member_from(&row)?;
@@ -69,7 +69,7 @@ impl Store {
              UNION SELECT domain FROM delegations WHERE domain <> ''
              ORDER BY 1 LIMIT 1000",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
@@ -77,7 +77,7 @@ impl Store {
     async fn member_domains(&self, member_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT domain FROM member_domains WHERE member_id = $1 ORDER BY position")
             .bind(member_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
@@ -85,7 +85,7 @@ impl Store {
     pub async fn credentials(&self, handle: &str) -> Result<Option<Credentials>> {
         let row = sqlx::query("SELECT id, password_hash FROM members WHERE handle = $1")
             .bind(handle)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok(Credentials { member_id: r.try_get(0)?, password_hash: r.try_get(1)? })).transpose()
     }
@@ -95,8 +95,12 @@ impl Store {
     /// not grow with the page's position), skipping `offset` more.
     pub async fn list_members(&self, limit: i64, offset: i64, after: &str) -> Result<Vec<Member>> {
         let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE handle > $1 ORDER BY handle LIMIT $2 OFFSET $3");
-        let rows =
-            sqlx::query(&sql).bind(after).bind(limit.clamp(1, 500)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(limit.clamp(1, 500))
+            .bind(offset.max(0))
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(member_from).collect()
     }
 
@@ -125,7 +129,7 @@ impl Store {
             .bind(q.role.trim())
             .bind(limit.clamp(1, 500))
             .bind(offset.max(0))
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         let count_sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM members m {filter}");
         let total: i64 = sqlx::query(&count_sql)
@@ -134,7 +138,7 @@ impl Store {
             .bind(&place)
             .bind(q.org.trim())
             .bind(q.role.trim())
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await?
             .try_get(0)?;
         Ok((rows.iter().map(member_from).collect::<Result<_>>()?, total))
@@ -150,7 +154,7 @@ impl Store {
             for id in chunk {
                 query = query.bind(id);
             }
-            for row in query.fetch_all(&self.pool).await? {
+            for row in query.fetch_all(self.reader()).await? {
                 handles.push(row.try_get(0)?);
             }
         }
@@ -174,7 +178,7 @@ impl Store {
             for id in chunk {
                 query = query.bind(id);
             }
-            for row in query.fetch_all(&self.pool).await? {
+            for row in query.fetch_all(self.reader()).await? {
                 let id: String = row.try_get(0)?;
                 facts.entry(id).or_default().0.push(row.try_get(1)?);
             }
@@ -186,7 +190,7 @@ impl Store {
             for id in chunk {
                 query = query.bind(id);
             }
-            for row in query.fetch_all(&self.pool).await? {
+            for row in query.fetch_all(self.reader()).await? {
                 let id: String = row.try_get(0)?;
                 facts.entry(id).or_default().1.push(row.try_get(1)?);
             }
@@ -196,7 +200,7 @@ impl Store {
 
     pub async fn count(&self, table: Counted) -> Result<i64> {
         let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {}", table.table());
-        Ok(sqlx::query(&sql).fetch_one(&self.pool).await?.try_get(0)?)
+        Ok(sqlx::query(&sql).fetch_one(self.reader()).await?.try_get(0)?)
     }
 }
 
@@ -322,7 +326,7 @@ impl Store {
              WHERE m.handle = $1",
         )
         .bind(handle)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?;
         row.map(|r| Ok(Avatar { content_type: r.try_get(0)?, bytes: r.try_get(1)?, updated_at: r.try_get(2)? }))
             .transpose()

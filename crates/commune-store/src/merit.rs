@@ -115,14 +115,14 @@ impl Store {
         let rows = sqlx::query(
             "SELECT key, name, description, domain_weights, active FROM attributes ORDER BY created_at, key LIMIT 1000",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(attribute_from).collect()
     }
 
     pub async fn dot(&self, id: &str) -> Result<Option<Dot>> {
         let sql = format!("{DOT_SELECT} WHERE d.id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(dot_from).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(dot_from).transpose()
     }
 
     /// Live dots of an organisation, newest first, optionally about one member.
@@ -135,7 +135,7 @@ impl Store {
             .bind(org_id)
             .bind(ratee_id.unwrap_or(""))
             .bind(limit.clamp(1, 5000))
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(dot_from)
@@ -147,7 +147,7 @@ impl Store {
         let sql = format!(
             "{DOT_SELECT} WHERE d.ratee_id = $1 AND d.withdrawn_at IS NULL ORDER BY d.created_at DESC LIMIT 2000"
         );
-        sqlx::query(&sql).bind(ratee_id).fetch_all(&self.pool).await?.iter().map(dot_from).collect()
+        sqlx::query(&sql).bind(ratee_id).fetch_all(self.reader()).await?.iter().map(dot_from).collect()
     }
 
     /// Live dots given in one context (e.g. a meeting).
@@ -155,7 +155,7 @@ impl Store {
         let sql = format!(
             "{DOT_SELECT} WHERE d.context_kind = $1 AND d.context_id = $2 AND d.withdrawn_at IS NULL ORDER BY d.created_at LIMIT 5000"
         );
-        sqlx::query(&sql).bind(kind).bind(id).fetch_all(&self.pool).await?.iter().map(dot_from).collect()
+        sqlx::query(&sql).bind(kind).bind(id).fetch_all(self.reader()).await?.iter().map(dot_from).collect()
     }
 
     /// Dots a rater gave since `since_ms` (for rate limits).
@@ -163,7 +163,7 @@ impl Store {
         let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM dots WHERE rater_id = $1 AND created_at >= $2")
             .bind(rater_id)
             .bind(since_ms)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await?;
         Ok(row.try_get(0)?)
     }
@@ -173,7 +173,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT rater_id, ratee_id, attribute, score, created_at FROM dots WHERE withdrawn_at IS NULL ORDER BY created_at, id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))).collect()
     }
@@ -181,7 +181,7 @@ impl Store {
     pub async fn meeting(&self, id: &str) -> Result<Option<Meeting>> {
         let row = sqlx::query("SELECT id, org_id, title, created_by, created_at, ended_at FROM meetings WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.as_ref().map(meeting_from).transpose()
     }
@@ -191,7 +191,7 @@ impl Store {
             "SELECT id, org_id, title, created_by, created_at, ended_at FROM meetings WHERE org_id = $1 ORDER BY created_at DESC LIMIT 100",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(meeting_from).collect()
     }
@@ -203,7 +203,7 @@ impl Store {
              WHERE p.meeting_id = $1 ORDER BY m.handle LIMIT 1000",
         )
         .bind(meeting_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
@@ -213,7 +213,7 @@ impl Store {
             "SELECT member_id, domain, estimate, lower, sd, raters, computed_at FROM believability WHERE member_id = $1 ORDER BY domain LIMIT 1000",
         )
         .bind(member_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(believability_from).collect()
     }
@@ -224,7 +224,7 @@ impl Store {
             "SELECT member_id, domain, estimate, lower, sd, raters, computed_at FROM believability WHERE domain = $1",
         )
         .bind(domain)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(believability_from).collect()
     }

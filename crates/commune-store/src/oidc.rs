@@ -140,13 +140,13 @@ impl Store {
         let sql = format!(
             "SELECT {KEY_COLUMNS} FROM oidc_keys WHERE state IN ('next', 'active', 'previous') ORDER BY created_at DESC LIMIT {MAX_LIST}"
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
         rows.iter().map(key_from).collect()
     }
 
     pub async fn oidc_client(&self, id: &str) -> Result<Option<OidcClient>> {
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?;
         row.as_ref().map(client_from).transpose()
     }
 
@@ -154,7 +154,7 @@ impl Store {
         let sql = format!(
             "SELECT {CLIENT_COLUMNS} FROM oidc_clients WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT {MAX_LIST}"
         );
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?;
         rows.iter().map(client_from).collect()
     }
 
@@ -163,7 +163,7 @@ impl Store {
         let row = sqlx::query("SELECT scopes FROM oidc_consents WHERE member_id = $1 AND client_id = $2")
             .bind(member_id)
             .bind(client_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
@@ -174,7 +174,7 @@ impl Store {
              JOIN oidc_clients c ON c.id = k.client_id JOIN orgs o ON o.id = c.org_id
              WHERE k.member_id = $1 ORDER BY k.granted_at DESC LIMIT {MAX_LIST}"
         );
-        let rows = sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(member_id).fetch_all(self.reader()).await?;
         rows.iter()
             .map(|r| {
                 Ok(MemberApp {
@@ -190,13 +190,13 @@ impl Store {
 
     pub async fn grant(&self, id: &str) -> Result<Option<Grant>> {
         let sql = format!("SELECT {GRANT_COLUMNS} FROM oidc_grants g WHERE g.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?;
         row.as_ref().map(grant_from).transpose()
     }
 
     pub async fn grant_by_code(&self, code_hash: &str) -> Result<Option<Grant>> {
         let sql = format!("SELECT {GRANT_COLUMNS} FROM oidc_grants g WHERE g.code_hash = $1");
-        let row = sqlx::query(&sql).bind(code_hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(code_hash).fetch_optional(self.reader()).await?;
         row.as_ref().map(grant_from).transpose()
     }
 
@@ -205,7 +205,7 @@ impl Store {
             "SELECT {GRANT_COLUMNS}, t.expires_at AS t_expires, t.used_at AS t_used FROM oidc_refresh_tokens t
              JOIN oidc_grants g ON g.id = t.grant_id WHERE t.token_hash = $1"
         );
-        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(self.reader()).await?;
         row.as_ref()
             .map(|r| {
                 Ok(RefreshRow {

@@ -103,31 +103,31 @@ const JOIN_SELECT: &str =
 impl Store {
     pub async fn org_by_slug(&self, slug: &str) -> Result<Option<Org>> {
         let sql = format!("{ORG_SELECT} WHERE o.slug = $1");
-        sqlx::query(&sql).bind(slug).fetch_optional(&self.pool).await?.as_ref().map(org_from).transpose()
+        sqlx::query(&sql).bind(slug).fetch_optional(self.reader()).await?.as_ref().map(org_from).transpose()
     }
 
     pub async fn org_by_id(&self, id: &str) -> Result<Option<Org>> {
         let sql = format!("{ORG_SELECT} WHERE o.id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(org_from).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(org_from).transpose()
     }
 
     /// The commune itself; `None` until first-run setup.
     pub async fn root_org(&self) -> Result<Option<Org>> {
         let sql = format!("{ORG_SELECT} WHERE o.is_root = 1");
-        sqlx::query(&sql).fetch_optional(&self.pool).await?.as_ref().map(org_from).transpose()
+        sqlx::query(&sql).fetch_optional(self.reader()).await?.as_ref().map(org_from).transpose()
     }
 
     /// All organisations: the commune first, then by name.
     pub async fn list_orgs(&self) -> Result<Vec<Org>> {
         let sql = format!("{ORG_SELECT} ORDER BY o.is_root DESC, o.name LIMIT {MAX_LIST}");
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(org_from).collect()
+        sqlx::query(&sql).fetch_all(self.reader()).await?.iter().map(org_from).collect()
     }
 
     pub async fn role_in(&self, org_id: &str, member_id: &str) -> Result<Option<Role>> {
         let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND member_id = $2")
             .bind(org_id)
             .bind(member_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| role_from(&r.try_get::<String, _>(0)?)).transpose()
     }
@@ -139,7 +139,7 @@ impl Store {
              WHERE ms.org_id = $1 ORDER BY ms.role DESC, m.handle LIMIT 10000",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -160,7 +160,7 @@ impl Store {
         );
         let rows = sqlx::query(&sql.replacen("SELECT o.id", "SELECT ms.role, o.id", 1))
             .bind(member_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter()
             .map(|r| Ok(Membership { role: role_from(&r.try_get::<String, _>("role")?)?, org: org_from(r)? }))
@@ -170,7 +170,7 @@ impl Store {
     pub async fn join_requests(&self, org_id: &str, status: JoinStatus) -> Result<Vec<JoinRequest>> {
         let sql =
             format!("{JOIN_SELECT} WHERE j.org_id = $1 AND j.status = $2 ORDER BY j.created_at, j.id LIMIT {MAX_LIST}");
-        let rows = sqlx::query(&sql).bind(org_id).bind(status.as_str()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(org_id).bind(status.as_str()).fetch_all(self.reader()).await?;
         rows.iter().map(join_request_from).collect()
     }
 
@@ -179,7 +179,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(org_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(join_request_from)
@@ -192,7 +192,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(org_id)
             .bind(member_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(join_request_from)
@@ -207,7 +207,7 @@ impl Store {
              WHERE j.status = 'pending' ORDER BY j.created_at LIMIT 50",
             JOIN_SELECT.replacen("SELECT j.id", "SELECT o.slug, j.id", 1)
         );
-        let rows = sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(member_id).fetch_all(self.reader()).await?;
         rows.iter().map(|r| Ok((r.try_get("slug")?, join_request_from(r)?))).collect()
     }
 }

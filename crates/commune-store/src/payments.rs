@@ -53,7 +53,7 @@ impl crate::Store {
     pub async fn payment_request(&self, id: &str) -> Result<Option<PaymentRequest>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payment_requests WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.as_ref().map(from_row).transpose()
     }
@@ -72,7 +72,7 @@ impl crate::Store {
         .bind(payer_kind)
         .bind(payer_id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(from_row).collect()
     }
@@ -82,7 +82,7 @@ impl crate::Store {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM payment_requests WHERE id > $1 ORDER BY id LIMIT $2"))
             .bind(after_id)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(from_row).collect()
     }
@@ -94,7 +94,7 @@ impl crate::Store {
         ))
         .bind(id_bytes(payee_account))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(from_row).collect()
     }

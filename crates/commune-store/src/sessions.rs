@@ -36,7 +36,7 @@ impl Store {
         )
         .bind(member_id)
         .bind(now_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -54,7 +54,7 @@ impl Store {
     pub async fn session_id(&self, token_hash: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT id FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|r| Ok(r.try_get(0)?)).transpose()
     }
@@ -71,7 +71,7 @@ impl Store {
              FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
         let root_role: Option<String> = row.try_get("root_role")?;

@@ -44,7 +44,7 @@ impl Store {
     /// The live (unrevoked) token with this secret hash.
     pub async fn live_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
-        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(self.reader()).await?;
         row.as_ref().map(token_from).transpose()
     }
 
@@ -52,7 +52,7 @@ impl Store {
         let sql = format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT {MAX_LIST}"
         );
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?;
         rows.iter().map(token_from).collect()
     }
 }

@@ -98,7 +98,7 @@ fn message_from(r: &AnyRow) -> Result<WebhookMessage> {
 impl Store {
     pub async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>> {
         let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?;
         row.as_ref().map(endpoint_from).transpose()
     }
 
@@ -106,7 +106,7 @@ impl Store {
         let sql = format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT {MAX_LIST}"
         );
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?;
         rows.iter().map(endpoint_from).collect()
     }
 
@@ -117,7 +117,7 @@ impl Store {
     }
 
     pub async fn webhook_cursor(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT seq FROM webhook_cursor WHERE id = 1").fetch_one(&self.pool).await?.try_get(0)?)
+        Ok(sqlx::query("SELECT seq FROM webhook_cursor WHERE id = 1").fetch_one(self.reader()).await?.try_get(0)?)
     }
 
     /// Stores the messages of the audit entries in `(from, to]` and moves the cursor, in one
@@ -164,13 +164,13 @@ impl Store {
             "SELECT {MESSAGE_COLUMNS} FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= $1
              ORDER BY next_attempt_at, id LIMIT $2"
         );
-        let rows = sqlx::query(&sql).bind(now).bind(limit.clamp(1, 500)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(now).bind(limit.clamp(1, 500)).fetch_all(self.reader()).await?;
         rows.iter().map(message_from).collect()
     }
 
     pub async fn webhook_message(&self, id: &str) -> Result<Option<WebhookMessage>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM webhook_messages WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?;
         row.as_ref().map(message_from).transpose()
     }
 
@@ -179,7 +179,7 @@ impl Store {
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM webhook_messages WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
         );
-        let rows = sqlx::query(&sql).bind(endpoint_id).bind(limit.clamp(1, MAX_LIST)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(endpoint_id).bind(limit.clamp(1, MAX_LIST)).fetch_all(self.reader()).await?;
         rows.iter().map(message_from).collect()
     }
 

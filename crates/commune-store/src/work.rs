@@ -218,17 +218,17 @@ fn review(r: &AnyRow) -> Result<TaskReview> {
 impl Store {
     pub async fn work_projects(&self, org_id: &str) -> Result<Vec<Project>> {
         let sql = format!("SELECT {PROJECT} FROM work_projects WHERE org_id = $1 ORDER BY created_at, id LIMIT 200");
-        sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?.iter().map(project).collect()
+        sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?.iter().map(project).collect()
     }
 
     pub async fn work_project(&self, id: &str) -> Result<Option<Project>> {
         let sql = format!("SELECT {PROJECT} FROM work_projects WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(project).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(project).transpose()
     }
 
     pub async fn work_task(&self, id: &str) -> Result<Option<Task>> {
         let sql = format!("SELECT {TASK} FROM work_tasks WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(task).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?.as_ref().map(task).transpose()
     }
 
     /// Tasks matching the filter, oldest first (at most 1,000).
@@ -246,7 +246,7 @@ impl Store {
             .bind(filter.status.unwrap_or(""))
             .bind(filter.member_id.unwrap_or(""))
             .bind(filter.domain.unwrap_or(""))
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(task)
@@ -259,14 +259,14 @@ impl Store {
             "SELECT {TASK} FROM work_tasks WHERE (doer_id = $1 OR reviewer_id = $1) AND status NOT IN ('done', 'dropped')
              ORDER BY due_at IS NULL, due_at, created_at LIMIT 500"
         );
-        sqlx::query(&sql).bind(member_id).fetch_all(&self.pool).await?.iter().map(task).collect()
+        sqlx::query(&sql).bind(member_id).fetch_all(self.reader()).await?.iter().map(task).collect()
     }
 
     pub async fn work_events(&self, task_id: &str) -> Result<Vec<TaskEvent>> {
         let rows =
             sqlx::query("SELECT actor, kind, detail, at FROM work_events WHERE task_id = $1 ORDER BY at, id LIMIT 500")
                 .bind(task_id)
-                .fetch_all(&self.pool)
+                .fetch_all(self.reader())
                 .await?;
         rows.iter()
             .map(|r| {
@@ -279,7 +279,7 @@ impl Store {
         let rows =
             sqlx::query("SELECT id, author, body, at FROM work_comments WHERE task_id = $1 ORDER BY at, id LIMIT 500")
                 .bind(task_id)
-                .fetch_all(&self.pool)
+                .fetch_all(self.reader())
                 .await?;
         rows.iter()
             .map(|r| {
@@ -295,7 +295,7 @@ impl Store {
              WHERE t.org_id = $1 GROUP BY i.task_id",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
@@ -304,14 +304,14 @@ impl Store {
     pub async fn work_impact_votes(&self, task_id: &str) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query("SELECT member_id, score FROM work_impact WHERE task_id = $1 ORDER BY at LIMIT 1000")
             .bind(task_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
     pub async fn worklogs_of_task(&self, task_id: &str) -> Result<Vec<Worklog>> {
         let sql = format!("SELECT {LOG} FROM work_logs WHERE task_id = $1 ORDER BY day, at LIMIT 1000");
-        sqlx::query(&sql).bind(task_id).fetch_all(&self.pool).await?.iter().map(worklog).collect()
+        sqlx::query(&sql).bind(task_id).fetch_all(self.reader()).await?.iter().map(worklog).collect()
     }
 
     /// An organisation's worklogs with days in `[from, to)`, optionally of one project (at most
@@ -328,7 +328,7 @@ impl Store {
             .bind(from)
             .bind(to)
             .bind(project_id.unwrap_or(""))
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?
             .iter()
             .map(worklog)
@@ -338,7 +338,7 @@ impl Store {
     pub async fn work_review(&self, task_id: &str) -> Result<Option<TaskReview>> {
         sqlx::query("SELECT task_id, reviewer_id, doer_id, success, quality, on_time, note, at FROM work_reviews WHERE task_id = $1")
             .bind(task_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?
             .as_ref()
             .map(review)
@@ -351,7 +351,7 @@ impl Store {
             "SELECT r.task_id, r.reviewer_id, r.doer_id, r.success, r.quality, r.on_time, r.note, r.at, t.org_id, t.domains, t.difficulty
              FROM work_reviews r JOIN work_tasks t ON t.id = r.task_id ORDER BY r.at, r.task_id LIMIT 100000",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -371,7 +371,7 @@ impl Store {
             "SELECT member_id, minutes_per_week, preferences FROM work_capacity WHERE org_id = $1 ORDER BY member_id LIMIT 5000",
         )
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -393,7 +393,7 @@ impl Store {
         )
         .bind(org_id)
         .bind(member_id.unwrap_or(""))
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {

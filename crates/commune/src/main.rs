@@ -98,6 +98,21 @@ enum Command {
         /// public addresses, never loopback, private, link-local or metadata ones).
         #[arg(long, env = "COMMUNE_WEBHOOK_ALLOW", value_delimiter = ',')]
         webhook_allow: Vec<String>,
+        /// A streaming replica to read from (a one-host postgres:// URL; repeat the flag for
+        /// more): GET and HEAD requests read from a replica that is up, within
+        /// --replica-max-lag-ms of the primary and past the member's own last write; otherwise
+        /// from the primary.
+        #[arg(
+            long = "read-replica-url",
+            env = "COMMUNE_READ_REPLICA_URLS",
+            value_delimiter = ' ',
+            hide_env_values = true
+        )]
+        read_replica_urls: Vec<String>,
+        /// How far behind the primary a replica may be and still serve reads (milliseconds,
+        /// 0 to 60,000).
+        #[arg(long, env = "COMMUNE_REPLICA_MAX_LAG_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+        replica_max_lag_ms: u64,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -562,6 +577,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             public_url,
             key_file,
             webhook_allow,
+            read_replica_urls,
+            replica_max_lag_ms,
             ..
         } => {
             let listen = listen.or(settings.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
@@ -596,7 +613,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 self_addresses,
                 ..Config::default()
             };
-            serve(&settings, &listen, demo, config, metrics_listen).await
+            let replicas: Vec<String> = read_replica_urls.into_iter().filter(|u| !u.trim().is_empty()).collect();
+            let replicas = (replicas, std::time::Duration::from_millis(replica_max_lag_ms));
+            serve(&settings, &listen, demo, config, metrics_listen, replicas).await
         }
         Command::Migrate { .. } => {
             let store = Store::connect(&settings.database_url).await?;
@@ -676,8 +695,12 @@ async fn serve(
     demo: bool,
     config: Config,
     metrics_listen: Option<String>,
+    (replicas, max_lag): (Vec<String>, std::time::Duration),
 ) -> anyhow::Result<ExitCode> {
-    let store = open(settings).await?;
+    let store = open(settings).await?.with_replicas(&replicas, max_lag)?;
+    if !replicas.is_empty() {
+        tracing::info!(replicas = replicas.len(), max_lag_ms = max_lag.as_millis() as u64, "reading from replicas");
+    }
     let state = AppState::new(store.clone(), config);
     if demo {
         load_demo(&state).await?;

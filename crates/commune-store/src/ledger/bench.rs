@@ -41,22 +41,23 @@ impl crate::Store {
         use commune_domain::durability::Settings;
         Ok(match self.backend() {
             crate::Backend::Sqlite => {
-                let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&self.pool).await?.try_get(0)?;
-                let synchronous: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&self.pool).await?.try_get(0)?;
+                let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(self.reader()).await?.try_get(0)?;
+                let synchronous: i64 = sqlx::query("PRAGMA synchronous").fetch_one(self.reader()).await?.try_get(0)?;
                 Settings::Sqlite { journal_mode: mode.to_lowercase(), synchronous }
             }
             crate::Backend::Postgres => {
                 let show = |name: &'static str| async move {
-                    let value: String = sqlx::query(&format!("SHOW {name}")).fetch_one(&self.pool).await?.try_get(0)?;
+                    let value: String =
+                        sqlx::query(&format!("SHOW {name}")).fetch_one(self.reader()).await?.try_get(0)?;
                     Ok::<String, crate::StoreError>(value)
                 };
                 let sync_standbys: i64 =
                     sqlx::query("SELECT COUNT(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')")
-                        .fetch_one(&self.pool)
+                        .fetch_one(self.reader())
                         .await?
                         .try_get(0)?;
                 let in_recovery: bool =
-                    sqlx::query("SELECT pg_is_in_recovery()").fetch_one(&self.pool).await?.try_get(0)?;
+                    sqlx::query("SELECT pg_is_in_recovery()").fetch_one(self.reader()).await?.try_get(0)?;
                 Settings::Postgres {
                     synchronous_commit: show("synchronous_commit").await?,
                     fsync: show("fsync").await? == "on",
@@ -72,8 +73,8 @@ impl crate::Store {
     pub async fn durability(&self) -> Result<String> {
         Ok(match self.backend() {
             crate::Backend::Sqlite => {
-                let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&self.pool).await?.try_get(0)?;
-                let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&self.pool).await?.try_get(0)?;
+                let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(self.reader()).await?.try_get(0)?;
+                let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(self.reader()).await?.try_get(0)?;
                 let sync = match sync {
                     0 => "OFF",
                     1 => "NORMAL",
@@ -83,8 +84,9 @@ impl crate::Store {
                 format!("journal_mode={mode} synchronous={sync}")
             }
             crate::Backend::Postgres => {
-                let commit: String = sqlx::query("SHOW synchronous_commit").fetch_one(&self.pool).await?.try_get(0)?;
-                let fsync: String = sqlx::query("SHOW fsync").fetch_one(&self.pool).await?.try_get(0)?;
+                let commit: String =
+                    sqlx::query("SHOW synchronous_commit").fetch_one(self.reader()).await?.try_get(0)?;
+                let fsync: String = sqlx::query("SHOW fsync").fetch_one(self.reader()).await?.try_get(0)?;
                 format!("synchronous_commit={commit} fsync={fsync}")
             }
         })

@@ -8,14 +8,15 @@ use sqlx::Row;
 
 impl crate::Store {
     pub async fn ledgers(&self) -> Result<Vec<LedgerInfo>> {
-        let rows = sqlx::query("SELECT id, asset, scale, name FROM ledgers ORDER BY id").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT id, asset, scale, name FROM ledgers ORDER BY id").fetch_all(self.reader()).await?;
         rows.iter().map(ledger_info).collect()
     }
 
     pub async fn ledger_by_asset(&self, asset: &str) -> Result<Option<LedgerInfo>> {
         let row = sqlx::query("SELECT id, asset, scale, name FROM ledgers WHERE asset = $1")
             .bind(asset)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.as_ref().map(ledger_info).transpose()
     }
@@ -23,7 +24,7 @@ impl crate::Store {
     pub async fn ledger_account(&self, id: u128) -> Result<Option<AccountRow>> {
         let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1"))
             .bind(id_bytes(id))
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.as_ref().map(account_row).transpose()
     }
@@ -35,14 +36,14 @@ impl crate::Store {
         ))
         .bind(owner_kind)
         .bind(owner_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(account_row).collect()
     }
 
     pub async fn ledger_accounts(&self) -> Result<Vec<AccountRow>> {
         let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(account_row).collect()
     }
@@ -50,7 +51,7 @@ impl crate::Store {
     pub async fn ledger_transfer(&self, id: u128) -> Result<Option<TransferRow>> {
         let row = sqlx::query(&format!("{SELECT_TRANSFERS} WHERE t.id = $1"))
             .bind(id_bytes(id))
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reader())
             .await?;
         row.as_ref().map(transfer_row).transpose()
     }
@@ -60,7 +61,7 @@ impl crate::Store {
         let rows = sqlx::query(&format!("{SELECT_TRANSFERS} WHERE t.seq > $1 ORDER BY t.seq LIMIT $2"))
             .bind(after_seq)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(transfer_row).collect()
     }
@@ -72,7 +73,7 @@ impl crate::Store {
         ))
         .bind(first)
         .bind(last)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(transfer_record).collect()
     }
@@ -91,7 +92,7 @@ impl crate::Store {
                      FROM ledger_transfers WHERE seq = $1",
                 )
                 .bind(cursor)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.reader())
                 .await?
                 .ok_or(StoreError::NotFound("statement cursor"))?;
                 let (debit, credit) =
@@ -115,7 +116,7 @@ impl crate::Store {
         )
         .bind(id_bytes(me))
         .bind(top)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         let (start, balance) = match above.get(1) {
             Some(c) => {
@@ -139,7 +140,7 @@ impl crate::Store {
         .bind(id_bytes(me))
         .bind(depth)
         .bind(id_bytes(me))
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         let rows: Vec<TransferRow> = rows.iter().map(transfer_row).collect::<Result<_>>()?;
         // The other checkpoints the slice passes, so the fold can check the balance at each.
@@ -151,7 +152,7 @@ impl crate::Store {
         .bind(id_bytes(me))
         .bind(lowest)
         .bind(start)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?
         .iter()
         .map(|c| Ok((c.try_get(0)?, checkpoint_balance(amount_out(c.try_get(1)?), amount_out(c.try_get(2)?)))))
@@ -165,7 +166,7 @@ impl crate::Store {
         let rows = sqlx::query(
             "SELECT account_id, seq, debits_posted, credits_posted FROM ledger_checkpoints ORDER BY seq, account_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -188,7 +189,7 @@ impl crate::Store {
         .bind(id_bytes(account))
         .bind(id_bytes(account))
         .bind(limit.clamp(1, MAX_PAGE_LINES))
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(transfer_row).collect()
     }

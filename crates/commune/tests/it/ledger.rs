@@ -941,3 +941,35 @@ async fn a_multi_host_url_writes_to_the_host_that_accepts_writes() {
     let err = commune_store::Store::connect(&standby).await.expect_err("a write pool on a standby");
     assert!(err.to_string().contains("read-write"), "{err}");
 }
+
+/// Reads of read-only requests go to a replica only when one is up, close enough and past the
+/// reader's last write: with the only replica down, they go to the primary and still answer.
+/// Replicas are refused on SQLite, and a multi-host replica URL is refused (one per flag). The
+/// reads served by live replicas, with read-your-writes, run in `crosscheck/cluster_chaos.py`.
+#[tokio::test]
+async fn reads_fall_back_to_the_primary_when_no_replica_qualifies() {
+    use std::time::Duration;
+    let lag = Duration::from_millis(500);
+    let sqlite = TestApp::set_up().await;
+    if sqlite.store.backend() == commune_store::Backend::Sqlite {
+        let err = sqlite.store.clone().with_replicas(&["postgres://u:p@127.0.0.1:1/x".into()], lag).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("PostgreSQL")));
+        return;
+    }
+    let url = std::env::var("COMMUNE_TEST_DATABASE_URL").expect("a PostgreSQL run");
+    let at = url.rfind('@').expect("a user") + 1;
+    let multi = format!("{}127.0.0.1:1,127.0.0.1:2/x", &url[..at]);
+    assert!(sqlite.store.clone().with_replicas(&[multi], lag).is_err(), "one host per replica");
+    let down = format!("{}127.0.0.1:1/commune", &url[..at]);
+    let store = sqlite.store.clone().with_replicas(&[down], lag).expect("a replica that is down is not an error");
+    assert!(store.has_replicas());
+    let head = commune_store::reading(0, store.audit_head()).await.expect("read from the primary");
+    assert_eq!(head.entries, sqlite.store.audit_head().await.expect("head").entries);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let again = commune_store::reading(u64::MAX, store.audit_head()).await;
+    assert!(again.is_ok(), "a reader past every replica reads the primary");
+    let (on_replica, on_primary) = store.replica_reads().expect("counted");
+    assert_eq!(on_replica, 0);
+    assert!(on_primary >= 2, "{on_primary}");
+    assert!(store.write_position().await.expect("a WAL position") > 0);
+}
