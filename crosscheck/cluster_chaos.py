@@ -164,6 +164,63 @@ class Cluster:
                 pass
 
 
+def formation(cluster):
+    """Starts the monitor, the primary n1, the synchronous standby n2 and the asynchronous replica
+    n3, and Commune's role and database; returns the multi-host URL Commune is given."""
+    cluster.start_monitor()
+    cluster.add_node("n1")
+    cluster.wait_state({"n1": "single"})
+    cluster.add_node("n2")
+    cluster.wait_state({"n1": "primary", "n2": "secondary"})
+    cluster.add_node("n3", ["--replication-quorum", "false", "--candidate-priority", "0"])
+    cluster.wait_state({"n1": "primary", "n2": "secondary", "n3": "secondary"})
+    p = cluster.ports
+    cluster.psql(p["n1"], "CREATE ROLE commune LOGIN PASSWORD 'commune'")
+    cluster.psql(p["n1"], "CREATE DATABASE commune OWNER commune")
+    # pg_monitor lets Commune see pg_stat_replication, to say at start-up what a commit survives.
+    cluster.psql(p["n1"], "GRANT pg_monitor TO commune")
+    hosts = ",".join(f"127.0.0.1:{p[n]}" for n in ["n1", "n2", "n3"])
+    return f"postgres://commune:commune@{hosts}/commune?target_session_attrs=read-write&sslmode=disable"
+
+
+def replica_url(cluster, node):
+    return f"postgres://commune:commune@127.0.0.1:{cluster.ports[node]}/commune?sslmode=disable"
+
+
+def wait_healthy(base, seconds=180):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if Http(base).call("GET", "/healthz", timeout=2)[0] == 200:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def haproxy_config(front, ports):
+    """HAProxy in front of Commune servers: round robin, /healthz checks, retries on a refused
+    connection or an empty answer (a server that died mid-request)."""
+    return f"""global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    retries 3
+    option redispatch
+    retry-on conn-failure empty-response
+frontend commune
+    bind 127.0.0.1:{front}
+    default_backend servers
+backend servers
+    balance roundrobin
+    option httpchk GET /healthz
+""" + "".join(f"    server c{i + 1} 127.0.0.1:{port} check inter 500 fall 2 rise 2\n" for i, port in enumerate(ports))
+
+
 class Http:
     """A member's client: a session cookie and CSRF token, through the balancer."""
 
@@ -310,22 +367,10 @@ def main():
 
     try:
         t0 = time.time()
-        cluster.start_monitor()
-        cluster.add_node("n1")
-        cluster.wait_state({"n1": "single"})
-        cluster.add_node("n2")
-        cluster.wait_state({"n1": "primary", "n2": "secondary"})
-        cluster.add_node("n3", ["--replication-quorum", "false", "--candidate-priority", "0"])
-        cluster.wait_state({"n1": "primary", "n2": "secondary", "n3": "secondary"})
+        url = formation(cluster)
         p = cluster.ports
         standby_names = cluster.psql(p["n1"], "SHOW synchronous_standby_names")
         check("the primary waits for a synchronous standby", standby_names.startswith("ANY 1"), standby_names)
-        cluster.psql(p["n1"], "CREATE ROLE commune LOGIN PASSWORD 'commune'")
-        cluster.psql(p["n1"], "CREATE DATABASE commune OWNER commune")
-        # pg_monitor lets Commune see pg_stat_replication, to say at start-up what a commit survives.
-        cluster.psql(p["n1"], "GRANT pg_monitor TO commune")
-        hosts = ",".join(f"127.0.0.1:{p[n]}" for n in ["n1", "n2", "n3"])
-        url = f"postgres://commune:commune@{hosts}/commune?target_session_attrs=read-write&sslmode=disable"
         print(f"cluster up in {time.time() - t0:.1f} s: monitor {p['monitor']}, n1 {p['n1']} (primary), "
               f"n2 {p['n2']} (synchronous), n3 {p['n3']} (asynchronous)", flush=True)
 
@@ -338,20 +383,12 @@ def main():
             command = [commune, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", url, "--key-file", key,
                        "--client-rate-per-minute", "100000", "--metrics-token", "chaos"]
             for replica in ["n2", "n3"]:
-                command += ["--read-replica-url", f"postgres://commune:commune@127.0.0.1:{p[replica]}/commune?sslmode=disable"]
+                command += ["--read-replica-url", replica_url(cluster, replica)]
             if i == 0:
                 command.append("--demo")
             servers.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True))
-            deadline = time.time() + 180
-            while time.time() < deadline:
-                try:
-                    if Http(f"http://127.0.0.1:{port}").call("GET", "/healthz", timeout=2)[0] == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.3)
-            else:
+            if not wait_healthy(f"http://127.0.0.1:{port}"):
                 raise RuntimeError(f"commune server {i + 1} did not start (see {work}/commune{i + 1}.log)")
         with open(os.path.join(work, "commune1.log")) as f:
             said = f.read()
@@ -362,32 +399,11 @@ def main():
         front = free_port()
         config = os.path.join(work, "haproxy.cfg")
         with open(config, "w") as f:
-            f.write(f"""global
-    maxconn 4096
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    retries 3
-    option redispatch
-    retry-on conn-failure empty-response
-frontend commune
-    bind 127.0.0.1:{front}
-    default_backend servers
-backend servers
-    balance roundrobin
-    option httpchk GET /healthz
-""" + "".join(f"    server c{i + 1} 127.0.0.1:{port} check inter 500 fall 2 rise 2\n" for i, port in enumerate(ports)))
+            f.write(haproxy_config(front, ports))
         balancer = subprocess.Popen(["haproxy", "-f", config, "-db"], stdout=open(os.path.join(work, "haproxy.log"), "w"),
                                     stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{front}"
-        for _ in range(100):
-            try:
-                if Http(base).call("GET", "/healthz", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_healthy(base, 20)
 
         ada = Http(base)
         ada.login("ada")
