@@ -2,6 +2,7 @@
 
 use crate::cluster::{Primary, hosts_of};
 use crate::error::{Result, StoreError};
+use crate::replicas::Replicas;
 use crate::sql::Backend;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Connection, Executor};
@@ -19,7 +20,7 @@ pub struct Store {
     /// whichever of them is the primary.
     pub(crate) primary: Option<std::sync::Arc<Primary>>,
     /// Streaming replicas for reads (see `replicas.rs`).
-    pub(crate) replicas: Option<std::sync::Arc<crate::replicas::Replicas>>,
+    pub(crate) replicas: Option<std::sync::Arc<Replicas>>,
 }
 
 impl Store {
@@ -109,6 +110,41 @@ impl Store {
             Some(primary) => primary.wait(since).await,
             None => false,
         }
+    }
+
+    /// Adds read replicas (one-host PostgreSQL URLs): the reads of GET and HEAD requests go to
+    /// one that is up, at most `max_lag` behind the primary and past the reader's last write
+    /// (see `replicas.rs`). Replicas that are down at start are used once they answer.
+    pub fn with_replicas(mut self, urls: &[String], max_lag: Duration) -> Result<Store> {
+        if urls.is_empty() {
+            return Ok(self);
+        }
+        if self.backend != Backend::Postgres {
+            return Err(StoreError::Migration("read replicas need PostgreSQL".into()));
+        }
+        self.replicas = Some(Replicas::start(urls, &self.pool, max_lag)?);
+        Ok(self)
+    }
+
+    /// Where reads go: a replica inside [`crate::reading`] when one qualifies, else the primary.
+    pub(crate) fn reader(&self) -> &AnyPool {
+        self.replicas.as_ref().and_then(|r| r.for_read()).unwrap_or(&self.pool)
+    }
+
+    /// Whether this store reads from replicas (then writes report their WAL position).
+    pub fn has_replicas(&self) -> bool {
+        self.replicas.is_some()
+    }
+
+    /// The primary's current WAL position: after a write has committed, a replica that has
+    /// replayed this far shows it.
+    pub async fn write_position(&self) -> Result<u64> {
+        crate::replicas::write_position(&self.pool).await
+    }
+
+    /// Reads served by replicas, and reads that went to the primary because none qualified.
+    pub fn replica_reads(&self) -> Option<(u64, u64)> {
+        self.replicas.as_ref().map(|r| r.counts())
     }
 
     pub async fn close(&self) {

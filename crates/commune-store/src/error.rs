@@ -28,7 +28,21 @@ impl StoreError {
     /// Whether the database was unreachable, restarting or a standby (a failover in progress):
     /// the same write may succeed once a primary answers again.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Db(err) if crate::cluster::unavailable(err))
+        matches!(self, StoreError::Db(err) if unavailable(err))
+    }
+}
+
+/// Whether a database error means the server is unreachable, restarting, shutting down or a
+/// standby: the kinds of failure a failover causes, after which the same write may succeed.
+fn unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::WorkerCrashed | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P01-03: shut down or starting; 25006: read-only
+            // transaction (a demoted primary); 40P01 is not here: a deadlock is the caller's.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
+        }),
+        _ => false,
     }
 }
 

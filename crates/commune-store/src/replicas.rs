@@ -13,7 +13,6 @@
 //!
 //! When no replica qualifies the read goes to the primary.
 
-use crate::connect::Store;
 use crate::error::Result;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -58,8 +57,8 @@ pub(crate) struct Replicas {
     all: Vec<Replica>,
     next: AtomicUsize,
     /// Reads served by a replica, and reads that could have been but went to the primary.
-    pub(crate) served: AtomicU64,
-    pub(crate) fell_back: AtomicU64,
+    served: AtomicU64,
+    fell_back: AtomicU64,
 }
 
 impl Replicas {
@@ -82,17 +81,10 @@ impl Replicas {
     }
 }
 
-impl Store {
-    /// Adds read replicas (one-host PostgreSQL URLs): GET and HEAD requests read from one
-    /// that is up, at most `max_lag` behind the primary and past the reader's last write.
-    /// Replicas that are down at start are not an error: they are used once they answer.
-    pub fn with_replicas(mut self, urls: &[String], max_lag: Duration) -> Result<Store> {
-        if urls.is_empty() {
-            return Ok(self);
-        }
-        if self.backend() != crate::Backend::Postgres {
-            return Err(crate::StoreError::Migration("read replicas need PostgreSQL".into()));
-        }
+impl Replicas {
+    /// Pools for `urls` (one-host PostgreSQL URLs, connected lazily: a replica that is down is
+    /// not an error) and the watcher that samples them against `primary`.
+    pub(crate) fn start(urls: &[String], primary: &AnyPool, max_lag: Duration) -> Result<Arc<Replicas>> {
         let mut all = Vec::with_capacity(urls.len());
         for url in urls {
             if crate::hosts_of(url)?.is_some() {
@@ -119,36 +111,26 @@ impl Store {
             served: AtomicU64::new(0),
             fell_back: AtomicU64::new(0),
         });
-        watch(Arc::clone(&replicas), self.pool.clone(), max_lag.min(MAX_REPLICA_LAG));
-        self.replicas = Some(replicas);
-        Ok(self)
+        watch(Arc::clone(&replicas), primary.clone(), max_lag.min(MAX_REPLICA_LAG));
+        Ok(replicas)
     }
 
-    /// Where reads go: a replica inside [`reading`] when one qualifies, else the primary.
-    pub(crate) fn reader(&self) -> &AnyPool {
-        match (&self.replicas, READING.try_with(|after| *after)) {
-            (Some(replicas), Ok(after)) => replicas.pick(after).unwrap_or(&self.pool),
-            _ => &self.pool,
-        }
-    }
-
-    /// Whether this store reads from replicas (then writes report their WAL position).
-    pub fn has_replicas(&self) -> bool {
-        self.replicas.is_some()
-    }
-
-    /// The primary's current WAL position: after a write has committed, a replica that has
-    /// replayed this far shows it.
-    pub async fn write_position(&self) -> Result<u64> {
-        let text: String =
-            sqlx::query_scalar("SELECT CAST(pg_current_wal_lsn() AS TEXT)").fetch_one(&self.pool).await?;
-        parse_lsn(&text).ok_or_else(|| crate::StoreError::Corrupt(format!("a WAL position '{text}'")))
+    /// The pool a read goes to, when the current task is inside [`reading`] and a replica
+    /// qualifies.
+    pub(crate) fn for_read(&self) -> Option<&AnyPool> {
+        READING.try_with(|after| *after).ok().and_then(|after| self.pick(after))
     }
 
     /// Reads served by replicas, and reads that went to the primary because none qualified.
-    pub fn replica_reads(&self) -> Option<(u64, u64)> {
-        self.replicas.as_ref().map(|r| (r.served.load(Ordering::Relaxed), r.fell_back.load(Ordering::Relaxed)))
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.served.load(Ordering::Relaxed), self.fell_back.load(Ordering::Relaxed))
     }
+}
+
+/// The primary's current WAL position.
+pub(crate) async fn write_position(primary: &AnyPool) -> Result<u64> {
+    let text: String = sqlx::query_scalar("SELECT CAST(pg_current_wal_lsn() AS TEXT)").fetch_one(primary).await?;
+    parse_lsn(&text).ok_or_else(|| crate::StoreError::Corrupt(format!("a WAL position '{text}'")))
 }
 
 /// Samples the primary and the replicas until the primary's pool closes.
