@@ -23,10 +23,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crosscheck"))
-from cluster_chaos import Cluster, Http, formation, free_port, haproxy_config, replica_url, wait_healthy  # noqa: E402
+from cluster_chaos import (Cluster, Http, formation, free_port, haproxy_config, replica_reads, replica_url,  # noqa: E402
+                           wait_healthy)  # noqa: E402
 
 
 def wrk(args, url, script):
@@ -57,18 +57,6 @@ request = function()
     ["X-CSRF-Token"] = s[2] }}, body)
 end
 """
-
-
-def replica_reads(ports):
-    total = {"replica": 0, "primary": 0}
-    for port in ports:
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer bench"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            for line in r.read().decode().splitlines():
-                for target in total:
-                    if line.startswith(f'commune_replica_reads_total{{target="{target}"}}'):
-                        total[target] += int(float(line.split()[-1]))
-    return total
 
 
 def main():
@@ -154,7 +142,7 @@ def main():
             failed += bad1 + bad2
             results[name] = (one, many)
             print(f"{name:22} {one:10.0f}/s {many:22.0f}/s {many / one:7.2f}  {bad1} / {bad2}", flush=True)
-        reads = replica_reads(trio)
+        reads = replica_reads(trio, "bench")
         print(f"cluster reads: {reads['replica']} on a replica, {reads['primary']} on the primary")
         if failed:
             print(f"{failed} requests failed")

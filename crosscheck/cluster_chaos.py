@@ -221,13 +221,37 @@ backend servers
 """ + "".join(f"    server c{i + 1} 127.0.0.1:{port} check inter 500 fall 2 rise 2\n" for i, port in enumerate(ports))
 
 
+def replica_reads(ports, token):
+    """Where the servers' reads went, summed from their /metrics: {"replica": n, "primary": m}."""
+    total = {"replica": 0, "primary": 0}
+    for port in ports:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                for target in total:
+                    if line.startswith(f'commune_replica_reads_total{{target="{target}"}}'):
+                        total[target] += int(float(line.split()[-1]))
+    return total
+
+
 class Http:
     """A member's client: a session cookie and CSRF token, through the balancer."""
 
     def __init__(self, base):
         self.base = base
-        self.cookie = None
+        self.jar = {}
         self.csrf = None
+
+    @property
+    def cookie(self):
+        """The cookies a browser would send back: the session, and the position of the member's
+        last write (`commune_read_after`, which keeps their reads from replicas behind it)."""
+        return "; ".join(f"{k}={v}" for k, v in self.jar.items()) or None
+
+    def keep_cookies(self, headers):
+        for line in headers.get_all("Set-Cookie") or []:
+            name, _, value = line.split(";")[0].partition("=")
+            self.jar[name.strip()] = value.strip()
 
     def call(self, method, path, body=None, timeout=30):
         data = json.dumps(body).encode() if body is not None else None
@@ -240,6 +264,7 @@ class Http:
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 text = response.read().decode()
+                self.keep_cookies(response.headers)
                 return response.status, (json.loads(text) if text else None), response.headers
         except urllib.error.HTTPError as e:
             text = e.read().decode(errors="replace")
@@ -252,7 +277,6 @@ class Http:
         status, body, headers = self.call("POST", "/api/v1/sessions", {"handle": handle, "password": PASSWORD})
         if status not in (200, 201):
             raise RuntimeError(f"log-in of {handle}: {status} {body}")
-        self.cookie = headers["Set-Cookie"].split(";")[0]
         self.csrf = body["csrf_token"]
 
 
@@ -459,16 +483,9 @@ def main():
         check("no write was refused", not load.errors, load.errors[:3])
         check("a member reads their own ballot right after casting it", not load.stale and load.reads > 0,
               f"{load.reads} reads, {len(load.stale)} stale: {load.stale[:2]}")
-        replica_reads = {"replica": 0, "primary": 0}
-        for i in (0, 2):
-            req = urllib.request.Request(f"http://127.0.0.1:{ports[i]}/metrics", headers={"Authorization": "Bearer chaos"})
-            with urllib.request.urlopen(req, timeout=10) as r:
-                for line in r.read().decode().splitlines():
-                    for target in replica_reads:
-                        if line.startswith(f'commune_replica_reads_total{{target="{target}"}}'):
-                            replica_reads[target] += int(float(line.split()[-1]))
-        check("replicas served reads (GET requests of the surviving servers)", replica_reads["replica"] > 0,
-              f"{replica_reads['replica']} reads on a replica, {replica_reads['primary']} sent to the primary "
+        reads = replica_reads([ports[0], ports[2]], "chaos")
+        check("replicas served reads (GET requests of the surviving servers)", reads["replica"] > 0,
+              f"{reads['replica']} reads on a replica, {reads['primary']} sent to the primary "
               "(no replica up, close enough, or past the member's last write)")
         print(f"load: {len(load.acks)} acknowledged writes ({len(load.paid)} payments, {len(load.held)} holds, "
               f"ballots of {len(load.ballots)} members), {load.retries} retries; {before} before the primary died, "
