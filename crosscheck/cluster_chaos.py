@@ -487,6 +487,11 @@ def main():
         check("replicas served reads (GET requests of the surviving servers)", reads["replica"] > 0,
               f"{reads['replica']} reads on a replica, {reads['primary']} sent to the primary "
               "(no replica up, close enough, or past the member's last write)")
+        again = 0
+        for i in range(3):
+            with open(os.path.join(work, f"commune{i + 1}.log")) as f:
+                again += sum(1 for line in f if "unavailable database; " in line)
+        print(f"batches of ballots or transfers the servers wrote again after meeting the failover: {again}")
         print(f"load: {len(load.acks)} acknowledged writes ({len(load.paid)} payments, {len(load.held)} holds, "
               f"ballots of {len(load.ballots)} members), {load.retries} retries; {before} before the primary died, "
               f"{after_failover} after its failover, {after_server} after a server died", flush=True)

@@ -88,7 +88,10 @@ async fn write(store: &Store, batch: Vec<Job>) {
     let since = std::time::Instant::now();
     let recorded = loop {
         match record(store, commune_store::now_ms(), casts.clone()).await {
-            Err(AppError::Unavailable) if store.wait_for_primary(since).await => continue,
+            Err(AppError::Unavailable) if store.wait_for_primary(since).await => {
+                tracing::warn!(ballots = casts.len(), "a ballot batch met an unavailable database; writing it again");
+                continue;
+            }
             recorded => break recorded,
         }
     };

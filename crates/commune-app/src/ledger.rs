@@ -108,7 +108,13 @@ async fn write(store: &Store, metrics: &LedgerMetrics, jobs: Vec<Job>) {
     let since = std::time::Instant::now();
     let applied = loop {
         match store.ledger_batch("ledger", &combined).await {
-            Err(e) if e.is_unavailable() && store.wait_for_primary(since).await => continue,
+            Err(e) if e.is_unavailable() && store.wait_for_primary(since).await => {
+                tracing::warn!(
+                    transfers = combined.transfers.len(),
+                    "a ledger batch met an unavailable database; applying it again"
+                );
+                continue;
+            }
             applied => break applied,
         }
     };

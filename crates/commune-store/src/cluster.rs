@@ -141,21 +141,23 @@ impl Primary {
                 self.set_healthy(false);
                 let Some(found) = first_writable(&self.hosts).await else { continue };
                 let Ok(options) = AnyConnectOptions::from_str(&self.hosts[found]) else { continue };
+                // The same host again (it restarted, or the pool was only busy): its pooled
+                // connections are kept; a broken one fails its ping and is replaced.
                 let moved = match self.state.lock() {
                     Ok(mut state) => {
                         let moved = state.current != found;
-                        state.current = found;
-                        state.switched = Some(Instant::now());
+                        if moved {
+                            state.current = found;
+                            state.switched = Some(Instant::now());
+                        }
                         state.healthy = true;
                         moved
                     }
                     Err(_) => false,
                 };
-                pool.set_connect_options(options);
                 if moved {
+                    pool.set_connect_options(options);
                     tracing::warn!(primary = %crate::redact(&self.hosts[found]), "the database primary moved; writing there now");
-                } else {
-                    tracing::warn!(primary = %crate::redact(&self.hosts[found]), "the database primary is back");
                 }
             }
         });
