@@ -6,6 +6,7 @@
 //! position after it. The cookie holds no secret: a forged one can only send its own reads to
 //! the primary, or to a replica within the lag bound.
 
+use crate::auth::{cookie, set_cookie};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -26,24 +27,15 @@ pub async fn route(State(state): State<AppState>, request: Request, next: Next) 
     let status = response.status();
     if (status.is_success() || status.is_redirection())
         && let Ok(position) = state.store.write_position().await
+        && let Ok(value) =
+            HeaderValue::from_str(&set_cookie(COOKIE, &format!("{position:x}"), 300, state.config.secure_cookies))
     {
-        let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-        let cookie = format!("{COOKIE}={position:x}; Path=/; Max-Age=300; HttpOnly; SameSite=Lax{secure}");
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }
 
 /// The WAL position in the request's cookie (hexadecimal), if any.
 fn last_write(request: &Request) -> Option<u64> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+    cookie(request.headers(), COOKIE).and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
 }

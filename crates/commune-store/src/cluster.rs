@@ -51,13 +51,13 @@ pub fn hosts_of(url: &str) -> Result<Option<Vec<String>>> {
     if !hostlist.contains(',') {
         return Ok(None);
     }
+    let user = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+    let query = if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) };
     let mut hosts = Vec::new();
     for host in hostlist.split(',') {
         if host.is_empty() {
             return Err(bad("an empty host in the host list"));
         }
-        let user = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
-        let query = if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) };
         hosts.push(format!("{scheme}://{user}{host}{path}{query}"));
     }
     Ok(Some(hosts))
