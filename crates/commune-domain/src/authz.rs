@@ -66,10 +66,13 @@ pub enum Action {
     ReadAnalytics,
     /// Push the organisation's own metrics (stewards; tokens with `metrics:write`).
     PushMetrics,
+    /// Run the commune's politics: import places and elections, open seasons, record
+    /// challenges (stewards, members only).
+    ManagePolitics,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::ReadDirectory,
         Action::EditOwnProfile,
         Action::CreateOrg,
@@ -93,6 +96,7 @@ impl Action {
         Action::Ideas,
         Action::ReadAnalytics,
         Action::PushMetrics,
+        Action::ManagePolitics,
     ];
 }
 
@@ -147,7 +151,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 ReadAnalytics => Scope::MetricsRead,
                 PushMetrics => Scope::MetricsWrite,
                 EditOwnProfile | CreateOrg | RequestToJoin | LeaveOrg | SetRole | ManageTokens | AdministerInstance
-                | Participate | IssueRecovery | ManageCapital | ManageWork | Learn | Ideas => {
+                | Participate | IssueRecovery | ManageCapital | ManageWork | Learn | Ideas | ManagePolitics => {
                     return Err(Denied::MembersOnly);
                 }
             };
@@ -170,13 +174,13 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                 LeaveOrg if role.is_some() => Ok(()),
                 LeaveOrg => Err(Denied::Forbidden("you are not a member of this organisation")),
                 ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork
-                | PushMetrics
+                | PushMetrics | ManagePolitics
                     if steward =>
                 {
                     Ok(())
                 }
                 ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork
-                | PushMetrics => Err(Denied::Forbidden("only this organisation's stewards may do this")),
+                | PushMetrics | ManagePolitics => Err(Denied::Forbidden("only this organisation's stewards may do this")),
                 ReadProposals | Participate if role.is_some() => Ok(()),
                 ReadProposals | Participate => {
                     Err(Denied::Forbidden("only members of this organisation take part in its decisions"))
@@ -261,6 +265,7 @@ mod tests {
                     Ideas,
                     ReadAnalytics,
                     PushMetrics,
+                    ManagePolitics,
                 ],
             ),
             (

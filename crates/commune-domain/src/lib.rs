@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod merit;
 pub mod oidc;
 pub mod org;
+pub mod politics;
 pub mod seeded;
 pub mod token;
 pub mod validation;

@@ -156,7 +156,7 @@ const fn parameter(
 }
 
 /// The ordinary policies.
-pub const POLICY_PARAMETERS: [PolicyParameter; 15] = [
+pub const POLICY_PARAMETERS: [PolicyParameter; 20] = [
     parameter(
         "funnel_rate",
         "share of business revenue that flows into the common pot",
@@ -246,6 +246,41 @@ pub const POLICY_PARAMETERS: [PolicyParameter; 15] = [
         "believability_half_life_days",
         "how fast old ratings fade",
         (1.0, 3650.0, 180.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "season_weight_revenue",
+        "how much revenue funnelled to the pot per member counts in a season's score (0-10, against the other four measures)",
+        (0.0, 10.0, 1.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "season_weight_impact",
+        "how much impact delivered per member counts in a season's score (0-10, against the other four measures)",
+        (0.0, 10.0, 1.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "season_weight_lessons",
+        "how much lessons mastered per member counts in a season's score (0-10, against the other four measures)",
+        (0.0, 10.0, 1.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "season_weight_participation",
+        "how much ballots cast per member counts in a season's score (0-10, against the other four measures)",
+        (0.0, 10.0, 1.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "season_weight_coops",
+        "how much co-ops founded per member counts in a season's score (0-10, against the other four measures)",
+        (0.0, 10.0, 1.0),
         false,
         PolicyScope::Commune,
     ),

@@ -31,7 +31,7 @@ pub fn unit(key: &str) -> Unit {
         Unit::People
     } else if key == "expense_vote_threshold" || key == "work_impact_value" {
         Unit::Money
-    } else if key == "merit_cap" || key == "forecast_extremize" {
+    } else if key == "merit_cap" || key == "forecast_extremize" || key.starts_with("season_weight_") {
         Unit::Factor
     } else if key == "learn_vote_chars" {
         Unit::Characters
@@ -58,6 +58,11 @@ pub fn policy_label(key: &str) -> String {
         "work_impact_value" => "Matching: value of one impact point",
         "learn_vote_chars" => "Library: characters a maintainer may merge without a vote",
         "forecast_extremize" => "Forecasting: extremizing factor of the community forecast",
+        "season_weight_revenue" => "Seasons: weight of revenue to the pot",
+        "season_weight_impact" => "Seasons: weight of impact delivered",
+        "season_weight_lessons" => "Seasons: weight of lessons mastered",
+        "season_weight_participation" => "Seasons: weight of ballots cast",
+        "season_weight_coops" => "Seasons: weight of co-ops founded",
         _ => "",
     };
     if !fixed.is_empty() {
