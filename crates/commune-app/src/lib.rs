@@ -27,6 +27,7 @@ pub mod patronage;
 pub mod payments;
 pub mod plugins;
 pub mod policy;
+pub mod politics;
 pub mod ratelimit;
 pub mod rounds;
 pub mod scheduler;

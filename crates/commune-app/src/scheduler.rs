@@ -48,6 +48,8 @@ pub async fn tick(state: &AppState, now_ms: i64) -> Result<usize, AppError> {
     taken += crate::ideas::problems::follow_resolutions(state).await?;
     // Capital redemptions whose vote has finished.
     taken += crate::patronage::follow_redemptions(state).await?;
+    // Seasons that are over get their results frozen (each exactly once).
+    taken += crate::politics::seasons::finish_due(state, now_ms).await?;
     Ok(taken)
 }
 

@@ -180,7 +180,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), Denied> {
                     Ok(())
                 }
                 ReadJoinRequests | DecideJoinRequest | SetRole | ManageTokens | ManageCapital | ManageWork
-                | PushMetrics | ManagePolitics => Err(Denied::Forbidden("only this organisation's stewards may do this")),
+                | PushMetrics | ManagePolitics => {
+                    Err(Denied::Forbidden("only this organisation's stewards may do this"))
+                }
                 ReadProposals | Participate if role.is_some() => Ok(()),
                 ReadProposals | Participate => {
                     Err(Denied::Forbidden("only members of this organisation take part in its decisions"))

@@ -144,6 +144,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0019_home_sign_in.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 20,
+            name: "politics",
+            sql: include_str!("../migrations/sqlite/0020_politics.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -258,6 +264,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 19,
             name: "home_sign_in",
             sql: include_str!("../migrations/postgres/0019_home_sign_in.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 20,
+            name: "politics",
+            sql: include_str!("../migrations/postgres/0020_politics.sql"),
             refuse_if: None,
         },
     ];

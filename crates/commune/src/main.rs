@@ -810,6 +810,18 @@ async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
         println!("tallies: {mismatches} of {} do not match their stored ballots", tallied.len());
         ok = false;
     }
+    let seasons = commune_app::politics::seasons::verify(&store).await?;
+    let wrong: Vec<&(String, Result<(), String>)> = seasons.iter().filter(|s| s.1.is_err()).collect();
+    for (name, verdict) in &wrong {
+        if let Err(why) = verdict {
+            println!("season {name}: MISMATCH: {why}");
+        }
+    }
+    if wrong.is_empty() {
+        println!("seasons: OK ({} finished season(s) recomputed from the ledger and the audit log)", seasons.len());
+    } else {
+        ok = false;
+    }
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message("re-deriving the ledger from its transfers");
     let report =

@@ -11,6 +11,9 @@ use commune_domain::identity::{Handle, Profile};
 use commune_domain::org::{Admission, NewOrg, OrgKind, Role};
 use commune_store::WriteTx;
 
+/// How long ago the demo commune was founded.
+const FOUNDED_DAYS_AGO: i64 = 200;
+
 /// Fills an empty instance with the demo commune. Refused once the instance is set up.
 pub async fn load(state: &AppState) -> Result<(), AppError> {
     if !crate::service::needs_setup(state).await? {
@@ -21,13 +24,19 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     // One hash for all demo members: they share a published password anyway.
     let hash = hash_password(DEMO_PASSWORD.to_owned()).await?;
     let mut rng = Seeded(commune_domain::seeded::SplitMix64(20261128));
-    let mut tx = state.store.write("demo").await?;
+    // The commune was founded half a year ago: its members, organisations and places have a
+    // past that seasons replay.
+    let now = commune_store::now_ms();
+    let founded = now - FOUNDED_DAYS_AGO * super::people::DAY;
+    let mut tx = state.store.write_at("demo", founded).await?;
     let members = create_members(&mut tx, &hash).await?;
     let commune = NewOrg {
         slug: "neon-valley".into(),
         name: "Neon Valley Commune".into(),
         kind: OrgKind::Commune,
-        description: "Fifty members, four co-op businesses and a chapter, owning everything together.".into(),
+        description:
+            "Fifty members, five co-op businesses and three chapters in two countries, owning everything together."
+                .into(),
         place: "Neon Valley".into(),
         admission: Admission::Steward,
     };
@@ -51,7 +60,6 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         let delegator = &ids[10 + i * 3];
         tx.delegate(&root.id, delegator, &ids[*delegate], domain.unwrap_or("")).await?;
     }
-    let now = commune_store::now_ms();
     merit_demo(&mut tx, &mut rng, &root.id, &ids, now).await?;
     tx.commit().await?;
     crate::merit::recompute(state, now).await?;
@@ -66,6 +74,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     super::ideas::commune(state, &orgs[0], &members).await?;
     super::ideas::business(state, &orgs[4], &members, &members[0]).await?;
     super::apps::season(state, &orgs[4], &members, &members[0]).await?;
+    super::politics::season(state, &orgs, &members, founded, now).await?;
     // The outcomes are evidence: believability sees them.
     crate::merit::recompute(state, commune_store::now_ms()).await?;
     // Everyone's inbox: the season's notifications, with what is older than two days read.

@@ -11,7 +11,9 @@
 //! - [`rounds`]: a finished participatory-budgeting round and an open one;
 //! - [`expenses`]: an operating budget and an expense in every state; last year's patronage;
 //! - [`work`]: projects with a past of reviewed tasks, tasks in every status, capacities, a plan;
-//! - [`learn`]: a revised library, a course with mastery, cards due, calibrated forecasts, a circle.
+//! - [`learn`]: a revised library, a course with mastery, cards due, calibrated forecasts, a circle;
+//! - [`politics`]: places with outlines, three chapters in two countries, a finished and a live
+//!   season with a challenge, elections for the leverage view.
 
 pub mod apps;
 pub mod books;
@@ -20,6 +22,7 @@ pub mod founding;
 pub mod ideas;
 pub mod learn;
 pub mod people;
+pub mod politics;
 pub mod proposals;
 pub mod ratings;
 pub mod rounds;

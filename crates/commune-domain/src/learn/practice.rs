@@ -158,6 +158,23 @@ pub fn counted(attempts: &[Graded]) -> Vec<bool> {
     attempts.iter().filter(|a| seen.insert((a.exercise.as_str(), a.day))).map(|a| a.correct).collect()
 }
 
+/// When mastery was first reached: the time of the counted outcome (`at`, beside each graded
+/// attempt in time order) that lifted it to the threshold; `None` while it has not been.
+pub fn first_mastered_at(attempts: &[(Graded, i64)]) -> Option<i64> {
+    let mut seen = std::collections::HashSet::new();
+    let mut level = 0.0;
+    for (a, at) in attempts {
+        if !seen.insert((a.exercise.as_str(), a.day)) {
+            continue;
+        }
+        level = (1.0 - ALPHA) * level + ALPHA * f64::from(u8::from(a.correct));
+        if level >= THRESHOLD - 1e-12 {
+            return Some(*at);
+        }
+    }
+    None
+}
+
 /// Mastery from counted outcomes in time order.
 pub fn mastery(outcomes: impl IntoIterator<Item = bool>) -> Mastery {
     let mut level = 0.0;

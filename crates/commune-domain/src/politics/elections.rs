@@ -65,8 +65,10 @@ pub fn parse_csv(raw: &str) -> Result<Vec<Election>, Invalid> {
         let cell = |n: usize| record.get(n).unwrap_or_default().trim();
         let district = PlaceCode::parse(field, cell(0)).map_err(|e| at(e.message))?;
         let day = crate::ideas::analytics::parse_day(field, cell(1)).map_err(|e| at(e.message))?;
-        let office = crate::validation::text(field, cell(2), 1, 100, false).map_err(|e| at(format!("office {}", e.message)))?;
-        let candidate = crate::validation::text(field, cell(3), 0, 100, false).map_err(|e| at(format!("candidate {}", e.message)))?;
+        let office =
+            crate::validation::text(field, cell(2), 1, 100, false).map_err(|e| at(format!("office {}", e.message)))?;
+        let candidate = crate::validation::text(field, cell(3), 0, 100, false)
+            .map_err(|e| at(format!("candidate {}", e.message)))?;
         let count = |n: usize, what: &str| -> Result<Option<u64>, Invalid> {
             match cell(n) {
                 "" => Ok(None),
@@ -159,7 +161,8 @@ pub fn leverage(elections: &[Election], today: i64, members_in: impl Fn(&PlaceCo
         .iter()
         .filter(|e| e.day >= today)
         .map(|e| {
-            let earlier = elections.iter().filter(|p| p.district == e.district && p.day < e.day && !p.results.is_empty());
+            let earlier =
+                elections.iter().filter(|p| p.district == e.district && p.day < e.day && !p.results.is_empty());
             let last = earlier
                 .clone()
                 .filter(|p| p.office == e.office)
@@ -256,7 +259,9 @@ fr/idf/paris/11e,2027-01-10,mayor,,,
         let past = &all[0];
         assert_eq!(past.results[0], ("Alice Green".to_owned(), 5200));
         assert_eq!(past.margin(), Some(200));
-        assert!(all.iter().any(|e| e.results.is_empty() && e.office == "mayor" && e.district.as_str().ends_with("11e")));
+        assert!(
+            all.iter().any(|e| e.results.is_empty() && e.office == "mayor" && e.district.as_str().ends_with("11e"))
+        );
     }
 
     #[test]
@@ -268,7 +273,10 @@ fr/idf/paris/11e,2027-01-10,mayor,,,
             (format!("{head}de/x,2026-01-01,mayor,,,\nde/x,2026-13-01,mayor,,,\n"), "line 3"),
             (format!("{head}de/x,2026-01-01,mayor,A,-5,100\n"), "votes must be a whole number"),
             (format!("{head}de/x,2026-01-01,mayor,A,,100\n"), "a candidate needs votes"),
-            (format!("{head}de/x,2026-01-01,mayor,A,60,100\nde/x,2026-01-01,mayor,B,50,100\n"), "line 3: the votes (110) exceed"),
+            (
+                format!("{head}de/x,2026-01-01,mayor,A,60,100\nde/x,2026-01-01,mayor,B,50,100\n"),
+                "line 3: the votes (110) exceed",
+            ),
             (format!("{head}de/x,2026-01-01,mayor,A,6,100\nde/x,2026-01-01,mayor,A,5,100\n"), "appears twice"),
             (format!("{head}de/x,2026-01-01,mayor,A,6,100\nde/x,2026-01-01,mayor,B,5,99\n"), "same turnout"),
             (format!("{head}de/x,2026-01-01,mayor,A,6\n"), "line 2"),

@@ -209,9 +209,10 @@ pub fn parse_boundaries(raw: &str) -> Result<Vec<Boundary>, Invalid> {
     if doc.get("type").and_then(|t| t.as_str()) != Some("FeatureCollection") {
         return Err(Invalid::new(field, "a GeoJSON FeatureCollection is expected"));
     }
-    let features = doc.get("features").and_then(|f| f.as_array()).ok_or_else(|| {
-        Invalid::new(field, "the FeatureCollection has no features array")
-    })?;
+    let features = doc
+        .get("features")
+        .and_then(|f| f.as_array())
+        .ok_or_else(|| Invalid::new(field, "the FeatureCollection has no features array"))?;
     if features.is_empty() || features.len() > MAX_FEATURES {
         return Err(Invalid::new(field, format!("between 1 and {MAX_FEATURES} features")));
     }
@@ -378,12 +379,8 @@ pub fn centre(b: &Boundary) -> Option<(f64, f64)> {
         }
         (a / 2.0, cx, cy)
     };
-    let largest = b
-        .polygons
-        .iter()
-        .filter_map(|p| p.first())
-        .map(ring_area)
-        .max_by(|x, y| x.0.abs().total_cmp(&y.0.abs()))?;
+    let largest =
+        b.polygons.iter().filter_map(|p| p.first()).map(ring_area).max_by(|x, y| x.0.abs().total_cmp(&y.0.abs()))?;
     let (a, cx, cy) = largest;
     if a.abs() < 1e-12 {
         let bb = boundary_bbox(b)?;
@@ -425,8 +422,15 @@ pub fn draw(boundaries: &[&Boundary], tallies: &BTreeMap<PlaceCode, Tally>, focu
     let in_focus = |b: &Boundary| focus.is_none_or(|f| f.contains(&b.code));
     let framed: Vec<&Boundary> =
         boundaries.iter().copied().filter(|b| in_focus(b) && (focus.is_some() || lit(b))).collect();
-    let frame = bbox(framed.iter().filter_map(|b| boundary_bbox(b)).flat_map(|bb| [(bb[0], bb[1]), (bb[2], bb[3])]).collect::<Vec<_>>().iter())
-        .unwrap_or([-180.0, -60.0, 180.0, 85.0]);
+    let frame = bbox(
+        framed
+            .iter()
+            .filter_map(|b| boundary_bbox(b))
+            .flat_map(|bb| [(bb[0], bb[1]), (bb[2], bb[3])])
+            .collect::<Vec<_>>()
+            .iter(),
+    )
+    .unwrap_or([-180.0, -60.0, 180.0, 85.0]);
     let pad = ((frame[2] - frame[0]).max(frame[3] - frame[1]) * 0.08).max(0.05);
     let frame = [frame[0] - pad, frame[1] - pad, frame[2] + pad, frame[3] + pad];
     let mid = ((frame[1] + frame[3]) / 2.0).to_radians();

@@ -245,7 +245,12 @@ pub enum ChallengeOutcome {
 }
 
 /// Where a challenge stands: each side's amount so far, and the outcome once the season is over.
-pub fn challenge(measure: Measure, pledges: [&Pledge; 2], given: impl Fn(&str) -> Given, over: bool) -> ([u64; 2], ChallengeOutcome) {
+pub fn challenge(
+    measure: Measure,
+    pledges: [&Pledge; 2],
+    given: impl Fn(&str) -> Given,
+    over: bool,
+) -> ([u64; 2], ChallengeOutcome) {
     let amounts = pledges.map(|p| given(&p.chapter_id).get(measure));
     let delivered = amounts.iter().zip(pledges).all(|(a, p)| *a >= p.target);
     let outcome = match (over, delivered) {
@@ -279,6 +284,38 @@ pub struct Results {
     pub chapters: Vec<Standing>,
     pub countries: Vec<Standing>,
     pub goal: GoalProgress,
+}
+
+impl Results {
+    /// Where a recomputation disagrees with these results, in words: every chapter's and
+    /// country's rank, members, amounts and score, and the goal must match exactly (the
+    /// per-member ratios are derived from them, and floats read back from JSON may differ in
+    /// the last bit, so they are not compared).
+    pub fn differences(&self, again: &Results) -> Vec<String> {
+        let key = |s: &Standing| (s.id.clone(), s.rank, s.members, s.given, s.score_ppm);
+        let mut out = Vec::new();
+        for (what, mine, theirs) in
+            [("chapter", &self.chapters, &again.chapters), ("country", &self.countries, &again.countries)]
+        {
+            for s in mine {
+                match theirs.iter().find(|t| t.id == s.id) {
+                    Some(t) if key(t) == key(s) => {}
+                    Some(t) => out.push(format!(
+                        "{what} {}: frozen rank {} with {:?} from {} members (score {}), recomputed rank {} with {:?} from {} members (score {})",
+                        s.name, s.rank, s.given.0, s.members, s.score_ppm, t.rank, t.given.0, t.members, t.score_ppm
+                    )),
+                    None => out.push(format!("{what} {} is not in the recomputed results", s.name)),
+                }
+            }
+            for t in theirs.iter().filter(|t| !mine.iter().any(|s| s.id == t.id)) {
+                out.push(format!("{what} {} is missing from the frozen results", t.name));
+            }
+        }
+        if self.goal != again.goal {
+            out.push(format!("the goal: frozen {:?}, recomputed {:?}", self.goal, again.goal));
+        }
+        out
+    }
 }
 
 pub fn results(chapters: &[Team], weights: &Weights, goal: &Goal, country_name: impl Fn(&str) -> String) -> Results {
@@ -329,7 +366,8 @@ mod tests {
 
     #[test]
     fn countries_group_their_chapters() {
-        let teams = [team("a", "de", 10, [1, 2, 3, 4, 5]), team("b", "de", 5, [1, 1, 1, 1, 1]), team("c", "", 3, [9; 5])];
+        let teams =
+            [team("a", "de", 10, [1, 2, 3, 4, 5]), team("b", "de", 5, [1, 1, 1, 1, 1]), team("c", "", 3, [9; 5])];
         let c = countries(&teams, |c| c.to_uppercase());
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].members, 15);
@@ -351,6 +389,23 @@ mod tests {
         assert_eq!(challenge(Measure::Revenue, [&pa, &pb], given, true).1, ChallengeOutcome::NeitherWon);
         let pb = Pledge { chapter_id: "b".into(), target: 500 };
         assert_eq!(challenge(Measure::Revenue, [&pa, &pb], given, true).1, ChallengeOutcome::BothWon);
+    }
+
+    #[test]
+    fn a_recount_must_match_every_integer_of_the_frozen_results() {
+        let teams = [team("a", "de", 10, [600, 5, 1, 9, 0]), team("b", "fr", 5, [500, 0, 2, 3, 1])];
+        let goal = Goal { measure: Measure::Participation, target: 100 };
+        let frozen = results(&teams, &Weights::default(), &goal, str::to_uppercase);
+        let json: Results = serde_json::from_str(&serde_json::to_string(&frozen).unwrap()).unwrap();
+        assert!(json.differences(&frozen).is_empty(), "read back from JSON, it still matches");
+        let mut changed = teams.clone();
+        changed[1].given.add(Measure::Participation, 1);
+        let again = results(&changed, &Weights::default(), &goal, str::to_uppercase);
+        let diff = frozen.differences(&again);
+        assert!(diff.iter().any(|d| d.starts_with("chapter B")), "{diff:?}");
+        assert!(diff.iter().any(|d| d.starts_with("the goal")), "{diff:?}");
+        let fewer = results(&teams[..1], &Weights::default(), &goal, str::to_uppercase);
+        assert!(frozen.differences(&fewer).iter().any(|d| d.contains("not in the recomputed")));
     }
 
     #[test]

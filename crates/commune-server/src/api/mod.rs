@@ -15,6 +15,7 @@ pub(crate) mod learn;
 pub(crate) mod ledger;
 pub(crate) mod merit;
 pub(crate) mod orgs;
+pub(crate) mod politics;
 pub(crate) mod proposals;
 pub(crate) mod rounds;
 pub mod views;
@@ -186,6 +187,24 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/assignment", post(work::assignment))
         .route("/orgs/{slug}/choices", get(work::choices))
         .route("/work", get(work::mine))
+        .route(
+            "/places",
+            get(politics::places)
+                .post(politics::import_places)
+                .layer(DefaultBodyLimit::max(commune_domain::politics::places::MAX_GEOJSON_BYTES + 64 * 1024)),
+        )
+        .route("/me/place", get(politics::my_place).put(politics::set_my_place))
+        .route("/orgs/{slug}/place", put(politics::set_org_place))
+        .route("/map", get(politics::map))
+        .route(
+            "/elections",
+            post(politics::import_elections)
+                .layer(DefaultBodyLimit::max(commune_domain::politics::elections::MAX_CSV_BYTES + 64 * 1024)),
+        )
+        .route("/leverage", get(politics::leverage))
+        .route("/seasons", get(politics::seasons).post(politics::create_season))
+        .route("/seasons/{id}", get(politics::season))
+        .route("/seasons/{id}/challenges", post(politics::challenge))
         .route("/orgs/{slug}/proposals", get(proposals::list).post(proposals::create))
         .route("/orgs/{slug}/delegations", get(proposals::delegations).post(proposals::delegate))
         .route("/delegations/{id}", delete(proposals::revoke))

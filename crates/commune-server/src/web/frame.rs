@@ -228,6 +228,10 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "cast" => "Ballot cast. You can change it until voting ends.",
         "drafted" => "Draft saved. Check it reads right below, then publish it (or edit it first).",
         "draft_saved" => "Draft updated.",
+        "place" => "Your place is saved; others see it only as precisely as you chose.",
+        "places" => "Places imported.",
+        "elections" => "Elections imported; the leverage view is up to date.",
+        "challenge" => "Challenge recorded: both win only if both deliver.",
         _ => return None,
     })
 }

@@ -12,6 +12,7 @@ mod learn;
 mod merit;
 mod oidc;
 mod pages;
+mod politics;
 pub(crate) mod reference;
 mod rounds;
 pub mod wallet;
@@ -58,6 +59,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/inbox", get(pages::inbox::inbox))
         .route("/inbox/read", post(pages::inbox::read))
         .route("/inbox/open/{id}", get(pages::inbox::open))
+        .route("/map", get(politics::map))
+        .route("/map/place", post(politics::set_place))
+        .route(
+            "/map/import",
+            post(politics::import_places).layer(axum::extract::DefaultBodyLimit::max(
+                commune_domain::politics::places::MAX_GEOJSON_BYTES * 3 + 64 * 1024,
+            )),
+        )
+        .route("/seasons", get(politics::seasons_list).post(politics::create_season))
+        .route("/seasons/{id}", get(politics::season))
+        .route("/seasons/{id}/challenges", post(politics::challenge))
+        .route("/leverage", get(politics::leverage))
+        .route(
+            "/leverage/import",
+            post(politics::import_elections).layer(axum::extract::DefaultBodyLimit::max(
+                commune_domain::politics::elections::MAX_CSV_BYTES * 3 + 64 * 1024,
+            )),
+        )
         .route("/style", get(pages::style))
         .route("/orgs", get(pages::orgs))
         .route("/orgs/new", get(pages::org_new_page).post(pages::org_new))

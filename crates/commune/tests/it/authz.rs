@@ -60,6 +60,8 @@ struct World {
     task: String,
     learn: Learning,
     ideas: Ideas,
+    /// A live season of the commune.
+    season: String,
 }
 
 /// The helper's problem, idea and comment on the voting proposal; the member's journal entry;
@@ -302,7 +304,14 @@ impl World {
         let task = t["task"]["id"].as_str().expect("task id").to_owned();
         let learn = learning(&app, &steward, &member_auth).await;
         let ideas = ideas(&app, &steward, &member_auth, &helper, &voting).await;
+        let today = commune_domain::ideas::analytics::day_label(now.div_euclid(86_400_000));
+        let later = commune_domain::ideas::analytics::day_label(now.div_euclid(86_400_000) + 30);
+        let body = json!({ "name": "Test season", "starts_on": today, "ends_on": later, "goal": "Vote together",
+            "goal_measure": "participation", "goal_target": 10 });
+        let (_, s) = app.call(Method::POST, "/api/v1/seasons", &root, Some(body)).await;
+        let season = s["id"].as_str().expect("season id").to_owned();
         World {
+            season,
             learn,
             ideas,
             project,
@@ -456,9 +465,116 @@ fn participate_refusal(role: Role) -> &'static str {
     }
 }
 
+/// Reading the commune's own pages: its members (here the instance steward alone); tokens of
+/// other organisations are refused for their organisation.
+fn commune_read_refusal(role: Role) -> &'static str {
+    match role {
+        Role::Anonymous => "unauthenticated",
+        Role::TokenRead | Role::TokenWrite | Role::TokenOtherOrg => "wrong_org",
+        _ => "forbidden",
+    }
+}
+
 fn cases() -> Vec<Case> {
     use Role::*;
+    const EVERYONE: &[(Role, u16)] = &[
+        (Outsider, 200),
+        (Member, 200),
+        (Steward, 200),
+        (InstanceSteward, 200),
+        (TokenRead, 200),
+        (TokenWrite, 200),
+        (TokenOtherOrg, 200),
+    ];
+    const MEMBERS: &[(Role, u16)] = &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)];
     vec![
+        Case {
+            method: Method::GET,
+            path: "/api/v1/places",
+            body: None,
+            allowed: EVERYONE,
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/places",
+            body: Some(json!({ "places": [{ "code": "de/{role}", "name": "A region" }] })),
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/me/place",
+            body: None,
+            allowed: MEMBERS,
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/me/place",
+            body: Some(json!({ "place": "de", "shown_as": "country" })),
+            allowed: MEMBERS,
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/orgs/acme/place",
+            body: Some(json!({ "place": "de" })),
+            allowed: &[(Steward, 200)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/map",
+            body: None,
+            allowed: EVERYONE,
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/elections",
+            body: Some(json!({ "csv": "district,date,office,candidate,votes,turnout\nde,2031-05-01,{role},,,\n" })),
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/leverage",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/seasons",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/seasons",
+            body: Some(json!({ "name": "Season of {role}", "starts_on": "2031-01-01", "ends_on": "2031-03-31",
+                "goal": "Vote together", "goal_measure": "participation", "goal_target": 10 })),
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/seasons/{season}",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/seasons/{season}/challenges",
+            body: Some(
+                json!({ "measure": "participation", "chapter_a": "acme", "target_a": 5, "chapter_b": "elsewhere", "target_b": 5 }),
+            ),
+            allowed: &[(InstanceSteward, 422)],
+            refused_code: member_action_refusal,
+        },
         Case {
             method: Method::DELETE,
             path: "/api/v1/delegations/{delegation}",
@@ -2278,7 +2394,8 @@ async fn every_role_against_every_endpoint() {
                 .replace("{comment}", &world.ideas.comment)
                 .replace("{conversation}", &world.ideas.conversation)
                 .replace("{statement}", &world.ideas.statement)
-                .replace("{held_statement}", &world.ideas.pending);
+                .replace("{held_statement}", &world.ideas.pending)
+                .replace("{season}", &world.season);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

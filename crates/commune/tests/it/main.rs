@@ -22,6 +22,7 @@ mod merit;
 mod oidc;
 mod openapi;
 mod peer_transfers;
+mod politics;
 mod schema;
 mod support;
 mod trust;

@@ -162,11 +162,16 @@ impl TestApp {
     }
 
     pub async fn login(&self, handle: &str) -> Auth {
+        self.login_with(handle, PASSWORD).await
+    }
+
+    /// Signs in with a given password (the demo's members share one).
+    pub async fn login_with(&self, handle: &str, password: &str) -> Auth {
         let request = self.request(
             Method::POST,
             "/api/v1/sessions",
             &Auth::None,
-            Some(json!({ "handle": handle, "password": PASSWORD })),
+            Some(json!({ "handle": handle, "password": password })),
         );
         let response = self.send(request).await;
         assert_eq!(response.status(), StatusCode::CREATED, "login of {handle}");

@@ -176,8 +176,8 @@ async fn the_demo_loads_with_one_click_and_members_can_work_in_it() {
     assert!((45..=60).contains(&members), "about 50 members: {members}");
     let orgs = app.store.list_orgs().await.expect("orgs");
     let kinds: Vec<&str> = orgs.iter().map(|o| o.kind.as_str()).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "business").count(), 4, "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "chapter").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "business").count(), 5, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "chapter").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "commune").count(), 1);
     // The demo's point: a vote decided by merit where headcount would have decided otherwise,
     // counted by the scheduler's own steps.

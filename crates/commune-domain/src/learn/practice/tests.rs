@@ -44,3 +44,21 @@ fn repeating_one_exercise_the_same_day_counts_once() {
     let daily: Vec<Graded> = (0..9).flat_map(|d| [g("a", d, true), g("a", d, false)]).collect();
     assert!(mastery(counted(&daily)).mastered, "the first attempt of each day counts");
 }
+
+#[test]
+fn mastery_is_first_reached_when_the_counted_outcomes_first_reach_the_threshold() {
+    let mut attempts = Vec::new();
+    for i in 0..20i64 {
+        // A wrong answer on day 3, and a second attempt on the same exercise and day that does not count.
+        let correct = i != 3;
+        attempts.push((Graded { exercise: format!("e{}", i % 2), day: i, correct }, i * 10));
+        attempts.push((Graded { exercise: format!("e{}", i % 2), day: i, correct: true }, i * 10 + 1));
+    }
+    let at = first_mastered_at(&attempts).expect("mastered");
+    let graded: Vec<Graded> = attempts.iter().map(|a| a.0.clone()).collect();
+    let upto =
+        |t: i64| graded.iter().zip(&attempts).filter(|(_, a)| a.1 <= t).map(|(g, _)| g.clone()).collect::<Vec<_>>();
+    assert!(mastery(counted(&upto(at))).mastered);
+    assert!(!mastery(counted(&upto(at - 1))).mastered);
+    assert_eq!(first_mastered_at(&attempts[..4]), None);
+}

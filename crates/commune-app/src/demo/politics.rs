@@ -1,0 +1,224 @@
+//! Chapters and politics in the demo: Neon City's districts (in Germany) and Belleville (in
+//! Paris) with outlines, three chapters in two countries, members placed at the precision each
+//! chose, a co-op founded in Belleville mid-season, a finished season frozen by the scheduler's
+//! own step, a live one with a challenge between two chapters, and elections past and upcoming
+//! for the leverage view.
+
+use super::people::{DAY, PLACES, caller};
+use crate::error::AppError;
+use crate::politics::{elections, places, seasons};
+use crate::state::AppState;
+use commune_domain::ideas::analytics::{DAY_MS, day_label};
+use commune_domain::org::{Admission, NewOrg, OrgKind, Role};
+use commune_domain::politics::places::parse_boundaries;
+use commune_store::{Member, Org};
+
+const CITY: &str = "de/nv/neon-city";
+const BELLEVILLE: &str = "fr/idf/paris/belleville";
+
+/// The district codes of the demo's place labels, in `PLACES` order.
+const DISTRICTS: [&str; 4] = ["riverside", "old-town", "harbour", "hillcrest"];
+
+/// A hexagon of `r` degrees around a point, as a GeoJSON feature.
+fn hexagon(code: &str, name: &str, (lon, lat): (f64, f64), r: f64) -> String {
+    let k = lat.to_radians().cos();
+    let mut ring: Vec<String> = (0..6)
+        .map(|i| {
+            let a = f64::from(i) * std::f64::consts::PI / 3.0;
+            format!("[{:.4},{:.4}]", lon + r * a.cos() / k, lat + r * a.sin())
+        })
+        .collect();
+    ring.push(ring[0].clone());
+    format!(
+        r#"{{"type":"Feature","properties":{{"code":"{code}","name":"{name}"}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}"#,
+        ring.join(",")
+    )
+}
+
+fn outlines() -> String {
+    let centres = [(9.86, 51.52), (9.95, 51.53), (9.90, 51.46), (9.99, 51.47)];
+    let mut features: Vec<String> = DISTRICTS
+        .iter()
+        .zip(PLACES)
+        .zip(centres)
+        .map(|((code, name), at)| hexagon(&format!("{CITY}/{code}"), name, at, 0.035))
+        .collect();
+    features.push(hexagon(CITY, "Neon City", (9.925, 51.495), 0.11));
+    features.push(hexagon("fr/idf/paris", "Paris", (2.35, 48.86), 0.09));
+    features.push(hexagon(BELLEVILLE, "Belleville", (2.385, 48.872), 0.012));
+    format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
+}
+
+/// Where member `i` lives and how precisely they show it: two in ten in Belleville, the rest in
+/// the Neon City district of their place label; some show only the city, a few hide.
+fn member_place(i: usize) -> (String, &'static str) {
+    let place = if i % 10 >= 8 { BELLEVILLE.to_owned() } else { format!("{CITY}/{}", DISTRICTS[i % DISTRICTS.len()]) };
+    let shown = if i % 11 == 5 {
+        "hidden"
+    } else if i % 7 == 3 {
+        "city"
+    } else {
+        "district"
+    };
+    (place, shown)
+}
+
+async fn found_chapter(
+    state: &AppState,
+    at: i64,
+    spec: (&str, &str, &str),
+    members: &[&Member],
+) -> Result<Org, AppError> {
+    let (slug, name, description) = spec;
+    let new = NewOrg {
+        slug: slug.into(),
+        name: name.into(),
+        kind: OrgKind::Chapter,
+        description: description.into(),
+        place: name.trim_end_matches(" Chapter").into(),
+        admission: Admission::Steward,
+    };
+    let mut tx = state.store.write_at("demo", at).await?;
+    let org = tx.create_org(&new, &members[0].id).await?;
+    for (k, m) in members.iter().enumerate().skip(1) {
+        tx.add_member(&org.id, &m.id, if k == 1 { Role::Steward } else { Role::Member }).await?;
+    }
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// Places, chapters, seasons and elections. `orgs[0]` is the commune; `founded` is when the
+/// demo commune was founded; `ada` stewards the commune.
+pub(crate) async fn season(
+    state: &AppState,
+    orgs: &[(Org, Vec<String>)],
+    members: &[Member],
+    founded: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let ada = caller(&members[0]);
+    let settled = founded + DAY;
+    // The places, with outlines, and where every organisation is.
+    let mut rows: Vec<(String, String, Option<String>)> =
+        vec![("de/nv".into(), "Neon Valley".into(), None), ("fr/idf".into(), "Île-de-France".into(), None)];
+    let mut outlined = parse_boundaries(&outlines())?;
+    outlined.sort_by_key(|b| b.code.level());
+    rows.extend(outlined.iter().map(|b| (b.code.to_string(), b.name.clone(), Some(b.geometry_json()))));
+    let mut tx = state.store.write_at("demo", settled).await?;
+    tx.import_places(&rows).await?;
+    tx.commit().await?;
+    let in_district = |d: &str| -> Vec<&Member> {
+        members.iter().enumerate().filter(|(i, _)| member_place(*i).0.ends_with(d)).map(|(_, m)| m).collect()
+    };
+    let harbour = found_chapter(
+        state,
+        settled,
+        ("harbour", "Harbour Chapter", "Members by the docks: solar on every warehouse roof."),
+        &in_district("/harbour"),
+    )
+    .await?;
+    let belleville = found_chapter(
+        state,
+        settled,
+        ("belleville", "Belleville Chapter", "Our chapter in Paris: small, loud and generous."),
+        &in_district(BELLEVILLE),
+    )
+    .await?;
+    let mut tx = state.store.write_at("demo", settled).await?;
+    for (org, _) in &orgs[1..] {
+        let district = match org.slug.as_str() {
+            "solar-forge" => "harbour",
+            "byte-bakery" => "old-town",
+            "loop-cycles" | "riverside" => "riverside",
+            _ => "hillcrest",
+        };
+        tx.set_org_place(&org.id, &format!("{CITY}/{district}")).await?;
+    }
+    tx.set_org_place(&harbour.id, &format!("{CITY}/harbour")).await?;
+    tx.set_org_place(&belleville.id, BELLEVILLE).await?;
+    tx.commit().await?;
+    // Every member says where they live, at the precision they chose.
+    for (i, m) in members.iter().enumerate() {
+        let (place, shown_as) = member_place(i);
+        places::set_my_place(state, &caller(m), &places::MyPlaceInput { place, shown_as: shown_as.into() }).await?;
+    }
+    // A co-op founded in Belleville in the middle of the finished season.
+    let today = now.div_euclid(DAY_MS);
+    let kitchen_at = (today - 60) * DAY_MS + 10 * 3_600_000;
+    let paris = in_district(BELLEVILLE);
+    let mut tx = state.store.write_at("demo", kitchen_at).await?;
+    let kitchen = NewOrg {
+        slug: "canal-kitchen".into(),
+        name: "Canal Kitchen".into(),
+        kind: OrgKind::Business,
+        description: "A worker-owned canteen by the canal: one menu, fair prices, open books.".into(),
+        place: "Belleville".into(),
+        admission: Admission::Steward,
+    };
+    let org = tx.create_org(&kitchen, &paris[0].id).await?;
+    tx.set_org_place(&org.id, BELLEVILLE).await?;
+    tx.commit().await?;
+    // A finished season (frozen by the scheduler's own step) and a live one with a challenge.
+    seasons::create(
+        state,
+        &ada,
+        &seasons::SeasonInput {
+            name: "Autumn race".into(),
+            starts_on: day_label(today - 120),
+            ends_on: day_label(today - 8),
+            goal: "1,000 ballots cast across every chapter".into(),
+            goal_measure: "participation".into(),
+            goal_target: 1_000,
+        },
+    )
+    .await?;
+    seasons::finish_due(state, now).await?;
+    let live = seasons::create(
+        state,
+        &ada,
+        &seasons::SeasonInput {
+            name: "Winter race".into(),
+            starts_on: day_label(today - 7),
+            ends_on: day_label(today + 83),
+            goal: "€2,000 to the pot, together".into(),
+            goal_measure: "revenue".into(),
+            goal_target: 200_000,
+        },
+    )
+    .await?;
+    seasons::challenge(
+        state,
+        &ada,
+        &live.id,
+        &seasons::ChallengeInput {
+            measure: "participation".into(),
+            chapter_a: "riverside".into(),
+            target_a: 40,
+            chapter_b: "belleville".into(),
+            target_b: 15,
+            note: "Riverside and Belleville: every member votes this winter".into(),
+        },
+    )
+    .await?;
+    // Elections: last results and the upcoming dates.
+    let year = day_label(today)[..4].parse::<i64>().unwrap_or(2026);
+    let csv = format!(
+        "district,date,office,candidate,votes,turnout
+{CITY}/riverside,{past}-09-26,district council,Greta Vogel,4210,9800
+{CITY}/riverside,{past}-09-26,district council,Paul Richter,4190,9800
+{CITY}/riverside,{soon},district council,,,
+{CITY}/harbour,{past}-09-26,district council,Ole Hansen,6100,11200
+{CITY}/harbour,{past}-09-26,district council,Mira Jung,3800,11200
+{CITY}/harbour,{later},district council,,,
+{BELLEVILLE},2020-06-28,mayor,Claire Martin,8120,17000
+{BELLEVILLE},2020-06-28,mayor,Luc Bernard,7930,17000
+{BELLEVILLE},{latest},mayor,,,
+",
+        past = year - 4,
+        soon = day_label(today + 25),
+        later = day_label(today + 60),
+        latest = day_label(today + 110),
+    );
+    elections::import(state, &ada, &elections::ElectionsImport { csv }).await?;
+    Ok(())
+}

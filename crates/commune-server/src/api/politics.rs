@@ -1,0 +1,152 @@
+//! Chapters and politics over the API: places and the map, where members and organisations
+//! are, imported elections and the leverage view, seasons and challenges. Reading is for
+//! members (the map for anyone signed in); importing and opening seasons for stewards of the
+//! commune.
+
+use super::extract::{Json, Path, Query, created};
+use crate::auth::ApiCaller;
+use crate::error::{ApiResult, ErrorBody};
+use axum::extract::State;
+use axum::response::IntoResponse;
+use commune_app::politics::{elections, places, seasons};
+use commune_app::state::AppState;
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct MapQuery {
+    /// A place to zoom to (e.g. `de`); everything of ours when absent.
+    pub focus: Option<String>,
+}
+
+/// Every place the instance knows: the shipped countries and the regions, cities and districts the commune imported.
+#[utoipa::path(get, path = "/api/v1/places", tag = "politics",
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn places(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(places::list(&state, &caller).await?))
+}
+
+/// Import places (stewards of the commune): a GeoJSON FeatureCollection of outlines (each feature with `code` and `name`), and places without one. Parents must be known or come along.
+#[utoipa::path(post, path = "/api/v1/places", tag = "politics", request_body = places::PlacesImport,
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn import_places(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<places::PlacesImport>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(places::import(&state, &caller, &input).await?))
+}
+
+/// Where you live, how precisely others see it, and what they see.
+#[utoipa::path(get, path = "/api/v1/me/place", tag = "politics",
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn my_place(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(places::my_place(&state, &caller).await?))
+}
+
+/// Say where you live (a known place; empty to forget it) and how precisely others may see it.
+#[utoipa::path(put, path = "/api/v1/me/place", tag = "politics", request_body = places::MyPlaceInput,
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn set_my_place(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<places::MyPlaceInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(places::set_my_place(&state, &caller, &input).await?))
+}
+
+/// Say where an organisation is (its stewards). An organisation's place is public: it places chapters and businesses on the map and in seasons.
+#[utoipa::path(put, path = "/api/v1/orgs/{slug}/place", tag = "politics", request_body = places::OrgPlaceInput,
+    params(("slug" = String, Path)),
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn set_org_place(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Json(input): Json<places::OrgPlaceInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(places::set_org_place(&state, &caller, &slug, &input).await?))
+}
+
+/// The map: outlines as SVG path data and a dot per place with members, chapters and businesses in it, counted from what members show.
+#[utoipa::path(get, path = "/api/v1/map", tag = "politics",
+    params(MapQuery),
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn map(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<MapQuery>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(places::map(&state, &caller, query.focus.as_deref()).await?))
+}
+
+/// Import elections (stewards of the commune): CSV `district,date,office,candidate,votes,turnout`; an upcoming election is a row with no candidate and no votes. The whole file is refused at the first bad line.
+#[utoipa::path(post, path = "/api/v1/elections", tag = "politics", request_body = elections::ElectionsImport,
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn import_elections(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<elections::ElectionsImport>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(elections::import(&state, &caller, &input).await?))
+}
+
+/// The leverage view: upcoming elections ranked by members who visibly live in the district against the last margin of victory and the turnout, with the arithmetic.
+#[utoipa::path(get, path = "/api/v1/leverage", tag = "politics",
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn leverage(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(elections::leverage(&state, &caller).await?))
+}
+
+/// The seasons of competitive altruism between chapters.
+#[utoipa::path(get, path = "/api/v1/seasons", tag = "politics",
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn seasons(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(seasons::list(&state, &caller).await?))
+}
+
+/// Open a season (stewards of the commune): its dates and the goal every chapter shares.
+#[utoipa::path(post, path = "/api/v1/seasons", tag = "politics", request_body = seasons::SeasonInput,
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn create_season(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<seasons::SeasonInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(seasons::create(&state, &caller, &input).await?))
+}
+
+/// A season: the shared goal, the leaderboards of chapters and countries (live, or frozen once it is over), and its challenges.
+#[utoipa::path(get, path = "/api/v1/seasons/{id}", tag = "politics",
+    params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn season(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(seasons::view(&state, &caller, &id).await?))
+}
+
+/// Record a challenge (stewards of the commune): two chapters each pledge a target of one measure; both win only if both deliver.
+#[utoipa::path(post, path = "/api/v1/seasons/{id}/challenges", tag = "politics", request_body = seasons::ChallengeInput,
+    params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn challenge(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<seasons::ChallengeInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(seasons::challenge(&state, &caller, &id, &input).await?))
+}

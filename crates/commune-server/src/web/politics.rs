@@ -1,0 +1,312 @@
+//! Chapters and politics pages: the map (with your place and its precision), seasons and their
+//! leaderboards, and the leverage view. Stewards of the commune import places and elections and
+//! open seasons from the same pages.
+
+use super::frame::{Form, Page, Web, WebResult, form_problems, render};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use commune_app::politics::{elections, places, seasons};
+use commune_app::state::AppState;
+use commune_domain::politics::places::Precision;
+
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    page: Page,
+    view: places::MapView,
+    mine: Option<places::MyPlace>,
+    known: Vec<places::PlaceInfo>,
+    precisions: Vec<&'static str>,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FocusQuery {
+    #[serde(default)]
+    focus: Option<String>,
+}
+
+async fn map_page(
+    state: &AppState,
+    web: &Web,
+    focus: Option<&str>,
+    errors: Vec<String>,
+) -> Result<MapPage, super::frame::WebError> {
+    let view = places::map(state, &web.caller, focus).await?;
+    let mine = match web.caller.member() {
+        Some(_) => Some(places::my_place(state, &web.caller).await?),
+        None => None,
+    };
+    Ok(MapPage {
+        page: web.page("Map", "politics"),
+        view,
+        mine,
+        known: places::list(state, &web.caller).await?.into_iter().filter(|p| p.level != "country").collect(),
+        precisions: Precision::ALL.iter().map(|p| p.as_str()).collect(),
+        errors,
+    })
+}
+
+pub async fn map(State(state): State<AppState>, web: Web, Query(q): Query<FocusQuery>) -> WebResult {
+    Ok(render(&map_page(&state, &web, q.focus.as_deref(), Vec::new()).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PlaceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    shown_as: String,
+}
+
+pub async fn set_place(State(state): State<AppState>, web: Web, Form(form): Form<PlaceForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let input = places::MyPlaceInput { place: form.place, shown_as: form.shown_as };
+    match places::set_my_place(&state, &web.caller, &input).await {
+        Ok(_) => Ok(Redirect::to("/map?done=place").into_response()),
+        Err(e) => unprocessable(render(&map_page(&state, &web, None, form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    geojson: String,
+    /// One `code,name` per line.
+    #[serde(default)]
+    places: String,
+}
+
+pub async fn import_places(State(state): State<AppState>, web: Web, Form(form): Form<ImportForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let named = form
+        .places
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (code, name) = l.split_once(',').unwrap_or((l, ""));
+            places::NamedPlace { code: code.trim().to_owned(), name: name.trim().to_owned() }
+        })
+        .collect();
+    let input = places::PlacesImport { geojson: form.geojson, places: named };
+    match places::import(&state, &web.caller, &input).await {
+        Ok(_) => Ok(Redirect::to("/map?done=places").into_response()),
+        Err(e) => unprocessable(render(&map_page(&state, &web, None, form_problems(e)?).await?)),
+    }
+}
+
+fn unprocessable(page: axum::response::Response) -> WebResult {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "seasons.html")]
+struct SeasonsPage {
+    page: Page,
+    seasons: Vec<seasons::SeasonSummary>,
+    errors: Vec<String>,
+}
+
+async fn seasons_page(state: &AppState, web: &Web, errors: Vec<String>) -> Result<SeasonsPage, super::frame::WebError> {
+    Ok(SeasonsPage { page: web.page("Seasons", "politics"), seasons: seasons::list(state, &web.caller).await?, errors })
+}
+
+pub async fn seasons_list(State(state): State<AppState>, web: Web) -> WebResult {
+    Ok(render(&seasons_page(&state, &web, Vec::new()).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SeasonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    goal: String,
+    #[serde(default)]
+    goal_measure: String,
+    #[serde(default)]
+    goal_target: String,
+}
+
+fn whole(field: &'static str, raw: &str) -> Result<u64, commune_app::error::AppError> {
+    raw.trim().parse().map_err(|_| commune_domain::validation::Invalid::new(field, "a whole number").into())
+}
+
+pub async fn create_season(State(state): State<AppState>, web: Web, Form(form): Form<SeasonForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let result = async {
+        let input = seasons::SeasonInput {
+            name: form.name.clone(),
+            starts_on: form.starts_on.clone(),
+            ends_on: form.ends_on.clone(),
+            goal: form.goal.clone(),
+            goal_measure: form.goal_measure.clone(),
+            goal_target: whole("goal_target", &form.goal_target)?,
+        };
+        seasons::create(&state, &web.caller, &input).await
+    }
+    .await;
+    match result {
+        Ok(s) => Ok(Redirect::to(&format!("/seasons/{}", s.id)).into_response()),
+        Err(e) => unprocessable(render(&seasons_page(&state, &web, form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "season.html")]
+struct SeasonPage {
+    page: Page,
+    view: seasons::SeasonView,
+    chapters: Vec<(String, String)>,
+    errors: Vec<String>,
+}
+
+impl SeasonPage {
+    /// A measure's amount in words: money in currency units, impact in points.
+    fn amount(&self, measure: &str, value: &u64) -> String {
+        match measure {
+            "revenue" => format!("{}.{:02}", value / 100, value % 100),
+            "impact" => format!("{:.1}", *value as f64 / 1000.0),
+            _ => value.to_string(),
+        }
+    }
+
+    fn pct(&self, ppm: &u64) -> String {
+        format!("{:.1}", *ppm as f64 / 10_000.0)
+    }
+
+    fn rel(&self, r: &f64) -> String {
+        format!("{:.0}", r * 100.0)
+    }
+}
+
+async fn season_page(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    errors: Vec<String>,
+) -> Result<SeasonPage, super::frame::WebError> {
+    let view = seasons::view(state, &web.caller, id).await?;
+    let chapters = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == commune_domain::org::OrgKind::Chapter)
+        .map(|o| (o.slug, o.name))
+        .collect();
+    Ok(SeasonPage { page: web.page(view.summary.name.clone(), "politics"), view, chapters, errors })
+}
+
+pub async fn season(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    Ok(render(&season_page(&state, &web, &id, Vec::new()).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ChallengeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    measure: String,
+    #[serde(default)]
+    chapter_a: String,
+    #[serde(default)]
+    target_a: String,
+    #[serde(default)]
+    chapter_b: String,
+    #[serde(default)]
+    target_b: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn challenge(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(form): Form<ChallengeForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let result = async {
+        let input = seasons::ChallengeInput {
+            measure: form.measure.clone(),
+            chapter_a: form.chapter_a.clone(),
+            target_a: whole("target_a", &form.target_a)?,
+            chapter_b: form.chapter_b.clone(),
+            target_b: whole("target_b", &form.target_b)?,
+            note: form.note.clone(),
+        };
+        seasons::challenge(&state, &web.caller, &id, &input).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/seasons/{id}?done=challenge")).into_response()),
+        Err(e) => unprocessable(render(&season_page(&state, &web, &id, form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "leverage.html")]
+struct LeveragePage {
+    page: Page,
+    view: elections::LeverageView,
+    errors: Vec<String>,
+}
+
+impl LeveragePage {
+    fn ratio(&self, ppm: &Option<u64>) -> String {
+        match ppm {
+            None => "—".into(),
+            Some(u64::MAX) => "tied".into(),
+            Some(p) => format!("{:.3}", *p as f64 / 1_000_000.0),
+        }
+    }
+
+    /// The bar's width: our members as a share of the last margin, at most 100%.
+    fn width(&self, ppm: &Option<u64>) -> u64 {
+        ppm.map_or(0, |p| (p / 10_000).min(100))
+    }
+}
+
+async fn leverage_page(
+    state: &AppState,
+    web: &Web,
+    errors: Vec<String>,
+) -> Result<LeveragePage, super::frame::WebError> {
+    Ok(LeveragePage {
+        page: web.page("Leverage", "politics"),
+        view: elections::leverage(state, &web.caller).await?,
+        errors,
+    })
+}
+
+pub async fn leverage(State(state): State<AppState>, web: Web) -> WebResult {
+    Ok(render(&leverage_page(&state, &web, Vec::new()).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ElectionsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    csv: String,
+}
+
+pub async fn import_elections(State(state): State<AppState>, web: Web, Form(form): Form<ElectionsForm>) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    match elections::import(&state, &web.caller, &elections::ElectionsImport { csv: form.csv }).await {
+        Ok(_) => Ok(Redirect::to("/leverage?done=elections").into_response()),
+        Err(e) => unprocessable(render(&leverage_page(&state, &web, form_problems(e)?).await?)),
+    }
+}

@@ -1,0 +1,294 @@
+//! Chapters and politics through the API: places and their precision (never more precise than a
+//! member chose, on any read path, the audit log included), GeoJSON and election CSVs refused
+//! whole with the feature or line named, the leverage ranking, seasons and challenges, results
+//! frozen once under a race and recomputed by `verify` — and the demo's whole loop.
+
+use crate::support::{Auth, TestApp, check_error};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn get(app: &TestApp, path: &str, who: &Auth) -> Value {
+    let (status, body) = app.call(Method::GET, path, who, None).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+    body
+}
+
+fn day(offset: i64) -> String {
+    commune_domain::ideas::analytics::day_label(commune_store::now_ms().div_euclid(86_400_000) + offset)
+}
+
+const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[13.30,52.50],[13.42,52.50],[13.42,52.56],[13.30,52.50]]]}"#;
+
+fn geojson(features: &[(&str, &str, &str)]) -> String {
+    let f: Vec<String> = features
+        .iter()
+        .map(|(code, name, geometry)| {
+            format!(r#"{{"type":"Feature","properties":{{"code":"{code}","name":"{name}"}},"geometry":{geometry}}}"#)
+        })
+        .collect();
+    format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, f.join(","))
+}
+
+/// A commune (root stewards it) with Berlin's two districts imported, and three members.
+async fn berlin() -> (TestApp, Auth, Auth, Auth) {
+    let app = TestApp::set_up().await;
+    let root = app.login("root").await;
+    let body = json!({
+        "geojson": geojson(&[("de/be/berlin/mitte", "Mitte", SQUARE), ("de/be/berlin/pankow", "Pankow", SQUARE)]),
+        "places": [{ "code": "de/be", "name": "Berlin (state)" }, { "code": "de/be/berlin", "name": "Berlin" }],
+    });
+    let (status, v) = app.call(Method::POST, "/api/v1/places", &root, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!((v["imported"].as_u64(), v["outlined"].as_u64()), (Some(4), Some(2)));
+    let mira = app.member("mira").await;
+    let otto = app.member("otto").await;
+    (app, root, mira, otto)
+}
+
+#[tokio::test]
+async fn a_place_is_never_shown_more_precisely_than_its_member_chose() {
+    let (app, root, mira, otto) = berlin().await;
+    let set = |who: &Auth, place: &str, shown_as: &str| {
+        let (who, body) = (who.clone(), json!({ "place": place, "shown_as": shown_as }));
+        let app = &app;
+        async move { app.call(Method::PUT, "/api/v1/me/place", &who, Some(body)).await }
+    };
+    let (status, me) = set(&mira, "de/be/berlin/mitte", "city").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!((me["place"].as_str(), me["shown"].as_str()), (Some("de/be/berlin/mitte"), Some("de/be/berlin")));
+    assert_eq!(set(&otto, "de/be/berlin/pankow", "hidden").await.0, StatusCode::OK);
+    let map = get(&app, "/api/v1/map", &root).await;
+    let rows = map["places"].as_array().expect("rows");
+    let count = |code: &str| rows.iter().find(|r| r["code"] == code).and_then(|r| r["members"].as_u64());
+    assert_eq!(count("de/be/berlin"), Some(1), "mira counts in her city: {map}");
+    assert_eq!(count("de/be/berlin/mitte"), None, "but not in her district");
+    assert_eq!(count("de/be/berlin/pankow"), None, "otto hides");
+    assert_eq!(map["hidden_members"], 1);
+    // The audit log records what is shown, never the precise place.
+    let entries = app.store.audit_entries("member.place").await.expect("audit");
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|e| !e.payload.contains("mitte") && !e.payload.contains("pankow")), "{entries:?}");
+    // Unknown places and precisions are refused and change nothing.
+    let before = app.audit_len().await;
+    check_error(
+        set(&mira, "de/be/berlin/atlantis", "district").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    check_error(set(&mira, "de/be/berlin/mitte", "street").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    check_error(set(&mira, "../../etc", "city").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_eq!(app.audit_len().await, before);
+    // Each member reads only their own place.
+    assert_eq!(get(&app, "/api/v1/me/place", &otto).await["place"], "de/be/berlin/pankow");
+    assert_eq!(get(&app, "/api/v1/me/place", &root).await["place"], Value::Null);
+}
+
+#[tokio::test]
+async fn bad_geojson_and_csv_are_refused_whole_naming_the_feature_or_line() {
+    let (app, root, mira, _) = berlin().await;
+    let before = app.audit_len().await;
+    let places_before = app.store.places().await.expect("places").len();
+    let cases = [
+        (geojson(&[("de/be/berlin/wedding", "Wedding", SQUARE), ("not a code", "X", SQUARE)]), "feature 1"),
+        (geojson(&[("de/be/berlin/wedding", "Wedding", r#"{"type":"Point","coordinates":[1,2]}"#)]), "feature 0"),
+        (geojson(&[("de/hh/hamburg", "Hamburg", SQUARE)]), "'de/hh', which is not known"),
+        ("{\"type\":\"FeatureCollection\",\"features\":[".to_owned(), "not JSON"),
+    ];
+    for (doc, expected) in cases {
+        let (status, v) = app.call(Method::POST, "/api/v1/places", &root, Some(json!({ "geojson": doc }))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains(expected)), "{expected}: {v}");
+    }
+    let huge = " ".repeat(commune_domain::politics::places::MAX_GEOJSON_BYTES + 10);
+    let (status, _) = app.call(Method::POST, "/api/v1/places", &root, Some(json!({ "geojson": huge }))).await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::PAYLOAD_TOO_LARGE, "{status}");
+    let head = "district,date,office,candidate,votes,turnout\n";
+    let csvs = [
+        (
+            format!(
+                "{head}de/be/berlin/mitte,2021-09-26,mayor,A,10,100\nde/be/berlin/mitte,2021-09-26,mayor,B,1O,100\n"
+            ),
+            "line 3",
+        ),
+        (format!("{head}de/be/berlin/mitte,2021-09-26,mayor,A,200,100\n"), "line 2"),
+        (format!("{head}de/be/berlin/wedding,2031-01-01,mayor,,,\n"), "is not a place this commune knows"),
+        ("district,date,office\nde,2031-01-01,mayor\n".to_owned(), "line 1"),
+    ];
+    for (csv, expected) in csvs {
+        let (status, v) = app.call(Method::POST, "/api/v1/elections", &root, Some(json!({ "csv": csv }))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains(expected)), "{expected}: {v}");
+    }
+    assert_eq!(app.audit_len().await, before, "nothing was written");
+    assert_eq!(app.store.places().await.expect("places").len(), places_before);
+    assert!(app.store.elections().await.expect("elections").is_empty());
+    // A member is not a steward of the commune.
+    let (status, _) = app
+        .call(Method::POST, "/api/v1/places", &mira, Some(json!({ "places": [{ "code": "de/x", "name": "X" }] })))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn leverage_ranks_districts_by_members_against_the_last_margin() {
+    let (app, root, mira, otto) = berlin().await;
+    for (who, place) in [(&mira, "de/be/berlin/mitte"), (&otto, "de/be/berlin/mitte"), (&root, "de/be/berlin/pankow")] {
+        let body = json!({ "place": place, "shown_as": "district" });
+        assert_eq!(app.call(Method::PUT, "/api/v1/me/place", who, Some(body)).await.0, StatusCode::OK);
+    }
+    let csv = format!(
+        "district,date,office,candidate,votes,turnout
+de/be/berlin/mitte,2021-09-26,council,A,500,1000
+de/be/berlin/mitte,2021-09-26,council,B,480,1000
+de/be/berlin/mitte,{soon},council,,,
+de/be/berlin/pankow,2021-09-26,council,C,700,1000
+de/be/berlin/pankow,2021-09-26,council,D,200,1000
+de/be/berlin/pankow,{later},council,,,
+",
+        soon = day(20),
+        later = day(40)
+    );
+    let (status, v) = app.call(Method::POST, "/api/v1/elections", &root, Some(json!({ "csv": csv }))).await;
+    assert_eq!((status, v["upcoming"].as_u64()), (StatusCode::CREATED, Some(2)), "{v}");
+    let view = get(&app, "/api/v1/leverage", &root).await;
+    let rows = view["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    // Mitte: 2 members ÷ margin 20 = 0.1; Pankow: 1 ÷ 500 = 0.002.
+    assert_eq!(rows[0]["district"], "de/be/berlin/mitte");
+    assert_eq!(rows[0]["members"], 2);
+    assert_eq!(rows[0]["margin_ppm"], 100_000);
+    assert!(rows[0]["explain"].as_str().is_some_and(|e| e.contains("2 members ÷ margin of 20 votes")), "{view}");
+    assert_eq!(rows[1]["margin_ppm"], 2_000);
+    assert_eq!(view["past"].as_array().map(Vec::len), Some(2));
+    // Importing the same file again replaces, never duplicates.
+    app.call(Method::POST, "/api/v1/elections", &root, Some(json!({ "csv": csv }))).await;
+    assert_eq!(app.store.elections().await.expect("elections").len(), 4);
+}
+
+#[tokio::test]
+async fn seasons_are_bounded_challenges_need_two_chapters_and_results_freeze_once() {
+    let (app, root, mira, otto) = berlin().await;
+    for (who, slug, place) in [(&mira, "mitte-chapter", "de/be/berlin/mitte"), (&otto, "lyon-chapter", "fr")] {
+        let body = json!({ "slug": slug, "name": slug, "kind": "chapter" });
+        assert_eq!(app.call(Method::POST, "/api/v1/orgs", who, Some(body)).await.0, StatusCode::CREATED);
+        let (status, v) =
+            app.call(Method::PUT, &format!("/api/v1/orgs/{slug}/place"), who, Some(json!({ "place": place }))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    let season = |name: &str, from: i64, to: i64| {
+        json!({ "name": name, "starts_on": day(from), "ends_on": day(to), "goal": "Everyone votes",
+                "goal_measure": "participation", "goal_target": 10 })
+    };
+    for bad in [season("Too short", 0, 3), season("Too long", 0, 400), season("x", 0, 30)] {
+        check_error(
+            app.call(Method::POST, "/api/v1/seasons", &root, Some(bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+    }
+    let (status, live) = app.call(Method::POST, "/api/v1/seasons", &root, Some(season("Live", -3, 30))).await;
+    assert_eq!(status, StatusCode::CREATED, "{live}");
+    let id = live["id"].as_str().expect("id");
+    let challenge = |a: &str, b: &str| json!({ "measure": "participation", "chapter_a": a, "target_a": 3, "chapter_b": b, "target_b": 2 });
+    let path = format!("/api/v1/seasons/{id}/challenges");
+    for bad in [
+        challenge("mitte-chapter", "mitte-chapter"),
+        challenge("mitte-chapter", "root"),
+        challenge("nope", "lyon-chapter"),
+    ] {
+        check_error(
+            app.call(Method::POST, &path, &root, Some(bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+    }
+    let (status, c) = app.call(Method::POST, &path, &root, Some(challenge("mitte-chapter", "lyon-chapter"))).await;
+    assert_eq!((status, c["outcome"].as_str()), (StatusCode::CREATED, Some("running")), "{c}");
+    let view = get(&app, &format!("/api/v1/seasons/{id}"), &root).await;
+    assert_eq!(view["state"], "live");
+    assert_eq!(view["results"]["chapters"].as_array().map(Vec::len), Some(2));
+    assert_eq!(view["results"]["countries"].as_array().map(Vec::len), Some(2), "Germany and France: {view}");
+    // A season that ended: two schedulers race to freeze it; exactly one does.
+    let (_, past) = app.call(Method::POST, "/api/v1/seasons", &root, Some(season("Past", -40, -2))).await;
+    let past_id = past["id"].as_str().expect("id").to_owned();
+    let now = commune_store::now_ms();
+    let (a, b) = tokio::join!(
+        commune_app::politics::seasons::finish_due(&app.state, now),
+        commune_app::politics::seasons::finish_due(&app.state, now)
+    );
+    assert_eq!(a.expect("first") + b.expect("second"), 1, "frozen exactly once");
+    assert_eq!(app.store.audit_entries("season.finish").await.expect("audit").len(), 1);
+    let frozen = get(&app, &format!("/api/v1/seasons/{past_id}"), &root).await;
+    assert_eq!((frozen["frozen"].as_bool(), frozen["state"].as_str()), (Some(true), Some("finished")));
+    check_error(
+        app.call(
+            Method::POST,
+            &format!("/api/v1/seasons/{past_id}/challenges"),
+            &root,
+            Some(challenge("mitte-chapter", "lyon-chapter")),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
+    let verdicts = commune_app::politics::seasons::verify(&app.store).await.expect("verify");
+    assert_eq!(verdicts, vec![("Past".to_owned(), Ok(()))]);
+}
+
+/// The demo's loop: three chapters in two countries on the map, a finished season that `verify`
+/// recomputes (and a tampered one it catches), a live challenge, and two upcoming elections.
+#[tokio::test]
+async fn the_demo_runs_the_loop_from_chapters_to_seasons_to_leverage() {
+    let app = TestApp::empty().await;
+    commune_app::demo::load(&app.state).await.expect("the demo loads");
+    let ada = app.login_with("ada", commune_app::demo::DEMO_PASSWORD).await;
+    let map = get(&app, "/api/v1/map", &ada).await;
+    let rows = map["places"].as_array().expect("rows");
+    let chapters = |code: &str| rows.iter().find(|r| r["code"] == code).and_then(|r| r["chapters"].as_u64());
+    assert_eq!((chapters("de"), chapters("fr")), (Some(2), Some(1)), "three chapters in two countries: {map}");
+    assert!(map["hidden_members"].as_u64().is_some_and(|n| n > 0));
+    assert!(map["map"]["shapes"].as_array().is_some_and(|s| s.iter().any(|s| s["code"] == "de/nv/neon-city/harbour")));
+    let seasons = get(&app, "/api/v1/seasons", &ada).await;
+    let state_of = |name: &str| {
+        seasons
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["name"] == name))
+            .map(|s| (s["id"].clone(), s["state"].clone()))
+    };
+    let (finished, state) = state_of("Autumn race").expect("a finished season");
+    assert_eq!(state, "finished");
+    let season = get(&app, &format!("/api/v1/seasons/{}", finished.as_str().expect("id")), &ada).await;
+    assert_eq!(season["frozen"], true);
+    let standings = season["results"]["chapters"].as_array().expect("chapters");
+    assert_eq!(standings.len(), 3);
+    assert!(standings.iter().any(|s| s["given"][3].as_u64().is_some_and(|n| n > 0)), "ballots were cast: {season}");
+    assert!(standings.iter().any(|s| s["given"][0].as_u64().is_some_and(|n| n > 0)), "revenue reached the pot");
+    assert!(standings.iter().any(|s| s["given"][4] == 1), "Canal Kitchen was founded mid-season");
+    let (live, state) = state_of("Winter race").expect("a live season");
+    assert_eq!(state, "live");
+    let live = get(&app, &format!("/api/v1/seasons/{}", live.as_str().expect("id")), &ada).await;
+    assert_eq!(live["challenges"][0]["outcome"], "running");
+    let leverage = get(&app, "/api/v1/leverage", &ada).await;
+    assert!(leverage["rows"].as_array().is_some_and(|r| r.len() >= 2), "{leverage}");
+    assert!(leverage["rows"][0]["explain"].as_str().is_some_and(|e| e.contains("÷ margin")));
+    // `verify` recomputes the finished season from the ledger and the audit log…
+    let verdicts = commune_app::politics::seasons::verify(&app.store).await.expect("verify");
+    assert_eq!(verdicts, vec![("Autumn race".to_owned(), Ok(()))]);
+    // …and notices frozen results that were edited afterwards.
+    let stored = app.store.season(finished.as_str().expect("id")).await.expect("read").expect("season");
+    let mut results: Value = serde_json::from_str(stored.results.as_deref().expect("frozen")).expect("json");
+    results["chapters"][0]["given"][3] = json!(999_999);
+    sqlx::query("UPDATE seasons SET results = $1 WHERE id = $2")
+        .bind(results.to_string())
+        .bind(&stored.id)
+        .execute(app.store.pool())
+        .await
+        .expect("tamper");
+    let verdicts = commune_app::politics::seasons::verify(&app.store).await.expect("verify");
+    assert!(verdicts[0].1.is_err(), "{verdicts:?}");
+    // The pages render.
+    for page in ["/map", "/map?focus=de", "/seasons", "/leverage"] {
+        let (status, _) = app.call(Method::GET, page, &ada, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+    }
+}
