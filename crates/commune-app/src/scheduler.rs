@@ -184,7 +184,11 @@ async fn open_voting(state: &AppState, id: &str, now: i64) -> Result<bool, AppEr
     if !tx.advance(id, Phase::Discussion, Phase::Voting, "").await? {
         return Ok(false);
     }
-    let members = tx.member_ids(&proposal.org_id).await?;
+    let mut members = tx.member_ids(&proposal.org_id).await?;
+    // An endorsement is decided by the members living in the candidate's district.
+    if let Effect::Endorse { candidate_id } = &proposal.effect {
+        members = crate::politics::endorsements::electorate(&state.store, candidate_id, members).await?;
+    }
     let shares = state.weights.merit_weights(&state.store, &proposal.org_id, &proposal.domain, &members).await?;
     let total = UNIT * members.len() as u64;
     let merit = weight::apportion(&shares, total);
@@ -245,6 +249,12 @@ async fn finish(state: &AppState, id: &str, now: i64) -> Result<bool, AppError> 
     let mut note = None;
     if why_not.is_none() && matches!(proposal.effect, Effect::Allocate { .. } | Effect::Budget { .. }) {
         match crate::payments::execute_effect(state, &proposal).await? {
+            Ok(moved) => note = Some(moved),
+            Err(refused) => why_not = Some(format!("the money could not move: {refused}")),
+        }
+    }
+    if why_not.is_none() && matches!(proposal.effect, Effect::Fund { .. }) {
+        match crate::politics::endorsements::execute_funding(state, &proposal, now).await? {
             Ok(moved) => note = Some(moved),
             Err(refused) => why_not = Some(format!("the money could not move: {refused}")),
         }
@@ -311,7 +321,10 @@ async fn apply_effect(
             tx.set_attribute(key, name, description, &weights, *active, &proposal.id).await?;
             if *active { format!("attribute {key} is now counted") } else { format!("attribute {key} is retired") }
         }
-        Effect::Allocate { .. } | Effect::Budget { .. } => {
+        Effect::Endorse { candidate_id } => {
+            crate::politics::endorsements::publish(tx, candidate_id, &proposal.id).await?
+        }
+        Effect::Allocate { .. } | Effect::Budget { .. } | Effect::Fund { .. } => {
             unreachable!("money effects are carried out before the proposal's transaction")
         }
     })

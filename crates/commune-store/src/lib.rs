@@ -9,6 +9,7 @@
 //! transaction; reads go straight to the pool.
 
 mod audit;
+mod campaigns;
 mod capital;
 mod chapters;
 mod cluster;
@@ -39,6 +40,7 @@ mod work;
 mod write;
 
 pub use audit::{AuditStats, ChainReport};
+pub use campaigns::{Answer, CampaignTransfer, Candidate, NewCandidate, QuestionnaireItem};
 pub use capital::{Contribution, FundingProject, FundingRound, NewRound, PbBallot, PbProject, PbRound};
 pub use chapters::{Link, PeerTransfer, RemoteMember, SentBallot};
 pub use cluster::{WAIT_FOR_PRIMARY, hosts_of};

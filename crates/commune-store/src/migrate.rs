@@ -150,6 +150,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             sql: include_str!("../migrations/sqlite/0020_politics.sql"),
             refuse_if: None,
         },
+        Migration {
+            version: 21,
+            name: "campaigns",
+            sql: include_str!("../migrations/sqlite/0021_campaigns.sql"),
+            refuse_if: None,
+        },
     ];
     const POSTGRES: &[Migration] = &[
         Migration {
@@ -270,6 +276,12 @@ pub fn migrations(backend: Backend) -> &'static [Migration] {
             version: 20,
             name: "politics",
             sql: include_str!("../migrations/postgres/0020_politics.sql"),
+            refuse_if: None,
+        },
+        Migration {
+            version: 21,
+            name: "campaigns",
+            sql: include_str!("../migrations/postgres/0021_campaigns.sql"),
             refuse_if: None,
         },
     ];

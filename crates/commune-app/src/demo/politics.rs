@@ -2,12 +2,18 @@
 //! Paris) with outlines, three chapters in two countries, members placed at the precision each
 //! chose, a co-op founded in Belleville mid-season, a finished season frozen by the scheduler's
 //! own step, a live one with a challenge between two chapters, and elections past and upcoming
-//! for the leverage view.
+//! for the leverage view; principles, a questionnaire and three candidates' answers, an
+//! endorsement voted by the district's members and a campaign funded by a vote of everyone.
 
-use super::people::{DAY, PLACES, caller};
+use super::people::{DAY, HOUR, PLACES, caller};
+use crate::caller::Caller;
 use crate::error::AppError;
+use crate::learn::library::{self, DocInput};
+use crate::politics::endorsements;
 use crate::politics::{elections, places, seasons};
 use crate::state::AppState;
+use commune_domain::governance::methods::{Ballot, Stance, VotingMethod};
+use commune_domain::governance::proposal::{Effect, Kind};
 use commune_domain::ideas::analytics::{DAY_MS, day_label};
 use commune_domain::org::{Admission, NewOrg, OrgKind, Role};
 use commune_domain::politics::places::parse_boundaries;
@@ -220,5 +226,201 @@ pub(crate) async fn season(
         latest = day_label(today + 110),
     );
     elections::import(state, &ada, &elections::ElectionsImport { csv }).await?;
+    endorsement(state, &orgs[0].0, members, &ada, today, now).await
+}
+
+/// The commune's principles and the questionnaire drawn from them; three candidates and their
+/// answers; Greta Vogel endorsed by the members living in Riverside, and her campaign funded by
+/// the whole commune, both through votes the scheduler counted.
+async fn endorsement(
+    state: &AppState,
+    root: &Org,
+    members: &[Member],
+    ada: &Caller,
+    today: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let principles = [
+        (
+            "Surplus belongs to those who make it",
+            "Profit is shared by the people whose work made it, by rules they voted on.",
+            "Byte Bakery's patronage dividend.",
+            "Will you support worker ownership when a business in the district is sold?",
+        ),
+        (
+            "Those affected decide",
+            "A decision belongs to the people who live with its consequences.",
+            "Riverside votes on Riverside's endorsement.",
+            "Should district budgets be decided by participatory budgeting?",
+        ),
+        (
+            "Open books",
+            "Every figure that matters to members can be checked by them.",
+            "commune verify recomputes every season from the ledger.",
+            "Will you publish every contract your office signs?",
+        ),
+    ];
+    let mut questions = Vec::new();
+    for (title, body, example, question) in principles {
+        let doc = library::create(
+            state,
+            ada,
+            &root.slug,
+            &DocInput {
+                kind: "principle".into(),
+                title: title.into(),
+                body: body.into(),
+                examples: example.into(),
+                domains: "politics".into(),
+                ..DocInput::default()
+            },
+        )
+        .await?;
+        let q = endorsements::add_question(
+            state,
+            ada,
+            &endorsements::QuestionInput { question: question.into(), principle_id: doc.id },
+        )
+        .await?;
+        questions.push(q.id);
+    }
+    let soon = day_label(today + 25);
+    let later = day_label(today + 60);
+    let people = [
+        (
+            "Greta Vogel",
+            "person",
+            "riverside",
+            soon.as_str(),
+            "Bike mechanic, tenant organiser, chair of the Riverside food co-op.",
+            ["agree", "agree", "agree"],
+        ),
+        (
+            "Paul Richter",
+            "person",
+            "riverside",
+            soon.as_str(),
+            "Twenty years on the council; runs on keeping taxes low.",
+            ["unsure", "disagree", "agree"],
+        ),
+        (
+            "Harbour Solar Now",
+            "campaign",
+            "harbour",
+            later.as_str(),
+            "A campaign for solar panels on every public roof by the docks.",
+            ["agree", "agree", "unsure"],
+        ),
+    ];
+    let mut greta = String::new();
+    for (name, kind, district, day, bio, stances) in people {
+        let c = endorsements::add_candidate(
+            state,
+            ada,
+            &endorsements::CandidateInput {
+                name: name.into(),
+                kind: kind.into(),
+                office: "district council".into(),
+                district: format!("{CITY}/{district}"),
+                election_on: day.into(),
+                bio: bio.into(),
+                website: String::new(),
+                member: String::new(),
+            },
+        )
+        .await?;
+        let answers = questions
+            .iter()
+            .zip(stances)
+            .map(|(q, s)| endorsements::AnswerInput {
+                question_id: q.clone(),
+                stance: s.into(),
+                comment: String::new(),
+            })
+            .collect();
+        endorsements::answer(state, ada, &c.id, &endorsements::AnswersInput { answers }).await?;
+        if greta.is_empty() {
+            greta = c.id;
+        }
+    }
+    let riverside: Vec<&Member> = members
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| member_place(*i).0.ends_with("/riverside"))
+        .map(|(_, m)| m)
+        .collect();
+    let everyone: Vec<&Member> = members.iter().take(32).collect();
+    // Both votes happen after the finished season's last day, so its frozen results stay what
+    // `verify` recomputes.
+    let endorse = Effect::Endorse { candidate_id: greta.clone() };
+    decided(
+        state,
+        ada,
+        root,
+        (Kind::Endorsement, endorse),
+        "Endorse Greta Vogel for the Riverside district council",
+        &riverside,
+        now - 6 * DAY,
+    )
+    .await?;
+    let fund = Effect::Fund { candidate_id: greta, amount_minor: 30_000, currency: "EUR".into() };
+    decided(
+        state,
+        ada,
+        root,
+        (Kind::Allocation, fund),
+        "Fund Greta Vogel's campaign with €300",
+        &everyone,
+        now - 3 * DAY - 12 * HOUR,
+    )
+    .await?;
     Ok(())
+}
+
+/// A yes/no motion of the commune voted through at past instants: published, opened by the
+/// scheduler, four in five voters for it, counted and executed by the scheduler's own ticks.
+async fn decided(
+    state: &AppState,
+    author: &Caller,
+    root: &Org,
+    (kind, effect): (Kind, Effect),
+    title: &str,
+    voters: &[&Member],
+    opens: i64,
+) -> Result<String, AppError> {
+    let floors = crate::governance::floors_now(state, root, kind, &effect).await?;
+    let closes = opens + floors.voting_ms;
+    let published = opens - floors.discussion_ms - HOUR;
+    let input = crate::governance::ProposalInput {
+        title: title.into(),
+        body: "Put to the vote from the candidate's page.".into(),
+        domain: "politics".into(),
+        kind: kind.as_str().into(),
+        method: VotingMethod::YesNo { threshold: (floors.support_ppm as f64 / 1e6).max(0.5) },
+        weighting: "merit".into(),
+        quorum: Some((floors.quorum_ppm as f64 / 1e6).max(0.2)),
+        options: Vec::new(),
+        secret: false,
+        voting_opens_at: opens,
+        voting_closes_at: closes,
+        effect,
+        form_key: None,
+    };
+    let p = crate::governance::create_at(state, author, &root.slug, &input, published - HOUR).await?;
+    crate::governance::publish_at(state, author, &p.id, published).await?;
+    crate::scheduler::tick(state, opens).await?;
+    for (k, v) in voters.iter().enumerate() {
+        let stance = if k % 5 == 4 { Stance::No } else { Stance::Yes };
+        crate::governance::cast_at(
+            state,
+            &caller(v),
+            &p.id,
+            &Ballot::YesNo { stance },
+            opens + (k as i64 + 1) * 60_000,
+        )
+        .await?;
+    }
+    crate::scheduler::tick(state, closes).await?;
+    crate::scheduler::tick(state, closes + 1_000).await?;
+    Ok(p.id)
 }

@@ -12,7 +12,9 @@ use commune_store::Org;
 
 pub(crate) fn money_of(effect: &Effect) -> Option<(u64, &str)> {
     match effect {
-        Effect::Allocate { amount_minor, currency, .. } => Some((u64::try_from(*amount_minor).ok()?, currency)),
+        Effect::Allocate { amount_minor, currency, .. } | Effect::Fund { amount_minor, currency, .. } => {
+            Some((u64::try_from(*amount_minor).ok()?, currency))
+        }
         Effect::Budget { total_minor, currency } => Some((u64::try_from(*total_minor).ok()?, currency)),
         _ => None,
     }
@@ -54,6 +56,11 @@ pub(crate) async fn beneficiaries(
                 if let Some(m) = state.store.member_by_handle(&handle.trim().to_ascii_lowercase()).await? {
                     out.push(Beneficiary::Member(m.id));
                 }
+            }
+        }
+        Effect::Fund { candidate_id, .. } | Effect::Endorse { candidate_id } => {
+            if let Some(member) = state.store.candidate(candidate_id).await?.and_then(|c| c.member_id) {
+                out.push(Beneficiary::Member(member));
             }
         }
         Effect::Allocate { recipient, .. } => {
@@ -126,6 +133,26 @@ pub(crate) async fn check_effect(
         }
         Effect::Budget { currency, .. } if !ledger_exists(state, currency).await? => {
             return bad("effect", NO_LEDGER.into());
+        }
+        Effect::Endorse { candidate_id } => match state.store.candidate(candidate_id).await? {
+            None => return bad("effect", "no candidate with this id".into()),
+            Some(c) if c.endorsed_by.is_some() => return bad("effect", "this candidate is endorsed already".into()),
+            Some(_) => {}
+        },
+        Effect::Fund { candidate_id, amount_minor, currency } => {
+            let Some(ledger) = state.store.ledger_by_asset(&currency.trim().to_ascii_uppercase()).await? else {
+                return bad("effect", NO_LEDGER.into());
+            };
+            let Some(c) = state.store.candidate(candidate_id).await? else {
+                return bad("effect", "no candidate with this id".into());
+            };
+            // The caps and the blackout as things stand; they are checked again when the money moves.
+            let rules = crate::politics::endorsements::funding_rules(&state.store, ledger.scale).await?;
+            let funded = crate::politics::endorsements::funded_now(&state.store, &c).await?;
+            let today = commune_store::now_ms().div_euclid(86_400_000);
+            if let Err(why) = commune_domain::politics::campaigns::may_fund(*amount_minor, &funded, &rules, today) {
+                return bad("effect", why);
+            }
         }
         Effect::Elect { .. } => {
             for handle in options {

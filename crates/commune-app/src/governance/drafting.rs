@@ -268,8 +268,32 @@ pub(crate) async fn draft_decision(
     domain: &str,
     pad_ms: i64,
 ) -> Result<Proposal, AppError> {
-    let kind = commune_domain::governance::proposal::Kind::Decision;
-    let floors = crate::governance::floors_now(state, org, kind, &Effect::None).await?;
+    let motion =
+        Motion { kind: commune_domain::governance::proposal::Kind::Decision, effect: Effect::None, weighting: "merit" };
+    draft_motion(state, caller, org, motion, title, body, domain, pad_ms).await
+}
+
+/// What a drafted yes/no motion does.
+pub(crate) struct Motion {
+    pub kind: commune_domain::governance::proposal::Kind,
+    pub effect: Effect,
+    pub weighting: &'static str,
+}
+
+/// Drafts a yes/no motion of `kind` in the shortest window its floors allow (plus `pad_ms`),
+/// at the support its floor or the organisation's default asks, whichever is higher.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn draft_motion(
+    state: &AppState,
+    caller: &Caller,
+    org: &Org,
+    motion: Motion,
+    title: &str,
+    body: &str,
+    domain: &str,
+    pad_ms: i64,
+) -> Result<Proposal, AppError> {
+    let floors = crate::governance::floors_now(state, org, motion.kind, &motion.effect).await?;
     let now = now_ms();
     let opens = now + floors.discussion_ms + pad_ms;
     let closes = opens + floors.voting_ms + pad_ms;
@@ -279,15 +303,15 @@ pub(crate) async fn draft_decision(
         title: title.chars().take(120).collect(),
         body: body.to_owned(),
         domain: domain.into(),
-        kind: "decision".into(),
+        kind: motion.kind.as_str().into(),
         method: VotingMethod::YesNo { threshold: threshold.min(0.99) },
-        weighting: "merit".into(),
+        weighting: motion.weighting.into(),
         quorum: None,
         options: Vec::new(),
         secret: false,
         voting_opens_at: opens,
         voting_closes_at: closes,
-        effect: Effect::None,
+        effect: motion.effect,
         form_key: None,
     };
     create(state, caller, &org.slug, &input).await

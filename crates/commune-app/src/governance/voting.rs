@@ -94,6 +94,11 @@ pub(crate) async fn prepare_cast_for(
     }
     methods::validate(&proposal.method, proposal.options.len(), ballot)
         .map_err(|e| AppError::Invalid(Invalid::new("ballot", e.0).into()))?;
+    if !voter.eligible && matches!(proposal.effect, commune_domain::governance::proposal::Effect::Endorse { .. }) {
+        return Err(AppError::Denied(authz::Denied::Forbidden(
+            "only members who lived in the candidate's district when voting opened vote on this endorsement",
+        )));
+    }
     let right = authz::may_vote(&actor, voter.eligible)?;
     let ballot_json = serde_json::to_string(ballot).map_err(AppError::internal)?;
     let receipt = ballot_receipt(id, member_id, &ballot_json, &nonce);

@@ -194,7 +194,9 @@ async fn pot_story(
             continue;
         }
         match &p.effect {
-            Effect::Allocate { amount_minor, currency: c, .. } if c == currency => {
+            Effect::Allocate { amount_minor, currency: c, .. } | Effect::Fund { amount_minor, currency: c, .. }
+                if c == currency =>
+            {
                 story.committed_minor += i128::from(*amount_minor)
             }
             Effect::Budget { total_minor, currency: c } if c == currency => {

@@ -5,6 +5,7 @@
 //! This module sits above the ledger, work, learning and governance: it reads what they wrote.
 
 pub mod elections;
+pub mod endorsements;
 pub mod places;
 pub mod seasons;
 

@@ -230,6 +230,8 @@ pub fn benefits_author(
         Effect::Admit { .. } if author => Some("it admits its author"),
         Effect::Allocate { .. } if author => Some("it pays its author"),
         Effect::Allocate { .. } if stewarded => Some("it pays an organisation its author stewards"),
+        Effect::Fund { .. } if author => Some("it funds its author's campaign"),
+        Effect::Endorse { .. } if author => Some("it endorses its author"),
         _ => None,
     }
 }

@@ -156,7 +156,7 @@ const fn parameter(
 }
 
 /// The ordinary policies.
-pub const POLICY_PARAMETERS: [PolicyParameter; 20] = [
+pub const POLICY_PARAMETERS: [PolicyParameter; 23] = [
     parameter(
         "funnel_rate",
         "share of business revenue that flows into the common pot",
@@ -285,6 +285,27 @@ pub const POLICY_PARAMETERS: [PolicyParameter; 20] = [
         PolicyScope::Commune,
     ),
     parameter(
+        "campaign_cap_per_candidate",
+        "the most the pot may give one candidate's campaign in all, in currency units (0: no cap; set it to match your local law)",
+        (0.0, 1_000_000_000.0, 0.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "campaign_cap_per_election",
+        "the most the pot may give all the campaigns of one election together, in currency units (0: no cap; set it to match your local law)",
+        (0.0, 1_000_000_000.0, 0.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
+        "campaign_blackout_days",
+        "days before an election (and its day) in which no money moves to its campaigns (0: no blackout; set it to match your local law)",
+        (0.0, 365.0, 0.0),
+        false,
+        PolicyScope::Commune,
+    ),
+    parameter(
         "floor_min_voters",
         "floor: direct voters every proposal needs toward its quorum, however quiet the commune",
         (2.0, 50.0, 3.0),
@@ -378,6 +399,18 @@ pub enum Effect {
         role: String,
         seats: u32,
     },
+    /// Endorse a candidate: the vote is open to members living in the candidate's district, and
+    /// the endorsement is published when it passes.
+    Endorse {
+        candidate_id: String,
+    },
+    /// Pay a candidate's campaign from the pot (executed by the treasury, within the commune's
+    /// caps and outside its blackout window, checked again when the money moves).
+    Fund {
+        candidate_id: String,
+        amount_minor: i64,
+        currency: String,
+    },
     /// Add, re-weight or retire (`active: false`) a merit attribute: the metric itself is
     /// decided by the members.
     SetAttribute {
@@ -421,6 +454,17 @@ pub fn check_effect(kind: Kind, effect: &Effect, in_commune: bool, options: usiz
     let bad = |m: String| Err(Invalid::new("effect", m));
     match (kind, effect) {
         (Kind::Decision | Kind::Endorsement, Effect::None) | (Kind::Admission, Effect::Admit { .. }) => Ok(()),
+        (Kind::Endorsement, Effect::Endorse { .. }) if !in_commune => {
+            bad("endorsements speak for the whole commune: propose them in the commune itself".into())
+        }
+        (Kind::Endorsement, Effect::Endorse { .. }) => Ok(()),
+        (Kind::Allocation, Effect::Fund { .. }) if !in_commune => {
+            bad("campaigns are funded from the common pot: propose it in the commune itself".into())
+        }
+        (Kind::Allocation, Effect::Fund { amount_minor, .. }) if *amount_minor <= 0 => {
+            bad("the amount must be a positive number of minor units".into())
+        }
+        (Kind::Allocation, Effect::Fund { .. }) => Ok(()),
         (Kind::Policy, Effect::SetPolicy { key, value }) => match policy_parameter(key) {
             None => {
                 let known: Vec<&str> = policy_parameters().map(|p| p.key).collect();

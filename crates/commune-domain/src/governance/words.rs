@@ -29,7 +29,7 @@ pub fn unit(key: &str) -> Unit {
         Unit::Days
     } else if key == "floor_min_voters" || key == "expense_approvals" {
         Unit::People
-    } else if key == "expense_vote_threshold" || key == "work_impact_value" {
+    } else if key == "expense_vote_threshold" || key == "work_impact_value" || key.starts_with("campaign_cap_") {
         Unit::Money
     } else if key == "merit_cap" || key == "forecast_extremize" || key.starts_with("season_weight_") {
         Unit::Factor
@@ -58,6 +58,9 @@ pub fn policy_label(key: &str) -> String {
         "work_impact_value" => "Matching: value of one impact point",
         "learn_vote_chars" => "Library: characters a maintainer may merge without a vote",
         "forecast_extremize" => "Forecasting: extremizing factor of the community forecast",
+        "campaign_cap_per_candidate" => "Campaigns: the most one candidate may receive",
+        "campaign_cap_per_election" => "Campaigns: the most one election's campaigns may receive",
+        "campaign_blackout_days" => "Campaigns: blackout before an election",
         "season_weight_revenue" => "Seasons: weight of revenue to the pot",
         "season_weight_impact" => "Seasons: weight of impact delivered",
         "season_weight_lessons" => "Seasons: weight of lessons mastered",

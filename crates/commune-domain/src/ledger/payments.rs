@@ -134,6 +134,9 @@ pub mod transfer_code {
     /// A credit line extended to (or withdrawn from) a linked instance: settlement ↔ its
     /// clearing account.
     pub const CREDIT: u16 = 16;
+    /// Money from the pot to a candidate's campaign, paid out of the commune by a passed
+    /// funding proposal (and disclosed).
+    pub const CAMPAIGN: u16 = 17;
     pub const BENCH: u16 = 90;
 
     /// A word for each code, for statements and exports.
@@ -155,13 +158,14 @@ pub mod transfer_code {
             WAGES => "wages",
             FEDERATION => "federation",
             CREDIT => "credit",
+            CAMPAIGN => "campaign",
             BENCH => "bench",
             _ => "other",
         }
     }
 
     pub fn parse(raw: &str) -> Option<u16> {
-        (1..=16).chain([BENCH]).find(|c| name(*c) == raw)
+        (1..=17).chain([BENCH]).find(|c| name(*c) == raw)
     }
 }
 

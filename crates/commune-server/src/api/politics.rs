@@ -4,11 +4,13 @@
 //! commune.
 
 use super::extract::{Json, Path, Query, created};
+use super::proposals::ProposalView;
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, ErrorBody};
 use axum::extract::State;
+use axum::http::header;
 use axum::response::IntoResponse;
-use commune_app::politics::{elections, places, seasons};
+use commune_app::politics::{elections, endorsements, places, seasons};
 use commune_app::state::AppState;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -149,4 +151,139 @@ pub async fn challenge(
     Json(input): Json<seasons::ChallengeInput>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(created(seasons::challenge(&state, &caller, &id, &input).await?))
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct CompareQuery {
+    /// Candidate ids separated by commas (all candidates when absent).
+    pub compare: Option<String>,
+}
+
+fn ids(q: &CompareQuery) -> Vec<String> {
+    q.compare
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .take(20)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Candidates with their answers side by side, the questionnaire and the commune's principles; `compare` (comma-separated ids) picks whom to compare.
+#[utoipa::path(get, path = "/api/v1/candidates", tag = "politics",
+    params(CompareQuery),
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn candidates(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<CompareQuery>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(endorsements::candidates(&state, &caller, &ids(&query)).await?))
+}
+
+/// Add a candidate (stewards of the commune): a person or a campaign, its office and district, and the imported election it stands in.
+#[utoipa::path(post, path = "/api/v1/candidates", tag = "politics", request_body = endorsements::CandidateInput,
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn add_candidate(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<endorsements::CandidateInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(endorsements::add_candidate(&state, &caller, &input).await?))
+}
+
+/// A candidate's profile, answers, endorsement and the votes about them.
+#[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "politics",
+    params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn candidate(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(endorsements::candidate(&state, &caller, &id).await?))
+}
+
+/// Record answers to the questionnaire: the candidate themselves (their member account) or a steward of the commune.
+#[utoipa::path(put, path = "/api/v1/candidates/{id}/answers", tag = "politics", request_body = endorsements::AnswersInput,
+    params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn answer(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<endorsements::AnswersInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(endorsements::answer(&state, &caller, &id, &input).await?))
+}
+
+/// Draft the endorsement vote: a yes/no motion of the commune, open only to members living in the candidate's district.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/endorsement", tag = "politics",
+    params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn propose_endorsement(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(ProposalView::from(endorsements::propose_endorsement(&state, &caller, &id).await?)))
+}
+
+/// Draft a funding proposal for the candidate's campaign, paid from the pot if it passes, within the caps and outside the blackout window.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/funding", tag = "politics", request_body = endorsements::FundingInput,
+    params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn propose_funding(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<endorsements::FundingInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(ProposalView::from(endorsements::propose_funding(&state, &caller, &id, &input).await?)))
+}
+
+/// Add a question to the questionnaire (stewards of the commune), drawn from a principle of the commune's library.
+#[utoipa::path(post, path = "/api/v1/questionnaire", tag = "politics", request_body = endorsements::QuestionInput,
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn add_question(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<endorsements::QuestionInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(endorsements::add_question(&state, &caller, &input).await?))
+}
+
+/// Every transfer to a campaign, with its date, amount and the vote that authorised it.
+#[utoipa::path(get, path = "/api/v1/disclosures", tag = "politics",
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn disclosures(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(endorsements::disclosures(&state, &caller).await?))
+}
+
+/// The disclosure report as CSV: date, candidate, office, district, election, amount, currency and the authorising vote.
+#[utoipa::path(get, path = "/api/v1/disclosures.csv", tag = "politics",
+    security(("session" = [])),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody)))]
+pub async fn disclosures_csv(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    let rows = endorsements::disclosures(&state, &caller).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"campaign-disclosures.csv\""),
+        ],
+        endorsements::disclosure_csv(&rows)?,
+    ))
 }

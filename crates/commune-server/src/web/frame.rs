@@ -232,6 +232,8 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "places" => "Places imported.",
         "elections" => "Elections imported; the leverage view is up to date.",
         "challenge" => "Challenge recorded: both win only if both deliver.",
+        "question" => "Question added to the questionnaire.",
+        "answers" => "Answers saved.",
         _ => return None,
     })
 }

@@ -70,6 +70,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/seasons", get(politics::seasons_list).post(politics::create_season))
         .route("/seasons/{id}", get(politics::season))
         .route("/seasons/{id}/challenges", post(politics::challenge))
+        .route("/candidates", get(politics::candidates).post(politics::add_candidate))
+        .route("/candidates/{id}", get(politics::candidate))
+        .route("/candidates/{id}/answers", post(politics::answer))
+        .route("/candidates/{id}/endorsement", post(politics::endorse))
+        .route("/candidates/{id}/funding", post(politics::fund))
+        .route("/questionnaire", post(politics::add_question))
+        .route("/disclosures", get(politics::disclosures))
         .route("/leverage", get(politics::leverage))
         .route(
             "/leverage/import",

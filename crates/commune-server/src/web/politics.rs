@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use commune_app::politics::{elections, places, seasons};
+use commune_app::politics::{elections, endorsements, places, seasons};
 use commune_app::state::AppState;
 use commune_domain::politics::places::Precision;
 
@@ -309,4 +309,199 @@ pub async fn import_elections(State(state): State<AppState>, web: Web, Form(form
         Ok(_) => Ok(Redirect::to("/leverage?done=elections").into_response()),
         Err(e) => unprocessable(render(&leverage_page(&state, &web, form_problems(e)?).await?)),
     }
+}
+
+#[derive(Template)]
+#[template(path = "candidates.html")]
+struct CandidatesPage {
+    page: Page,
+    view: endorsements::Candidates,
+    comparing: bool,
+    errors: Vec<String>,
+}
+
+impl CandidatesPage {
+    fn stance_of(&self, c: &endorsements::CandidateView, question: &str) -> String {
+        c.answers.iter().find(|a| a.question_id == question).and_then(|a| a.stance.clone()).unwrap_or_default()
+    }
+
+    fn comment_of(&self, c: &endorsements::CandidateView, question: &str) -> String {
+        c.answers.iter().find(|a| a.question_id == question).map(|a| a.comment.clone()).unwrap_or_default()
+    }
+}
+
+async fn candidates_page(
+    state: &AppState,
+    web: &Web,
+    ids: &[String],
+    errors: Vec<String>,
+) -> Result<CandidatesPage, super::frame::WebError> {
+    Ok(CandidatesPage {
+        page: web.page("Candidates", "politics"),
+        view: endorsements::candidates(state, &web.caller, ids).await?,
+        comparing: !ids.is_empty(),
+        errors,
+    })
+}
+
+pub async fn candidates(State(state): State<AppState>, web: Web, Query(q): Query<Vec<(String, String)>>) -> WebResult {
+    let ids: Vec<String> = q.into_iter().filter(|(k, _)| k == "compare").map(|(_, v)| v).take(20).collect();
+    Ok(render(&candidates_page(&state, &web, &ids, Vec::new()).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CandidateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    office: String,
+    #[serde(default)]
+    district: String,
+    #[serde(default)]
+    election_on: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    member: String,
+}
+
+pub async fn add_candidate(State(state): State<AppState>, web: Web, Form(f): Form<CandidateForm>) -> WebResult {
+    web.check_csrf(&f.csrf)?;
+    let input = endorsements::CandidateInput {
+        name: f.name,
+        kind: f.kind,
+        office: f.office,
+        district: f.district,
+        election_on: f.election_on,
+        bio: f.bio,
+        website: f.website,
+        member: f.member,
+    };
+    match endorsements::add_candidate(&state, &web.caller, &input).await {
+        Ok(c) => Ok(Redirect::to(&format!("/candidates/{}", c.id)).into_response()),
+        Err(e) => unprocessable(render(&candidates_page(&state, &web, &[], form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct QuestionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    question: String,
+    #[serde(default)]
+    principle_id: String,
+}
+
+pub async fn add_question(State(state): State<AppState>, web: Web, Form(f): Form<QuestionForm>) -> WebResult {
+    web.check_csrf(&f.csrf)?;
+    let input = endorsements::QuestionInput { question: f.question, principle_id: f.principle_id };
+    match endorsements::add_question(&state, &web.caller, &input).await {
+        Ok(_) => Ok(Redirect::to("/candidates?done=question").into_response()),
+        Err(e) => unprocessable(render(&candidates_page(&state, &web, &[], form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "candidate.html")]
+struct CandidatePage {
+    page: Page,
+    c: endorsements::CandidateView,
+    questions: Vec<endorsements::QuestionView>,
+    errors: Vec<String>,
+}
+
+async fn candidate_page(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    errors: Vec<String>,
+) -> Result<CandidatePage, super::frame::WebError> {
+    let c = endorsements::candidate(state, &web.caller, id).await?;
+    let questions = endorsements::candidates(state, &web.caller, std::slice::from_ref(&c.id)).await?.questions;
+    Ok(CandidatePage { page: web.page(c.name.clone(), "politics"), c, questions, errors })
+}
+
+pub async fn candidate(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    Ok(render(&candidate_page(&state, &web, &id, Vec::new()).await?))
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> WebResult {
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    web.check_csrf(&field("csrf"))?;
+    let answers = fields
+        .iter()
+        .filter_map(|(n, v)| {
+            let q = n.strip_prefix("stance_")?;
+            (!v.is_empty()).then(|| endorsements::AnswerInput {
+                question_id: q.to_owned(),
+                stance: v.clone(),
+                comment: field(&format!("comment_{q}")),
+            })
+        })
+        .collect();
+    match endorsements::answer(&state, &web.caller, &id, &endorsements::AnswersInput { answers }).await {
+        Ok(_) => Ok(Redirect::to(&format!("/candidates/{id}?done=answers")).into_response()),
+        Err(e) => unprocessable(render(&candidate_page(&state, &web, &id, form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+}
+
+pub async fn endorse(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> WebResult {
+    web.check_csrf(&f.csrf)?;
+    match endorsements::propose_endorsement(&state, &web.caller, &id).await {
+        Ok(p) => Ok(Redirect::to(&format!("/proposals/{}?done=drafted", p.id)).into_response()),
+        Err(e) => unprocessable(render(&candidate_page(&state, &web, &id, form_problems(e)?).await?)),
+    }
+}
+
+pub async fn fund(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> WebResult {
+    web.check_csrf(&f.csrf)?;
+    let input = endorsements::FundingInput { amount: f.amount, currency: f.currency };
+    match endorsements::propose_funding(&state, &web.caller, &id, &input).await {
+        Ok(p) => Ok(Redirect::to(&format!("/proposals/{}?done=drafted", p.id)).into_response()),
+        Err(e) => unprocessable(render(&candidate_page(&state, &web, &id, form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disclosures.html")]
+struct DisclosuresPage {
+    page: Page,
+    rows: Vec<endorsements::Disclosure>,
+}
+
+pub async fn disclosures(State(state): State<AppState>, web: Web) -> WebResult {
+    let rows = endorsements::disclosures(&state, &web.caller).await?;
+    Ok(render(&DisclosuresPage { page: web.page("Disclosures", "politics"), rows }))
 }

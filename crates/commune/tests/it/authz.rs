@@ -60,8 +60,9 @@ struct World {
     task: String,
     learn: Learning,
     ideas: Ideas,
-    /// A live season of the commune.
+    /// A live season of the commune, and a candidate.
     season: String,
+    candidate: String,
 }
 
 /// The helper's problem, idea and comment on the voting proposal; the member's journal entry;
@@ -310,8 +311,12 @@ impl World {
             "goal_measure": "participation", "goal_target": 10 });
         let (_, s) = app.call(Method::POST, "/api/v1/seasons", &root, Some(body)).await;
         let season = s["id"].as_str().expect("season id").to_owned();
+        let body = json!({ "name": "Clara Weiss", "kind": "person", "office": "council", "district": "de" });
+        let (_, c) = app.call(Method::POST, "/api/v1/candidates", &root, Some(body)).await;
+        let candidate = c["id"].as_str().expect("candidate id").to_owned();
         World {
             season,
+            candidate,
             learn,
             ideas,
             project,
@@ -475,6 +480,14 @@ fn commune_read_refusal(role: Role) -> &'static str {
     }
 }
 
+/// Taking part in the commune's own decisions: its members (here the instance steward alone).
+fn commune_participate_refusal(role: Role) -> &'static str {
+    match role {
+        Role::TokenRead | Role::TokenWrite | Role::TokenOtherOrg => "members_only",
+        r => member_action_refusal(r),
+    }
+}
+
 fn cases() -> Vec<Case> {
     use Role::*;
     const EVERYONE: &[(Role, u16)] = &[
@@ -562,6 +575,69 @@ fn cases() -> Vec<Case> {
         Case {
             method: Method::GET,
             path: "/api/v1/seasons/{season}",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/candidates",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/candidates",
+            body: Some(json!({ "name": "Candidate {role}", "kind": "person", "office": "council", "district": "de" })),
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/candidates/{candidate}",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/candidates/{candidate}/answers",
+            body: Some(json!({ "answers": [{ "question_id": "nope", "stance": "agree" }] })),
+            allowed: &[(InstanceSteward, 422)],
+            refused_code: token_or_member_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/candidates/{candidate}/endorsement",
+            body: None,
+            allowed: &[(InstanceSteward, 201)],
+            refused_code: commune_participate_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/candidates/{candidate}/funding",
+            body: Some(json!({ "amount": "0.00" })),
+            allowed: &[(InstanceSteward, 422)],
+            refused_code: commune_participate_refusal,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/questionnaire",
+            body: Some(json!({ "question": "Will you open the books?", "principle_id": "nope" })),
+            allowed: &[(InstanceSteward, 422)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/disclosures",
+            body: None,
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/disclosures.csv",
             body: None,
             allowed: &[(InstanceSteward, 200)],
             refused_code: commune_read_refusal,
@@ -2395,7 +2471,8 @@ async fn every_role_against_every_endpoint() {
                 .replace("{conversation}", &world.ideas.conversation)
                 .replace("{statement}", &world.ideas.statement)
                 .replace("{held_statement}", &world.ideas.pending)
-                .replace("{season}", &world.season);
+                .replace("{season}", &world.season)
+                .replace("{candidate}", &world.candidate);
             if path.contains("{pending}") {
                 path = path.replace("{pending}", &world.pending_request().await);
             }

@@ -286,9 +286,179 @@ async fn the_demo_runs_the_loop_from_chapters_to_seasons_to_leverage() {
         .expect("tamper");
     let verdicts = commune_app::politics::seasons::verify(&app.store).await.expect("verify");
     assert!(verdicts[0].1.is_err(), "{verdicts:?}");
+    // An endorsement with the answers it was based on, and the funded campaign's disclosure.
+    let listed = get(&app, "/api/v1/candidates", &ada).await;
+    let greta = listed["candidates"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "Greta Vogel"))
+        .cloned()
+        .expect("Greta Vogel");
+    assert!(greta["endorsed_by"].is_string(), "{greta}");
+    assert!(greta["answers"].as_array().is_some_and(|a| a.len() == 3 && a.iter().all(|a| a["stance"].is_string())));
+    let disclosed = get(&app, "/api/v1/disclosures", &ada).await;
+    assert_eq!(disclosed.as_array().map(Vec::len), Some(1), "{disclosed}");
+    assert_eq!(
+        (disclosed[0]["candidate"].as_str(), disclosed[0]["amount"].as_str()),
+        (Some("Greta Vogel"), Some("300.00"))
+    );
+    let greta_page = format!("/candidates/{}", greta["id"].as_str().expect("id"));
     // The pages render.
-    for page in ["/map", "/map?focus=de", "/seasons", "/leverage"] {
+    for page in ["/map", "/map?focus=de", "/seasons", "/leverage", "/candidates", greta_page.as_str(), "/disclosures"] {
         let (status, _) = app.call(Method::GET, page, &ada, None).await;
         assert_eq!(status, StatusCode::OK, "{page}");
     }
+}
+
+/// Publishes a drafted motion and opens it: its closing time.
+async fn publish_and_open(app: &TestApp, author: &Auth, id: &str) -> i64 {
+    let (status, p) = app.call(Method::POST, &format!("/api/v1/proposals/{id}/publish"), author, None).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    let opens = p["voting_opens_at"].as_i64().expect("opens");
+    commune_app::scheduler::tick(&app.state, opens + 1_000).await.expect("open");
+    p["voting_closes_at"].as_i64().expect("closes")
+}
+
+/// `voters` say yes, and the scheduler runs past the close: counted, then executed or failed.
+async fn vote_and_close(app: &TestApp, id: &str, voters: &[&Auth], closes: i64) -> Value {
+    for who in voters {
+        let ballot = json!({ "kind": "yes_no", "stance": "yes" });
+        let (status, r) = app.call(Method::POST, &format!("/api/v1/proposals/{id}/ballot"), who, Some(ballot)).await;
+        assert!(status.is_success(), "{r}");
+    }
+    commune_app::scheduler::tick(&app.state, closes + 1_000).await.expect("count");
+    commune_app::scheduler::tick(&app.state, closes + 2_000).await.expect("execute");
+    let p = app.store.proposal(id).await.expect("read").expect("proposal");
+    json!([p.phase.as_str(), p.outcome])
+}
+
+#[tokio::test]
+async fn endorsements_are_voted_by_the_district_and_campaign_money_obeys_the_caps_when_it_moves() {
+    let (app, root, mira, otto) = berlin().await;
+    let nils = app.member("nils").await;
+    let ola = app.member("ola").await;
+    for (who, place) in [(&mira, "mitte"), (&otto, "pankow"), (&nils, "mitte"), (&ola, "mitte")] {
+        app.admit(&root, who, "root").await;
+        let body = json!({ "place": format!("de/be/berlin/{place}"), "shown_as": "city" });
+        assert_eq!(app.call(Method::PUT, "/api/v1/me/place", who, Some(body)).await.0, StatusCode::OK);
+    }
+    // The pot: a business's revenue, a fifth of it funnelled.
+    app.org(&mira, "kiosk").await;
+    let (status, v) =
+        app.call(Method::POST, "/api/v1/orgs/kiosk/revenue", &mira, Some(json!({ "amount": "10000.00" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    // A principle, a question drawn from it, a candidate and their answers.
+    let body = json!({ "kind": "principle", "title": "Those affected decide", "body": "A decision belongs to those who live with it.",
+        "examples": "The street votes on its own trees." });
+    let (status, doc) = app.call(Method::POST, "/api/v1/orgs/root/library", &root, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    let principle = doc["id"].as_str().or_else(|| doc["doc"]["id"].as_str()).expect("doc id").to_owned();
+    let q = json!({ "question": "Should district budgets be decided by the district?", "principle_id": principle });
+    let (status, q) = app.call(Method::POST, "/api/v1/questionnaire", &root, Some(q)).await;
+    assert_eq!(status, StatusCode::CREATED, "{q}");
+    let question = q["id"].as_str().expect("question").to_owned();
+    let candidate = |name: &str, district: &str, website: &str| json!({ "name": name, "kind": "person", "office": "council", "district": district, "website": website });
+    for bad in [
+        candidate("Clara", "de/be/berlin/atlantis", ""),
+        candidate("Clara", "de/be/berlin/mitte", "javascript:alert(1)"),
+    ] {
+        check_error(
+            app.call(Method::POST, "/api/v1/candidates", &root, Some(bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+    }
+    let good = candidate("Clara Weiss", "de/be/berlin/mitte", "https://clara.example");
+    assert_eq!(app.call(Method::POST, "/api/v1/candidates", &mira, Some(good.clone())).await.0, StatusCode::FORBIDDEN);
+    let (status, c) = app.call(Method::POST, "/api/v1/candidates", &root, Some(good)).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_str().expect("candidate").to_owned();
+    let answers =
+        json!({ "answers": [{ "question_id": question, "stance": "agree", "comment": "Yes, with open books." }] });
+    let path = format!("/api/v1/candidates/{id}/answers");
+    assert_eq!(app.call(Method::PUT, &path, &mira, Some(answers.clone())).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.call(Method::PUT, &path, &root, Some(answers)).await.0, StatusCode::OK);
+    let compared = get(&app, &format!("/api/v1/candidates?compare={id}"), &mira).await;
+    assert_eq!(compared["candidates"][0]["answers"][0]["stance"], "agree", "{compared}");
+    // The endorsement: only members living in Mitte vote (whatever precision they show).
+    let (status, p) = app.call(Method::POST, &format!("/api/v1/candidates/{id}/endorsement"), &mira, None).await;
+    assert_eq!((status, p["kind"].as_str()), (StatusCode::CREATED, Some("endorsement")), "{p}");
+    let pid = p["id"].as_str().expect("proposal").to_owned();
+    let (status, published) = app.call(Method::POST, &format!("/api/v1/proposals/{pid}/publish"), &mira, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let opens = published["voting_opens_at"].as_i64().expect("opens");
+    let closes = published["voting_closes_at"].as_i64().expect("closes");
+    commune_app::scheduler::tick(&app.state, opens + 1_000).await.expect("open");
+    let yes = json!({ "kind": "yes_no", "stance": "yes" });
+    let ballot = format!("/api/v1/proposals/{pid}/ballot");
+    let before = app.audit_len().await;
+    for outside in [&otto, &root] {
+        let refused = app.call(Method::POST, &ballot, outside, Some(yes.clone())).await;
+        assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
+        assert!(refused.1["error"]["message"].as_str().is_some_and(|m| m.contains("district")), "{}", refused.1);
+    }
+    assert_eq!(app.audit_len().await, before, "refused ballots wrote nothing");
+    for inside in [&mira, &nils, &ola] {
+        assert!(app.call(Method::POST, &ballot, inside, Some(yes.clone())).await.0.is_success());
+    }
+    commune_app::scheduler::tick(&app.state, closes + 1_000).await.expect("count");
+    commune_app::scheduler::tick(&app.state, closes + 2_000).await.expect("execute");
+    let weights = app.store.weights(&pid).await.expect("weights");
+    assert_eq!(weights.len(), 3, "the electorate is Mitte's three members");
+    let view = get(&app, &format!("/api/v1/candidates/{id}"), &mira).await;
+    assert_eq!(view["endorsed_by"], pid.as_str(), "{view}");
+    assert_eq!(commune_app::tally::verify_tally(&app.store, &pid).await.expect("verify"), Ok(()));
+    // Funding: drafted under no cap; the cap set before the vote ends is enforced when the money moves.
+    let funding = format!("/api/v1/candidates/{id}/funding");
+    let (status, f) = app.call(Method::POST, &funding, &mira, Some(json!({ "amount": "150.00" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let root_org = app.store.root_org().await.expect("read").expect("root");
+    let set_cap = |value: f64| {
+        let (store, org) = (app.store.clone(), root_org.id.clone());
+        async move {
+            let mut tx = store.write("test").await.expect("tx");
+            tx.set_policy(&org, "campaign_cap_per_candidate", value, "test").await.expect("cap");
+            tx.commit().await.expect("commit");
+        }
+    };
+    let fid = f["id"].as_str().expect("id").to_owned();
+    let closes = publish_and_open(&app, &mira, &fid).await;
+    set_cap(100.0).await;
+    let everyone = [&root, &mira, &otto, &nils, &ola];
+    let outcome = vote_and_close(&app, &fid, &everyone, closes).await;
+    assert_eq!(outcome[0], "failed", "{outcome}");
+    assert!(outcome[1].as_str().is_some_and(|o| o.contains("per-candidate cap")), "{outcome}");
+    check_error(
+        app.call(Method::POST, &funding, &mira, Some(json!({ "amount": "150.00" }))).await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
+    assert!(get(&app, "/api/v1/disclosures", &mira).await.as_array().is_some_and(Vec::is_empty));
+    // Two funding proposals race to execute under a cap that admits one: exactly one pays.
+    set_cap(200.0).await;
+    let mut drafts = Vec::new();
+    for _ in 0..2 {
+        let (_, f) = app.call(Method::POST, &funding, &mira, Some(json!({ "amount": "150.00" }))).await;
+        drafts.push(app.store.proposal(f["id"].as_str().expect("id")).await.expect("read").expect("draft"));
+    }
+    let now = commune_store::now_ms();
+    let (a, b) = tokio::join!(
+        commune_app::politics::endorsements::execute_funding(&app.state, &drafts[0], now),
+        commune_app::politics::endorsements::execute_funding(&app.state, &drafts[1], now)
+    );
+    let paid = [a.expect("first"), b.expect("second")];
+    assert_eq!(paid.iter().filter(|r| r.is_ok()).count(), 1, "{paid:?}");
+    let disclosed = get(&app, "/api/v1/disclosures", &otto).await;
+    assert_eq!(disclosed.as_array().map(Vec::len), Some(1), "{disclosed}");
+    assert_eq!(disclosed[0]["amount"], "150.00");
+    let (status, csv) = app.call(Method::GET, "/api/v1/disclosures.csv", &otto, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = csv.as_str().expect("csv").to_owned();
+    assert!(
+        csv.starts_with("date,candidate,")
+            && csv.contains("Clara Weiss")
+            && csv.contains(disclosed[0]["proposal_id"].as_str().expect("vote")),
+        "{csv}"
+    );
+    let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

@@ -53,6 +53,8 @@ pub(crate) struct ProposalForm {
     pub(crate) amount: String,
     pub(crate) currency: String,
     pub(crate) recipient: String,
+    /// The candidate an endorsement is about (set from the candidate's page).
+    pub(crate) candidate: String,
     pub(crate) seats: String,
     pub(crate) role: String,
     /// The one-time key this form was rendered with.
@@ -83,6 +85,7 @@ impl ProposalForm {
             amount: g("amount"),
             currency: g("currency"),
             recipient: g("recipient"),
+            candidate: g("candidate"),
             seats: g("seats"),
             role: g("role"),
             form_key: g("form_key"),
@@ -162,6 +165,13 @@ impl ProposalForm {
                 form.role = role.clone();
                 form.seats = seats.to_string();
             }
+            Effect::Fund { candidate_id, amount_minor, currency } => {
+                let scale = ledgers.iter().find(|l| &l.asset == currency).map_or(2, |l| l.scale);
+                form.amount = commune_domain::ledger::amount::format(i128::from(*amount_minor), scale);
+                form.currency = currency.clone();
+                form.recipient = format!("campaign:{candidate_id}");
+            }
+            Effect::Endorse { candidate_id } => form.candidate = candidate_id.clone(),
             Effect::None | Effect::SetAttribute { .. } => {}
         }
         form
@@ -333,6 +343,11 @@ async fn effect_of(
                 }
             }
         }
+        Kind::Allocation if form.recipient.trim().starts_with("campaign:") => Effect::Fund {
+            candidate_id: form.recipient.trim().trim_start_matches("campaign:").trim().to_owned(),
+            amount_minor: problems.check(amount_in(state, form).await?).unwrap_or(0),
+            currency: form.currency.trim().to_ascii_uppercase(),
+        },
         Kind::Allocation => {
             if form.recipient.trim().is_empty() {
                 problems.0.push(Invalid::new("recipient", "who receives the money (a member or a business)"));
@@ -353,6 +368,9 @@ async fn effect_of(
                 .check(form.seats.trim().parse().map_err(|_| Invalid::new("seats", "a whole number of seats, like 1")))
                 .unwrap_or(1),
         },
+        Kind::Endorsement if !form.candidate.trim().is_empty() => {
+            Effect::Endorse { candidate_id: form.candidate.trim().to_owned() }
+        }
         Kind::Decision | Kind::Endorsement => Effect::None,
     })
 }

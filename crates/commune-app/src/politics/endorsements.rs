@@ -1,0 +1,653 @@
+//! Endorsements with substance and campaign funding with rules. Stewards of the commune add
+//! candidates (people or campaigns, each with a district) and the questionnaire drawn from the
+//! commune's principles; a candidate (through their member account) or a steward records the
+//! answers; members compare them side by side and put a candidate to an endorsement vote, open
+//! only to members living in the candidate's district; a passed vote publishes the endorsement.
+//! Money reaches a campaign only through a passed funding proposal, paid out of the pot within
+//! the commune's caps and outside its blackout window — checked when it is drafted and again,
+//! race-safely, when the money moves — and every transfer is in the public disclosure report.
+
+use super::commune_for;
+use super::places::{known, known_place};
+use crate::caller::Caller;
+use crate::error::AppError;
+use crate::governance::drafting::{Motion, draft_motion};
+use crate::payments::movement::{Movement, authorize_debit, move_money};
+use crate::payments::{ledger_named, show_id};
+use crate::state::AppState;
+use commune_domain::authz::{Action, Denied};
+use commune_domain::governance::proposal::{Effect, Kind};
+use commune_domain::ideas::analytics::{DAY_MS, day_label, parse_day};
+use commune_domain::ledger::amount;
+use commune_domain::ledger::payments::{Owner, Payer, derive_id, transfer_code};
+use commune_domain::ledger::plan;
+use commune_domain::politics::campaigns::{self as rules, Funded, FundingRules, Profile, Stance};
+use commune_domain::politics::places::PlaceCode;
+use commune_domain::validation::{Invalid, text};
+use commune_store::{CampaignTransfer, Candidate, NewCandidate, Proposal, Store};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct CandidateInput {
+    pub name: String,
+    /// `person` or `campaign`.
+    pub kind: String,
+    pub office: String,
+    /// A known place: who lives inside it votes on the candidate's endorsement.
+    pub district: String,
+    /// The day of the imported election (same district and office) the candidate stands in, if any.
+    #[serde(default)]
+    pub election_on: String,
+    #[serde(default)]
+    pub bio: String,
+    /// An https:// address.
+    #[serde(default)]
+    pub website: String,
+    /// The candidate's own member handle, if they have one here: they answer for themselves.
+    #[serde(default)]
+    pub member: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct QuestionInput {
+    pub question: String,
+    /// The principle (a document of the commune's library) the question is drawn from.
+    pub principle_id: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct AnswerInput {
+    pub question_id: String,
+    /// `agree`, `disagree` or `unsure`.
+    pub stance: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct AnswersInput {
+    pub answers: Vec<AnswerInput>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct FundingInput {
+    /// A decimal amount, e.g. `250.00`.
+    pub amount: String,
+    /// The ledger's currency (default: the first).
+    #[serde(default)]
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct QuestionView {
+    pub id: String,
+    pub question: String,
+    pub principle_id: String,
+    pub principle: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AnswerView {
+    pub question_id: String,
+    pub stance: Option<String>,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CandidateView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub office: String,
+    pub district: String,
+    pub district_name: String,
+    pub election_on: Option<String>,
+    pub bio: String,
+    pub website: String,
+    pub member: Option<String>,
+    /// One per question of the questionnaire, in order (stance absent when not answered).
+    pub answers: Vec<AnswerView>,
+    /// The passed vote that published the endorsement, if any.
+    pub endorsed_by: Option<String>,
+    pub endorsed_on: Option<String>,
+    /// Endorsement and funding votes about this candidate: (proposal id, title, phase, outcome).
+    pub votes: Vec<(String, String, String, String)>,
+    pub funded: String,
+    pub may_answer: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Candidates {
+    pub candidates: Vec<CandidateView>,
+    pub questions: Vec<QuestionView>,
+    /// The commune's principles, for drawing a question from one: (id, title).
+    pub principles: Vec<(String, String)>,
+}
+
+/// One line of the public disclosure report.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Disclosure {
+    pub date: String,
+    pub candidate_id: String,
+    pub candidate: String,
+    pub kind: String,
+    pub office: String,
+    pub district: String,
+    pub election_on: Option<String>,
+    pub amount: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// The vote that authorised it.
+    pub proposal_id: String,
+    pub proposal_title: String,
+    pub transfer_id: String,
+}
+
+/// The candidate's own account, or a steward of the commune recording for them.
+async fn may_answer(state: &AppState, caller: &Caller, c: &Candidate) -> Result<bool, AppError> {
+    let Some(me) = caller.member() else { return Ok(false) };
+    if c.member_id.as_deref() == Some(me.member.id.as_str()) {
+        return Ok(true);
+    }
+    Ok(commune_for(state, caller, Action::ManagePolitics).await.is_ok())
+}
+
+pub async fn add_candidate(
+    state: &AppState,
+    caller: &Caller,
+    input: &CandidateInput,
+) -> Result<CandidateView, AppError> {
+    commune_for(state, caller, Action::ManagePolitics).await?;
+    let me = caller.require_member()?;
+    let profile = Profile::parse(&input.name, &input.kind, &input.office, &input.bio, &input.website)?;
+    let district = known_place(&state.store, "district", &input.district).await?;
+    let election_id = match input.election_on.trim() {
+        "" => None,
+        raw => {
+            let day = parse_day("election_on", raw)?;
+            let found = state.store.elections().await?.into_iter().find(|e| {
+                e.district == district.as_str() && e.day == day && e.office.eq_ignore_ascii_case(&profile.office)
+            });
+            Some(
+                found
+                    .ok_or_else(|| {
+                        Invalid::new("election_on", "no imported election for this district and office on that day")
+                    })?
+                    .id,
+            )
+        }
+    };
+    let member_id = match input.member.trim().trim_start_matches('@') {
+        "" => None,
+        handle => Some(
+            state
+                .store
+                .member_by_handle(&handle.to_ascii_lowercase())
+                .await?
+                .ok_or_else(|| Invalid::new("member", "no member with this handle"))?
+                .id,
+        ),
+    };
+    let new = NewCandidate {
+        name: profile.name,
+        kind: profile.kind.as_str().to_owned(),
+        office: profile.office,
+        district: district.to_string(),
+        election_id,
+        bio: profile.bio,
+        website: profile.website,
+        member_id,
+    };
+    let mut tx = state.store.write(&me.member.id).await?;
+    let id = tx.add_candidate(&new).await?;
+    tx.commit().await?;
+    candidate(state, caller, &id).await
+}
+
+pub async fn add_question(state: &AppState, caller: &Caller, input: &QuestionInput) -> Result<QuestionView, AppError> {
+    let root = commune_for(state, caller, Action::ManagePolitics).await?;
+    let me = caller.require_member()?;
+    let question = rules::check_question(&input.question)?;
+    let principle = match state.store.learn_doc(input.principle_id.trim()).await? {
+        Some(doc) if doc.org_id == root.id && doc.kind == "principle" => doc,
+        _ => return Err(Invalid::new("principle_id", "a principle of the commune's library").into()),
+    };
+    if state.store.questionnaire().await?.len() >= rules::MAX_QUESTIONS {
+        return Err(AppError::Rule(format!("the questionnaire holds at most {} questions", rules::MAX_QUESTIONS)));
+    }
+    let mut tx = state.store.write(&me.member.id).await?;
+    let id = tx.add_question(&question, &principle.id).await?;
+    tx.commit().await?;
+    Ok(QuestionView { id, question, principle_id: principle.id, principle: principle.title })
+}
+
+pub async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: &AnswersInput,
+) -> Result<CandidateView, AppError> {
+    // A candidate with an account answers even when they are not a member of the commune.
+    let me = caller.require_member()?;
+    let c = state.store.candidate(id).await?.ok_or(AppError::NotFound("candidate"))?;
+    if !may_answer(state, caller, &c).await? {
+        return Err(Denied::Forbidden("only the candidate or a steward of the commune records these answers").into());
+    }
+    let questions = state.store.questionnaire().await?;
+    if input.answers.is_empty() || input.answers.len() > questions.len() {
+        return Err(Invalid::new("answers", "answer one or more questions of the questionnaire").into());
+    }
+    let mut rows = Vec::new();
+    for (i, a) in input.answers.iter().enumerate() {
+        let at = |e: Invalid| Invalid::new("answers", format!("answer {i}: {}", e.message));
+        if !questions.iter().any(|q| q.id == a.question_id) {
+            return Err(at(Invalid::new("answers", "not a question of the questionnaire")).into());
+        }
+        let stance = Stance::parse(&a.stance).map_err(at)?;
+        let comment = text("comment", &a.comment, 0, 1_000, true).map_err(at)?;
+        if rows.iter().any(|(q, _, _): &(String, String, String)| *q == a.question_id) {
+            return Err(at(Invalid::new("answers", "this question is answered twice")).into());
+        }
+        rows.push((a.question_id.clone(), stance.as_str().to_owned(), comment));
+    }
+    let mut tx = state.store.write(&me.member.id).await?;
+    tx.answer(&c.id, &rows).await?;
+    tx.commit().await?;
+    candidate(state, caller, id).await
+}
+
+fn money(minor: i64, scale: u32) -> String {
+    amount::format(i128::from(minor), scale)
+}
+
+async fn view_of(
+    state: &AppState,
+    caller: &Caller,
+    c: &Candidate,
+    questions: &[commune_store::QuestionnaireItem],
+    answers: &[commune_store::Answer],
+    proposals: &[Proposal],
+) -> Result<CandidateView, AppError> {
+    let district_name = match PlaceCode::parse("district", &c.district) {
+        Ok(code) => known(&state.store).await?.get(&code).map_or_else(|| c.district.clone(), |k| k.0.clone()),
+        Err(_) => c.district.clone(),
+    };
+    let elections = state.store.elections().await?;
+    let election_on =
+        c.election_id.as_ref().and_then(|e| elections.iter().find(|x| &x.id == e)).map(|e| day_label(e.day));
+    let member = match &c.member_id {
+        Some(id) => state.store.member_by_id(id).await?.map(|m| m.handle),
+        None => None,
+    };
+    let answer_of = |q: &str| answers.iter().find(|a| a.candidate_id == c.id && a.question_id == q);
+    let votes = proposals
+        .iter()
+        .filter(|p| match &p.effect {
+            Effect::Endorse { candidate_id } | Effect::Fund { candidate_id, .. } => *candidate_id == c.id,
+            _ => false,
+        })
+        .map(|p| (p.id.clone(), p.title.clone(), p.phase.as_str().to_owned(), p.outcome.clone()))
+        .collect();
+    let scale = ledger_named(state, None).await.map_or(2, |l| l.scale);
+    Ok(CandidateView {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        kind: c.kind.clone(),
+        office: c.office.clone(),
+        district: c.district.clone(),
+        district_name,
+        election_on,
+        bio: c.bio.clone(),
+        website: c.website.clone(),
+        member,
+        answers: questions
+            .iter()
+            .map(|q| AnswerView {
+                question_id: q.id.clone(),
+                stance: answer_of(&q.id).map(|a| a.stance.clone()),
+                comment: answer_of(&q.id).map(|a| a.comment.clone()).unwrap_or_default(),
+            })
+            .collect(),
+        endorsed_by: c.endorsed_by.clone(),
+        endorsed_on: c.endorsed_at.map(|t| day_label(t.div_euclid(DAY_MS))),
+        votes,
+        funded: money(c.funded_minor, scale),
+        may_answer: may_answer(state, caller, c).await?,
+    })
+}
+
+async fn questions_of(state: &AppState, root_id: &str) -> Result<(Vec<QuestionView>, Vec<(String, String)>), AppError> {
+    let docs = state.store.learn_docs(root_id, "").await?;
+    let principles: Vec<(String, String)> =
+        docs.iter().filter(|d| d.kind == "principle").map(|d| (d.id.clone(), d.title.clone())).collect();
+    let title: BTreeMap<&str, &str> = docs.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
+    let questions = state
+        .store
+        .questionnaire()
+        .await?
+        .into_iter()
+        .map(|q| QuestionView {
+            principle: title.get(q.principle_id.as_str()).copied().unwrap_or("a retired principle").to_owned(),
+            id: q.id,
+            question: q.question,
+            principle_id: q.principle_id,
+        })
+        .collect();
+    Ok((questions, principles))
+}
+
+/// Every candidate with their answers, the questionnaire, and the principles to draw from. `ids`
+/// (when not empty) picks the candidates to compare side by side.
+pub async fn candidates(state: &AppState, caller: &Caller, ids: &[String]) -> Result<Candidates, AppError> {
+    let root = commune_for(state, caller, Action::ReadProposals).await?;
+    let (questions, principles) = questions_of(state, &root.id).await?;
+    let stored = state.store.questionnaire().await?;
+    let answers = state.store.answers().await?;
+    let proposals = state.store.org_proposals(&root.id, "").await?;
+    let mut out = Vec::new();
+    for c in state.store.candidates().await? {
+        if ids.is_empty() || ids.contains(&c.id) {
+            out.push(view_of(state, caller, &c, &stored, &answers, &proposals).await?);
+        }
+    }
+    Ok(Candidates { candidates: out, questions, principles })
+}
+
+pub async fn candidate(state: &AppState, caller: &Caller, id: &str) -> Result<CandidateView, AppError> {
+    let root = commune_for(state, caller, Action::ReadProposals).await?;
+    let c = state.store.candidate(id).await?.ok_or(AppError::NotFound("candidate"))?;
+    let proposals = state.store.org_proposals(&root.id, "").await?;
+    view_of(state, caller, &c, &state.store.questionnaire().await?, &state.store.answers().await?, &proposals).await
+}
+
+/// Drafts the endorsement vote (a yes/no motion of the commune, open to the district's members).
+pub async fn propose_endorsement(state: &AppState, caller: &Caller, id: &str) -> Result<Proposal, AppError> {
+    let root = commune_for(state, caller, Action::Participate).await?;
+    let c = state.store.candidate(id).await?.ok_or(AppError::NotFound("candidate"))?;
+    if c.endorsed_by.is_some() {
+        return Err(AppError::Rule("this candidate is endorsed already".into()));
+    }
+    let body = format!(
+        "Endorse **{}** ({}, {}) for {}. Members living in `{}` vote. Their answers to our questionnaire are on the candidate's page: /candidates/{}.",
+        c.name, c.kind, c.office, c.office, c.district, c.id
+    );
+    let motion =
+        Motion { kind: Kind::Endorsement, effect: Effect::Endorse { candidate_id: c.id.clone() }, weighting: "merit" };
+    draft_motion(
+        state,
+        caller,
+        &root,
+        motion,
+        &format!("Endorse {} for {}", c.name, c.office),
+        &body,
+        "politics",
+        DAY_MS,
+    )
+    .await
+}
+
+/// Drafts a funding proposal for the candidate's campaign, refused at once when it would break a
+/// cap or fall in the blackout window as things stand.
+pub async fn propose_funding(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: &FundingInput,
+) -> Result<Proposal, AppError> {
+    let root = commune_for(state, caller, Action::Participate).await?;
+    let c = state.store.candidate(id).await?.ok_or(AppError::NotFound("candidate"))?;
+    let ledger =
+        ledger_named(state, Some(&input.currency).filter(|c| !c.trim().is_empty()).map(String::as_str)).await?;
+    let amount_minor = i64::try_from(amount::parse(&input.amount, ledger.scale, "amount")?)
+        .map_err(|_| Invalid::new("amount", "too large"))?;
+    let today = commune_store::now_ms().div_euclid(DAY_MS);
+    rules::may_fund(
+        amount_minor,
+        &funded_now(&state.store, &c).await?,
+        &funding_rules(&state.store, ledger.scale).await?,
+        today,
+    )
+    .map_err(AppError::Rule)?;
+    let body = format!(
+        "Pay {} {} from the pot to the campaign of **{}** ({}, `{}`). It is published in the disclosure report with this vote.",
+        money(amount_minor, ledger.scale),
+        ledger.asset,
+        c.name,
+        c.office,
+        c.district
+    );
+    let effect = Effect::Fund { candidate_id: c.id.clone(), amount_minor, currency: ledger.asset.clone() };
+    let motion = Motion { kind: Kind::Allocation, effect, weighting: "merit" };
+    draft_motion(state, caller, &root, motion, &format!("Fund the campaign of {}", c.name), &body, "politics", DAY_MS)
+        .await
+}
+
+/// The commune's funding rules in minor units of a ledger with `scale` decimals.
+pub async fn funding_rules(store: &Store, scale: u32) -> Result<FundingRules, AppError> {
+    let p = crate::policy::commune(store).await?;
+    let minor = |v: f64| (v * 10f64.powi(scale.min(18) as i32)).round() as i64;
+    Ok(FundingRules {
+        cap_per_candidate_minor: minor(p.get("campaign_cap_per_candidate")),
+        cap_per_election_minor: minor(p.get("campaign_cap_per_election")),
+        blackout_days: p.get("campaign_blackout_days").round() as i64,
+    })
+}
+
+/// What the candidate and their election received so far, and the election's day.
+pub async fn funded_now(store: &Store, c: &Candidate) -> Result<Funded, AppError> {
+    let (election_minor, election_day) = match &c.election_id {
+        Some(e) => {
+            let day = store.elections().await?.into_iter().find(|x| &x.id == e).map(|x| x.day);
+            (store.election_funded(e).await?, day)
+        }
+        None => (0, None),
+    };
+    Ok(Funded { candidate_minor: c.funded_minor, election_minor, election_day })
+}
+
+/// The members of `members` who live in the candidate's district: an endorsement's electorate.
+pub async fn electorate(store: &Store, candidate_id: &str, members: Vec<String>) -> Result<Vec<String>, AppError> {
+    let Some(c) = store.candidate(candidate_id).await? else { return Ok(Vec::new()) };
+    let Ok(district) = PlaceCode::parse("district", &c.district) else { return Ok(Vec::new()) };
+    let living: BTreeMap<String, PlaceCode> = store
+        .member_places()
+        .await?
+        .into_iter()
+        .filter_map(|p| Some((p.member_id, PlaceCode::parse("place", &p.place_code).ok()?)))
+        .collect();
+    Ok(members.into_iter().filter(|m| living.get(m).is_some_and(|p| district.contains(p))).collect())
+}
+
+/// Publishes a passed endorsement, inside the transaction that marks the proposal executed.
+pub async fn publish(
+    tx: &mut commune_store::WriteTx,
+    candidate_id: &str,
+    proposal_id: &str,
+) -> Result<String, AppError> {
+    Ok(if tx.publish_endorsement(candidate_id, proposal_id).await? {
+        "endorsement published".to_owned()
+    } else {
+        "already endorsed".to_owned()
+    })
+}
+
+/// Carries out a passed funding proposal: reserves the amount under the caps (race-safe), checks
+/// the blackout window, then pays it out of the pot with an id derived from the proposal, so a
+/// retry moves nothing twice. `Ok(Err(reason))` when a rule or the ledger refused it.
+pub async fn execute_funding(
+    state: &AppState,
+    proposal: &Proposal,
+    now_ms: i64,
+) -> Result<Result<String, String>, AppError> {
+    let Effect::Fund { candidate_id, amount_minor, currency } = &proposal.effect else {
+        return Ok(Err("this proposal funds no campaign".into()));
+    };
+    let Some(c) = state.store.candidate(candidate_id).await? else {
+        return Ok(Err("the candidate no longer exists".into()));
+    };
+    let ledger = match ledger_named(state, Some(currency)).await {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let id = derive_id(&["campaign", &proposal.id]);
+    let reserved = match state.store.campaign_transfer(&proposal.id).await? {
+        Some(t) => t,
+        None => {
+            let rules = funding_rules(&state.store, ledger.scale).await?;
+            let today = now_ms.div_euclid(DAY_MS);
+            if let Err(why) = rules::may_fund(*amount_minor, &funded_now(&state.store, &c).await?, &rules, today) {
+                return Ok(Err(why));
+            }
+            let t = CampaignTransfer {
+                proposal_id: proposal.id.clone(),
+                candidate_id: c.id.clone(),
+                election_id: c.election_id.clone(),
+                amount_minor: *amount_minor,
+                currency: ledger.asset.clone(),
+                reserved_at: 0,
+                moved_at: None,
+                transfer_id: show_id(id),
+            };
+            let mut tx = state.store.write_at("scheduler", now_ms).await?;
+            if !tx.reserve_campaign_transfer(&t, rules.cap_per_candidate_minor, rules.cap_per_election_minor).await? {
+                return Ok(Err("a cap would be exceeded (another transfer reached it first)".into()));
+            }
+            tx.commit().await?;
+            t
+        }
+    };
+    if reserved.moved_at.is_some() {
+        return Ok(Ok(format!(
+            "paid {} {} to the campaign of {}",
+            money(*amount_minor, ledger.scale),
+            ledger.asset,
+            c.name
+        )));
+    }
+    let right = authorize_debit(&Payer::Governance, &Owner::Pot)?;
+    let moved = move_money(
+        state,
+        "system",
+        Movement {
+            what: plan::Movement {
+                id,
+                from: Owner::Pot,
+                to: Owner::Settlement,
+                amount: u64::try_from(*amount_minor).unwrap_or(0),
+                ledger: ledger.id,
+                code: transfer_code::CAMPAIGN,
+                hold_timeout_s: None,
+                payee_is_business: false,
+            },
+            ledger: ledger.clone(),
+            memo: format!("campaign of {}, proposal {}", c.name.chars().take(60).collect::<String>(), proposal.id),
+            settles: None,
+        },
+        &right,
+    )
+    .await;
+    match moved {
+        Ok(_) => {
+            let mut tx = state.store.write_at("scheduler", now_ms).await?;
+            tx.mark_campaign_moved(&proposal.id).await?;
+            tx.commit().await?;
+            Ok(Ok(format!(
+                "paid {} {} to the campaign of {}",
+                money(*amount_minor, ledger.scale),
+                ledger.asset,
+                c.name
+            )))
+        }
+        Err(e @ (AppError::Ledger { .. } | AppError::Invalid(_))) => {
+            let mut tx = state.store.write_at("scheduler", now_ms).await?;
+            tx.release_campaign_transfer(&reserved).await?;
+            tx.commit().await?;
+            Ok(Err(e.to_string()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Every transfer to a campaign that moved, with the vote that authorised it.
+pub async fn disclosure(state: &AppState) -> Result<Vec<Disclosure>, AppError> {
+    let candidates: BTreeMap<String, Candidate> =
+        state.store.candidates().await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let elections = state.store.elections().await?;
+    let mut out = Vec::new();
+    for t in state.store.campaign_transfers().await? {
+        let Some(moved_at) = t.moved_at else { continue };
+        let Some(c) = candidates.get(&t.candidate_id) else { continue };
+        let scale = state.store.ledger_by_asset(&t.currency).await?.map_or(2, |l| l.scale);
+        let title = state.store.proposal(&t.proposal_id).await?.map(|p| p.title).unwrap_or_default();
+        out.push(Disclosure {
+            date: day_label(moved_at.div_euclid(DAY_MS)),
+            candidate_id: c.id.clone(),
+            candidate: c.name.clone(),
+            kind: c.kind.clone(),
+            office: c.office.clone(),
+            district: c.district.clone(),
+            election_on: t
+                .election_id
+                .as_ref()
+                .and_then(|e| elections.iter().find(|x| &x.id == e))
+                .map(|e| day_label(e.day)),
+            amount: money(t.amount_minor, scale),
+            amount_minor: t.amount_minor,
+            currency: t.currency.clone(),
+            proposal_id: t.proposal_id.clone(),
+            proposal_title: title,
+            transfer_id: t.transfer_id.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Text a spreadsheet would run as a formula is prefixed with `'` (names and titles are typed
+/// by people; the report is meant to be opened in spreadsheets).
+fn cell(raw: &str) -> String {
+    if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() }
+}
+
+/// The disclosure report as CSV.
+pub fn disclosure_csv(rows: &[Disclosure]) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "date",
+        "candidate",
+        "kind",
+        "office",
+        "district",
+        "election_on",
+        "amount",
+        "currency",
+        "proposal_id",
+        "proposal",
+        "vote",
+        "transfer_id",
+    ])
+    .map_err(AppError::internal)?;
+    for r in rows {
+        w.write_record([
+            r.date.as_str(),
+            &cell(&r.candidate),
+            &r.kind,
+            &cell(&r.office),
+            &r.district,
+            r.election_on.as_deref().unwrap_or(""),
+            &r.amount,
+            &r.currency,
+            &r.proposal_id,
+            &cell(&r.proposal_title),
+            &format!("/proposals/{}", r.proposal_id),
+            &r.transfer_id,
+        ])
+        .map_err(AppError::internal)?;
+    }
+    String::from_utf8(w.into_inner().map_err(AppError::internal)?).map_err(AppError::internal)
+}
+
+/// The disclosure report for members of the commune.
+pub async fn disclosures(state: &AppState, caller: &Caller) -> Result<Vec<Disclosure>, AppError> {
+    commune_for(state, caller, Action::ReadProposals).await?;
+    disclosure(state).await
+}
