@@ -24,9 +24,11 @@ pub struct Candidate {
     pub endorsed_by: Option<String>,
     pub endorsed_at: Option<i64>,
     pub funded_minor: i64,
+    /// The work project the campaign became.
+    pub project_id: Option<String>,
 }
 
-const CANDIDATE: &str = "id, name, kind, office, district, election_id, bio, website, member_id, created_by, created_at, endorsed_by, endorsed_at, funded_minor";
+const CANDIDATE: &str = "id, name, kind, office, district, election_id, bio, website, member_id, created_by, created_at, endorsed_by, endorsed_at, funded_minor, project_id";
 
 fn candidate(r: &AnyRow) -> Result<Candidate> {
     Ok(Candidate {
@@ -44,6 +46,7 @@ fn candidate(r: &AnyRow) -> Result<Candidate> {
         endorsed_by: r.try_get(11)?,
         endorsed_at: r.try_get(12)?,
         funded_minor: r.try_get(13)?,
+        project_id: r.try_get(14)?,
     })
 }
 
@@ -246,6 +249,20 @@ impl WriteTx {
         }
         let given: Vec<_> = answers.iter().map(|(q, s, _)| json!([q, s])).collect();
         self.audit("candidate.answer", candidate_id, json!({ "answers": given })).await
+    }
+
+    /// Links the campaign to the work project it became (once: a compare-and-set on its absence).
+    pub async fn set_candidate_project(&mut self, candidate_id: &str, project_id: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE candidates SET project_id = $1 WHERE id = $2 AND project_id IS NULL")
+            .bind(project_id)
+            .bind(candidate_id)
+            .execute(&mut *self.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.audit("candidate.project", candidate_id, json!({ "project_id": project_id })).await?;
+        Ok(true)
     }
 
     /// Publishes the endorsement a passed vote decided (once).

@@ -363,7 +363,7 @@ async fn endorsement(
         now - 6 * DAY,
     )
     .await?;
-    let fund = Effect::Fund { candidate_id: greta, amount_minor: 30_000, currency: "EUR".into() };
+    let fund = Effect::Fund { candidate_id: greta.clone(), amount_minor: 30_000, currency: "EUR".into() };
     decided(
         state,
         ada,
@@ -374,6 +374,23 @@ async fn endorsement(
         now - 3 * DAY - 12 * HOUR,
     )
     .await?;
+    // The campaign becomes a project: volunteer tasks before election day and a content plan.
+    let item = |title: &str, owner: &str, days: i64| endorsements::PlanItem {
+        title: title.into(),
+        due: day_label(today + days),
+        owner: owner.into(),
+        seats: None,
+    };
+    let plan = endorsements::CampaignPlanInput {
+        org: String::new(),
+        volunteer: Vec::new(),
+        content: vec![
+            item("Post: Greta's answers to our questionnaire", "bayo", 2),
+            item("Video: why Riverside endorsed Greta", "ada", 6),
+            item("Post: where the €300 went", "chen", 20),
+        ],
+    };
+    endorsements::campaign_project(state, ada, &greta, &plan).await?;
     Ok(())
 }
 

@@ -114,6 +114,9 @@ pub struct CandidateView {
     pub votes: Vec<(String, String, String, String)>,
     pub funded: String,
     pub may_answer: bool,
+    /// The work project the campaign became, and where its board is.
+    pub project_id: Option<String>,
+    pub project_board: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -289,6 +292,13 @@ async fn view_of(
         .map(|p| (p.id.clone(), p.title.clone(), p.phase.as_str().to_owned(), p.outcome.clone()))
         .collect();
     let scale = ledger_named(state, None).await.map_or(2, |l| l.scale);
+    let project_board = match &c.project_id {
+        Some(p) => match state.store.work_project(p).await? {
+            Some(project) => state.store.org_by_id(&project.org_id).await?.map(|o| format!("/orgs/{}/work", o.slug)),
+            None => None,
+        },
+        None => None,
+    };
     Ok(CandidateView {
         id: c.id.clone(),
         name: c.name.clone(),
@@ -313,6 +323,8 @@ async fn view_of(
         votes,
         funded: money(c.funded_minor, scale),
         may_answer: may_answer(state, caller, c).await?,
+        project_id: c.project_id.clone(),
+        project_board,
     })
 }
 
@@ -644,6 +656,160 @@ pub fn disclosure_csv(rows: &[Disclosure]) -> Result<String, AppError> {
         .map_err(AppError::internal)?;
     }
     String::from_utf8(w.into_inner().map_err(AppError::internal)?).map_err(AppError::internal)
+}
+
+/// The most volunteer tasks and content items one campaign project starts with.
+pub const MAX_PLAN_ITEMS: usize = 30;
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct PlanItem {
+    pub title: String,
+    /// `YYYY-MM-DD` (optional).
+    #[serde(default)]
+    pub due: String,
+    /// The member (handle) who owns it, for content items (optional).
+    #[serde(default)]
+    pub owner: String,
+    /// How many volunteers it takes (1–10, default 5 for volunteer tasks, 1 for content).
+    pub seats: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct CampaignPlanInput {
+    /// The organisation whose project it becomes (default: the commune); its stewards run it.
+    #[serde(default)]
+    pub org: String,
+    /// Volunteer tasks; canvassing, a phone bank and leaflets before election day when empty.
+    #[serde(default)]
+    pub volunteer: Vec<PlanItem>,
+    /// The content plan: videos, posts and the like, each with an owner and a date.
+    #[serde(default)]
+    pub content: Vec<PlanItem>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CampaignProject {
+    pub project_id: String,
+    pub org: String,
+    /// Where the project's board is.
+    pub board: String,
+    /// The tasks made: (id, title).
+    pub tasks: Vec<(String, String)>,
+}
+
+/// Turns a campaign into a work project: volunteer tasks and a content plan with owners and
+/// dates, made through the work module's own operations (so its stewards' rights apply).
+pub async fn campaign_project(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: &CampaignPlanInput,
+) -> Result<CampaignProject, AppError> {
+    let root = commune_for(state, caller, Action::ReadProposals).await?;
+    let c = state.store.candidate(id).await?.ok_or(AppError::NotFound("candidate"))?;
+    if c.project_id.is_some() {
+        return Err(AppError::Rule("this campaign is a project already".into()));
+    }
+    if input.volunteer.len() > MAX_PLAN_ITEMS || input.content.len() > MAX_PLAN_ITEMS {
+        return Err(Invalid::new(
+            "volunteer",
+            format!("at most {MAX_PLAN_ITEMS} volunteer tasks and {MAX_PLAN_ITEMS} content items"),
+        )
+        .into());
+    }
+    let slug = if input.org.trim().is_empty() { root.slug.clone() } else { input.org.trim().to_ascii_lowercase() };
+    let election = match &c.election_id {
+        Some(e) => state.store.elections().await?.into_iter().find(|x| &x.id == e).map(|x| x.day),
+        None => None,
+    };
+    let before = |days: i64| election.map(|d| day_label(d - days)).unwrap_or_default();
+    let volunteer: Vec<PlanItem> = if input.volunteer.is_empty() {
+        [("Door-to-door canvassing", 14), ("Phone bank evening", 7), ("Leaflets at the market", 3)]
+            .iter()
+            .map(|(what, days)| PlanItem {
+                title: format!("{what} in {}", c.district),
+                due: before(*days),
+                owner: String::new(),
+                seats: Some(5),
+            })
+            .collect()
+    } else {
+        input.volunteer.clone()
+    };
+    // Everything is checked before anything is made, so a bad item leaves no half-made project.
+    let org = crate::service::org_for(state, caller, &slug, Action::ManageWork).await?;
+    for (i, item) in volunteer.iter().chain(&input.content).enumerate() {
+        let at = |m: String| Invalid::new("content", format!("item {i}: {m}"));
+        text("title", &item.title, 1, 160, false).map_err(|e| at(e.message))?;
+        if !item.due.trim().is_empty() {
+            parse_day("due", &item.due).map_err(|e| at(e.message))?;
+        }
+        let owner = item.owner.trim().trim_start_matches('@');
+        if !owner.is_empty() {
+            let member = state.store.member_by_handle(&owner.to_ascii_lowercase()).await?;
+            let inside = match member {
+                Some(m) => state.store.role_in(&org.id, &m.id).await?.is_some(),
+                None => false,
+            };
+            if !inside {
+                return Err(at(format!("the owner '{owner}' is not a member of {}", org.slug)).into());
+            }
+        }
+    }
+    let project = crate::work::tasks::create_project(
+        state,
+        caller,
+        &slug,
+        &crate::work::tasks::ProjectInput {
+            name: format!("Campaign: {}", c.name).chars().take(120).collect(),
+            description: format!(
+                "Volunteer work and the content plan for {} ({}, `{}`). The candidate: /candidates/{}",
+                c.name, c.office, c.district, c.id
+            ),
+            budget_id: None,
+            hourly_rate: String::new(),
+        },
+    )
+    .await?;
+    let mut tasks = Vec::new();
+    let items = volunteer.iter().map(|v| (v, "campaign", 5)).chain(input.content.iter().map(|v| (v, "content", 1)));
+    for (item, domain, seats) in items {
+        let card = crate::work::tasks::create_task(
+            state,
+            caller,
+            &project.id,
+            &crate::work::tasks::TaskInput {
+                title: item.title.clone(),
+                description: String::new(),
+                domains: domain.into(),
+                effort_hours: String::new(),
+                points: None,
+                value: String::new(),
+                difficulty: None,
+                seats: Some(item.seats.unwrap_or(seats)),
+                due: item.due.clone(),
+            },
+        )
+        .await?;
+        let task_id = card.task.id.clone();
+        if !item.owner.trim().is_empty() {
+            let step = crate::work::tasks::StepInput {
+                step: "assign".into(),
+                member: Some(item.owner.trim().trim_start_matches('@').to_owned()),
+                to: None,
+                note: "owner of this content item".into(),
+            };
+            crate::work::tasks::act(state, caller, &task_id, &step).await?;
+        }
+        tasks.push((task_id, item.title.clone()));
+    }
+    let me = caller.require_member()?;
+    let mut tx = state.store.write(&me.member.id).await?;
+    if !tx.set_candidate_project(&c.id, &project.id).await? {
+        return Err(AppError::Rule("this campaign became a project meanwhile".into()));
+    }
+    tx.commit().await?;
+    Ok(CampaignProject { project_id: project.id, board: format!("/orgs/{slug}/work"), org: slug, tasks })
 }
 
 /// The disclosure report for members of the commune.

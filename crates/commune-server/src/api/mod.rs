@@ -210,6 +210,7 @@ pub fn router() -> Router<AppState> {
         .route("/candidates/{id}/answers", put(politics::answer))
         .route("/candidates/{id}/endorsement", post(politics::propose_endorsement))
         .route("/candidates/{id}/funding", post(politics::propose_funding))
+        .route("/candidates/{id}/project", post(politics::campaign_project))
         .route("/questionnaire", post(politics::add_question))
         .route("/disclosures", get(politics::disclosures))
         .route("/disclosures.csv", get(politics::disclosures_csv))

@@ -287,3 +287,17 @@ pub async fn disclosures_csv(
         endorsements::disclosure_csv(&rows)?,
     ))
 }
+
+/// Turn a campaign into a work project (stewards of the organisation it goes to, the commune by default): volunteer tasks and a content plan with owners and dates.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/project", tag = "politics", request_body = endorsements::CampaignPlanInput,
+    params(("id" = String, Path)),
+    security(("session" = [])),
+    responses((status = 201, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn campaign_project(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<endorsements::CampaignPlanInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(endorsements::campaign_project(&state, &caller, &id, &input).await?))
+}

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/candidates/{id}/answers", post(politics::answer))
         .route("/candidates/{id}/endorsement", post(politics::endorse))
         .route("/candidates/{id}/funding", post(politics::fund))
+        .route("/candidates/{id}/project", post(politics::campaign_project))
         .route("/questionnaire", post(politics::add_question))
         .route("/disclosures", get(politics::disclosures))
         .route("/leverage", get(politics::leverage))

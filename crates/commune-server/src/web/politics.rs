@@ -505,3 +505,40 @@ pub async fn disclosures(State(state): State<AppState>, web: Web) -> WebResult {
     let rows = endorsements::disclosures(&state, &web.caller).await?;
     Ok(render(&DisclosuresPage { page: web.page("Disclosures", "politics"), rows }))
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PlanForm {
+    #[serde(default)]
+    csrf: String,
+    /// One content item per line: `title, owner, YYYY-MM-DD`.
+    #[serde(default)]
+    content: String,
+}
+
+pub async fn campaign_project(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Form(f): Form<PlanForm>,
+) -> WebResult {
+    web.check_csrf(&f.csrf)?;
+    let content = f
+        .content
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut parts = l.split(',').map(str::trim);
+            endorsements::PlanItem {
+                title: parts.next().unwrap_or_default().to_owned(),
+                owner: parts.next().unwrap_or_default().to_owned(),
+                due: parts.next().unwrap_or_default().to_owned(),
+                seats: None,
+            }
+        })
+        .collect();
+    let input = endorsements::CampaignPlanInput { org: String::new(), volunteer: Vec::new(), content };
+    match endorsements::campaign_project(&state, &web.caller, &id, &input).await {
+        Ok(p) => Ok(Redirect::to(&p.board).into_response()),
+        Err(e) => unprocessable(render(&candidate_page(&state, &web, &id, form_problems(e)?).await?)),
+    }
+}

@@ -18,7 +18,9 @@ CREATE TABLE candidates (
     created_at BIGINT NOT NULL,
     endorsed_by TEXT,
     endorsed_at BIGINT,
-    funded_minor BIGINT NOT NULL DEFAULT 0
+    funded_minor BIGINT NOT NULL DEFAULT 0,
+    -- The work project the campaign became (volunteer tasks and the content plan).
+    project_id TEXT
 );
 
 ALTER TABLE elections ADD COLUMN funded_minor BIGINT NOT NULL DEFAULT 0;

@@ -623,6 +623,13 @@ fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::POST,
+            path: "/api/v1/candidates/{candidate}/project",
+            body: Some(json!({ "content": [{ "title": "Launch video", "owner": "nobody" }] })),
+            allowed: &[(InstanceSteward, 422)],
+            refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::POST,
             path: "/api/v1/questionnaire",
             body: Some(json!({ "question": "Will you open the books?", "principle_id": "nope" })),
             allowed: &[(InstanceSteward, 422)],

@@ -295,6 +295,10 @@ async fn the_demo_runs_the_loop_from_chapters_to_seasons_to_leverage() {
         .expect("Greta Vogel");
     assert!(greta["endorsed_by"].is_string(), "{greta}");
     assert!(greta["answers"].as_array().is_some_and(|a| a.len() == 3 && a.iter().all(|a| a["stance"].is_string())));
+    assert!(
+        greta["project_board"].as_str().is_some_and(|b| b.ends_with("/work")),
+        "the campaign is a project: {greta}"
+    );
     let disclosed = get(&app, "/api/v1/disclosures", &ada).await;
     assert_eq!(disclosed.as_array().map(Vec::len), Some(1), "{disclosed}");
     assert_eq!(
@@ -461,4 +465,21 @@ async fn endorsements_are_voted_by_the_district_and_campaign_money_obeys_the_cap
     );
     let report = commune_app::export::verify_ledger(&app.store, |_| {}).await.expect("verify");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // The campaign becomes a project: a bad owner leaves nothing behind; then the default
+    // volunteer tasks and one content item owned by nils.
+    let project = format!("/api/v1/candidates/{id}/project");
+    let projects_before = app.store.audit_entries("project.create").await.expect("audit").len();
+    let bad = json!({ "content": [{ "title": "Launch video", "owner": "nobody", "due": "2031-01-01" }] });
+    check_error(
+        app.call(Method::POST, &project, &root, Some(bad)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    assert_eq!(app.store.audit_entries("project.create").await.expect("audit").len(), projects_before);
+    let plan = json!({ "content": [{ "title": "Launch video", "owner": "nils", "due": "2031-01-01" }] });
+    assert_eq!(app.call(Method::POST, &project, &mira, Some(plan.clone())).await.0, StatusCode::FORBIDDEN);
+    let (status, made) = app.call(Method::POST, &project, &root, Some(plan.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["tasks"].as_array().map(Vec::len), Some(4), "{made}");
+    check_error(app.call(Method::POST, &project, &root, Some(plan)).await, StatusCode::CONFLICT, "rule_violation");
 }
