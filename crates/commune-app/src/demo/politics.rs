@@ -391,6 +391,8 @@ async fn endorsement(
         ],
     };
     endorsements::campaign_project(state, ada, &greta, &plan).await?;
+    // The commune opts in to its public transparency page.
+    crate::politics::transparency::switch(state, ada, true).await?;
     Ok(())
 }
 

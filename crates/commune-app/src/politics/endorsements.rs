@@ -286,7 +286,10 @@ async fn view_of(
     let votes = proposals
         .iter()
         .filter(|p| match &p.effect {
-            Effect::Endorse { candidate_id } | Effect::Fund { candidate_id, .. } => *candidate_id == c.id,
+            // Drafts are their authors' own until published.
+            Effect::Endorse { candidate_id } | Effect::Fund { candidate_id, .. } => {
+                *candidate_id == c.id && p.phase != commune_domain::governance::proposal::Phase::Draft
+            }
             _ => false,
         })
         .map(|p| (p.id.clone(), p.title.clone(), p.phase.as_str().to_owned(), p.outcome.clone()))
@@ -363,6 +366,14 @@ pub async fn candidates(state: &AppState, caller: &Caller, ids: &[String]) -> Re
         }
     }
     Ok(Candidates { candidates: out, questions, principles })
+}
+
+/// A candidate as the public transparency page shows them.
+pub async fn public_view(state: &AppState, c: &Candidate) -> Result<CandidateView, AppError> {
+    let root = state.store.root_org().await?.ok_or(AppError::NotFound("commune"))?;
+    let proposals = state.store.org_proposals(&root.id, "").await?;
+    let (questions, answers) = (state.store.questionnaire().await?, state.store.answers().await?);
+    view_of(state, &Caller::Anonymous { expired: false }, c, &questions, &answers, &proposals).await
 }
 
 pub async fn candidate(state: &AppState, caller: &Caller, id: &str) -> Result<CandidateView, AppError> {

@@ -8,6 +8,7 @@ pub mod elections;
 pub mod endorsements;
 pub mod places;
 pub mod seasons;
+pub mod transparency;
 
 use crate::caller::Caller;
 use crate::error::AppError;

@@ -125,6 +125,11 @@ fn summary(s: &SeasonRow, today: i64) -> SeasonSummary {
     }
 }
 
+/// A season's summary as of today.
+pub fn summary_of(s: &SeasonRow) -> SeasonSummary {
+    summary(s, today())
+}
+
 fn today() -> i64 {
     commune_store::now_ms().div_euclid(DAY_MS)
 }

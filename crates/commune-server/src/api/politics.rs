@@ -10,7 +10,7 @@ use crate::error::{ApiResult, ErrorBody};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use commune_app::politics::{elections, endorsements, places, seasons};
+use commune_app::politics::{elections, endorsements, places, seasons, transparency};
 use commune_app::state::AppState;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -300,4 +300,65 @@ pub async fn campaign_project(
     Json(input): Json<endorsements::CampaignPlanInput>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(created(endorsements::campaign_project(&state, &caller, &id, &input).await?))
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct TransparencySwitch {
+    pub on: bool,
+}
+
+/// Switch the public transparency page on or off (stewards of the commune).
+#[utoipa::path(put, path = "/api/v1/transparency", tag = "politics", request_body = TransparencySwitch,
+    security(("session" = [])),
+    responses((status = 200, description = "Done", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Refused by a rule or a race", body = ErrorBody), (status = 422, description = "Invalid input", body = ErrorBody)))]
+pub async fn switch_transparency(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Json(input): Json<TransparencySwitch>,
+) -> ApiResult<impl IntoResponse> {
+    let on = transparency::switch(&state, &caller, input.on).await?;
+    Ok(Json(serde_json::json!({ "transparency": on })))
+}
+
+/// The commune's public transparency page as JSON, when its stewards switched it on (404 otherwise): chapters, seasons, endorsements with their votes, and campaign disclosures.
+#[utoipa::path(get, path = "/api/v1/transparency", tag = "politics",
+    responses((status = 200, description = "Done", body = Object), (status = 404, description = "Not switched on", body = ErrorBody)))]
+pub async fn transparency_page(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(transparency::page(&state).await?))
+}
+
+/// A season's standings and what each chapter gave, publicly (404 unless the page is on).
+#[utoipa::path(get, path = "/api/v1/transparency/seasons/{id}", tag = "politics",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Done", body = Object), (status = 404, description = "Not switched on, or no such season", body = ErrorBody)))]
+pub async fn transparency_season(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(transparency::season(&state, &id).await?))
+}
+
+/// An endorsed candidate's profile, answers and votes, publicly (404 unless the page is on and the candidate endorsed).
+#[utoipa::path(get, path = "/api/v1/transparency/candidates/{id}", tag = "politics",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Done", body = Object), (status = 404, description = "Not switched on, or not endorsed", body = ErrorBody)))]
+pub async fn transparency_candidate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(transparency::candidate(&state, &id).await?))
+}
+
+/// The campaign disclosures as CSV, publicly (404 unless the page is on).
+#[utoipa::path(get, path = "/api/v1/transparency/disclosures.csv", tag = "politics",
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 404, description = "Not switched on", body = ErrorBody)))]
+pub async fn transparency_disclosures(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let rows = transparency::disclosures(&state).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"campaign-disclosures.csv\""),
+        ],
+        endorsements::disclosure_csv(&rows)?,
+    ))
 }

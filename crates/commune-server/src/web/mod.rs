@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/candidates/{id}/project", post(politics::campaign_project))
         .route("/questionnaire", post(politics::add_question))
         .route("/disclosures", get(politics::disclosures))
+        .route("/transparency", get(politics::transparency_page).post(politics::switch_transparency))
         .route("/leverage", get(politics::leverage))
         .route(
             "/leverage/import",

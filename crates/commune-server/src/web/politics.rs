@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use commune_app::politics::{elections, endorsements, places, seasons};
+use commune_app::politics::{elections, endorsements, places, seasons, transparency};
 use commune_app::state::AppState;
 use commune_domain::politics::places::Precision;
 
@@ -541,4 +541,42 @@ pub async fn campaign_project(
         Ok(p) => Ok(Redirect::to(&p.board).into_response()),
         Err(e) => unprocessable(render(&candidate_page(&state, &web, &id, form_problems(e)?).await?)),
     }
+}
+
+#[derive(Template)]
+#[template(path = "transparency.html")]
+struct TransparencyPage {
+    page: Page,
+    view: Option<transparency::Transparency>,
+}
+
+impl TransparencyPage {
+    fn pct(&self, ppm: &u64) -> String {
+        format!("{:.1}", *ppm as f64 / 10_000.0)
+    }
+}
+
+/// The public page: anyone may read it once the commune's stewards switched it on; before, only
+/// they see it (with the switch), and everyone else a 404.
+pub async fn transparency_page(State(state): State<AppState>, web: Web) -> WebResult {
+    let on = transparency::is_on(&state).await?;
+    let view = if on { Some(transparency::page(&state).await?) } else { None };
+    if !on && !web.page("", "").is_admin {
+        return Err(commune_app::error::AppError::NotFound("page").into());
+    }
+    Ok(render(&TransparencyPage { page: web.page("Transparency", "politics"), view }))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    on: String,
+}
+
+pub async fn switch_transparency(State(state): State<AppState>, web: Web, Form(f): Form<SwitchForm>) -> WebResult {
+    web.check_csrf(&f.csrf)?;
+    transparency::switch(&state, &web.caller, f.on == "1").await?;
+    Ok(Redirect::to("/transparency").into_response())
 }

@@ -499,6 +499,17 @@ fn cases() -> Vec<Case> {
         (TokenWrite, 200),
         (TokenOtherOrg, 200),
     ];
+    // The public pages while they are off: a 404 for everyone.
+    const ALL_404: &[(Role, u16)] = &[
+        (Anonymous, 404),
+        (Outsider, 404),
+        (Member, 404),
+        (Steward, 404),
+        (InstanceSteward, 404),
+        (TokenRead, 404),
+        (TokenWrite, 404),
+        (TokenOtherOrg, 404),
+    ];
     const MEMBERS: &[(Role, u16)] = &[(Outsider, 200), (Member, 200), (Steward, 200), (InstanceSteward, 200)];
     vec![
         Case {
@@ -627,6 +638,41 @@ fn cases() -> Vec<Case> {
             body: Some(json!({ "content": [{ "title": "Launch video", "owner": "nobody" }] })),
             allowed: &[(InstanceSteward, 422)],
             refused_code: commune_read_refusal,
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/transparency",
+            body: Some(json!({ "on": false })),
+            allowed: &[(InstanceSteward, 200)],
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/transparency",
+            body: None,
+            allowed: ALL_404,
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/transparency/seasons/{season}",
+            body: None,
+            allowed: ALL_404,
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/transparency/candidates/{candidate}",
+            body: None,
+            allowed: ALL_404,
+            refused_code: member_action_refusal,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/transparency/disclosures.csv",
+            body: None,
+            allowed: ALL_404,
+            refused_code: member_action_refusal,
         },
         Case {
             method: Method::POST,

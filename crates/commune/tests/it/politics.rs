@@ -305,6 +305,40 @@ async fn the_demo_runs_the_loop_from_chapters_to_seasons_to_leverage() {
         (disclosed[0]["candidate"].as_str(), disclosed[0]["amount"].as_str()),
         (Some("Greta Vogel"), Some("300.00"))
     );
+    // The public page: on in the demo, readable without signing in, every figure with a source,
+    // no member's place or name in it; an endorsed candidate's answers are public, others are not.
+    let (status, public) = app.call(Method::GET, "/api/v1/transparency", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::OK, "{public}");
+    assert_eq!(public["chapters"].as_array().map(Vec::len), Some(3));
+    assert_eq!(public["endorsements"][0]["name"], "Greta Vogel");
+    assert!(public["endorsements"][0]["support_ppm"].as_u64().is_some_and(|s| s > 500_000), "{public}");
+    let text = public.to_string();
+    assert!(!text.contains("/riverside\",\"shown_as") && !text.contains("Ada Okafor"), "no member in it");
+    for source in public["seasons"]
+        .as_array()
+        .expect("seasons")
+        .iter()
+        .map(|s| s["source"].as_str().expect("source").to_owned())
+        .chain([public["endorsements"][0]["source"].as_str().expect("source").to_owned()])
+    {
+        let (status, _) = app.call(Method::GET, &source, &Auth::None, None).await;
+        assert_eq!(status, StatusCode::OK, "{source}");
+    }
+    let paul =
+        listed["candidates"].as_array().and_then(|c| c.iter().find(|c| c["name"] == "Paul Richter")).expect("Paul");
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/transparency/candidates/{}", paul["id"].as_str().expect("id")),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only endorsed candidates are on the public page");
+    let (status, csv) = app.call(Method::GET, "/api/v1/transparency/disclosures.csv", &Auth::None, None).await;
+    assert!(status == StatusCode::OK && csv.as_str().is_some_and(|c| c.contains("300.00")), "{csv}");
+    let (status, _) = app.call(Method::GET, "/transparency", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::OK);
     let greta_page = format!("/candidates/{}", greta["id"].as_str().expect("id"));
     // The pages render.
     for page in ["/map", "/map?focus=de", "/seasons", "/leverage", "/candidates", greta_page.as_str(), "/disclosures"] {
