@@ -661,7 +661,7 @@ pub fn disclosure_csv(rows: &[Disclosure]) -> Result<String, AppError> {
             &r.currency,
             &r.proposal_id,
             &cell(&r.proposal_title),
-            &format!("/proposals/{}", r.proposal_id),
+            &format!("/p/{}", r.proposal_id),
             &r.transfer_id,
         ])
         .map_err(AppError::internal)?;

@@ -475,7 +475,7 @@ pub async fn endorse(
 ) -> WebResult {
     web.check_csrf(&f.csrf)?;
     match endorsements::propose_endorsement(&state, &web.caller, &id).await {
-        Ok(p) => Ok(Redirect::to(&format!("/proposals/{}?done=drafted", p.id)).into_response()),
+        Ok(p) => Ok(Redirect::to(&format!("/p/{}?done=drafted", p.id)).into_response()),
         Err(e) => unprocessable(render(&candidate_page(&state, &web, &id, form_problems(e)?).await?)),
     }
 }
@@ -489,7 +489,7 @@ pub async fn fund(
     web.check_csrf(&f.csrf)?;
     let input = endorsements::FundingInput { amount: f.amount, currency: f.currency };
     match endorsements::propose_funding(&state, &web.caller, &id, &input).await {
-        Ok(p) => Ok(Redirect::to(&format!("/proposals/{}?done=drafted", p.id)).into_response()),
+        Ok(p) => Ok(Redirect::to(&format!("/p/{}?done=drafted", p.id)).into_response()),
         Err(e) => unprocessable(render(&candidate_page(&state, &web, &id, form_problems(e)?).await?)),
     }
 }

@@ -117,6 +117,13 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/common-code/analytics",
         "/orgs/neon-valley/analytics",
         "/numbers",
+        "/map",
+        "/map?focus=de",
+        "/seasons",
+        "/candidates",
+        "/disclosures",
+        "/leverage",
+        "/transparency",
         "/work",
         "/admin",
         "/admin/books",
@@ -149,6 +156,10 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
     pages.extend(links(s, "/conversations/").await?.into_iter().take(1));
     s.open("/orgs/common-code/problems").await?;
     pages.extend(links(s, "/problems/").await?.into_iter().take(1));
+    s.open("/seasons").await?;
+    pages.extend(links(s, "/seasons/").await?);
+    s.open("/candidates").await?;
+    pages.extend(links(s, "/candidates/").await?.into_iter().take(1));
     for org in ["neon-valley", "common-code"] {
         s.open(&format!("/orgs/{org}/rounds")).await?;
         pages.extend(links(s, "/rounds/").await?.into_iter().filter(|l| !l.ends_with(".pb")));

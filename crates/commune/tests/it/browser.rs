@@ -613,3 +613,72 @@ async fn a_member_signs_in_to_an_app_with_commune() {
     let outcome = sign_in_with_commune(&running.session, &app).await;
     running.finish(outcome, "signing in to an app with Commune in the browser failed").await;
 }
+
+/// In the demo, ada walks the chapters and politics: the map (and saves her place at city
+/// precision), the finished season's frozen leaderboard and the live one's challenge, two
+/// candidates compared side by side, Greta Vogel's endorsement with the vote behind it, the
+/// disclosure of her campaign's money, and the leverage view's arithmetic.
+async fn politics_walk(s: &Session) -> Result {
+    s.log_in_to_demo("ada").await?;
+    s.click("nav a[href='/map']").await?;
+    s.see("Where we are").await?;
+    let shapes = s.c.find_all(Locator::Css("svg.map path.place.lit")).await?;
+    assert!(shapes.len() >= 2, "Germany and France are lit: {}", shapes.len());
+    assert!(!s.c.find_all(Locator::Css("svg.map circle.dot.chapter")).await?.is_empty(), "chapters are on the map");
+    s.fill("place", "de/nv/neon-city/riverside").await?;
+    s.c.find(Locator::Css("main select[name='shown_as'] option[value='city']")).await?.click().await?;
+    s.click("form[action='/map/place'] button").await?;
+    s.see("Your place is saved").await?;
+    s.see("others see de/nv/neon-city").await?;
+    // A season: the frozen leaderboard of the finished one, then the live one's challenge.
+    s.click("nav.tabs a[href='/seasons']").await?;
+    s.see("Seasons of giving").await?;
+    s.see("Autumn race").await?;
+    s.c.find(Locator::XPath("//a[contains(., 'Autumn race')]")).await?.click().await?;
+    s.see("results frozen").await?;
+    s.see("Countries").await?;
+    let rows = s.c.find_all(Locator::Css("main table tbody tr")).await?;
+    assert!(rows.len() >= 5, "three chapters and two countries: {}", rows.len());
+    s.open("/seasons").await?;
+    s.see("Winter race").await?;
+    s.c.find(Locator::XPath("//a[contains(., 'Winter race')]")).await?.click().await?;
+    s.see("Riverside and Belleville: every member votes this winter").await?;
+    // Candidates side by side, then the endorsement and the vote behind it.
+    s.click("nav.tabs a[href='/candidates']").await?;
+    s.see("Endorsements with substance").await?;
+    let boxes = s.c.find_all(Locator::Css("input[name='compare']")).await?;
+    for b in boxes.iter().take(2) {
+        b.click().await?;
+    }
+    s.click("main form[action='/candidates'] button[type=submit]").await?;
+    s.see("Comparing 2 candidates").await?;
+    s.c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath("//table//a[normalize-space(.)='Greta Vogel']"))
+        .await?
+        .click()
+        .await?;
+    s.see("Endorsed by the commune").await?;
+    s.click("main p a[href^='/p/']").await?;
+    s.see("Endorse Greta Vogel").await?;
+    s.open("/disclosures").await?;
+    s.see("Fund Greta Vogel").await?;
+    // The leverage view, with its arithmetic.
+    s.click("nav.tabs a[href='/leverage']").await?;
+    s.see("Where we could matter").await?;
+    s.see("÷ margin of").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_walks_a_season_an_endorsement_and_the_leverage_view() {
+    let Ok(webdriver) = std::env::var("COMMUNE_WEBDRIVER_URL") else {
+        eprintln!("browser test: skipped (set COMMUNE_WEBDRIVER_URL to a running chromedriver to run it)");
+        return;
+    };
+    let app = TestApp::empty().await;
+    commune_app::demo::load(&app.state).await.expect("the demo loads");
+    let running = start(&app, &webdriver).await;
+    let outcome = politics_walk(&running.session).await;
+    running.finish(outcome, "walking chapters and politics in the browser failed").await;
+}
