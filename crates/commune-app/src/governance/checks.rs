@@ -147,8 +147,8 @@ pub(crate) async fn check_effect(
                 return bad("effect", "no candidate with this id".into());
             };
             // The caps and the blackout as things stand; they are checked again when the money moves.
-            let rules = crate::politics::endorsements::funding_rules(&state.store, ledger.scale).await?;
-            let funded = crate::politics::endorsements::funded_now(&state.store, &c).await?;
+            let rules = crate::politics::funding::funding_rules(&state.store, ledger.scale).await?;
+            let funded = crate::politics::funding::funded_now(&state.store, &c).await?;
             let today = commune_store::now_ms().div_euclid(86_400_000);
             if let Err(why) = commune_domain::politics::campaigns::may_fund(*amount_minor, &funded, &rules, today) {
                 return bad("effect", why);

@@ -8,6 +8,7 @@
 //! race-safely, when the money moves — and every transfer is in the public disclosure report.
 
 use super::commune_for;
+use super::funding::{funded_now, funding_rules};
 use super::places::{known, known_place};
 use crate::caller::Caller;
 use crate::error::AppError;
@@ -21,7 +22,7 @@ use commune_domain::ideas::analytics::{DAY_MS, day_label, parse_day};
 use commune_domain::ledger::amount;
 use commune_domain::ledger::payments::{Owner, Payer, derive_id, transfer_code};
 use commune_domain::ledger::plan;
-use commune_domain::politics::campaigns::{self as rules, Funded, FundingRules, Profile, Stance};
+use commune_domain::politics::campaigns::{self as rules, Profile, Stance};
 use commune_domain::politics::places::PlaceCode;
 use commune_domain::validation::{Invalid, text};
 use commune_store::{CampaignTransfer, Candidate, NewCandidate, Proposal, Store};
@@ -443,29 +444,6 @@ pub async fn propose_funding(
     let motion = Motion { kind: Kind::Allocation, effect, weighting: "merit" };
     draft_motion(state, caller, &root, motion, &format!("Fund the campaign of {}", c.name), &body, "politics", DAY_MS)
         .await
-}
-
-/// The commune's funding rules in minor units of a ledger with `scale` decimals.
-pub async fn funding_rules(store: &Store, scale: u32) -> Result<FundingRules, AppError> {
-    let p = crate::policy::commune(store).await?;
-    let minor = |v: f64| (v * 10f64.powi(scale.min(18) as i32)).round() as i64;
-    Ok(FundingRules {
-        cap_per_candidate_minor: minor(p.get("campaign_cap_per_candidate")),
-        cap_per_election_minor: minor(p.get("campaign_cap_per_election")),
-        blackout_days: p.get("campaign_blackout_days").round() as i64,
-    })
-}
-
-/// What the candidate and their election received so far, and the election's day.
-pub async fn funded_now(store: &Store, c: &Candidate) -> Result<Funded, AppError> {
-    let (election_minor, election_day) = match &c.election_id {
-        Some(e) => {
-            let day = store.elections().await?.into_iter().find(|x| &x.id == e).map(|x| x.day);
-            (store.election_funded(e).await?, day)
-        }
-        None => (0, None),
-    };
-    Ok(Funded { candidate_minor: c.funded_minor, election_minor, election_day })
 }
 
 /// The members of `members` who live in the candidate's district: an endorsement's electorate.

@@ -6,6 +6,7 @@
 
 pub mod elections;
 pub mod endorsements;
+pub mod funding;
 pub mod places;
 pub mod seasons;
 pub mod transparency;
