@@ -75,7 +75,7 @@ pub use migrate::{Migration, migrations};
 pub use oidc::{Grant, MemberApp, NewGrant, OidcClient, RefreshRow, SigningKey};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
 pub use payments::{NewPaymentRequest, PaymentRequest};
-pub use politics::{ChallengeRow, ElectionRow, GradedAttempt, MemberPlace, PlaceRow, SeasonRow, TaskImpact};
+pub use politics::{ChallengeRow, ElectionRow, GradedAttempt, MemberPlace, PlaceRow, SeasonRow};
 pub use replicas::{MAX_REPLICA_LAG, parse_lsn, reading};
 pub use sessions::{Session, SessionInfo};
 pub(crate) use sql::values_placeholders;

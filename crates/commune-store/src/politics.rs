@@ -3,8 +3,8 @@
 //! place never enters the audit chain: its entry records only what they show.
 //!
 //! The season inputs are read from history that does not change afterwards — ledger transfers,
-//! finished tasks, graded attempts, ballots, organisations' founding and the membership entries
-//! of the audit log — so a finished season can be recomputed.
+//! graded attempts, ballots, organisations' founding, and the audit log's entries — so a finished
+//! season can be recomputed.
 
 use crate::{Result, Store, WriteTx};
 use commune_domain::audit::Entry;
@@ -101,14 +101,6 @@ fn challenge(r: &sqlx::any::AnyRow) -> Result<ChallengeRow> {
         note: r.try_get(7)?,
         created_at: r.try_get(8)?,
     })
-}
-
-/// A finished task's doer and its members' impact scores (sum and count).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskImpact {
-    pub doer_id: String,
-    pub score_sum: i64,
-    pub scores: i64,
 }
 
 /// A graded attempt, for replaying mastery.
@@ -241,23 +233,6 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
-    }
-
-    /// Tasks finished (done) in `[from_ms, to_ms)` with their doer and impact scores.
-    pub async fn finished_task_impacts(&self, from_ms: i64, to_ms: i64) -> Result<Vec<TaskImpact>> {
-        let rows = sqlx::query(
-            "SELECT t.doer_id, CAST(COALESCE(SUM(i.score), 0) AS BIGINT), CAST(COUNT(i.score) AS BIGINT)
-             FROM work_tasks t LEFT JOIN work_impact i ON i.task_id = t.id
-             WHERE t.status = 'done' AND t.doer_id IS NOT NULL AND t.updated_at >= $1 AND t.updated_at < $2
-             GROUP BY t.id, t.doer_id ORDER BY t.id",
-        )
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| Ok(TaskImpact { doer_id: r.try_get(0)?, score_sum: r.try_get(1)?, scores: r.try_get(2)? }))
-            .collect()
     }
 
     /// Every graded attempt before `to_ms`, oldest first.

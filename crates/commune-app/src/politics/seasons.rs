@@ -4,7 +4,7 @@
 //!
 //! What each chapter gave is read from history that does not change afterwards: posted funnel
 //! transfers in the first ledger (a business belongs to the chapter whose place holds its own),
-//! tasks finished by members, skills they mastered (replaying graded attempts), ballots they
+//! tasks members first finished and their impact scores (replayed from the audit log), skills they mastered (replaying graded attempts), ballots they
 //! cast, businesses founded in the chapter's place. A chapter's members, and every
 //! organisation's place, are replayed from the audit log up to the season's end. A member of
 //! two chapters counts in both.
@@ -328,6 +328,43 @@ async fn org_places_at(store: &Store, to_ms: i64) -> Result<BTreeMap<String, Pla
     Ok(out)
 }
 
+/// Tasks first finished in `[from_ms, to_ms)` and their impact as scored before `to_ms`, both
+/// replayed from the audit log (`task.move` to done, with its doer; each member's latest
+/// `task.impact` score), since a task's row and its scores may change after the season: (doer,
+/// the mean score in thousandths).
+async fn impacts_at(store: &Store, from_ms: i64, to_ms: i64) -> Result<Vec<(String, u64)>, AppError> {
+    let payload = |e: &Entry| serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default();
+    let mut finished: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    for e in store.audit_entries("task.move").await?.into_iter().filter(|e| e.at_ms < to_ms) {
+        let p = payload(&e);
+        if p["to"] == "done"
+            && p["from"] != "done"
+            && let Some(doer) = p["doer_id"].as_str()
+        {
+            finished.entry(e.subject.clone()).or_insert((e.at_ms, doer.to_owned()));
+        }
+    }
+    let mut scores: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for e in store.audit_entries("task.impact").await?.into_iter().filter(|e| e.at_ms < to_ms) {
+        let p = payload(&e);
+        if let (Some(member), Some(score)) = (p["member_id"].as_str(), p["score"].as_i64()) {
+            scores.insert((e.subject.clone(), member.to_owned()), score);
+        }
+    }
+    Ok(finished
+        .into_iter()
+        .filter(|(_, (at, _))| *at >= from_ms)
+        .filter_map(|(task, (_, doer))| {
+            let given: Vec<i64> = scores
+                .range((task.clone(), String::new())..)
+                .take_while(|((t, _), _)| *t == task)
+                .map(|(_, s)| *s)
+                .collect();
+            (!given.is_empty()).then(|| (doer, (given.iter().sum::<i64>().max(0) * 1000 / given.len() as i64) as u64))
+        })
+        .collect())
+}
+
 /// The chapter a place belongs to: the one with the deepest place holding it (the earliest
 /// founded on a tie).
 fn chapter_of<'a>(place: &PlaceCode, chapters: &'a [(String, PlaceCode, i64)]) -> Option<&'a str> {
@@ -362,10 +399,8 @@ pub async fn compute(store: &Store, season: &SeasonRow, weights: &Weights) -> Re
             }
         }
     };
-    for t in store.finished_task_impacts(from_ms, to_ms).await? {
-        if t.scores > 0 {
-            credit_member(&t.doer_id, Measure::Impact, (t.score_sum.max(0) * 1000 / t.scores) as u64);
-        }
+    for (doer, impact_milli) in impacts_at(store, from_ms, to_ms).await? {
+        credit_member(&doer, Measure::Impact, impact_milli);
     }
     for (voter, n) in store.ballots_by_voter(from_ms, to_ms).await? {
         credit_member(&voter, Measure::Participation, n.max(0) as u64);

@@ -208,6 +208,45 @@ async fn seasons_are_bounded_challenges_need_two_chapters_and_results_freeze_onc
     assert_eq!(view["state"], "live");
     assert_eq!(view["results"]["chapters"].as_array().map(Vec::len), Some(2));
     assert_eq!(view["results"]["countries"].as_array().map(Vec::len), Some(2), "Germany and France: {view}");
+    // Impact: a task mira finished in her chapter, scored by otto; the latest score counts.
+    app.admit(&mira, &otto, "mitte-chapter").await;
+    let (_, project) =
+        app.call(Method::POST, "/api/v1/orgs/mitte-chapter/projects", &mira, Some(json!({ "name": "Street" }))).await;
+    let project = project["id"].as_str().expect("project").to_owned();
+    let (_, t) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/projects/{project}/tasks"),
+            &mira,
+            Some(json!({ "title": "Plant trees" })),
+        )
+        .await;
+    let task = t["task"]["id"].as_str().expect("task").to_owned();
+    for step in [
+        json!({ "step": "move", "to": "assigned" }),
+        json!({ "step": "set_reviewer", "member": "otto" }),
+        json!({ "step": "start" }),
+        json!({ "step": "move", "to": "review" }),
+    ] {
+        let (status, v) = app.call(Method::POST, &format!("/api/v1/tasks/{task}/steps"), &mira, Some(step)).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    let review = json!({ "success": true, "quality": 4 });
+    let (status, v) = app.call(Method::POST, &format!("/api/v1/tasks/{task}/review"), &otto, Some(review)).await;
+    assert!(status.is_success(), "{v}");
+    let impact_of = |score: i64| {
+        let (app, otto, root, task) = (&app, otto.clone(), root.clone(), task.clone());
+        async move {
+            let body = json!({ "score": score });
+            let (status, v) = app.call(Method::PUT, &format!("/api/v1/tasks/{task}/impact"), &otto, Some(body)).await;
+            assert!(status.is_success(), "{v}");
+            let view = get(app, &format!("/api/v1/seasons/{id}"), &root).await;
+            let chapters = view["results"]["chapters"].as_array().cloned().unwrap_or_default();
+            chapters.iter().find(|c| c["name"] == "mitte-chapter").map(|c| c["given"][1].clone()).unwrap_or_default()
+        }
+    };
+    assert_eq!(impact_of(4).await, 4_000, "impact in thousandths of a point");
+    assert_eq!(impact_of(2).await, 2_000, "the latest score counts");
     // A season that ended: two schedulers race to freeze it; exactly one does.
     let (_, past) = app.call(Method::POST, "/api/v1/seasons", &root, Some(season("Past", -40, -2))).await;
     let past_id = past["id"].as_str().expect("id").to_owned();
