@@ -130,6 +130,16 @@ impl Store {
             .collect()
     }
 
+    /// Every imported place's code, name and whether it has an outline, without the outlines.
+    pub async fn place_names(&self) -> Result<Vec<(String, String, bool)>> {
+        let rows = sqlx::query(
+            "SELECT code, name, CAST(CASE WHEN geometry IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM places ORDER BY code",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<i64, _>(2)? != 0))).collect()
+    }
+
     pub async fn place_exists(&self, code: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM places WHERE code = $1")
             .bind(code)

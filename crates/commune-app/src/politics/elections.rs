@@ -3,7 +3,7 @@
 //! only members who visibly live in the district.
 
 use super::commune_for;
-use super::places::{known, shown_places};
+use super::places::{named, shown_places};
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -68,7 +68,7 @@ pub async fn import(state: &AppState, caller: &Caller, input: &ElectionsImport) 
     commune_for(state, caller, Action::ManagePolitics).await?;
     let me = caller.require_member()?;
     let elections = rules::parse_csv(&input.csv)?;
-    let known = known(&state.store).await?;
+    let known = named(&state.store).await?;
     for e in &elections {
         if !known.contains_key(&e.district) {
             return Err(Invalid::new(
@@ -119,7 +119,7 @@ pub async fn leverage(state: &AppState, caller: &Caller) -> Result<LeverageView,
     commune_for(state, caller, Action::ReadProposals).await?;
     let elections = stored(&state.store).await?;
     let shown: Vec<PlaceCode> = shown_places(&state.store).await?.into_values().collect();
-    let known = known(&state.store).await?;
+    let known = named(&state.store).await?;
     let name_of = |c: &PlaceCode| known.get(c).map_or_else(|| c.to_string(), |k| k.0.clone());
     let today = commune_store::now_ms().div_euclid(DAY_MS);
     let ranked = rules::leverage(&elections, today, |d| shown.iter().filter(|s| visibly_in(s, d)).count() as u64);

@@ -9,7 +9,7 @@
 
 use super::commune_for;
 use super::funding::{funded_now, funding_rules};
-use super::places::{known, known_place};
+use super::places::{known_place, named};
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::governance::drafting::{Motion, draft_motion};
@@ -273,7 +273,7 @@ async fn view_of(
     proposals: &[Proposal],
 ) -> Result<CandidateView, AppError> {
     let district_name = match PlaceCode::parse("district", &c.district) {
-        Ok(code) => known(&state.store).await?.get(&code).map_or_else(|| c.district.clone(), |k| k.0.clone()),
+        Ok(code) => named(&state.store).await?.get(&code).map_or_else(|| c.district.clone(), |k| k.0.clone()),
         Err(_) => c.district.clone(),
     };
     let elections = state.store.elections().await?;

@@ -106,6 +106,20 @@ pub async fn known(store: &Store) -> Result<BTreeMap<PlaceCode, (String, Option<
     Ok(out)
 }
 
+/// Every place the instance knows with its name and whether it has an outline, without reading
+/// the outlines (only the map needs those, through [`known`]).
+pub async fn named(store: &Store) -> Result<BTreeMap<PlaceCode, (String, bool)>, AppError> {
+    let mut out: BTreeMap<PlaceCode, (String, bool)> =
+        places::countries().iter().map(|b| (b.code.clone(), (b.name.clone(), true))).collect();
+    for (code, name, outlined) in store.place_names().await? {
+        if let Ok(code) = PlaceCode::parse("place", &code) {
+            let shipped = out.get(&code).is_some_and(|k| k.1);
+            out.insert(code, (name, outlined || shipped));
+        }
+    }
+    Ok(out)
+}
+
 fn info(code: &PlaceCode, name: &str, outlined: bool) -> PlaceInfo {
     PlaceInfo { code: code.to_string(), name: name.to_owned(), level: code.level().as_str().to_owned(), outlined }
 }
@@ -123,11 +137,7 @@ pub async fn known_place(store: &Store, field: &'static str, raw: &str) -> Resul
 
 pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<PlaceInfo>, AppError> {
     caller.authorize(state, None, Action::ReadDirectory).await?;
-    Ok(known(&state.store)
-        .await?
-        .iter()
-        .map(|(c, (n, g))| info(c, n, places::country(c.as_str()).is_some() || g.is_some()))
-        .collect())
+    Ok(named(&state.store).await?.iter().map(|(c, (n, outlined))| info(c, n, *outlined)).collect())
 }
 
 /// Imports places: outlines from GeoJSON and named places without one. Every place's parent
@@ -157,7 +167,7 @@ pub async fn import(state: &AppState, caller: &Caller, input: &PlacesImport) -> 
     if rows.is_empty() {
         return Err(Invalid::new("geojson", "give a GeoJSON FeatureCollection or a list of places").into());
     }
-    let mut known: BTreeSet<PlaceCode> = known(&state.store).await?.into_keys().collect();
+    let mut known: BTreeSet<PlaceCode> = named(&state.store).await?.into_keys().collect();
     rows.sort_by_key(|r| r.0.level());
     for (code, _, _) in &rows {
         if let Some(parent) = code.parent()
@@ -226,8 +236,8 @@ pub async fn set_org_place(
     let mut tx = state.store.write(&me.member.id).await?;
     tx.set_org_place(&org.id, code.as_str()).await?;
     tx.commit().await?;
-    let known = known(&state.store).await?;
-    let name = known.get(&code).map_or_else(|| code.to_string(), |k| k.0.clone());
+    let named = named(&state.store).await?;
+    let name = named.get(&code).map_or_else(|| code.to_string(), |k| k.0.clone());
     Ok(info(&code, &name, true))
 }
 
