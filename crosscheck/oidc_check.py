@@ -34,6 +34,7 @@ import base64
 import html.parser
 import json
 import os
+import shutil
 import secrets
 import socket
 import sqlite3
@@ -100,6 +101,7 @@ class Server:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        self.log.close()
 
     def api(self, session, method, path, body=None, csrf=None):
         headers = {"X-CSRF-Token": csrf} if csrf else {}
@@ -342,6 +344,7 @@ def main():
                     if "cmnc_" in line or "refresh_token=" in line or "code=" in line]
     report.check("server", "no client secret, code or token in the server log", not secret_leaks,
                  secret_leaks[0][:120] if secret_leaks else "")
+    shutil.rmtree(server.dir, ignore_errors=True)
     failed = report.failed()
     clients = sorted({r[0] for r in report.rows})
     print(f"\n{len(report.rows) - len(failed)}/{len(report.rows)} checks passed across {', '.join(clients)}")

@@ -20,6 +20,7 @@ import argparse
 import http.server
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -174,6 +175,7 @@ def main():
         receiver.shutdown()
     leaks = [line for line in open(os.path.join(work, "server.log")) if "whsec_" in line]
     check("no webhook secret in the server log", not leaks)
+    shutil.rmtree(work, ignore_errors=True)
     print(f"\n{'all checks passed' if not failures else f'{len(failures)} failed'} (standardwebhooks verified every delivery)")
     sys.exit(1 if failures else 0)
 
