@@ -187,7 +187,7 @@ async fn open_voting(state: &AppState, id: &str, now: i64) -> Result<bool, AppEr
     let mut members = tx.member_ids(&proposal.org_id).await?;
     // An endorsement is decided by the members living in the candidate's district.
     if let Effect::Endorse { candidate_id } = &proposal.effect {
-        members = crate::politics::endorsements::electorate(&state.store, candidate_id, members).await?;
+        members = crate::politics::endorsements::electorate(&mut tx, candidate_id, members).await?;
     }
     let shares = state.weights.merit_weights(&state.store, &proposal.org_id, &proposal.domain, &members).await?;
     let total = UNIT * members.len() as u64;

@@ -179,6 +179,11 @@ impl Store {
 }
 
 impl WriteTx {
+    pub async fn candidate(&mut self, id: &str) -> Result<Option<Candidate>> {
+        let sql = format!("SELECT {CANDIDATE} FROM candidates WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&mut *self.tx).await?.as_ref().map(candidate).transpose()
+    }
+
     pub async fn add_candidate(&mut self, c: &NewCandidate) -> Result<String> {
         let id = crate::new_id();
         sqlx::query(

@@ -162,10 +162,7 @@ impl Store {
         if let Some(id) = member_id {
             query = query.bind(id);
         }
-        let rows = query.fetch_all(self.reader()).await?;
-        rows.iter()
-            .map(|r| Ok(MemberPlace { member_id: r.try_get(0)?, place_code: r.try_get(1)?, shown_as: r.try_get(2)? }))
-            .collect()
+        member_places_of(&query.fetch_all(self.reader()).await?)
     }
 
     /// Every organisation's place: (organisation id, place code).
@@ -302,7 +299,22 @@ impl Store {
     }
 }
 
+fn member_places_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<MemberPlace>> {
+    rows.iter()
+        .map(|r| Ok(MemberPlace { member_id: r.try_get(0)?, place_code: r.try_get(1)?, shown_as: r.try_get(2)? }))
+        .collect()
+}
+
 impl WriteTx {
+    /// Every member's place as this transaction sees it: an endorsement's electorate is taken in
+    /// the transaction that opens its vote.
+    pub async fn member_places(&mut self) -> Result<Vec<MemberPlace>> {
+        let rows = sqlx::query("SELECT member_id, place_code, shown_as FROM member_places ORDER BY member_id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        member_places_of(&rows)
+    }
+
     /// Adds places or replaces their names and outlines.
     pub async fn import_places(&mut self, places: &[(String, String, Option<String>)]) -> Result<()> {
         let at = self.at_ms();

@@ -25,7 +25,7 @@ use commune_domain::ledger::plan;
 use commune_domain::politics::campaigns::{self as rules, Profile, Stance};
 use commune_domain::politics::places::PlaceCode;
 use commune_domain::validation::{Invalid, text};
-use commune_store::{CampaignTransfer, Candidate, NewCandidate, Proposal, Store};
+use commune_store::{CampaignTransfer, Candidate, NewCandidate, Proposal};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -148,12 +148,18 @@ pub struct Disclosure {
 }
 
 /// The candidate's own account, or a steward of the commune recording for them.
+/// Whether the caller may record the candidate's answers: their own account, or a steward.
 async fn may_answer(state: &AppState, caller: &Caller, c: &Candidate) -> Result<bool, AppError> {
-    let Some(me) = caller.member() else { return Ok(false) };
-    if c.member_id.as_deref() == Some(me.member.id.as_str()) {
-        return Ok(true);
-    }
-    Ok(commune_for(state, caller, Action::ManagePolitics).await.is_ok())
+    Ok(is_the_candidate(caller, c) || may_manage(state, caller).await)
+}
+
+async fn may_manage(state: &AppState, caller: &Caller) -> bool {
+    caller.member().is_some() && commune_for(state, caller, Action::ManagePolitics).await.is_ok()
+}
+
+/// Whether the caller is the candidate's own account (who may answer besides the stewards).
+fn is_the_candidate(caller: &Caller, c: &Candidate) -> bool {
+    caller.member().is_some_and(|me| c.member_id.as_deref() == Some(me.member.id.as_str()))
 }
 
 pub async fn add_candidate(
@@ -264,19 +270,37 @@ fn money(minor: i64, scale: u32) -> String {
     amount::format(i128::from(minor), scale)
 }
 
-async fn view_of(
-    state: &AppState,
-    caller: &Caller,
-    c: &Candidate,
-    questions: &[commune_store::QuestionnaireItem],
-    answers: &[commune_store::Answer],
-    proposals: &[Proposal],
-) -> Result<CandidateView, AppError> {
+/// What every candidate's view draws on, read once per page rather than once per candidate.
+struct Shared {
+    questions: Vec<commune_store::QuestionnaireItem>,
+    answers: Vec<commune_store::Answer>,
+    proposals: Vec<Proposal>,
+    places: BTreeMap<PlaceCode, (String, bool)>,
+    elections: Vec<commune_store::ElectionRow>,
+    scale: u32,
+    may_manage: bool,
+}
+
+impl Shared {
+    async fn load(state: &AppState, caller: &Caller, root_id: &str) -> Result<Shared, AppError> {
+        Ok(Shared {
+            questions: state.store.questionnaire().await?,
+            answers: state.store.answers().await?,
+            proposals: state.store.org_proposals(root_id, "").await?,
+            places: named(&state.store).await?,
+            elections: state.store.elections().await?,
+            scale: ledger_named(state, None).await.map_or(2, |l| l.scale),
+            may_manage: may_manage(state, caller).await,
+        })
+    }
+}
+
+async fn view_of(state: &AppState, caller: &Caller, c: &Candidate, shared: &Shared) -> Result<CandidateView, AppError> {
+    let Shared { questions, answers, proposals, places, elections, scale, may_manage } = shared;
     let district_name = match PlaceCode::parse("district", &c.district) {
-        Ok(code) => named(&state.store).await?.get(&code).map_or_else(|| c.district.clone(), |k| k.0.clone()),
+        Ok(code) => places.get(&code).map_or_else(|| c.district.clone(), |k| k.0.clone()),
         Err(_) => c.district.clone(),
     };
-    let elections = state.store.elections().await?;
     let election_on =
         c.election_id.as_ref().and_then(|e| elections.iter().find(|x| &x.id == e)).map(|e| day_label(e.day));
     let member = match &c.member_id {
@@ -295,7 +319,6 @@ async fn view_of(
         })
         .map(|p| (p.id.clone(), p.title.clone(), p.phase.as_str().to_owned(), p.outcome.clone()))
         .collect();
-    let scale = ledger_named(state, None).await.map_or(2, |l| l.scale);
     let project_board = match &c.project_id {
         Some(p) => match state.store.work_project(p).await? {
             Some(project) => state.store.org_by_id(&project.org_id).await?.map(|o| format!("/orgs/{}/work", o.slug)),
@@ -325,8 +348,8 @@ async fn view_of(
         endorsed_by: c.endorsed_by.clone(),
         endorsed_on: c.endorsed_at.map(|t| day_label(t.div_euclid(DAY_MS))),
         votes,
-        funded: money(c.funded_minor, scale),
-        may_answer: may_answer(state, caller, c).await?,
+        funded: money(c.funded_minor, *scale),
+        may_answer: *may_manage || is_the_candidate(caller, c),
         project_id: c.project_id.clone(),
         project_board,
     })
@@ -357,13 +380,11 @@ async fn questions_of(state: &AppState, root_id: &str) -> Result<(Vec<QuestionVi
 pub async fn candidates(state: &AppState, caller: &Caller, ids: &[String]) -> Result<Candidates, AppError> {
     let root = commune_for(state, caller, Action::ReadProposals).await?;
     let (questions, principles) = questions_of(state, &root.id).await?;
-    let stored = state.store.questionnaire().await?;
-    let answers = state.store.answers().await?;
-    let proposals = state.store.org_proposals(&root.id, "").await?;
+    let shared = Shared::load(state, caller, &root.id).await?;
     let mut out = Vec::new();
     for c in state.store.candidates().await? {
         if ids.is_empty() || ids.contains(&c.id) {
-            out.push(view_of(state, caller, &c, &stored, &answers, &proposals).await?);
+            out.push(view_of(state, caller, &c, &shared).await?);
         }
     }
     Ok(Candidates { candidates: out, questions, principles })
@@ -372,16 +393,14 @@ pub async fn candidates(state: &AppState, caller: &Caller, ids: &[String]) -> Re
 /// A candidate as the public transparency page shows them.
 pub async fn public_view(state: &AppState, c: &Candidate) -> Result<CandidateView, AppError> {
     let root = state.store.root_org().await?.ok_or(AppError::NotFound("commune"))?;
-    let proposals = state.store.org_proposals(&root.id, "").await?;
-    let (questions, answers) = (state.store.questionnaire().await?, state.store.answers().await?);
-    view_of(state, &Caller::Anonymous { expired: false }, c, &questions, &answers, &proposals).await
+    let anonymous = Caller::Anonymous { expired: false };
+    view_of(state, &anonymous, c, &Shared::load(state, &anonymous, &root.id).await?).await
 }
 
 pub async fn candidate(state: &AppState, caller: &Caller, id: &str) -> Result<CandidateView, AppError> {
     let root = commune_for(state, caller, Action::ReadProposals).await?;
     let c = state.store.candidate(id).await?.ok_or(AppError::NotFound("candidate"))?;
-    let proposals = state.store.org_proposals(&root.id, "").await?;
-    view_of(state, caller, &c, &state.store.questionnaire().await?, &state.store.answers().await?, &proposals).await
+    view_of(state, caller, &c, &Shared::load(state, caller, &root.id).await?).await
 }
 
 /// Drafts the endorsement vote (a yes/no motion of the commune, open to the district's members).
@@ -446,11 +465,16 @@ pub async fn propose_funding(
         .await
 }
 
-/// The members of `members` who live in the candidate's district: an endorsement's electorate.
-pub async fn electorate(store: &Store, candidate_id: &str, members: Vec<String>) -> Result<Vec<String>, AppError> {
-    let Some(c) = store.candidate(candidate_id).await? else { return Ok(Vec::new()) };
+/// The members of `members` who live in the candidate's district: an endorsement's electorate,
+/// read in the transaction that opens its vote.
+pub async fn electorate(
+    tx: &mut commune_store::WriteTx,
+    candidate_id: &str,
+    members: Vec<String>,
+) -> Result<Vec<String>, AppError> {
+    let Some(c) = tx.candidate(candidate_id).await? else { return Ok(Vec::new()) };
     let Ok(district) = PlaceCode::parse("district", &c.district) else { return Ok(Vec::new()) };
-    let living: BTreeMap<String, PlaceCode> = store
+    let living: BTreeMap<String, PlaceCode> = tx
         .member_places()
         .await?
         .into_iter()
