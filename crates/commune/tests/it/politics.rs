@@ -556,3 +556,53 @@ async fn endorsements_are_voted_by_the_district_and_campaign_money_obeys_the_cap
     assert_eq!(made["tasks"].as_array().map(Vec::len), Some(4), "{made}");
     check_error(app.call(Method::POST, &project, &root, Some(plan)).await, StatusCode::CONFLICT, "rule_violation");
 }
+
+/// A blackout window set while a funding vote runs stops the money when it would move, not only
+/// when it is asked for: the proposal fails naming the window, nothing is paid or disclosed, and a
+/// new request inside the window is refused.
+#[tokio::test]
+async fn the_blackout_window_stops_campaign_money_when_it_would_move() {
+    let (app, root, mira, otto) = berlin().await;
+    for who in [&mira, &otto] {
+        app.admit(&root, who, "root").await;
+    }
+    app.org(&mira, "kiosk").await;
+    let (status, v) =
+        app.call(Method::POST, "/api/v1/orgs/kiosk/revenue", &mira, Some(json!({ "amount": "10000.00" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let election = day(90);
+    let csv = format!("district,date,office,candidate,votes,turnout\nde/be/berlin/pankow,{election},council,,,\n");
+    let (status, v) = app.call(Method::POST, "/api/v1/elections", &root, Some(json!({ "csv": csv }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let body = json!({ "name": "Pankow Commons", "kind": "campaign", "office": "council",
+        "district": "de/be/berlin/pankow", "election_on": election });
+    let (status, c) = app.call(Method::POST, "/api/v1/candidates", &root, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let funding = format!("/api/v1/candidates/{}/funding", c["id"].as_str().expect("id"));
+    let (status, f) = app.call(Method::POST, &funding, &mira, Some(json!({ "amount": "50.00" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "drafted with the window off: {f}");
+    let fid = f["id"].as_str().expect("id").to_owned();
+    let closes = publish_and_open(&app, &mira, &fid).await;
+    let closes_day = closes.div_euclid(86_400_000);
+    let election_day = commune_store::now_ms().div_euclid(86_400_000) + 90;
+    assert!(closes_day < election_day, "the vote ends before the election");
+    // The commune sets a 90-day window while the vote runs: today and the vote's end fall inside it.
+    let root_org = app.store.root_org().await.expect("read").expect("root");
+    let mut tx = app.store.write("test").await.expect("tx");
+    tx.set_policy(&root_org.id, "campaign_blackout_days", 90.0, "test").await.expect("blackout");
+    tx.commit().await.expect("commit");
+    let pot_before = get(&app, "/api/v1/orgs/root/treasury", &mira).await;
+    let outcome = vote_and_close(&app, &fid, &[&root, &mira, &otto], closes).await;
+    assert_eq!(outcome[0], "failed", "{outcome}");
+    assert!(outcome[1].as_str().is_some_and(|o| o.contains("blackout")), "{outcome}");
+    assert!(get(&app, "/api/v1/disclosures", &mira).await.as_array().is_some_and(Vec::is_empty));
+    let pot_after = get(&app, "/api/v1/orgs/root/treasury", &mira).await;
+    assert_eq!(pot_after["pot"][0]["balance_minor"], pot_before["pot"][0]["balance_minor"], "the pot did not move");
+    assert_eq!(pot_before["pot_story"]["committed_minor"], 5_000, "the open vote held its amount: {pot_before}");
+    assert_eq!(pot_after["pot_story"]["committed_minor"], 0, "the failed vote let it go: {pot_after}");
+    check_error(
+        app.call(Method::POST, &funding, &mira, Some(json!({ "amount": "50.00" }))).await,
+        StatusCode::CONFLICT,
+        "rule_violation",
+    );
+}
