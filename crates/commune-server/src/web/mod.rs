@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/inbox/open/{id}", get(pages::inbox::open))
         .route("/map", get(politics::map))
         .route("/map/place", post(politics::set_place))
+        .route("/orgs/{slug}/place", post(politics::set_org_place))
         .route(
             "/map/import",
             post(politics::import_places).layer(axum::extract::DefaultBodyLimit::max(

@@ -73,6 +73,29 @@ pub async fn set_place(State(state): State<AppState>, web: Web, Form(form): Form
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+pub struct OrgPlaceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    place: String,
+}
+
+/// An organisation's stewards set where it is, from its page.
+pub async fn set_org_place(
+    State(state): State<AppState>,
+    web: Web,
+    Path(slug): Path<String>,
+    Form(form): Form<OrgPlaceForm>,
+) -> WebResult {
+    web.check_csrf(&form.csrf)?;
+    let input = places::OrgPlaceInput { place: form.place };
+    match places::set_org_place(&state, &web.caller, &slug, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{slug}?done=place")).into_response()),
+        Err(e) => unprocessable(render(&super::pages::orgs::org_page(&state, &web, &slug, form_problems(e)?).await?)),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct ImportForm {
     #[serde(default)]
     csrf: String,

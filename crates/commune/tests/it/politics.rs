@@ -606,3 +606,36 @@ async fn the_blackout_window_stops_campaign_money_when_it_would_move() {
         "rule_violation",
     );
 }
+
+/// An organisation's own stewards (not only the commune's) set where it is from its page; a bad
+/// place is refused naming it and writes nothing; a member who is not a steward sees no form and
+/// is refused.
+#[tokio::test]
+async fn an_organisations_stewards_set_its_place_from_its_page() {
+    let (app, root, mira, otto) = berlin().await;
+    app.admit(&root, &mira, "root").await;
+    app.org(&mira, "kiosk").await;
+    app.admit(&mira, &otto, "kiosk").await;
+    let mut steward = crate::web::Browser::new(&app);
+    steward.log_in("mira").await;
+    let page = steward.get("/orgs/kiosk").await;
+    assert!(page.html.contains("action=\"/orgs/kiosk/place\"") && page.html.contains("de/be/berlin/mitte"));
+    let before = app.audit_len().await;
+    let bad = steward.submit("/orgs/kiosk", "/orgs/kiosk/place", &[("place", "de/be/berlin/atlantis")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("atlantis"), "the error names the place: {}", bad.html);
+    assert_eq!(app.audit_len().await, before, "a refused place writes nothing");
+    let done = steward.submit("/orgs/kiosk", "/orgs/kiosk/place", &[("place", "de/be/berlin/mitte")]).await;
+    assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/orgs/kiosk?done=place")));
+    let kiosk = app.store.org_by_slug("kiosk").await.expect("read").expect("kiosk");
+    let places = app.store.org_places().await.expect("places");
+    assert!(places.contains(&(kiosk.id.clone(), "de/be/berlin/mitte".to_owned())), "{places:?}");
+    assert!(steward.get("/orgs/kiosk").await.html.contains("/map?focus=de/be/berlin/mitte"));
+    let mut member = crate::web::Browser::new(&app);
+    member.log_in("otto").await;
+    assert!(!member.get("/orgs/kiosk").await.html.contains("action=\"/orgs/kiosk/place\""));
+    let refused = member.submit("/orgs/kiosk", "/orgs/kiosk/place", &[("place", "de/be/berlin/pankow")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+    let places = app.store.org_places().await.expect("places");
+    assert!(places.contains(&(kiosk.id, "de/be/berlin/mitte".to_owned())), "unchanged: {places:?}");
+}

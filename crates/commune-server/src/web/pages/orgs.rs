@@ -95,6 +95,10 @@ pub(crate) struct OrgPage {
     pub(crate) has_pending: bool,
     pub(crate) members: Option<Vec<OrgMember>>,
     pub(crate) weights: Option<commune_app::cards::WeightDistribution>,
+    /// Where the organisation is on the map (a place code), if its stewards said.
+    pub(crate) map_place: Option<String>,
+    /// The places a steward may choose from (empty for everyone else).
+    pub(crate) known_places: Vec<commune_app::politics::places::PlaceInfo>,
     pub(crate) errors: Vec<String>,
 }
 
@@ -121,8 +125,20 @@ pub(crate) async fn org_page(
     };
     let weights =
         if can_see_members { Some(commune_app::cards::distribution(state, &org, "general").await?) } else { None };
+    let map_place = state.store.org_places().await?.into_iter().find(|(id, _)| *id == org.id).map(|(_, code)| code);
+    let known_places = if is_steward {
+        commune_app::politics::places::list(state, &web.caller)
+            .await?
+            .into_iter()
+            .filter(|p| p.level != "country")
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(OrgPage {
         weights,
+        map_place,
+        known_places,
         page: web.page(org.name.clone(), "orgs"),
         org,
         role,
