@@ -1,7 +1,7 @@
 //! Chapters and politics in the demo: Neon City's districts (in Germany) and Belleville (in
 //! Paris) with outlines, three chapters in two countries, members placed at the precision each
-//! chose, a co-op founded in Belleville mid-season, a finished season frozen by the scheduler's
-//! own step, a live one with a challenge between two chapters, and elections past and upcoming
+//! chose, a co-op founded in Belleville mid-season, volunteer tasks and mastered lessons in each
+//! chapter's past, a finished season frozen by the scheduler's own step, a live one with a challenge between two chapters, and elections past and upcoming
 //! for the leverage view; principles, a questionnaire and three candidates' answers, an
 //! endorsement voted by the district's members and a campaign funded by a vote of everyone.
 
@@ -164,6 +164,16 @@ pub(crate) async fn season(
     let org = tx.create_org(&kitchen, &paris[0].id).await?;
     tx.set_org_place(&org.id, BELLEVILLE).await?;
     tx.commit().await?;
+    // What the chapters gave in the finished season besides revenue, ballots and co-ops.
+    let riverside = orgs.iter().find(|(o, _)| o.slug == "riverside");
+    let of_ids = |ids: &[String]| -> Vec<&Member> { members.iter().filter(|m| ids.contains(&m.id)).collect() };
+    let mut chapters: Vec<(&Org, Vec<&Member>)> = Vec::new();
+    if let Some((org, ids)) = riverside {
+        chapters.push((org, of_ids(ids)));
+    }
+    chapters.push((&harbour, in_district("/harbour")));
+    chapters.push((&belleville, in_district(BELLEVILLE)));
+    past_giving(state, &chapters, &orgs[4].0, today).await?;
     // A finished season (frozen by the scheduler's own step) and a live one with a challenge.
     seasons::create(
         state,
@@ -227,6 +237,105 @@ pub(crate) async fn season(
     );
     elections::import(state, &ada, &elections::ElectionsImport { csv }).await?;
     endorsement(state, &orgs[0].0, members, &ada, today, now).await
+}
+
+/// Volunteer tasks each chapter finished in the finished season (scored for impact by its members
+/// when they were proposed, reviewed when done) and members who mastered the design skill in the
+/// business's course, written as the history they are: the demo's own work and lessons happen
+/// today, in the live season. Chapter `k` does `TASKS[k]` tasks and `MASTERED[k]` members master
+/// the skill, so the small chapter can lead per member.
+async fn past_giving(
+    state: &AppState,
+    chapters: &[(&Org, Vec<&Member>)],
+    school: &Org,
+    today: i64,
+) -> Result<(), AppError> {
+    const TASKS: [&[(&str, i64)]; 3] = [
+        &[("Clean up the riverbank", 4), ("Repair café for the street", 5)],
+        &[("Survey the warehouse roofs for solar", 5), ("Teach a wiring workshop", 3), ("Paint the dock mural", 2)],
+        &[("Cook for the Saturday canteen", 5), ("Translate the welcome pack", 4)],
+    ];
+    const MASTERED: [usize; 3] = [1, 1, 2];
+    let exercises = match state.store.learn_courses(&school.id).await?.first() {
+        Some(course) => state.store.learn_exercises(&course.id).await?,
+        None => Vec::new(),
+    };
+    let start = (today - 100) * DAY_MS + 10 * HOUR;
+    for (k, (chapter, people)) in chapters.iter().enumerate().take(TASKS.len()) {
+        if people.len() < 4 {
+            continue;
+        }
+        let mut tx = state.store.write_at(&people[0].id, start).await?;
+        let project = tx
+            .create_work_project(
+                &chapter.id,
+                "Volunteer days",
+                "What the chapter does for its streets, one day at a time.",
+                None,
+                0,
+            )
+            .await?;
+        tx.commit().await?;
+        for (j, (title, impact)) in TASKS[k].iter().enumerate() {
+            let day = start + (k as i64 * 4 + j as i64 * 11) * DAY;
+            let (steward, doer, reviewer) =
+                (people[0], people[1 + j % (people.len() - 1)], people[people.len() - 1 - j]);
+            let domains = vec!["community".to_owned()];
+            let new = commune_store::NewTask {
+                project_id: &project,
+                org_id: &chapter.id,
+                title,
+                description: "A volunteer day the chapter agreed on at its monthly meeting.",
+                domains: &domains,
+                effort_minutes: 240,
+                points: 2,
+                value_minor: 0,
+                difficulty: 2,
+                seats: 1,
+                due_at: Some(day + 7 * DAY),
+            };
+            let mut tx = state.store.write_at(&steward.id, day).await?;
+            let task = tx.create_task(new).await?;
+            tx.move_task(&task, "open", "assigned", Some(&doer.id), Some(&reviewer.id), "volunteered").await?;
+            tx.commit().await?;
+            // Members score the impact while it is open to volunteers.
+            for (i, scorer) in people.iter().skip(2).take(3).enumerate() {
+                let mut tx = state.store.write_at(&scorer.id, day + HOUR * (1 + i as i64)).await?;
+                tx.score_impact(&task, &scorer.id, (impact - i as i64 % 2).clamp(0, 5)).await?;
+                tx.commit().await?;
+            }
+            let mut tx = state.store.write_at(&doer.id, day + 2 * DAY).await?;
+            tx.move_task(&task, "assigned", "in_progress", Some(&doer.id), Some(&reviewer.id), "").await?;
+            tx.move_task(&task, "in_progress", "review", Some(&doer.id), Some(&reviewer.id), "").await?;
+            tx.commit().await?;
+            let mut tx = state.store.write_at(&reviewer.id, day + 3 * DAY).await?;
+            tx.move_task(&task, "review", "done", Some(&doer.id), Some(&reviewer.id), "reviewed").await?;
+            let at = tx.at_ms();
+            tx.record_review(&commune_store::TaskReview {
+                task_id: task.clone(),
+                reviewer_id: reviewer.id.clone(),
+                doer_id: doer.id.clone(),
+                success: true,
+                quality: *impact,
+                on_time: true,
+                note: "Done, and the street noticed.".into(),
+                at,
+            })
+            .await?;
+            tx.commit().await?;
+        }
+        // Mastery: nine right first answers on nine exercises, one morning.
+        for (i, learner) in people.iter().skip(1).take(MASTERED[k]).enumerate() {
+            let morning = start + (20 + k as i64 * 9 + i as i64 * 5) * DAY;
+            let mut tx = state.store.write_at(&learner.id, morning).await?;
+            for e in exercises.iter().take(9) {
+                tx.record_attempt(&e.id, &school.id, &e.skill, "(answered at the chapter's study evening)", Some(true))
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(())
 }
 
 /// The commune's principles and the questionnaire drawn from them; three candidates and their

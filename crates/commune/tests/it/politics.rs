@@ -303,6 +303,12 @@ async fn the_demo_runs_the_loop_from_chapters_to_seasons_to_leverage() {
     assert!(standings.iter().any(|s| s["given"][3].as_u64().is_some_and(|n| n > 0)), "ballots were cast: {season}");
     assert!(standings.iter().any(|s| s["given"][0].as_u64().is_some_and(|n| n > 0)), "revenue reached the pot");
     assert!(standings.iter().any(|s| s["given"][4] == 1), "Canal Kitchen was founded mid-season");
+    for measure in [1, 2] {
+        assert!(
+            standings.iter().all(|s| s["given"][measure].as_u64().is_some_and(|n| n > 0)),
+            "every chapter delivered impact and mastered lessons: {season}"
+        );
+    }
     let (live, state) = state_of("Winter race").expect("a live season");
     assert_eq!(state, "live");
     let live = get(&app, &format!("/api/v1/seasons/{}", live.as_str().expect("id")), &ada).await;
