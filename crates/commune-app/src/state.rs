@@ -98,7 +98,16 @@ pub struct Inner {
     /// What every page's frame shows about its reader (unread notifications, time zone), per
     /// member, read at most once a second; the writes that change them drop the entry at once.
     pub reading: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, i64, String)>>,
+    /// Figures derived from history (a live season's standings), each kept with the audit head it
+    /// was computed at: see [`AppState::derived`].
+    derived: std::sync::Mutex<std::collections::HashMap<String, Derived>>,
 }
+
+/// One remembered derivation: the audit head (entries, hash) it was computed at, and the value.
+type Derived = (i64, String, Arc<dyn std::any::Any + Send + Sync>);
+
+/// How many derivations [`AppState::derived`] keeps at most (it forgets them all past that).
+const DERIVED_MAX: usize = 64;
 
 /// The instance as every page's frame names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +157,7 @@ impl AppState {
             root_id: std::sync::OnceLock::new(),
             facts: std::sync::Mutex::new(None),
             reading: std::sync::Mutex::new(std::collections::HashMap::new()),
+            derived: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -170,6 +180,35 @@ impl AppState {
         }
         let Some(root) = self.0.store.root_org().await? else { return Ok(None) };
         Ok(Some(self.0.root_id.get_or_init(|| root.id).clone()))
+    }
+
+    /// `make()`, or what it returned last for `key` if the audit log has not moved since: every
+    /// write appends to the log in its own transaction, so an unchanged head (entry count and
+    /// hash) means unchanged inputs, and the value is exact, never stale. The head is read before
+    /// `make` runs, so a write that lands meanwhile moves the head and the next call recomputes.
+    pub async fn derived<T, F, Fut>(&self, key: &str, make: F) -> Result<T, crate::error::AppError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, crate::error::AppError>>,
+    {
+        let head = self.0.store.audit_head().await?;
+        let remembered = self.0.derived.lock().ok().and_then(|d| d.get(key).cloned());
+        if let Some((entries, hash, value)) = remembered
+            && entries == head.entries
+            && hash == head.head_hash
+            && let Some(value) = value.downcast_ref::<T>()
+        {
+            return Ok(value.clone());
+        }
+        let value = make().await?;
+        if let Ok(mut d) = self.0.derived.lock() {
+            if d.len() >= DERIVED_MAX {
+                d.clear();
+            }
+            d.insert(key.to_owned(), (head.entries, head.head_hash, Arc::new(value.clone())));
+        }
+        Ok(value)
     }
 
     /// The commune's name and whether it is the demo, read at most once a second: the frame of

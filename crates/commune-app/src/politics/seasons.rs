@@ -232,13 +232,7 @@ pub async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<SeasonV
     commune_for(state, caller, Action::ReadProposals).await?;
     let season = state.store.season(id).await?.ok_or(AppError::NotFound("season"))?;
     let today = today();
-    let (results, frozen) = match &season.results {
-        Some(json) => (serde_json::from_str::<Results>(json).map_err(AppError::internal)?, true),
-        None => {
-            let weights = weights(state).await?;
-            (compute(&state.store, &season, &weights).await?, false)
-        }
-    };
+    let (results, frozen) = (standings(state, &season).await?, season.results.is_some());
     let orgs = state.store.list_orgs().await?;
     let slugs: BTreeMap<String, String> = orgs.iter().map(|o| (o.id.clone(), o.slug.clone())).collect();
     let names: BTreeMap<&str, &str> = orgs.iter().map(|o| (o.id.as_str(), o.name.as_str())).collect();
@@ -373,6 +367,21 @@ fn chapter_of<'a>(place: &PlaceCode, chapters: &'a [(String, PlaceCode, i64)]) -
         .filter(|(_, p, _)| p.contains(place))
         .max_by(|a, b| a.1.level().cmp(&b.1.level()).then(b.2.cmp(&a.2)).then(b.0.cmp(&a.0)))
         .map(|c| c.0.as_str())
+}
+
+/// A season's standings: frozen once it finished, else computed from history under today's
+/// weights (remembered until the next write, so a busy leaderboard is not replayed per view).
+pub async fn standings(state: &AppState, season: &SeasonRow) -> Result<Results, AppError> {
+    match &season.results {
+        Some(json) => serde_json::from_str::<Results>(json).map_err(AppError::internal),
+        None => {
+            state
+                .derived(&format!("season:{}", season.id), || async {
+                    compute(&state.store, season, &weights(state).await?).await
+                })
+                .await
+        }
+    }
 }
 
 /// What every chapter gave in the season, and its standings under `weights`.

@@ -147,10 +147,7 @@ async fn tally_of(state: &AppState, proposal_id: &str) -> Result<(u64, u64, usiz
 
 async fn season_results(state: &AppState, id: &str) -> Result<Results, AppError> {
     let s = state.store.season(id).await?.ok_or(AppError::NotFound("season"))?;
-    match &s.results {
-        Some(json) => serde_json::from_str(json).map_err(AppError::internal),
-        None => seasons::compute(&state.store, &s, &seasons::weights(state).await?).await,
-    }
+    seasons::standings(state, &s).await
 }
 
 /// A season's standings (frozen, or live while it runs): the source of the page's figures.

@@ -645,3 +645,20 @@ async fn an_organisations_stewards_set_its_place_from_its_page() {
     let places = app.store.org_places().await.expect("places");
     assert!(places.contains(&(kiosk.id, "de/be/berlin/mitte".to_owned())), "unchanged: {places:?}");
 }
+
+/// Derived figures (a live season's standings) are remembered only while the audit log stands
+/// still: reads between writes reuse them, any write makes the next read recompute.
+#[tokio::test]
+async fn derived_figures_are_recomputed_after_every_write_and_only_then() {
+    let (app, root, mira, _) = berlin().await;
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let probe = || {
+        app.state.derived("probe", || async {
+            Ok::<_, commune_app::error::AppError>(calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1)
+        })
+    };
+    assert_eq!((probe().await.expect("first"), probe().await.expect("again")), (1, 1), "no write: remembered");
+    app.admit(&root, &mira, "root").await;
+    assert_eq!(probe().await.expect("after a write"), 2, "a write: recomputed");
+    assert_eq!(probe().await.expect("again"), 2);
+}
