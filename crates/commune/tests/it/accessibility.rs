@@ -82,6 +82,7 @@ async fn sweep(s: &Session, axe: &str, invite: &str) -> Result {
         "/orgs/neon-valley/proposals/new?kind=policy",
         "/orgs/neon-valley/proposals/new?kind=allocation",
         "/orgs/neon-valley/proposals/new?kind=election",
+        "/orgs/neon-valley/proposals/new?kind=endorsement",
         "/members",
         "/members?domain=finance",
         "/m/ada",

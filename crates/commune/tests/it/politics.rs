@@ -662,3 +662,45 @@ async fn derived_figures_are_recomputed_after_every_write_and_only_then() {
     assert_eq!(probe().await.expect("after a write"), 2, "a write: recomputed");
     assert_eq!(probe().await.expect("again"), 2);
 }
+
+/// The proposal wizard picks the candidate an endorsement is about (and offers campaigns as an
+/// allocation's recipient): the draft it makes is scoped to the candidate's district.
+#[tokio::test]
+async fn the_proposal_wizard_picks_a_candidate_for_an_endorsement() {
+    let (app, root, _, _) = berlin().await;
+    let body =
+        json!({ "name": "Clara Weiss", "kind": "person", "office": "council", "district": "de/be/berlin/mitte" });
+    let (status, c) = app.call(Method::POST, "/api/v1/candidates", &root, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_str().expect("id").to_owned();
+    let mut browser = crate::web::Browser::new(&app);
+    browser.log_in("root").await;
+    let form = browser.get("/orgs/root/proposals/new?kind=endorsement").await;
+    assert!(
+        form.html.contains(&format!("<option value=\"{id}\"")) && form.html.contains("Clara Weiss"),
+        "{}",
+        form.html
+    );
+    let allocation = browser.get("/orgs/root/proposals/new?kind=allocation").await;
+    assert!(allocation.html.contains(&format!("value=\"campaign:{id}\"")), "{}", allocation.html);
+    let fields = [
+        ("kind", "endorsement"),
+        ("title", "Endorse Clara Weiss"),
+        ("candidate", id.as_str()),
+        ("method", "yes_no"),
+        ("threshold", "50%"),
+        ("opens", "2099-01-01T10:00"),
+        ("closes", "2099-01-08T10:00"),
+    ];
+    let drafted =
+        browser.submit("/orgs/root/proposals/new?kind=endorsement", "/orgs/root/proposals/new", &fields).await;
+    assert_eq!(drafted.status, StatusCode::SEE_OTHER, "{}", drafted.html);
+    let draft = drafted.location.as_deref().and_then(|l| l.strip_prefix("/p/")).expect("the draft's page").to_owned();
+    let draft = app.store.proposal(draft.split(['/', '?']).next().unwrap_or_default()).await.expect("read");
+    let effect = draft.map(|p| p.effect);
+    assert_eq!(
+        effect,
+        Some(commune_domain::governance::proposal::Effect::Endorse { candidate_id: id }),
+        "the draft endorses the candidate picked"
+    );
+}

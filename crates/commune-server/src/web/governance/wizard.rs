@@ -57,6 +57,9 @@ pub(crate) struct NewPage {
     pub(crate) currencies: Vec<String>,
     pub(crate) domains: Vec<String>,
     pub(crate) handles: Vec<String>,
+    /// The commune's candidates (id, "name — office, district"): endorsement drafts pick one, and
+    /// allocations may pay one's campaign (`campaign:<id>`).
+    pub(crate) candidates: Vec<(String, String)>,
     pub(crate) action: String,
     /// Where "back" goes: the draft when editing, the kind picker when new.
     pub(crate) back: String,
@@ -110,6 +113,18 @@ async fn new_page(
     if kind == Kind::Allocation {
         handles.extend(state.store.list_orgs().await?.into_iter().map(|o| format!("org:{}", o.slug)));
     }
+    let candidates = if in_commune && matches!(kind, Kind::Endorsement | Kind::Allocation) {
+        state
+            .store
+            .candidates()
+            .await?
+            .into_iter()
+            .filter(|c| kind == Kind::Allocation || c.endorsed_by.is_none() || c.id == form.candidate)
+            .map(|c| (c.id, format!("{} — {}, {}", c.name, c.office, c.district)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (action, back) = match editing {
         Some(id) => (format!("/p/{id}/edit"), format!("/p/{id}")),
         None => (format!("/orgs/{}/proposals/new", org.slug), format!("/orgs/{}/proposals/new", org.slug)),
@@ -127,6 +142,7 @@ async fn new_page(
         currencies,
         domains,
         handles,
+        candidates,
         action,
         back,
         editing: editing.is_some(),
