@@ -185,8 +185,18 @@ impl AppState {
     /// `make()`, or what it returned last for `key` if the audit log has not moved since: every
     /// write appends to the log in its own transaction, so an unchanged head (entry count and
     /// hash) means unchanged inputs, and the value is exact, never stale. The head is read before
-    /// `make` runs, so a write that lands meanwhile moves the head and the next call recomputes.
+    /// `make` runs, so a write that lands meanwhile moves the head and the next call recomputes;
+    /// both read the primary, since replicas answer each query from wherever they have replayed to.
     pub async fn derived<T, F, Fut>(&self, key: &str, make: F) -> Result<T, crate::error::AppError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, crate::error::AppError>>,
+    {
+        commune_store::on_primary(self.derive(key, make)).await
+    }
+
+    async fn derive<T, F, Fut>(&self, key: &str, make: F) -> Result<T, crate::error::AppError>
     where
         T: Clone + Send + Sync + 'static,
         F: FnOnce() -> Fut,

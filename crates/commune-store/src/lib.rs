@@ -76,7 +76,7 @@ pub use oidc::{Grant, MemberApp, NewGrant, OidcClient, RefreshRow, SigningKey};
 pub use orgs::{JoinRequest, Membership, Org, OrgMember};
 pub use payments::{NewPaymentRequest, PaymentRequest};
 pub use politics::{ChallengeRow, ElectionRow, GradedAttempt, MemberPlace, PlaceRow, SeasonRow};
-pub use replicas::{MAX_REPLICA_LAG, parse_lsn, reading};
+pub use replicas::{MAX_REPLICA_LAG, on_primary, parse_lsn, reading};
 pub use sessions::{Session, SessionInfo};
 pub(crate) use sql::values_placeholders;
 pub use sql::{Backend, new_id, redact};

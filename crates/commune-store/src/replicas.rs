@@ -36,6 +36,13 @@ pub async fn reading<F: std::future::Future>(after: u64, f: F) -> F::Output {
     READING.scope(after, f).await
 }
 
+/// Runs `f` with every read on the primary, even inside [`reading`]: for work whose reads must
+/// all see one state (a figure remembered with the audit head it was computed at).
+pub async fn on_primary<F: std::future::Future>(f: F) -> F::Output {
+    // No replica replays past the end of the WAL.
+    READING.scope(u64::MAX, f).await
+}
+
 /// A WAL position (`16/B374D848`) as a number; `None` for anything else.
 pub fn parse_lsn(text: &str) -> Option<u64> {
     let (hi, lo) = text.trim().split_once('/')?;
