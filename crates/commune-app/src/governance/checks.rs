@@ -6,8 +6,10 @@ use crate::state::AppState;
 use commune_domain::Invalid;
 use commune_domain::governance::floors::{self, Beneficiary, Floors};
 use commune_domain::governance::proposal::{self, Effect, Kind};
+use commune_domain::ideas::analytics::{DAY_MS, day_label};
 use commune_domain::ledger::payments::Owner;
 use commune_domain::org::Role;
+use commune_domain::politics::campaigns::may_fund;
 use commune_store::Org;
 
 pub(crate) fn money_of(effect: &Effect) -> Option<(u64, &str)> {
@@ -96,13 +98,15 @@ pub(crate) async fn self_interest(
     Ok(floors::benefits_author(effect, &given, author_id, &stewards).unwrap_or_default().to_owned())
 }
 
-/// Each kind has the effect it is for, and the effect's parameters must make sense now.
+/// Each kind has the effect it is for, and the effect's parameters must make sense `now` and,
+/// for money that moves when the vote ends, at `closes_at`.
 pub(crate) async fn check_effect(
     state: &AppState,
     org: &Org,
     kind: Kind,
     effect: &Effect,
     options: &[String],
+    (now, closes_at): (i64, i64),
 ) -> Result<Result<(), Invalid>, AppError> {
     if let Err(why) = proposal::check_effect(kind, effect, org.is_root, options.len()) {
         return Ok(Err(why));
@@ -146,12 +150,21 @@ pub(crate) async fn check_effect(
             let Some(c) = state.store.candidate(candidate_id).await? else {
                 return bad("effect", "no candidate with this id".into());
             };
-            // The caps and the blackout as things stand; they are checked again when the money moves.
+            // The caps and the blackout as things stand, today and on the day the vote ends (when
+            // the money would move); they are checked again when it does.
             let rules = crate::politics::funding::funding_rules(&state.store, ledger.scale).await?;
             let funded = crate::politics::funding::funded_now(&state.store, &c).await?;
-            let today = commune_store::now_ms().div_euclid(86_400_000);
-            if let Err(why) = commune_domain::politics::campaigns::may_fund(*amount_minor, &funded, &rules, today) {
+            let (today, ends) = (now.div_euclid(DAY_MS), closes_at.div_euclid(DAY_MS));
+            if let Err(why) = may_fund(*amount_minor, &funded, &rules, today) {
                 return bad("effect", why);
+            }
+            if ends > today
+                && let Err(why) = may_fund(*amount_minor, &funded, &rules, ends)
+            {
+                return bad(
+                    "effect",
+                    format!("when the vote ends ({}) the money could not move: {why}", day_label(ends)),
+                );
             }
         }
         Effect::Elect { .. } => {

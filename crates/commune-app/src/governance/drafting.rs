@@ -94,7 +94,7 @@ pub(crate) async fn draft_of(
     v.check(schedule.check(now));
     if let (Some(kind), Some(floors)) = (kind, floors) {
         v.check(floors::method_fits(kind, &input.method));
-        v.check(check_effect(state, org, kind, &input.effect, options).await?);
+        v.check(check_effect(state, org, kind, &input.effect, options, (now, input.voting_closes_at)).await?);
         let parameters = floors::Parameters {
             discussion_ms: input.voting_opens_at - now,
             voting_ms: input.voting_closes_at - input.voting_opens_at,

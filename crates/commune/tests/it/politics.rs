@@ -611,6 +611,16 @@ async fn the_blackout_window_stops_campaign_money_when_it_would_move() {
         StatusCode::CONFLICT,
         "rule_violation",
     );
+    // A window that starts tomorrow: today is outside it, but the vote would end inside it, so
+    // the draft is refused at once rather than failing when the money would move.
+    let mut tx = app.store.write("test").await.expect("tx");
+    tx.set_policy(&root_org.id, "campaign_blackout_days", 89.0, "test").await.expect("blackout");
+    tx.commit().await.expect("commit");
+    let before = app.audit_len().await;
+    let (status, refused) = app.call(Method::POST, &funding, &mira, Some(json!({ "amount": "50.00" }))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("when the vote ends"), "{refused}");
+    assert_eq!(app.audit_len().await, before, "nothing drafted");
 }
 
 /// An organisation's own stewards (not only the commune's) set where it is from its page; a bad
