@@ -1,9 +1,10 @@
 //! Chapters and politics in the demo: Neon City's districts (in Germany) and Belleville (in
 //! Paris) with outlines, three chapters in two countries, members placed at the precision each
 //! chose, a co-op founded in Belleville mid-season, volunteer tasks and mastered lessons in each
-//! chapter's past, a finished season frozen by the scheduler's own step, a live one with a challenge between two chapters, and elections past and upcoming
-//! for the leverage view; principles, a questionnaire and three candidates' answers, an
-//! endorsement voted by the district's members and a campaign funded by a vote of everyone.
+//! chapter's past, a finished season frozen by the scheduler's own step, a live one with a
+//! challenge between two chapters, and elections past and upcoming for the leverage view;
+//! principles, a questionnaire and three candidates' answers, an endorsement voted by the
+//! district's members and a campaign funded by a vote of everyone.
 
 use super::people::{DAY, HOUR, PLACES, caller};
 use crate::caller::Caller;

@@ -147,8 +147,8 @@ pub struct Disclosure {
     pub transfer_id: String,
 }
 
-/// The candidate's own account, or a steward of the commune recording for them.
-/// Whether the caller may record the candidate's answers: their own account, or a steward.
+/// Whether the caller may record the candidate's answers: their own account, or a steward of
+/// the commune recording for them.
 async fn may_answer(state: &AppState, caller: &Caller, c: &Candidate) -> Result<bool, AppError> {
     Ok(is_the_candidate(caller, c) || may_manage(state, caller).await)
 }
